@@ -1,0 +1,218 @@
+/**
+ * Random variates as pure functions of a stream. Each distribution knows its exact mean
+ * and variance so tests and reports can compare draws with theory.
+ * Values are in whatever unit the parameters are given in (the model uses picoseconds).
+ */
+import type { Rng } from './random.js';
+
+export interface Distribution {
+  sample(rng: Rng): number;
+  readonly mean: number;
+  readonly variance: number;
+  /** Squared coefficient of variation, variance / mean^2 (0 when the mean is 0). */
+  readonly scv: number;
+}
+
+function scvOf(mean: number, variance: number): number {
+  return mean === 0 ? 0 : variance / (mean * mean);
+}
+
+export class Constant implements Distribution {
+  readonly variance = 0;
+  readonly scv = 0;
+  constructor(readonly mean: number) {}
+  sample(): number {
+    return this.mean;
+  }
+}
+
+export class Uniform implements Distribution {
+  readonly mean: number;
+  readonly variance: number;
+  readonly scv: number;
+  constructor(
+    readonly min: number,
+    readonly max: number,
+  ) {
+    if (!(max >= min)) throw new RangeError('uniform: max must be at least min');
+    this.mean = (min + max) / 2;
+    this.variance = ((max - min) * (max - min)) / 12;
+    this.scv = scvOf(this.mean, this.variance);
+  }
+  sample(rng: Rng): number {
+    return this.min + (this.max - this.min) * rng();
+  }
+}
+
+export class Exponential implements Distribution {
+  readonly variance: number;
+  readonly scv = 1;
+  constructor(readonly mean: number) {
+    if (!(mean > 0)) throw new RangeError('exponential: mean must be positive');
+    this.variance = mean * mean;
+  }
+  sample(rng: Rng): number {
+    return -this.mean * Math.log(1 - rng());
+  }
+}
+
+/** One standard normal variate by the Box-Muller transform (the second is discarded: no hidden state). */
+function standardNormal(rng: Rng): number {
+  const u1 = 1 - rng();
+  const u2 = rng();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/** Error function, Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7). */
+export function erf(x: number): number {
+  const sign = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-ax * ax);
+  return sign * y;
+}
+
+/**
+ * Normal(mu, sigma) truncated to [0, inf) by rejection, so the result is a true
+ * truncated normal; mean and variance are the truncated moments.
+ */
+export class TruncatedNormal implements Distribution {
+  readonly mean: number;
+  readonly variance: number;
+  readonly scv: number;
+  constructor(
+    readonly mu: number,
+    readonly sigma: number,
+  ) {
+    if (!(sigma >= 0)) throw new RangeError('normal: stdev must be non-negative');
+    if (sigma === 0) {
+      if (mu < 0) throw new RangeError('normal: mean must be non-negative when stdev is 0');
+      this.mean = mu;
+      this.variance = 0;
+    } else {
+      const alpha = -mu / sigma;
+      const phi = Math.exp(-0.5 * alpha * alpha) / Math.sqrt(2 * Math.PI);
+      const z = 1 - 0.5 * (1 + erf(alpha / Math.SQRT2));
+      if (z < 1e-6) throw new RangeError('normal: mean is too far below zero for truncation');
+      const lambda = phi / z;
+      this.mean = mu + sigma * lambda;
+      this.variance = sigma * sigma * (1 + alpha * lambda - lambda * lambda);
+    }
+    this.scv = scvOf(this.mean, this.variance);
+  }
+  sample(rng: Rng): number {
+    if (this.sigma === 0) return this.mu;
+    for (;;) {
+      const x = this.mu + this.sigma * standardNormal(rng);
+      if (x >= 0) return x;
+    }
+  }
+}
+
+/** Lognormal given its own mean and coefficient of variation (not those of the log). */
+export class Lognormal implements Distribution {
+  readonly variance: number;
+  readonly scv: number;
+  private readonly muLog: number;
+  private readonly sigmaLog: number;
+  constructor(
+    readonly mean: number,
+    readonly cv: number,
+  ) {
+    if (!(mean > 0)) throw new RangeError('lognormal: mean must be positive');
+    if (!(cv > 0)) throw new RangeError('lognormal: cv must be positive');
+    const s2 = Math.log(1 + cv * cv);
+    this.sigmaLog = Math.sqrt(s2);
+    this.muLog = Math.log(mean) - s2 / 2;
+    this.variance = (cv * mean) ** 2;
+    this.scv = cv * cv;
+  }
+  sample(rng: Rng): number {
+    return Math.exp(this.muLog + this.sigmaLog * standardNormal(rng));
+  }
+}
+
+/** Gamma with a real shape k and a mean; integer k is the Erlang-k distribution. */
+export class Gamma implements Distribution {
+  readonly variance: number;
+  readonly scv: number;
+  private readonly scale: number;
+  constructor(
+    readonly mean: number,
+    readonly shape: number,
+  ) {
+    if (!(mean > 0)) throw new RangeError('gamma: mean must be positive');
+    if (!(shape > 0)) throw new RangeError('gamma: shape must be positive');
+    this.scale = mean / shape;
+    this.variance = shape * this.scale * this.scale;
+    this.scv = 1 / shape;
+  }
+  sample(rng: Rng): number {
+    return this.scale * sampleGammaUnit(this.shape, rng);
+  }
+}
+
+/** Marsaglia and Tsang (2000); shape < 1 by the boost x * U^(1/k). */
+function sampleGammaUnit(k: number, rng: Rng): number {
+  if (k < 1) return sampleGammaUnit(k + 1, rng) * Math.pow(1 - rng(), 1 / k);
+  const d = k - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number, v: number;
+    do {
+      x = standardNormal(rng);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - rng();
+    if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** A discrete distribution over given values with non-negative weights. */
+export class Empirical implements Distribution {
+  readonly mean: number;
+  readonly variance: number;
+  readonly scv: number;
+  private readonly values: Float64Array;
+  private readonly cumulative: Float64Array;
+  constructor(values: readonly number[], weights: readonly number[]) {
+    if (values.length === 0 || values.length !== weights.length) {
+      throw new RangeError('empirical: values and weights must be non-empty and of equal length');
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!(total > 0) || weights.some((w) => !(w >= 0))) {
+      throw new RangeError('empirical: weights must be non-negative with a positive sum');
+    }
+    this.values = Float64Array.from(values);
+    this.cumulative = new Float64Array(values.length);
+    let acc = 0, m = 0, m2 = 0;
+    for (let i = 0; i < values.length; i++) {
+      const p = weights[i]! / total;
+      acc += p;
+      this.cumulative[i] = acc;
+      m += p * values[i]!;
+      m2 += p * values[i]! * values[i]!;
+    }
+    this.cumulative[values.length - 1] = 1;
+    this.mean = m;
+    this.variance = Math.max(0, m2 - m * m);
+    this.scv = scvOf(m, this.variance);
+  }
+  sample(rng: Rng): number {
+    const u = rng();
+    const c = this.cumulative;
+    let lo = 0, hi = c.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (u < c[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.values[lo]!;
+  }
+}

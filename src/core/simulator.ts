@@ -1,0 +1,94 @@
+/**
+ * The simulator: a clock and a pending-event set, nothing else. No global state, so
+ * several simulations can run side by side in one process.
+ */
+import { EventQueue, type EventFn, type EventHandle } from './event-queue.js';
+import { formatTime, type TimePs } from './time.js';
+
+export interface RunLimits {
+  /** Stop before the first event later than this time [ps]; the clock ends here. */
+  untilPs?: TimePs;
+  /** Stop after this many events have run in this call. */
+  maxEvents?: number;
+}
+
+export class Simulator {
+  /** Current simulated time [ps]. */
+  nowPs: TimePs = 0;
+  /** Events run since creation. */
+  eventsProcessed = 0;
+  private readonly queue: EventQueue;
+  private stopRequested = false;
+
+  constructor(initialCapacity = 1024) {
+    this.queue = new EventQueue(initialCapacity);
+  }
+
+  /** Number of live pending events. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Runs fn(arg) after delayPs (a non-negative integer) from now. */
+  schedule<A>(delayPs: TimePs, fn: EventFn<A>, arg: A): EventHandle;
+  schedule(delayPs: TimePs, fn: EventFn<undefined>): EventHandle;
+  schedule<A>(delayPs: TimePs, fn: EventFn<A>, arg?: A): EventHandle {
+    if (!(delayPs >= 0) || delayPs !== Math.floor(delayPs)) {
+      throw new RangeError(`schedule: delay must be a non-negative integer of picoseconds, got ${delayPs}`);
+    }
+    return this.queue.push(this.nowPs + delayPs, fn, arg as A);
+  }
+
+  /** Runs fn(arg) at absolute time timePs (not in the past, an integer). */
+  at<A>(timePs: TimePs, fn: EventFn<A>, arg: A): EventHandle {
+    if (!(timePs >= this.nowPs) || timePs !== Math.floor(timePs)) {
+      throw new RangeError(
+        `at: time must be an integer not before now (${formatTime(this.nowPs)}), got ${timePs}`,
+      );
+    }
+    return this.queue.push(timePs, fn, arg);
+  }
+
+  /** Cancels a pending event; false when it already ran or was cancelled. */
+  cancel(handle: EventHandle): boolean {
+    return this.queue.cancel(handle);
+  }
+
+  /** Makes the current run() return after the event in progress. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Time of the next live event, or Infinity. */
+  peekTimePs(): number {
+    return this.queue.peekTime();
+  }
+
+  /**
+   * Runs events in (time, insertion) order until the queue is empty, stop() is called,
+   * the next event is later than untilPs, or maxEvents have run. Returns events run.
+   */
+  run(limits: RunLimits = {}): number {
+    const untilPs = limits.untilPs ?? Infinity;
+    const maxEvents = limits.maxEvents ?? Infinity;
+    const queue = this.queue;
+    let count = 0;
+    this.stopRequested = false;
+    while (count < maxEvents && !this.stopRequested) {
+      if (untilPs !== Infinity && queue.peekTime() > untilPs) break;
+      if (!queue.popInto()) break;
+      this.nowPs = queue.poppedTimePs;
+      const fn = queue.poppedFn!;
+      const arg = queue.poppedArg;
+      queue.poppedFn = null;
+      queue.poppedArg = undefined;
+      count++;
+      fn(arg);
+    }
+    this.eventsProcessed += count;
+    if (untilPs !== Infinity && !this.stopRequested && count < maxEvents && untilPs > this.nowPs) {
+      this.nowPs = untilPs;
+    }
+    return count;
+  }
+}

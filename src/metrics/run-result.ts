@@ -1,0 +1,39 @@
+/**
+ * What one simulation run (one sweep point, one path, one replication) hands to the
+ * output writers. Every path and workload produces this shape.
+ */
+import type { Counters } from './counters.js';
+import type { LatencyRecorder } from './latency-recorder.js';
+
+/** One stage of a path: visits per op times (wait + service) add up to the mean latency. */
+export interface StageRow {
+  stage: string;
+  actor: string;
+  visitsPerOp: number;
+  waitMeanNs: number;
+  serviceMeanNs: number;
+}
+
+/** One host thread: where it ran and how it spent the measurement window. */
+export interface CpuRow {
+  thread: string;
+  core: number;
+  busyFraction: number;
+  pollFraction: number;
+}
+
+export interface RunResult {
+  opsCompleted: number;
+  opsDropped: number;
+  /** Length of the measurement window (warm-up excluded) [ps]. */
+  windowPs: number;
+  /** Payload bytes of the completed ops, for throughput in Gb/s. */
+  bytesCompleted: number;
+  latency: LatencyRecorder;
+  counters: Counters;
+  /** Host cores' worth of busy and polling time over the window. */
+  hostCpuCores: number;
+  stages: StageRow[];
+  cpu: CpuRow[];
+  eventsProcessed: number;
+}

@@ -1,0 +1,272 @@
+/**
+ * A service station: c identical servers in front of one FIFO queue, optionally bounded.
+ * When the queue is full an arrival is dropped and counted ('drop'), or refused so that
+ * the sender holds it and retries when space frees ('block': blocking after service).
+ *
+ * Time integrals (number in system, busy servers) and per-visit wait and service sums
+ * are kept from the last resetStats() on, for utilisation, Little's law and the stage
+ * breakdown. Events carry the server index, so serving allocates nothing.
+ */
+import type { Distribution } from '../core/distributions.js';
+import type { Rng } from '../core/random.js';
+import type { Simulator } from '../core/simulator.js';
+import type { TimePs } from '../core/time.js';
+
+export type WhenFull = 'drop' | 'block';
+
+export interface StationOptions {
+  name: string;
+  servers: number;
+  service: Distribution;
+  rng: Rng;
+  /** Waiting places, not counting jobs in service; Infinity for an unbounded queue. */
+  queueCapacity?: number;
+  whenFull?: WhenFull;
+}
+
+export class Station<T> {
+  readonly name: string;
+  readonly servers: number;
+  readonly queueCapacity: number;
+  readonly whenFull: WhenFull;
+
+  /**
+   * Called when a job leaves service, with the time it finished [ps]; return false to
+   * refuse it (the server then holds it, blocked, until retryBlocked()).
+   */
+  onDeparture: (job: T, readyPs: TimePs) => boolean = () => true;
+  /** Called for each dropped arrival. */
+  onDrop: (job: T) => void = () => {};
+  /** Called when a place frees after an arrival was refused in 'block' mode. */
+  onSpace: () => void = () => {};
+
+  private readonly sim: Simulator;
+  private readonly service: Distribution;
+  private readonly rng: Rng;
+
+  // FIFO queue as a growable ring buffer.
+  private queueJobs: (T | undefined)[] = new Array(64);
+  private queueSincePs = new Float64Array(64);
+  private queueHead = 0;
+  private queueLength = 0;
+
+  private readonly serverJob: (T | undefined)[];
+  private readonly serverIsBlocked: Uint8Array;
+  private readonly serverDonePs: Float64Array;
+  private readonly idleServers: Int32Array;
+  private idleCount: number;
+  private readonly blockedServers: number[] = [];
+  private hasRefused = false;
+  private readonly finishFn = (server: number) => this.finish(server);
+
+  // Statistics since the last reset.
+  private statsSincePs = 0;
+  private lastChangePs = 0;
+  private inSystem = 0;
+  private busy = 0;
+  private areaInSystem = 0;
+  private areaBusy = 0;
+  arrivals = 0;
+  departures = 0;
+  drops = 0;
+  private waitSumPs = 0;
+  private serviceSumPs = 0;
+  private servedCount = 0;
+
+  constructor(sim: Simulator, options: StationOptions) {
+    if (!(Number.isInteger(options.servers) && options.servers >= 1)) {
+      throw new RangeError(`station ${options.name}: servers must be an integer >= 1`);
+    }
+    this.sim = sim;
+    this.name = options.name;
+    this.servers = options.servers;
+    this.service = options.service;
+    this.rng = options.rng;
+    this.queueCapacity = options.queueCapacity ?? Infinity;
+    this.whenFull = options.whenFull ?? 'drop';
+    this.serverJob = new Array(this.servers).fill(undefined);
+    this.serverIsBlocked = new Uint8Array(this.servers);
+    this.serverDonePs = new Float64Array(this.servers);
+    this.idleServers = new Int32Array(this.servers);
+    for (let i = 0; i < this.servers; i++) this.idleServers[i] = this.servers - 1 - i;
+    this.idleCount = this.servers;
+  }
+
+  /** Jobs waiting plus jobs in (or blocked after) service. */
+  get population(): number {
+    return this.inSystem;
+  }
+
+  /**
+   * Offers a job that has been waiting to enter since sincePs (now by default).
+   * Returns false when it was dropped or refused.
+   */
+  arrive(job: T, sincePs: TimePs = this.sim.nowPs): boolean {
+    if (this.idleCount === 0 && this.queueLength >= this.queueCapacity) {
+      if (this.whenFull === 'drop') {
+        this.drops++;
+        this.onDrop(job);
+      } else {
+        this.hasRefused = true;
+      }
+      return false;
+    }
+    this.accumulate();
+    this.arrivals++;
+    this.inSystem++;
+    if (this.idleCount > 0) {
+      this.startService(this.idleServers[--this.idleCount]!, job, sincePs);
+    } else {
+      this.enqueue(job, sincePs);
+    }
+    return true;
+  }
+
+  /** Retries jobs held by blocked servers; the downstream calls this when it has room. */
+  retryBlocked(): void {
+    while (this.blockedServers.length > 0) {
+      const server = this.blockedServers[0]!;
+      if (!this.onDeparture(this.serverJob[server]!, this.serverDonePs[server]!)) return;
+      this.blockedServers.shift();
+      this.serverIsBlocked[server] = 0;
+      this.release(server);
+    }
+  }
+
+  /** Starts a new measurement window: time integrals and per-visit sums restart now. */
+  resetStats(): void {
+    this.accumulate();
+    this.statsSincePs = this.sim.nowPs;
+    this.areaInSystem = 0;
+    this.areaBusy = 0;
+    this.arrivals = 0;
+    this.departures = 0;
+    this.drops = 0;
+    this.waitSumPs = 0;
+    this.serviceSumPs = 0;
+    this.servedCount = 0;
+  }
+
+  /** Statistics over the window since the last reset, up to now. */
+  stats(): StationStats {
+    this.accumulate();
+    const windowPs = this.sim.nowPs - this.statsSincePs;
+    return {
+      name: this.name,
+      servers: this.servers,
+      windowPs,
+      arrivals: this.arrivals,
+      departures: this.departures,
+      drops: this.drops,
+      served: this.servedCount,
+      meanInSystem: windowPs > 0 ? this.areaInSystem / windowPs : 0,
+      utilisation: windowPs > 0 ? this.areaBusy / windowPs / this.servers : 0,
+      waitMeanPs: this.servedCount > 0 ? this.waitSumPs / this.servedCount : 0,
+      serviceMeanPs: this.servedCount > 0 ? this.serviceSumPs / this.servedCount : 0,
+    };
+  }
+
+  private accumulate(): void {
+    const now = this.sim.nowPs;
+    const dt = now - this.lastChangePs;
+    if (dt > 0) {
+      this.areaInSystem += this.inSystem * dt;
+      this.areaBusy += this.busy * dt;
+      this.lastChangePs = now;
+    }
+  }
+
+  private startService(server: number, job: T, sincePs: number): void {
+    const now = this.sim.nowPs;
+    const servicePs = Math.round(this.service.sample(this.rng));
+    this.serverJob[server] = job;
+    this.busy++;
+    this.waitSumPs += now - sincePs;
+    this.serviceSumPs += servicePs;
+    this.servedCount++;
+    this.sim.schedule(servicePs, this.finishFn, server);
+  }
+
+  private finish(server: number): void {
+    const job = this.serverJob[server]!;
+    this.serverDonePs[server] = this.sim.nowPs;
+    if (!this.onDeparture(job, this.sim.nowPs)) {
+      // Blocked after service: the server keeps the job until the downstream has room.
+      this.serverIsBlocked[server] = 1;
+      this.blockedServers.push(server);
+      return;
+    }
+    this.release(server);
+  }
+
+  private release(server: number): void {
+    this.accumulate();
+    this.serverJob[server] = undefined;
+    this.busy--;
+    this.inSystem--;
+    this.departures++;
+    if (this.queueLength > 0) {
+      const sincePs = this.queueSincePs[this.queueHead]!;
+      const next = this.dequeue();
+      this.startService(server, next, sincePs);
+      if (this.hasRefused) {
+        this.hasRefused = false;
+        this.onSpace();
+      }
+    } else {
+      this.idleServers[this.idleCount++] = server;
+      if (this.hasRefused) {
+        this.hasRefused = false;
+        this.onSpace();
+      }
+    }
+  }
+
+  private enqueue(job: T, sincePs: number): void {
+    if (this.queueLength === this.queueJobs.length) this.growQueue();
+    const cap = this.queueJobs.length;
+    const tail = (this.queueHead + this.queueLength) % cap;
+    this.queueJobs[tail] = job;
+    this.queueSincePs[tail] = sincePs;
+    this.queueLength++;
+  }
+
+  private dequeue(): T {
+    const job = this.queueJobs[this.queueHead]!;
+    this.queueJobs[this.queueHead] = undefined;
+    this.queueHead = (this.queueHead + 1) % this.queueJobs.length;
+    this.queueLength--;
+    return job;
+  }
+
+  private growQueue(): void {
+    const cap = this.queueJobs.length;
+    const jobs: (T | undefined)[] = new Array(cap * 2);
+    const since = new Float64Array(cap * 2);
+    for (let i = 0; i < this.queueLength; i++) {
+      const j = (this.queueHead + i) % cap;
+      jobs[i] = this.queueJobs[j];
+      since[i] = this.queueSincePs[j]!;
+    }
+    this.queueJobs = jobs;
+    this.queueSincePs = since;
+    this.queueHead = 0;
+  }
+}
+
+export interface StationStats {
+  name: string;
+  servers: number;
+  windowPs: number;
+  arrivals: number;
+  departures: number;
+  drops: number;
+  /** Jobs that started service in the window. */
+  served: number;
+  /** Time-averaged number of jobs waiting or in service (L in Little's law). */
+  meanInSystem: number;
+  /** Fraction of server time busy (blocked time included). */
+  utilisation: number;
+  waitMeanPs: number;
+  serviceMeanPs: number;
+}
