@@ -1,0 +1,123 @@
+/**
+ * Turns one run's RunResult into the rows of the output files (design.md section 5).
+ * Rows are plain data so worker threads can send them back; numbers are rounded here
+ * once, so every writer prints the same bytes.
+ */
+import { PS_PER_S, psToNs } from '../core/time.js';
+import type { RunResult } from '../metrics/run-result.js';
+import type { ScalarValue } from '../scenario/schema.js';
+
+export type Cell = string | number;
+export type Row = Record<string, Cell>;
+
+export const SUMMARY_COLUMNS = [
+  'scenario', 'point', 'path', 'workload', 'replication', 'seed', 'ops_completed', 'ops_dropped',
+  'throughput_ops_per_s', 'throughput_gbps', 'latency_mean_ns', 'latency_p50_ns', 'latency_p90_ns',
+  'latency_p99_ns', 'latency_p999_ns', 'latency_max_ns', 'exits_per_op', 'interrupts_per_op',
+  'kicks_per_op', 'copies_per_op', 'copy_bytes_per_op', 'syscalls_per_op', 'context_switches_per_op',
+  'host_cpu_cores',
+] as const;
+export const LATENCY_COLUMNS = ['point', 'path', 'replication', 'latency_ns', 'count', 'cumulative_fraction'] as const;
+export const STAGE_COLUMNS = ['point', 'path', 'replication', 'stage', 'actor', 'visits_per_op', 'wait_mean_ns', 'service_mean_ns'] as const;
+export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction'] as const;
+export const EXIT_COLUMNS = ['point', 'path', 'replication', 'reason', 'exits_per_op'] as const;
+
+/** Rounds to a fixed number of decimals and drops float noise ("0.30000000000000004"). */
+export function round(value: number, decimals: number): number {
+  if (!Number.isFinite(value)) return 0;
+  const f = 10 ** decimals;
+  const r = Math.round(value * f) / f;
+  return Object.is(r, -0) ? 0 : r;
+}
+
+export interface TaskRows {
+  summary: Row;
+  latency: Row[];
+  stages: Row[];
+  cpu: Row[];
+  exits: Row[];
+  eventsProcessed: number;
+}
+
+export interface TaskKey {
+  scenario: string;
+  point: number;
+  path: string;
+  workload: string;
+  replication: number;
+  seed: number;
+  /** Swept values at this point, written as param.<key> columns. */
+  sweep: Readonly<Record<string, ScalarValue>>;
+}
+
+function paramCells(sweep: Readonly<Record<string, ScalarValue>>): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(sweep)) out[`param.${k}`] = typeof v === 'boolean' ? String(v) : v;
+  return out;
+}
+
+export function toRows(key: TaskKey, r: RunResult): TaskRows {
+  const ops = r.opsCompleted;
+  const perOp = (n: number): number => (ops > 0 ? round(n / ops, 4) : 0);
+  const windowS = r.windowPs / PS_PER_S;
+  const lat = r.latency;
+  const q = (p: number): number => round(psToNs(lat.quantile(p)), 3);
+  const params = paramCells(key.sweep);
+  const id = { point: key.point, path: key.path, replication: key.replication };
+  const c = r.counters;
+  const summary: Row = {
+    scenario: key.scenario,
+    point: key.point,
+    path: key.path,
+    workload: key.workload,
+    replication: key.replication,
+    seed: key.seed,
+    ops_completed: ops,
+    ops_dropped: r.opsDropped,
+    throughput_ops_per_s: windowS > 0 ? round(ops / windowS, 3) : 0,
+    throughput_gbps: windowS > 0 ? round((r.bytesCompleted * 8) / windowS / 1e9, 6) : 0,
+    latency_mean_ns: round(psToNs(lat.mean), 3),
+    latency_p50_ns: q(0.5),
+    latency_p90_ns: q(0.9),
+    latency_p99_ns: q(0.99),
+    latency_p999_ns: q(0.999),
+    latency_max_ns: round(psToNs(lat.max), 3),
+    exits_per_op: perOp(c.exits),
+    interrupts_per_op: perOp(c.interrupts),
+    kicks_per_op: perOp(c.kicks),
+    copies_per_op: perOp(c.copies),
+    copy_bytes_per_op: perOp(c.copyBytes),
+    syscalls_per_op: perOp(c.syscalls),
+    context_switches_per_op: perOp(c.contextSwitches),
+    host_cpu_cores: round(r.hostCpuCores, 4),
+    ...params,
+  };
+  const latency = lat.buckets().map((b) => ({
+    ...id,
+    latency_ns: round(psToNs(b.valuePs), 3),
+    count: b.count,
+    cumulative_fraction: round(b.cumulativeFraction, 8),
+    ...params,
+  }));
+  const stages = r.stages.map((s) => ({
+    ...id,
+    stage: s.stage,
+    actor: s.actor,
+    visits_per_op: round(s.visitsPerOp, 6),
+    wait_mean_ns: round(s.waitMeanNs, 3),
+    service_mean_ns: round(s.serviceMeanNs, 3),
+    ...params,
+  }));
+  const cpu = r.cpu.map((t) => ({
+    ...id,
+    thread: t.thread,
+    core: t.core,
+    busy_fraction: round(t.busyFraction, 6),
+    poll_fraction: round(t.pollFraction, 6),
+    ...params,
+  }));
+  const exits = [...c.exitsByReason.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([reason, n]) => ({ ...id, reason, exits_per_op: perOp(n), ...params }));
+  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed };
+}

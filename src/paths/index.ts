@@ -1,0 +1,28 @@
+/**
+ * The registry of I/O paths. Each path file wires actors into a pipeline for the
+ * workloads it supports and returns a RunResult; this file only lists them.
+ */
+import type { ParamValues } from '../calibration/param.js';
+import type { RunResult } from '../metrics/run-result.js';
+import type { WorkloadInput } from '../workloads/index.js';
+
+export interface PathRunInput {
+  workload: WorkloadInput;
+  params: ParamValues;
+  seed: number;
+  replication: number;
+}
+
+export interface PathModel {
+  name: string;
+  description: string;
+  /** Workload kinds this path can run. */
+  workloads: readonly string[];
+  run(input: PathRunInput): RunResult;
+}
+
+export const PATHS: readonly PathModel[] = [];
+
+export function findPath(name: string): PathModel | undefined {
+  return PATHS.find((p) => p.name === name);
+}

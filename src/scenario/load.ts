@@ -1,0 +1,217 @@
+/**
+ * From a scenario file (and --set overrides) to a validated plan: sweep points, each
+ * with its workload and resolved parameters, and the paths to run them on.
+ * Every failure is an InputError naming the file and the field.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { params as paramRegistry, type ParamValues } from '../calibration/index.js';
+import { PATHS, findPath } from '../paths/index.js';
+import { InputError, didYouMean } from '../util/input-error.js';
+import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
+import { formatPath, formatZodError, objectKeysAt } from './errors.js';
+import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
+
+export interface SweepPoint {
+  index: number;
+  /** The swept keys and their values at this point, in sweep order. */
+  values: Readonly<Record<string, ScalarValue>>;
+  workload: WorkloadInput;
+  params: ParamValues;
+}
+
+export interface Plan {
+  /** Where the scenario came from, for messages. */
+  source: string;
+  scenario: Scenario;
+  /** The swept keys, in column order. */
+  sweepKeys: string[];
+  points: SweepPoint[];
+  paths: string[];
+}
+
+/** Reads YAML or JSON; a syntax error is bad input. */
+export function readScenarioFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read the scenario file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw new InputError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${msg}`);
+  }
+}
+
+/** Parses a --set value as a YAML scalar or flow collection ("3", "true", "[1, 2]"). */
+export function parseSetValue(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Splits "name=value" overrides; a malformed one is bad input. */
+export function parseSets(sets: readonly string[]): [string, unknown][] {
+  return sets.map((s) => {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new InputError(`--set ${s}: expected name=value`);
+    return [s.slice(0, eq).trim(), parseSetValue(s.slice(eq + 1))];
+  });
+}
+
+const TOP_LEVEL_SET_KEYS = ['name', 'seed', 'replications', 'paths', 'description'];
+
+/** Applies overrides to the raw file object: workload.x.y fields, top-level keys, or params. */
+export function applySets(raw: unknown, sets: readonly [string, unknown][]): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw as Record<string, unknown>;
+  const out = structuredClone(raw) as Record<string, unknown>;
+  for (const [key, value] of sets) {
+    if (key.startsWith('workload.')) {
+      setPath(out, key.split('.'), value, `--set ${key}`);
+    } else if (key.startsWith('sweep.')) {
+      setPath(out, key.split('.'), value, `--set ${key}`);
+    } else if (TOP_LEVEL_SET_KEYS.includes(key)) {
+      out[key] = key === 'paths' && typeof value === 'string' ? value.split(',').map((p) => p.trim()) : value;
+    } else {
+      if (!paramRegistry.has(key)) {
+        throw new InputError(
+          `--set ${key}: unknown parameter or field${didYouMean(key, [...paramRegistry.names(), ...TOP_LEVEL_SET_KEYS])}`,
+        );
+      }
+      const p = (out['params'] ?? {}) as Record<string, unknown>;
+      out['params'] = { ...p, [key]: value };
+    }
+  }
+  return out;
+}
+
+function setPath(root: Record<string, unknown>, parts: string[], value: unknown, where: string): void {
+  let node: Record<string, unknown> = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i]!;
+    const next = Array.isArray(node) ? node[Number(part)] : node[part];
+    if (next === undefined) {
+      node[part] = {};
+    } else if (next === null || typeof next !== 'object') {
+      throw new InputError(`${where}: ${parts.slice(0, i + 1).join('.')} is not an object`);
+    }
+    node = (Array.isArray(node) ? node[Number(part)] : node[part]) as Record<string, unknown>;
+  }
+  const last = parts[parts.length - 1]!;
+  if (Array.isArray(node)) (node as unknown[])[Number(last)] = value;
+  else node[last] = value;
+}
+
+/** Validates a raw scenario object and expands its sweep. */
+export function planScenario(raw: unknown, source: string): Plan {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InputError(`${source}: a scenario must be a mapping with at least name and workload`);
+  }
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InputError(`${source}: ${formatZodError(parsed.error, raw, (p) => objectKeysAt(scenarioSchema, raw, p))}`);
+  }
+  const scenario = parsed.data;
+  for (const [k, v] of Object.entries(scenario.params)) paramRegistry.check(k, v, `${source}: params`);
+
+  const isCustom = scenario.workload.kind === 'custom';
+  const paths = resolvePaths(scenario, source, isCustom);
+
+  // Sweep dimensions: each plain key is one list; `zip` is one dimension of paired lists.
+  const dims: { keys: string[]; rows: ScalarValue[][] }[] = [];
+  for (const [key, value] of Object.entries(scenario.sweep ?? {})) {
+    if (key === 'zip') {
+      const lists = value as Record<string, ScalarValue[]>;
+      const keys = Object.keys(lists);
+      const n = lists[keys[0]!]!.length;
+      dims.push({ keys, rows: Array.from({ length: n }, (_, i) => keys.map((k) => lists[k]![i]!)) });
+    } else {
+      dims.push({ keys: [key], rows: (value as ScalarValue[]).map((v) => [v]) });
+    }
+  }
+  const sweepKeys = dims.flatMap((d) => d.keys);
+  for (const key of sweepKeys) {
+    if (!key.startsWith('workload.') && !paramRegistry.has(key)) {
+      throw new InputError(
+        `${source}: sweep.${key}: unknown parameter${didYouMean(key, paramRegistry.names())}; sweep parameters or workload.<field>`,
+      );
+    }
+  }
+
+  const combos: ScalarValue[][] = [[]];
+  for (const d of dims) {
+    const next: ScalarValue[][] = [];
+    for (const c of combos) for (const row of d.rows) next.push([...c, ...row]);
+    combos.splice(0, combos.length, ...next);
+  }
+  if (combos.length > 100_000) throw new InputError(`${source}: sweep: ${combos.length} points; at most 100000`);
+
+  const rawWorkload = (raw as Record<string, unknown>)['workload'];
+  const points = combos.map((combo, index): SweepPoint => {
+    const values: Record<string, ScalarValue> = {};
+    sweepKeys.forEach((k, i) => (values[k] = combo[i]!));
+    const overrides: Record<string, unknown> = { ...scenario.params };
+    const workloadRaw = structuredClone(rawWorkload) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(values)) {
+      if (k.startsWith('workload.')) setPath({ workload: workloadRaw }, k.split('.'), v, `${source}: sweep.${k}`);
+      else overrides[k] = v;
+    }
+    const w = workloadSchema.safeParse(workloadRaw);
+    if (!w.success) {
+      const line = formatZodError(w.error, workloadRaw, (p) => objectKeysAt(workloadSchema, workloadRaw, p));
+      throw new InputError(`${source}: sweep point ${index} (${describeValues(values)}): workload.${line}`);
+    }
+    return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
+  });
+  return { source, scenario, sweepKeys, points, paths };
+}
+
+function describeValues(values: Record<string, ScalarValue>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+}
+
+function resolvePaths(scenario: Scenario, source: string, isCustom: boolean): string[] {
+  const kind = scenario.workload.kind;
+  if (isCustom) {
+    if (scenario.paths && !(scenario.paths.length === 1 && scenario.paths[0] === 'custom')) {
+      throw new InputError(`${source}: paths: the custom workload runs without a path; omit paths or write [custom]`);
+    }
+    return ['custom'];
+  }
+  const supporting = PATHS.filter((p) => p.workloads.includes(kind)).map((p) => p.name);
+  const names = scenario.paths ?? supporting;
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    const path = findPath(name);
+    if (!path) {
+      throw new InputError(
+        `${source}: paths[${i}]: unknown path "${name}"${didYouMean(name, PATHS.map((p) => p.name))}; allowed: ${PATHS.map((p) => p.name).join(', ')}`,
+      );
+    }
+    if (!path.workloads.includes(kind)) {
+      throw new InputError(`${source}: paths[${i}]: path "${name}" cannot run workload ${kind}; it runs ${path.workloads.join(', ')}`);
+    }
+    if (seen.has(name)) throw new InputError(`${source}: paths[${i}]: "${name}" is listed twice`);
+    seen.add(name);
+  });
+  if (names.length === 0) throw new InputError(`${source}: workload.kind: no path runs ${kind} yet`);
+  return names;
+}
+
+/** Loads, overrides and plans a scenario file. */
+export function loadPlan(file: string, sets: readonly string[] = [], seed?: number): Plan {
+  let raw = readScenarioFile(file);
+  const overrides = parseSets(sets);
+  if (seed !== undefined) overrides.push(['seed', seed]);
+  raw = applySets(raw, overrides);
+  return planScenario(raw, file);
+}
+
+export { formatPath };

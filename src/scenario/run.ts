@@ -1,0 +1,57 @@
+/**
+ * Runs a plan: one task per (sweep point, path, replication), each an independent
+ * simulation whose random streams derive from (seed, replication, name). Tasks are
+ * pure functions of the plan, so any subset can run anywhere in any order and the
+ * merged rows are identical.
+ */
+import { findPath } from '../paths/index.js';
+import { toRows, type TaskRows } from '../output/rows.js';
+import { toCustomSpec } from '../workloads/custom-schema.js';
+import { runCustom } from '../workloads/custom.js';
+import type { RunResult } from '../metrics/run-result.js';
+import type { Plan } from './load.js';
+
+export interface Task {
+  /** Position in the plan's task list: the order rows are written in. */
+  index: number;
+  point: number;
+  path: string;
+  replication: number;
+}
+
+export function planTasks(plan: Plan): Task[] {
+  const tasks: Task[] = [];
+  for (const p of plan.points) {
+    for (const path of plan.paths) {
+      for (let r = 0; r < plan.scenario.replications; r++) {
+        tasks.push({ index: tasks.length, point: p.index, path, replication: r });
+      }
+    }
+  }
+  return tasks;
+}
+
+export function runTask(plan: Plan, task: Task): TaskRows {
+  const point = plan.points[task.point]!;
+  const seed = plan.scenario.seed;
+  let result: RunResult;
+  if (point.workload.kind === 'custom') {
+    result = runCustom(toCustomSpec(point.workload), seed, task.replication);
+  } else {
+    const path = findPath(task.path);
+    if (!path) throw new Error(`path ${task.path} vanished between planning and running`);
+    result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication });
+  }
+  return toRows(
+    {
+      scenario: plan.scenario.name,
+      point: point.index,
+      path: task.path,
+      workload: point.workload.kind,
+      replication: task.replication,
+      seed,
+      sweep: point.values,
+    },
+    result,
+  );
+}
