@@ -1,0 +1,179 @@
+/**
+ * Engine benchmark (`npm run bench`): prints one JSON line per case.
+ *
+ *   (a) mm1      an M/M/1 queue at load 0.9 for 1,000,000 customers (Simulator + Station)
+ *   (b) timers   10,000 timers, each rescheduling itself after an exponential delay,
+ *                for 5,000,000 events (Simulator alone)
+ *   (c) pipeline a custom three-stage pipeline through the `iovsim run` code path
+ *                (planScenario -> executePlan, CSV rendering included)
+ *
+ * Each case runs in a fresh child process (so JIT state and peak RSS belong to that case
+ * alone), by default three times; the line reports the best run (highest events/s), the
+ * wall times of all runs, and the highest peak RSS of any run. Wall time is measured from
+ * just before the model is built to just after it finishes, in a cold process: JIT
+ * warm-up is included, process start-up and module loading are not.
+ *
+ * Usage: node dist/bench/bench.js [--runs N] [--case mm1|timers|pipeline]...
+ * Benchmarks are not tests: nothing here asserts a time.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Exponential } from '../src/core/distributions.js';
+import { deriveStream } from '../src/core/random.js';
+import { Simulator } from '../src/core/simulator.js';
+import { us } from '../src/core/time.js';
+import { Station } from '../src/primitives/station.js';
+import { executePlan } from '../src/scenario/execute.js';
+import { planScenario } from '../src/scenario/load.js';
+
+interface CaseResult {
+  case: string;
+  events: number;
+  wall_s: number;
+  events_per_s: number;
+  peak_rss_mb: number;
+  ops_per_s?: number;
+}
+
+const SEED = 1;
+
+/** (a) M/M/1 at load 0.9: Poisson arrivals (mean gap 1/0.9 us), exponential service (1 us). */
+function caseMm1(): CaseResult {
+  const customers = 1_000_000;
+  const t0 = performance.now();
+  const sim = new Simulator();
+  const station = new Station<number>(sim, {
+    name: 'server',
+    servers: 1,
+    service: new Exponential(us(1)),
+    rng: deriveStream(SEED, 0, 'bench/mm1/service'),
+  });
+  const gap = new Exponential(us(1) / 0.9);
+  const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
+  let arrived = 0;
+  let departed = 0;
+  station.onDeparture = () => {
+    if (++departed === customers) sim.stop();
+    return true;
+  };
+  const arrive = (): void => {
+    station.arrive(arrived);
+    if (++arrived < customers) sim.schedule(Math.round(gap.sample(gapRng)), arrive);
+  };
+  sim.schedule(Math.round(gap.sample(gapRng)), arrive);
+  sim.run();
+  const wallS = (performance.now() - t0) / 1000;
+  if (departed !== customers) throw new Error(`mm1: ${departed} of ${customers} customers departed`);
+  return finish('mm1_load0.9_1M_customers', sim.eventsProcessed, wallS, customers);
+}
+
+/** (b) 10,000 timers, each rescheduling itself after an exponential delay (mean 10 us). */
+function caseTimers(): CaseResult {
+  const timers = 10_000;
+  const events = 5_000_000;
+  const t0 = performance.now();
+  const sim = new Simulator(timers);
+  const delay = new Exponential(us(10));
+  const rng = deriveStream(SEED, 0, 'bench/timers');
+  const fire = (timer: number): void => {
+    sim.schedule(Math.round(delay.sample(rng)), fire, timer);
+  };
+  for (let i = 0; i < timers; i++) sim.schedule(Math.round(delay.sample(rng)), fire, i);
+  sim.run({ maxEvents: events });
+  const wallS = (performance.now() - t0) / 1000;
+  if (sim.eventsProcessed !== events) throw new Error(`timers: ran ${sim.eventsProcessed} events`);
+  return finish('timers_10k_5M_events', sim.eventsProcessed, wallS);
+}
+
+/** (c) Poisson arrivals into exponential -> lognormal -> Erlang-2 stages, each at load 0.8. */
+async function casePipeline(): Promise<CaseResult> {
+  const ops = 500_000;
+  const scenario = {
+    name: 'bench-pipeline',
+    workload: {
+      kind: 'custom',
+      arrival: { kind: 'poisson', rate_per_s: 800_000 },
+      stages: [
+        { name: 'parse', servers: 1, service_ns: { kind: 'exponential', mean: 1000 } },
+        { name: 'work', servers: 2, service_ns: { kind: 'lognormal', mean: 2000, cv: 1.5 } },
+        { name: 'reply', servers: 1, service_ns: { kind: 'erlang', mean: 1000, k: 2 } },
+      ],
+      ops,
+      warmup_ops: 10_000,
+    },
+    seed: SEED,
+  };
+  const t0 = performance.now();
+  const plan = planScenario(scenario, 'bench:pipeline');
+  const exec = await executePlan(plan);
+  const wallS = (performance.now() - t0) / 1000;
+  const completed = exec.rows.reduce((n, r) => n + Number(r.summary['ops_completed']), 0);
+  if (completed !== ops) throw new Error(`pipeline: ${completed} of ${ops} ops completed`);
+  return finish('pipeline_3stage_custom_run', exec.eventsProcessed, wallS, ops);
+}
+
+function finish(name: string, events: number, wallS: number, ops?: number): CaseResult {
+  const r: CaseResult = {
+    case: name,
+    events,
+    wall_s: round(wallS, 4),
+    events_per_s: Math.round(events / wallS),
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
+  };
+  if (ops !== undefined) r.ops_per_s = Math.round(ops / wallS);
+  return r;
+}
+
+function round(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
+
+const CASES: Record<string, () => CaseResult | Promise<CaseResult>> = {
+  mm1: caseMm1,
+  timers: caseTimers,
+  pipeline: casePipeline,
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const child = args.indexOf('--child');
+  if (child >= 0) {
+    const name = args[child + 1]!;
+    const run = CASES[name];
+    if (!run) throw new Error(`unknown case ${name}`);
+    process.stdout.write(`${JSON.stringify(await run())}\n`);
+    return;
+  }
+  let runs = 3;
+  const chosen: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--runs') runs = Math.max(1, Number(args[++i]) | 0);
+    else if (args[i] === '--case') chosen.push(args[++i]!);
+    else throw new Error(`unknown argument ${args[i]}; usage: bench [--runs N] [--case mm1|timers|pipeline]...`);
+  }
+  const names = chosen.length > 0 ? chosen : Object.keys(CASES);
+  const self = fileURLToPath(import.meta.url);
+  for (const name of names) {
+    if (!CASES[name]) throw new Error(`unknown case ${name}; cases: ${Object.keys(CASES).join(', ')}`);
+    const results: CaseResult[] = [];
+    for (let r = 0; r < runs; r++) {
+      const p = spawnSync(process.execPath, [self, '--child', name], { encoding: 'utf8' });
+      if (p.status !== 0) throw new Error(`case ${name} failed (status ${p.status}):\n${p.stderr}`);
+      results.push(JSON.parse(p.stdout.trim()) as CaseResult);
+    }
+    const best = results.reduce((a, b) => (b.events_per_s > a.events_per_s ? b : a));
+    const line = {
+      ...best,
+      peak_rss_mb: Math.max(...results.map((x) => x.peak_rss_mb)),
+      runs,
+      wall_s_all: results.map((x) => x.wall_s),
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
