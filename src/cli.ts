@@ -1,29 +1,135 @@
 #!/usr/bin/env node
 /**
  * The `iovsim` command. Exit status: 0 success, 2 bad input (one line on stderr, no
- * result files written), 1 internal error.
+ * result files written or touched), 1 internal error, 130 interrupted (Ctrl-C).
+ *
+ * Every flag and the scenario are checked before any simulation starts; results are
+ * rendered in memory and written with one atomic folder swap at the end, so bad input,
+ * a crash or Ctrl-C leaves the previous result or none.
  */
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
-import { executePlan } from './scenario/execute.js';
-import { loadPlan } from './scenario/load.js';
-import { writeFolderAtomically } from './output/write.js';
+import { comparePlan, compareTable } from './scenario/compare.js';
+import { executePlan, manifestOf, renderManifest } from './scenario/execute.js';
+import { scenarioJsonSchema } from './scenario/json-schema.js';
+import { loadPlan, type Plan } from './scenario/load.js';
+import { terminateWorkers } from './scenario/pool.js';
+import { planTasks, type Task } from './scenario/run.js';
+import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } from './scenario/shard.js';
+import { removeStagingFolders, writeFolderAtomically } from './output/write.js';
 import { InputError } from './util/input-error.js';
+import { createProgress } from './util/progress.js';
 import { TOOL } from './version.js';
 import { WORKLOAD_KINDS } from './workloads/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function parseSeed(text: string): number {
+export function parseSeed(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 2 ** 32 - 1) {
     throw new InputError(`--seed: must be an integer from 0 to 4294967295, got "${text}"`);
   }
   return n;
+}
+
+export const MAX_JOBS = 1024;
+
+export function parseJobs(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_JOBS) {
+    throw new InputError(`--jobs: must be a whole number from 1 to ${MAX_JOBS} (default: ${availableParallelism()} cores), got "${text}"`);
+  }
+  return n;
+}
+
+export function parseOps(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || !Number.isSafeInteger(n)) {
+    throw new InputError(`--ops: must be a whole number of operations, at least 1, got "${text}"`);
+  }
+  return n;
+}
+
+/**
+ * Refuses an output folder that is a file, or a non-empty folder that is not an iovsim
+ * result (the atomic swap replaces the whole folder).
+ */
+export function checkOutFolder(dir: string, flag = '--out'): void {
+  if (!existsSync(dir)) return;
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new InputError(`${flag} ${dir}: exists and is not a folder`);
+  const entries = readdirSync(dir);
+  if (entries.length > 0 && !entries.includes('manifest.json')) {
+    throw new InputError(
+      `${flag} ${dir}: is a non-empty folder without manifest.json, not an iovsim result; it would be replaced, so choose another folder`,
+    );
+  }
+}
+
+/** Runs `work`; Ctrl-C (or SIGTERM) meanwhile stops the workers, removes staging folders and exits 130 (143). */
+async function interruptible<T>(work: () => Promise<T>, onStop: () => void): Promise<T> {
+  const handler = (signal: NodeJS.Signals): void => {
+    onStop();
+    removeStagingFolders();
+    void terminateWorkers();
+    process.stderr.write(`iovsim: interrupted by ${signal}; no result written\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
+}
+
+interface RunFlags {
+  jobs: number;
+  quiet: boolean;
+  overrides: string[];
+}
+
+/** Runs tasks of a plan with progress and signal handling, then writes `out` atomically. */
+async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFlags, shard?: { spec: ShardSpec; planTasks: number }) {
+  const perPoint = new Map<number, number>();
+  for (const t of tasks) perPoint.set(t.point, (perPoint.get(t.point) ?? 0) + 1);
+  const progress = createProgress({ tasks: tasks.length, tasksPerPoint: perPoint, quiet: flags.quiet });
+  const taskPoint = new Map(tasks.map((t) => [t.index, t.point]));
+  return interruptible(
+    async () => {
+      const exec = await executePlan(plan, {
+        tasks,
+        jobs: flags.jobs,
+        overrides: flags.overrides,
+        onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
+      });
+      progress.stop();
+      const files = { ...exec.files };
+      if (shard) {
+        const manifest = {
+          ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
+          shard: { index: shard.spec.index, count: shard.spec.count, tasks: shard.planTasks },
+        };
+        files['manifest.json'] = renderManifest(manifest);
+        Object.assign(files, shardFiles(plan, shard.spec, shard.planTasks, exec.rows, exec.wallTimeS, flags.overrides));
+      }
+      writeFolderAtomically(out, files);
+      return exec;
+    },
+    () => progress.stop(),
+  );
+}
+
+function say(quiet: boolean | undefined, text: string): void {
+  if (!quiet) process.stdout.write(text);
 }
 
 export function buildProgram(): Command {
@@ -34,7 +140,11 @@ export function buildProgram(): Command {
     .version(TOOL.version)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Commander puts "(Did you mean ...?)" on a second line; bad input gets one line.
+      outputError: (s, write) => write(`iovsim: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+    });
 
   program
     .command('run')
@@ -43,16 +153,73 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output folder (default results/<scenario name>)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
+    .option('--jobs <n>', 'worker threads (default: number of cores)')
+    .option('--shard <I/N>', 'run shard I of N (tasks whose index mod N is I-1); join with iovsim merge')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; jobs?: string; shard?: string; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
+      const jobs = parseJobs(opts.jobs);
+      const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
       const plan = loadPlan(file, opts.set, seed);
-      const out = resolve(opts.out ?? join('results', plan.scenario.name));
-      const exec = await executePlan(plan, { overrides: opts.set });
-      writeFolderAtomically(out, exec.files);
-      if (!opts.quiet) {
-        process.stdout.write(`wrote ${exec.rows.length} runs (${exec.eventsProcessed} events) to ${out}\n`);
-      }
+      const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
+      const out = resolve(opts.out ?? join('results', defaultOut));
+      checkOutFolder(out);
+      const all = planTasks(plan);
+      const tasks = shard ? shardTasks(all, shard) : all;
+      const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
+      const exec = await runAndWrite(plan, tasks, out, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
+      const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
+      say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s) to ${relativeOrAbsolute(out)}\n`);
+    });
+
+  program
+    .command('compare')
+    .description('the same workload on several paths, side by side; prints a table')
+    .option('--workload <kind>', 'workload kind (default net-rr)')
+    .option('--paths <a,b,...>', 'paths to compare (default: every path that runs the workload)')
+    .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
+    .option('--ops <n>', 'operations to measure per path (workload.ops)')
+    .option('--seed <n>', 'seed (default 1)')
+    .option('--out <dir>', 'also write the result files to this folder')
+    .option('--jobs <n>', 'worker threads (default: number of cores)')
+    .option('--quiet', 'no progress bar and no "wrote" line; the table is still printed')
+    .action(async (opts: { workload?: string; paths?: string; set: string[]; ops?: string; seed?: string; out?: string; jobs?: string; quiet?: boolean }) => {
+      const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
+      const ops = opts.ops === undefined ? undefined : parseOps(opts.ops);
+      const jobs = parseJobs(opts.jobs);
+      const plan = comparePlan({
+        ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
+        ...(opts.paths !== undefined ? { paths: opts.paths } : {}),
+        sets: opts.set,
+        ...(ops !== undefined ? { ops } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      const out = opts.out === undefined ? undefined : resolve(opts.out);
+      if (out) checkOutFolder(out);
+      const tasks = planTasks(plan);
+      const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
+      const exec = out
+        ? await runAndWrite(plan, tasks, out, flags)
+        : await interruptible(() => executePlan(plan, { tasks, jobs, overrides: opts.set }), () => undefined);
+      const w = plan.points[0]!.workload;
+      process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
+      process.stdout.write(compareTable(plan, exec.rows.map((r) => r.summary)));
+      if (out) say(opts.quiet, `wrote ${tasks.length} runs to ${relativeOrAbsolute(out)}\n`);
+    });
+
+  program
+    .command('merge')
+    .description('join the folders of iovsim run --shard I/N into one result')
+    .argument('<dirs...>', 'shard folders, one per shard')
+    .option('--out <dir>', 'output folder (default results/<scenario name>)')
+    .option('--quiet', 'print nothing but errors')
+    .action(async (dirs: string[], opts: { out?: string; quiet?: boolean }) => {
+      const merged = await mergeShards(dirs);
+      const out = resolve(opts.out ?? join('results', merged.plan.scenario.name));
+      if (dirs.some((d) => resolve(d) === out)) throw new InputError(`--out ${opts.out ?? out}: must not be one of the shard folders`);
+      checkOutFolder(out);
+      writeFolderAtomically(out, merged.files);
+      say(opts.quiet, `merged ${dirs.length} shard(s), ${merged.tasks} runs, into ${relativeOrAbsolute(out)}\n`);
     });
 
   program
@@ -60,8 +227,10 @@ export function buildProgram(): Command {
     .description('check a scenario file without running it')
     .argument('<file>', 'scenario file (YAML or JSON)')
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
-    .action((file: string, opts: { set: string[] }) => {
-      const plan = loadPlan(file, opts.set);
+    .option('--seed <n>', 'override the scenario seed')
+    .action((file: string, opts: { set: string[]; seed?: string }) => {
+      const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
+      const plan = loadPlan(file, opts.set, seed);
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
       process.stdout.write(
         `${file}: valid: ${plan.points.length} point(s) x ${plan.paths.length} path(s) x ${plan.scenario.replications} replication(s) = ${runs} runs\n`,
@@ -76,7 +245,34 @@ export function buildProgram(): Command {
       process.stdout.write(listing(what));
     });
 
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editor completion)')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+    });
+
   return program;
+}
+
+function relativeOrAbsolute(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel !== '' && !rel.startsWith('..') ? rel : dir;
+}
+
+/** The folder of ready scenarios: ./scenarios when there is one, else the package's. */
+function scenariosFolder(): string {
+  const local = resolve('scenarios');
+  if (existsSync(local)) return local;
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+}
+
+/** The first comment line after "Question:" in a scenario file, or its first comment line. */
+function scenarioQuestion(file: string): string {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const comments = lines.filter((l) => l.startsWith('#')).map((l) => l.replace(/^#\s?/, '').trim());
+  const q = comments.find((c) => /^question:/i.test(c));
+  return (q ?? comments[0] ?? '').replace(/^question:\s*/i, '');
 }
 
 function listing(what: string): string {
@@ -95,14 +291,15 @@ function listing(what: string): string {
         })
         .join('');
     case 'scenarios': {
-      const dir = resolve('scenarios');
+      const dir = scenariosFolder();
       let files: string[] = [];
       try {
         files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
       } catch {
         // no scenarios folder here
       }
-      return files.map((f) => `scenarios/${f}\n`).join('');
+      const width = Math.max(0, ...files.map((f) => f.length)) + 'scenarios/'.length;
+      return files.map((f) => `${`scenarios/${f}`.padEnd(width)}  ${scenarioQuestion(join(dir, f))}\n`).join('');
     }
     default:
       throw new InputError(`list: unknown list "${what}"; allowed: paths, workloads, params, scenarios`);
@@ -120,7 +317,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2; // commander already printed its one-line message
     }
     if (e instanceof InputError) {
-      process.stderr.write(`iovsim: ${e.message}\n`);
+      process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 2;
     }
     process.stderr.write(`iovsim: internal error: ${(e as Error).stack ?? String(e)}\n`);

@@ -1,12 +1,20 @@
 /**
- * Gathers the rows of every task of a plan into the output files of design.md section 5.
+ * Gathers the outputs of every task of a plan into the files of design.md section 5.
+ *
+ * Each task's rows are rendered to CSV text where the task ran (a worker thread, another
+ * machine's shard), without the header; the files are then the header followed by the
+ * tasks' text in task order. Only summary.csv is rendered here, because its confidence
+ * columns need every replication of a (point, path). Since every task is a pure function
+ * of the plan and every number is rounded before rendering, the bytes do not depend on
+ * where or in which order the tasks ran.
  */
 import type { Plan } from '../scenario/load.js';
+import { ci95HalfWidth } from '../util/student-t.js';
 import {
-  CPU_COLUMNS, EXIT_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_COLUMNS,
-  type Row, type TaskRows,
+  CPU_COLUMNS, EXIT_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_CI_COLUMNS, SUMMARY_COLUMNS,
+  round, type Row, type TaskRows,
 } from './rows.js';
-import { renderCsv } from './write.js';
+import { renderCsv, renderCsvBody, renderCsvHeader } from './write.js';
 
 export interface Manifest {
   tool: string;
@@ -14,8 +22,12 @@ export interface Manifest {
   git_revision: string | null;
   node: string;
   scenario_file: string;
+  /** The scenario after --set and --seed, with every default filled in. */
   scenario: unknown;
+  /** The --set overrides as given on the command line. */
   overrides: string[];
+  /** Every calibrated parameter: defaults overlaid with the scenario's params (swept ones vary by point). */
+  params: Record<string, unknown>;
   seed: number;
   replications: number;
   points: number;
@@ -23,17 +35,79 @@ export interface Manifest {
   tasks: number;
   events_processed: number;
   wall_time_s: number;
+  /** Present on a shard's partial result and on a merged result. */
+  shard?: { index: number; count: number; tasks: number };
+  merged_from?: string[];
 }
 
-/** Renders the CSV files; rows must be in task order. */
-export async function renderResultFiles(plan: Plan, rows: readonly TaskRows[]): Promise<Record<string, string>> {
-  const extra = plan.sweepKeys.map((k) => `param.${k}`);
-  const flat = (pick: (t: TaskRows) => Row[]): Row[] => rows.flatMap(pick);
-  return {
-    'summary.csv': await renderCsv(SUMMARY_COLUMNS, extra, rows.map((t) => t.summary)),
-    'latency.csv': await renderCsv(LATENCY_COLUMNS, extra, flat((t) => t.latency)),
-    'stages.csv': await renderCsv(STAGE_COLUMNS, extra, flat((t) => t.stages)),
-    'cpu.csv': await renderCsv(CPU_COLUMNS, extra, flat((t) => t.cpu)),
-    'exits.csv': await renderCsv(EXIT_COLUMNS, extra, flat((t) => t.exits)),
+/** The per-row CSV files, in the order they are written. */
+export const DETAIL_FILES = [
+  ['latency', 'latency.csv', LATENCY_COLUMNS],
+  ['stages', 'stages.csv', STAGE_COLUMNS],
+  ['cpu', 'cpu.csv', CPU_COLUMNS],
+  ['exits', 'exits.csv', EXIT_COLUMNS],
+] as const;
+
+export type DetailKind = (typeof DETAIL_FILES)[number][0];
+
+/** One task's output, ready to travel between threads or machines (plain data). */
+export interface TaskOutput {
+  /** The task's index in the plan: the order outputs are written in. */
+  index: number;
+  summary: Row;
+  /** CSV text of the task's rows in each detail file, without the header. */
+  csv: Record<DetailKind, string>;
+  eventsProcessed: number;
+}
+
+function paramColumns(plan: Plan): string[] {
+  return plan.sweepKeys.map((k) => `param.${k}`);
+}
+
+/** Renders one task's rows (in the thread that ran it). */
+export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows): Promise<TaskOutput> {
+  const extra = paramColumns(plan);
+  const csv = {} as Record<DetailKind, string>;
+  for (const [kind, , columns] of DETAIL_FILES) csv[kind] = await renderCsvBody(columns, extra, rows[kind]);
+  return { index, summary: rows.summary, csv, eventsProcessed: rows.eventsProcessed };
+}
+
+/**
+ * Adds the confidence columns to summary rows: for each (point, path), the 95% half-width
+ * across its replications of the values as written (so a user can recompute them from
+ * the CSV). Returns new rows; the input is not changed.
+ */
+export function withConfidence(summaries: readonly Row[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of summaries) {
+    const key = `${r['point']}\u0000${r['path']}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  const ci = new Map<string, Row>();
+  for (const [key, g] of groups) {
+    const half = (column: string): string | number => {
+      const h = ci95HalfWidth(g.map((r) => Number(r[column])));
+      return h === undefined ? '' : round(h, 3);
+    };
+    ci.set(key, {
+      latency_mean_ci95_ns: half('latency_mean_ns'),
+      latency_p99_ci95_ns: half('latency_p99_ns'),
+      throughput_ci95_ops_per_s: half('throughput_ops_per_s'),
+    });
+  }
+  return summaries.map((r) => ({ ...r, ...ci.get(`${r['point']}\u0000${r['path']}`)! }));
+}
+
+/** Renders the CSV files from task outputs, which must be in task order. */
+export async function renderResultFiles(plan: Plan, outputs: readonly TaskOutput[]): Promise<Record<string, string>> {
+  const extra = paramColumns(plan);
+  const files: Record<string, string> = {
+    'summary.csv': await renderCsv([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS], extra, withConfidence(outputs.map((o) => o.summary))),
   };
+  for (const [kind, name, columns] of DETAIL_FILES) {
+    files[name] = (await renderCsvHeader([...columns, ...extra])) + outputs.map((o) => o.csv[kind]).join('');
+  }
+  return files;
 }

@@ -17,6 +17,12 @@ export const SUMMARY_COLUMNS = [
   'kicks_per_op', 'copies_per_op', 'copy_bytes_per_op', 'syscalls_per_op', 'context_switches_per_op',
   'host_cpu_cores',
 ] as const;
+/**
+ * 95% confidence half-widths across the replications of one (point, path), repeated on
+ * each of its rows (empty with a single replication). They come right after the
+ * design.md columns and before the param.* columns.
+ */
+export const SUMMARY_CI_COLUMNS = ['latency_mean_ci95_ns', 'latency_p99_ci95_ns', 'throughput_ci95_ops_per_s'] as const;
 export const LATENCY_COLUMNS = ['point', 'path', 'replication', 'latency_ns', 'count', 'cumulative_fraction'] as const;
 export const STAGE_COLUMNS = ['point', 'path', 'replication', 'stage', 'actor', 'visits_per_op', 'wait_mean_ns', 'service_mean_ns'] as const;
 export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction'] as const;

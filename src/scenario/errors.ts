@@ -26,10 +26,47 @@ function show(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** Known keys of the object schema at a path, for suggestions on unknown keys. */
-function describeIssue(issue: z.core.$ZodIssue, root: unknown, knownKeys: (path: readonly PropertyKey[]) => string[]): string {
+const EXPECTED: Record<string, string> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+};
+
+function expected(name: string): string {
+  return EXPECTED[name] ?? name;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** Issues of a union's options, re-rooted at the union's path. */
+function optionIssues(issue: Issue): Issue[][] {
+  const errors = (issue as { errors?: Issue[][] }).errors ?? [];
+  return errors.map((list) => list.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue));
+}
+
+/** True when an option failed only because the value has another type (it is not the option the user meant). */
+function isTypeMismatch(list: readonly Issue[], path: readonly PropertyKey[]): boolean {
+  return list.length > 0 && list.every((i) => i.code === 'invalid_type' && i.path.length === path.length);
+}
+
+/** How deep an issue points (an unknown key points one level below its object). */
+function depth(i: Issue): number {
+  return i.path.length + (i.code === 'unrecognized_keys' ? 1 : 0);
+}
+
+/** The most precise issue: deepest first; at equal depth, unknown keys before missing ones. */
+function pickIssue(issues: readonly Issue[]): Issue {
+  return [...issues].sort((a, b) => depth(b) - depth(a) || Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))[0]!;
+}
+
+function describeIssue(issue: Issue, root: unknown, knownKeys: (path: readonly PropertyKey[]) => string[]): string {
   const path = issue.path;
   const value = valueAt(root, path);
+  const got = value === undefined ? '' : `, got ${show(value)}`;
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;
@@ -39,21 +76,45 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown, knownKeys: (path:
     }
     case 'invalid_union': {
       const disc = (issue as { discriminator?: string }).discriminator;
-      if (disc !== undefined || (issue as { note?: string }).note) {
-        const field = disc ?? 'kind';
-        const options = (issue as { options?: unknown[] }).options;
-        const bad = valueAt(root, [...path, field]);
-        return `${formatPath([...path, field])}: ${bad === undefined ? 'is required' : `unknown value ${show(bad)}`}${
-          options ? `; allowed: ${options.map(String).join(', ')}` : ''
-        }`;
+      if (disc !== undefined) {
+        // zod puts the discriminator in the path already when the value has one.
+        const at = path[path.length - 1] === disc ? path : [...path, disc];
+        const options = ((issue as { options?: unknown[] }).options ?? []).map(String);
+        const bad = valueAt(root, at);
+        if (bad === undefined) return `${formatPath(at)}: is required; allowed: ${options.join(', ')}`;
+        return `${formatPath(at)}: unknown value ${show(bad)}${typeof bad === 'string' ? didYouMean(bad, options) : ''}; allowed: ${options.join(', ')}`;
       }
-      return `${formatPath(path)}: ${issue.message}, got ${show(value)}`;
+      const lists = optionIssues(issue);
+      const meant = lists.filter((l) => !isTypeMismatch(l, path));
+      if (meant.length > 0) {
+        // Describe the failure inside the option whose shape the value has.
+        return describeIssue(pickIssue(meant.map(pickIssue)), root, knownKeys);
+      }
+      if (issue.message !== 'Invalid input') return `${formatPath(path)}: ${issue.message}${got}`;
+      const types = lists.flatMap((l) => l.map((i) => expected((i as { expected?: string }).expected ?? 'valid')));
+      return `${formatPath(path)}: must be ${[...new Set(types)].join(' or ')}${got}`;
     }
     case 'invalid_type':
-      if (value === undefined) return `${formatPath(path)}: is required (${issue.expected})`;
-      return `${formatPath(path)}: must be ${issue.expected}, got ${show(value)}`;
+      if (value === undefined) return `${formatPath(path)}: is required (${expected(issue.expected)})`;
+      return `${formatPath(path)}: must be ${expected(issue.expected)}${got}`;
+    case 'too_small':
+    case 'too_big': {
+      const i = issue as { origin?: string; minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean };
+      if (!/^Too (small|big)/.test(issue.message)) return `${formatPath(path)}: ${issue.message}${got}`;
+      const isSmall = issue.code === 'too_small';
+      const bound = String(isSmall ? i.minimum : i.maximum);
+      if (i.origin === 'array') return `${formatPath(path)}: must have ${isSmall ? 'at least' : 'at most'} ${bound} entries${got}`;
+      if (i.origin === 'string') return `${formatPath(path)}: must have ${isSmall ? 'at least' : 'at most'} ${bound} characters${got}`;
+      const op = isSmall ? (i.inclusive ? '>=' : '>') : i.inclusive ? '<=' : '<';
+      return `${formatPath(path)}: must be ${op} ${bound}${got}`;
+    }
+    case 'invalid_value': {
+      const values = ((issue as { values?: unknown[] }).values ?? []).map((v) => String(v));
+      const near = typeof value === 'string' ? didYouMean(value, values) : '';
+      return `${formatPath(path)}: must be one of ${values.join(', ')}${got}${near}`;
+    }
     default:
-      return `${formatPath(path)}: ${issue.message}${value === undefined ? '' : `, got ${show(value)}`}`;
+      return `${formatPath(path)}: ${issue.message}${got}`;
   }
 }
 
@@ -62,9 +123,7 @@ export function formatZodError(
   root: unknown,
   knownKeys: (path: readonly PropertyKey[]) => string[] = () => [],
 ): string {
-  // The deepest issue is usually the most precise one.
-  const issues = [...error.issues].sort((a, b) => b.path.length - a.path.length);
-  return describeIssue(issues[0]!, root, knownKeys);
+  return describeIssue(pickIssue(error.issues), root, knownKeys);
 }
 
 type AnyDef = { type: string; shape?: Record<string, unknown>; innerType?: unknown; options?: unknown[]; element?: unknown; valueType?: unknown; in?: unknown };

@@ -1,44 +1,66 @@
 /**
  * Executes a plan's tasks and renders the output files: the code path shared by
- * `iovsim run`, `iovsim compare` and the benchmark.
+ * `iovsim run`, `iovsim compare`, shards and the benchmarks.
  */
-import { renderResultFiles, type Manifest } from '../output/results.js';
-import type { TaskRows } from '../output/rows.js';
+import { params as paramRegistry } from '../calibration/index.js';
+import { renderResultFiles, type Manifest, type TaskOutput } from '../output/results.js';
 import { TOOL, gitRevision } from '../version.js';
 import type { Plan } from './load.js';
-import { planTasks, runTask, type Task } from './run.js';
+import { runTasksInWorkers } from './pool.js';
+import { planTasks, runTaskOutput, type Task } from './run.js';
 
 export interface ExecuteOptions {
+  /** The --set overrides as typed, recorded in the manifest. */
   overrides?: string[];
-  /** Called after each task, for progress reporting. */
-  onTaskDone?: (done: number, total: number, events: number) => void;
+  /** Worker threads; undefined runs every task in this thread (library use, tests). */
+  jobs?: number;
+  /** Called after each task, in completion order. */
+  onTaskDone?: (output: TaskOutput) => void;
   /** Runs only these tasks (a shard); all by default. */
   tasks?: Task[];
 }
 
 export interface Execution {
-  rows: TaskRows[];
+  /** One output per task run, in task order. */
+  rows: TaskOutput[];
   files: Record<string, string>;
   eventsProcessed: number;
+  wallTimeS: number;
+}
+
+/** Runs the tasks (in this thread or on workers) and returns their outputs in task order. */
+export async function runTasks(plan: Plan, tasks: readonly Task[], options: ExecuteOptions = {}): Promise<TaskOutput[]> {
+  if (options.jobs !== undefined) {
+    return runTasksInWorkers(plan, tasks, {
+      jobs: options.jobs,
+      ...(options.onTaskDone ? { onTaskDone: options.onTaskDone } : {}),
+    });
+  }
+  const outputs: TaskOutput[] = [];
+  for (const task of tasks) {
+    const out = await runTaskOutput(plan, task);
+    outputs.push(out);
+    options.onTaskDone?.(out);
+  }
+  return outputs;
 }
 
 export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<Execution> {
   const startMs = performance.now();
   const tasks = options.tasks ?? planTasks(plan);
-  const rows: TaskRows[] = [];
-  let events = 0;
-  for (const task of tasks) {
-    const r = runTask(plan, task);
-    rows.push(r);
-    events += r.eventsProcessed;
-    options.onTaskDone?.(rows.length, tasks.length, events);
-  }
+  const rows = await runTasks(plan, tasks, options);
+  const events = rows.reduce((n, r) => n + r.eventsProcessed, 0);
   const files = await renderResultFiles(plan, rows);
-  files['manifest.json'] = `${JSON.stringify(manifestOf(plan, tasks.length, events, performance.now() - startMs, options.overrides ?? []), null, 2)}\n`;
-  return { rows, files, eventsProcessed: events };
+  const wallTimeS = Math.round(performance.now() - startMs) / 1000;
+  files['manifest.json'] = renderManifest(manifestOf(plan, tasks.length, events, wallTimeS, options.overrides ?? []));
+  return { rows, files, eventsProcessed: events, wallTimeS };
 }
 
-export function manifestOf(plan: Plan, tasks: number, events: number, wallMs: number, overrides: string[]): Manifest {
+export function renderManifest(m: Manifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
+}
+
+export function manifestOf(plan: Plan, tasks: number, events: number, wallTimeS: number, overrides: readonly string[]): Manifest {
   return {
     tool: TOOL.name,
     version: TOOL.version,
@@ -46,13 +68,14 @@ export function manifestOf(plan: Plan, tasks: number, events: number, wallMs: nu
     node: process.version,
     scenario_file: plan.source,
     scenario: plan.scenario,
-    overrides,
+    overrides: [...overrides],
+    params: paramRegistry.resolve(plan.scenario.params),
     seed: plan.scenario.seed,
     replications: plan.scenario.replications,
     points: plan.points.length,
     paths: plan.paths,
     tasks,
     events_processed: events,
-    wall_time_s: Math.round(wallMs) / 1000,
+    wall_time_s: wallTimeS,
   };
 }

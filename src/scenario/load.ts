@@ -41,7 +41,7 @@ export function readScenarioFile(file: string): unknown {
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
+    const msg = ((e as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '');
     throw new InputError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${msg}`);
   }
 }
@@ -59,65 +59,87 @@ export function parseSetValue(text: string): unknown {
 export function parseSets(sets: readonly string[]): [string, unknown][] {
   return sets.map((s) => {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new InputError(`--set ${s}: expected name=value`);
-    return [s.slice(0, eq).trim(), parseSetValue(s.slice(eq + 1))];
+    const name = eq > 0 ? s.slice(0, eq).trim() : '';
+    if (name === '' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
+      throw new InputError(`--set ${JSON.stringify(s)}: expected name=value, e.g. --set workload.ops=10000 or --set kvm.exit_user_ns=3200`);
+    }
+    return [name, parseSetValue(s.slice(eq + 1))];
   });
 }
 
-const TOP_LEVEL_SET_KEYS = ['name', 'seed', 'replications', 'paths', 'description'];
+/** Top-level scenario fields --set can change (besides workload.*, sweep.*, params.* and parameter names). */
+export const TOP_LEVEL_SET_KEYS = ['name', 'description', 'seed', 'replications', 'paths'];
 
 /** Applies overrides to the raw file object: workload.x.y fields, top-level keys, or params. */
 export function applySets(raw: unknown, sets: readonly [string, unknown][]): Record<string, unknown> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw as Record<string, unknown>;
   const out = structuredClone(raw) as Record<string, unknown>;
   for (const [key, value] of sets) {
-    if (key.startsWith('workload.')) {
-      setPath(out, key.split('.'), value, `--set ${key}`);
-    } else if (key.startsWith('sweep.')) {
-      setPath(out, key.split('.'), value, `--set ${key}`);
+    const where = `--set ${key}`;
+    if (key.startsWith('workload.') || key.startsWith('sweep.')) {
+      setPath(out, key.split('.'), value, where);
     } else if (TOP_LEVEL_SET_KEYS.includes(key)) {
       out[key] = key === 'paths' && typeof value === 'string' ? value.split(',').map((p) => p.trim()) : value;
     } else {
-      if (!paramRegistry.has(key)) {
+      const name = key.startsWith('params.') ? key.slice('params.'.length) : key;
+      if (!paramRegistry.has(name)) {
+        const known = [...paramRegistry.names(), ...TOP_LEVEL_SET_KEYS, 'workload.<field>', 'sweep.<name>'];
         throw new InputError(
-          `--set ${key}: unknown parameter or field${didYouMean(key, [...paramRegistry.names(), ...TOP_LEVEL_SET_KEYS])}`,
+          `${where}: unknown parameter or field "${key}"${didYouMean(name, known)}; allowed: a parameter (iovsim list params), workload.<field>, sweep.<name>, ${TOP_LEVEL_SET_KEYS.join(', ')}`,
         );
       }
-      const p = (out['params'] ?? {}) as Record<string, unknown>;
-      out['params'] = { ...p, [key]: value };
+      const p = out['params'];
+      out['params'] = { ...(p !== null && typeof p === 'object' && !Array.isArray(p) ? p : {}), [name]: value };
     }
   }
   return out;
 }
 
 function setPath(root: Record<string, unknown>, parts: string[], value: unknown, where: string): void {
-  let node: Record<string, unknown> = root;
-  for (let i = 0; i < parts.length - 1; i++) {
+  if (parts.some((p) => p === '')) throw new InputError(`${where}: empty field name in "${parts.join('.')}"`);
+  let node: unknown = root;
+  for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    const next = Array.isArray(node) ? node[Number(part)] : node[part];
-    if (next === undefined) {
-      node[part] = {};
-    } else if (next === null || typeof next !== 'object') {
-      throw new InputError(`${where}: ${parts.slice(0, i + 1).join('.')} is not an object`);
+    const isLast = i === parts.length - 1;
+    const at = parts.slice(0, i + 1).join('.');
+    if (Array.isArray(node)) {
+      const idx = Number(part);
+      if (!/^\d+$/.test(part) || idx >= node.length) {
+        throw new InputError(`${where}: ${at}: a list index from 0 to ${node.length - 1} is needed here, got "${part}"`);
+      }
+      if (isLast) node[idx] = value;
+      else node = node[idx];
+      continue;
     }
-    node = (Array.isArray(node) ? node[Number(part)] : node[part]) as Record<string, unknown>;
+    const obj = node as Record<string, unknown>;
+    if (isLast) {
+      obj[part] = value;
+      break;
+    }
+    const next = obj[part];
+    if (next === undefined || next === null) obj[part] = {};
+    else if (typeof next !== 'object') throw new InputError(`${where}: ${at} is ${JSON.stringify(next)}, not a mapping or list`);
+    node = obj[part];
   }
-  const last = parts[parts.length - 1]!;
-  if (Array.isArray(node)) (node as unknown[])[Number(last)] = value;
-  else node[last] = value;
 }
 
 /** Validates a raw scenario object and expands its sweep. */
 export function planScenario(raw: unknown, source: string): Plan {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError(`${source}: a scenario must be a mapping with at least name and workload`);
+    const got = raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : JSON.stringify(raw);
+    throw new InputError(`${source}: (top level): must be a mapping with at least name and workload, got ${got}`);
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     throw new InputError(`${source}: ${formatZodError(parsed.error, raw, (p) => objectKeysAt(scenarioSchema, raw, p))}`);
   }
   const scenario = parsed.data;
-  for (const [k, v] of Object.entries(scenario.params)) paramRegistry.check(k, v, `${source}: params`);
+  for (const [k, v] of Object.entries(scenario.params)) {
+    if (!paramRegistry.has(k)) {
+      throw new InputError(`${source}: params.${k}: unknown parameter${didYouMean(k, paramRegistry.names())}; ${allowedParams()}`);
+    }
+    paramRegistry.check(k, v, `${source}: params`);
+  }
 
   const isCustom = scenario.workload.kind === 'custom';
   const paths = resolvePaths(scenario, source, isCustom);
@@ -138,7 +160,7 @@ export function planScenario(raw: unknown, source: string): Plan {
   for (const key of sweepKeys) {
     if (!key.startsWith('workload.') && !paramRegistry.has(key)) {
       throw new InputError(
-        `${source}: sweep.${key}: unknown parameter${didYouMean(key, paramRegistry.names())}; sweep parameters or workload.<field>`,
+        `${source}: sweep.${key}: unknown parameter${didYouMean(key, paramRegistry.names())}; sweep workload.<field> or ${allowedParams()}`,
       );
     }
   }
@@ -171,6 +193,13 @@ export function planScenario(raw: unknown, source: string): Plan {
   return { source, scenario, sweepKeys, points, paths };
 }
 
+/** "allowed: a, b, c" for a few parameters, or a pointer to the full list. */
+function allowedParams(): string {
+  const names = paramRegistry.names();
+  if (names.length === 0) return 'no parameters are registered yet';
+  return names.length <= 8 ? `parameters: ${names.join(', ')}` : `parameters: see iovsim list params (${names.length} of them)`;
+}
+
 function describeValues(values: Record<string, ScalarValue>): string {
   return Object.entries(values)
     .map(([k, v]) => `${k}=${String(v)}`)
@@ -180,9 +209,14 @@ function describeValues(values: Record<string, ScalarValue>): string {
 function resolvePaths(scenario: Scenario, source: string, isCustom: boolean): string[] {
   const kind = scenario.workload.kind;
   if (isCustom) {
-    if (scenario.paths && !(scenario.paths.length === 1 && scenario.paths[0] === 'custom')) {
-      throw new InputError(`${source}: paths: the custom workload runs without a path; omit paths or write [custom]`);
+    const bad = (scenario.paths ?? []).findIndex((p) => p !== 'custom');
+    if (bad >= 0) {
+      const name = scenario.paths![bad]!;
+      throw new InputError(
+        `${source}: paths[${bad}]: ${name === '' || !/^[a-z]/i.test(name) ? `"${name}"` : `path "${name}"`}${didYouMean(name, ['custom', ...PATHS.map((p) => p.name)])} cannot run the custom workload; it runs without a path: omit paths or write [custom]`,
+      );
     }
+    if ((scenario.paths?.length ?? 0) > 1) throw new InputError(`${source}: paths: list custom once`);
     return ['custom'];
   }
   const supporting = PATHS.filter((p) => p.workloads.includes(kind)).map((p) => p.name);
@@ -211,7 +245,30 @@ export function loadPlan(file: string, sets: readonly string[] = [], seed?: numb
   const overrides = parseSets(sets);
   if (seed !== undefined) overrides.push(['seed', seed]);
   raw = applySets(raw, overrides);
-  return planScenario(raw, file);
+  return withSetBlame(() => planScenario(raw, file), sets);
+}
+
+/**
+ * Runs a planning step; when its error is about a field an override set, the message
+ * says so ("... (from --set workload.ops=abc)").
+ */
+export function withSetBlame<T>(step: () => T, sets: readonly string[]): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    for (const s of [...sets].reverse()) {
+      const key = s.slice(0, Math.max(0, s.indexOf('='))).trim();
+      if (key === '') continue;
+      const fields = key.startsWith('workload.') || key.startsWith('sweep.') || TOP_LEVEL_SET_KEYS.includes(key)
+        ? [key]
+        : [`params.${key.replace(/^params\./, '')}`];
+      if (fields.some((f) => e.message.includes(`${f}:`) || e.message.includes(`${f}[`) || e.message.includes(`${f}.`))) {
+        throw new InputError(`${e.message} (from --set ${s})`);
+      }
+    }
+    throw e;
+  }
 }
 
 export { formatPath };

@@ -6,6 +6,7 @@
  */
 import { findPath } from '../paths/index.js';
 import { toRows, type TaskRows } from '../output/rows.js';
+import { renderTaskOutput, type TaskOutput } from '../output/results.js';
 import { toCustomSpec } from '../workloads/custom-schema.js';
 import { runCustom } from '../workloads/custom.js';
 import type { RunResult } from '../metrics/run-result.js';
@@ -54,4 +55,9 @@ export function runTask(plan: Plan, task: Task): TaskRows {
     },
     result,
   );
+}
+
+/** Runs one task and renders its rows: what a worker thread sends back. */
+export async function runTaskOutput(plan: Plan, task: Task): Promise<TaskOutput> {
+  return renderTaskOutput(plan, task.index, runTask(plan, task));
 }

@@ -10,7 +10,12 @@ const scalar = z.union([z.number(), z.boolean(), z.string()]);
 const sweepList = z.array(scalar).min(1, 'a sweep list needs at least one value');
 
 export const sweepSchema = z
-  .record(z.string(), z.union([sweepList, z.record(z.string(), sweepList)]))
+  .record(
+    z.string(),
+    z.union([sweepList, z.record(z.string(), sweepList)], {
+      error: 'must be a list of values (or, under zip, a mapping of equal-length lists)',
+    }),
+  )
   .superRefine((sweep, ctx) => {
     for (const [key, value] of Object.entries(sweep)) {
       const isZip = key === 'zip';

@@ -1,0 +1,75 @@
+/**
+ * `iovsim compare`: one workload, with its defaults, on several paths, side by side.
+ * It builds an in-memory scenario (the same validation and the same run code as a file)
+ * and summarises each path's summary rows, averaged over replications, as a table.
+ */
+import { PATHS } from '../paths/index.js';
+import type { Row } from '../output/rows.js';
+import { formatNumber, formatTable } from '../output/table.js';
+import { InputError, didYouMean } from '../util/input-error.js';
+import { WORKLOAD_KINDS } from '../workloads/index.js';
+import { applySets, parseSets, planScenario, withSetBlame, type Plan } from './load.js';
+
+export const DEFAULT_COMPARE_WORKLOAD = 'net-rr';
+
+export interface CompareOptions {
+  workload?: string;
+  /** Comma-separated path names; default: every path that runs the workload. */
+  paths?: string;
+  sets?: readonly string[];
+  ops?: number;
+  seed?: number;
+}
+
+/** The in-memory scenario `compare` runs, as a plan. */
+export function comparePlan(options: CompareOptions): Plan {
+  const kind = options.workload ?? DEFAULT_COMPARE_WORKLOAD;
+  const kinds = WORKLOAD_KINDS.map((w) => w.kind);
+  if (!kinds.includes(kind)) {
+    throw new InputError(`--workload: unknown workload "${kind}"${didYouMean(kind, kinds)}; allowed: ${kinds.join(', ')}`);
+  }
+  const raw: Record<string, unknown> = { name: `compare-${kind}`, workload: { kind } };
+  if (options.paths !== undefined) {
+    const names = options.paths.split(',').map((p) => p.trim());
+    if (names.some((n) => n === '')) throw new InputError(`--paths: a comma-separated list of path names, got "${options.paths}"`);
+    raw['paths'] = names;
+  } else if (kind !== 'custom' && !PATHS.some((p) => p.workloads.includes(kind))) {
+    throw new InputError(`--workload: no registered path runs "${kind}" yet; see iovsim list paths`);
+  }
+  const sets = [...(options.sets ?? [])];
+  if (options.ops !== undefined) sets.push(`workload.ops=${options.ops}`);
+  if (options.seed !== undefined) sets.push(`seed=${options.seed}`);
+  const applied = applySets(raw, parseSets(sets));
+  return withSetBlame(() => planScenario(applied, 'compare'), sets);
+}
+
+function mean(rows: readonly Row[], column: string): number {
+  return rows.reduce((s, r) => s + Number(r[column]), 0) / rows.length;
+}
+
+/** The compare table from summary rows: one line per path (in plan order), means over replications and points. */
+export function compareTable(plan: Plan, summaries: readonly Row[]): string {
+  const lines = plan.paths.map((path) => {
+    const rows = summaries.filter((r) => r['path'] === path);
+    if (rows.length === 0) return [path, '-', '-', '-', '-', '-'];
+    return [
+      path,
+      formatNumber(mean(rows, 'latency_p50_ns') / 1000, 3),
+      formatNumber(mean(rows, 'latency_p99_ns') / 1000, 3),
+      formatNumber(mean(rows, 'throughput_ops_per_s'), 0),
+      formatNumber(mean(rows, 'exits_per_op'), 3),
+      formatNumber(mean(rows, 'host_cpu_cores'), 3),
+    ];
+  });
+  return formatTable(
+    [
+      { header: 'path', align: 'left' },
+      { header: 'p50 (us)', align: 'right' },
+      { header: 'p99 (us)', align: 'right' },
+      { header: 'throughput (ops/s)', align: 'right' },
+      { header: 'exits/op', align: 'right' },
+      { header: 'host cores', align: 'right' },
+    ],
+    lines,
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * Runs a plan's tasks on worker threads (`--jobs N`). Tasks are handed out in task order
+ * to whichever worker is free; their outputs are put back in task order, so the result
+ * does not depend on the number of workers or on which one finished first.
+ *
+ * The workers run the compiled JS: `dist/src/scenario/worker.js`. When this module is
+ * itself loaded from TypeScript source (vitest), it points at the built copy in dist/.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { TaskOutput } from '../output/results.js';
+import { InputError } from '../util/input-error.js';
+import type { Plan } from './load.js';
+import type { Task } from './run.js';
+import type { WorkerReply } from './worker.js';
+
+const live = new Set<Worker>();
+
+/** The compiled worker script. */
+export function workerScriptPath(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = fromSource ? new URL('../../dist/src/scenario/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
+  const path = fileURLToPath(url);
+  if (!existsSync(path)) throw new Error(`worker script ${path} is missing; build first (npx tsc -p .)`);
+  return path;
+}
+
+/** Stops every worker this process started (for a signal handler). */
+export async function terminateWorkers(): Promise<void> {
+  const all = [...live];
+  live.clear();
+  await Promise.all(all.map((w) => w.terminate()));
+}
+
+export interface PoolOptions {
+  jobs: number;
+  /** Called in the main thread as each task finishes (in completion order). */
+  onTaskDone?: (output: TaskOutput) => void;
+}
+
+/** Runs the tasks on min(jobs, tasks) workers; the outputs come back in the order of `tasks`. */
+export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: PoolOptions): Promise<TaskOutput[]> {
+  const outputs = new Array<TaskOutput | undefined>(tasks.length);
+  if (tasks.length === 0) return Promise.resolve([]);
+  const script = workerScriptPath();
+  const count = Math.max(1, Math.min(options.jobs, tasks.length));
+  return new Promise<TaskOutput[]>((resolvePromise, reject) => {
+    const workers: Worker[] = [];
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const slotOf = new Map<number, number>(); // task index -> position in `tasks`
+    tasks.forEach((t, i) => slotOf.set(t.index, i));
+
+    const stopAll = (): void => {
+      for (const w of workers) {
+        live.delete(w);
+        void w.terminate();
+      }
+    };
+    const fail = (e: Error): void => {
+      if (failed) return;
+      failed = true;
+      stopAll();
+      reject(e);
+    };
+    const feed = (w: Worker): void => {
+      if (next < tasks.length) w.postMessage({ task: tasks[next++]! });
+    };
+
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(script, { workerData: { plan } });
+      workers.push(w);
+      live.add(w);
+      w.on('message', (reply: WorkerReply) => {
+        if (failed) return;
+        if (!reply.ok) {
+          const err = reply.name === 'InputError' ? new InputError(reply.message) : new Error(`task ${reply.task}: ${reply.stack}`);
+          fail(err);
+          return;
+        }
+        outputs[slotOf.get(reply.output.index)!] = reply.output;
+        done++;
+        options.onTaskDone?.(reply.output);
+        if (done === tasks.length) {
+          stopAll();
+          resolvePromise(outputs as TaskOutput[]);
+        } else {
+          feed(w);
+        }
+      });
+      w.on('error', (e) => fail(e));
+      w.on('exit', (code) => {
+        live.delete(w);
+        if (!failed && done < tasks.length && code !== 0) fail(new Error(`a worker thread exited with code ${code}`));
+      });
+      feed(w);
+    }
+  });
+}
