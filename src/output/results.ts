@@ -68,7 +68,7 @@ function paramColumns(plan: Plan): string[] {
 export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows): Promise<TaskOutput> {
   const extra = paramColumns(plan);
   const csv = {} as Record<DetailKind, string>;
-  for (const [kind, , columns] of DETAIL_FILES) csv[kind] = await renderCsvBody(columns, extra, rows[kind]);
+  for (const [kind, , columns] of DETAIL_FILES) csv[kind] = renderCsvBody(columns, extra, rows[kind]);
   return { index, summary: rows.summary, csv, eventsProcessed: rows.eventsProcessed };
 }
 
@@ -104,10 +104,10 @@ export function withConfidence(summaries: readonly Row[]): Row[] {
 export async function renderResultFiles(plan: Plan, outputs: readonly TaskOutput[]): Promise<Record<string, string>> {
   const extra = paramColumns(plan);
   const files: Record<string, string> = {
-    'summary.csv': await renderCsv([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS], extra, withConfidence(outputs.map((o) => o.summary))),
+    'summary.csv': renderCsv([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS], extra, withConfidence(outputs.map((o) => o.summary))),
   };
   for (const [kind, name, columns] of DETAIL_FILES) {
-    files[name] = (await renderCsvHeader([...columns, ...extra])) + outputs.map((o) => o.csv[kind]).join('');
+    files[name] = renderCsvHeader([...columns, ...extra]) + outputs.map((o) => o.csv[kind]).join('');
   }
   return files;
 }

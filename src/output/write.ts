@@ -9,27 +9,45 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeToString } from 'fast-csv';
 import type { Row } from './rows.js';
 
+/**
+ * One CSV field, byte-compatible with fast-csv's default formatter (which the tests use
+ * as the reference): NUL characters dropped; quoted, with quotes doubled, when it
+ * contains a quote, a comma, CR, LF or "|" (fast-csv's escape class includes "|").
+ * Numbers print as String(n) does. Hand-written because it is about 10 times faster
+ * than fast-csv's stream, and rendering latency.csv was as slow as the simulation.
+ */
+export function formatCsvField(value: string | number): string {
+  let s = typeof value === 'string' ? value : String(value);
+  if (s.includes('\0')) s = s.replace(/\0/g, '');
+  if (s.includes('"')) return `"${s.replace(/"/g, '""')}"`;
+  return /[,\r\n|]/.test(s) ? `"${s}"` : s;
+}
+
+/** One CSV line, ending in \n. */
+export function formatCsvLine(cells: readonly (string | number)[]): string {
+  let line = '';
+  for (let i = 0; i < cells.length; i++) line += (i === 0 ? '' : ',') + formatCsvField(cells[i]!);
+  return `${line}\n`;
+}
+
 /** Renders rows as RFC 4180 CSV lines (each ending in \n) for the given columns, no header. */
-export async function renderCsvBody(columns: readonly string[], extra: readonly string[], rows: readonly Row[]): Promise<string> {
-  if (rows.length === 0) return '';
+export function renderCsvBody(columns: readonly string[], extra: readonly string[], rows: readonly Row[]): string {
   const headers = [...columns, ...extra];
-  return writeToString(
-    rows.map((r) => headers.map((h) => r[h] ?? '')),
-    { writeHeaders: false, includeEndRowDelimiter: true },
-  );
+  let out = '';
+  for (const r of rows) out += formatCsvLine(headers.map((h) => r[h] ?? ''));
+  return out;
 }
 
 /** The header line of a CSV file. */
-export async function renderCsvHeader(columns: readonly string[]): Promise<string> {
-  return writeToString([[...columns]], { writeHeaders: false, includeEndRowDelimiter: true });
+export function renderCsvHeader(columns: readonly string[]): string {
+  return formatCsvLine(columns);
 }
 
 /** Renders rows as RFC 4180 CSV with the given columns first, then extra columns (param.*). */
-export async function renderCsv(columns: readonly string[], extra: readonly string[], rows: readonly Row[]): Promise<string> {
-  return (await renderCsvHeader([...columns, ...extra])) + (await renderCsvBody(columns, extra, rows));
+export function renderCsv(columns: readonly string[], extra: readonly string[], rows: readonly Row[]): string {
+  return renderCsvHeader([...columns, ...extra]) + renderCsvBody(columns, extra, rows);
 }
 
 let tempCounter = 0;

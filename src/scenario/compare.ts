@@ -24,6 +24,10 @@ export interface CompareOptions {
 /** The in-memory scenario `compare` runs, as a plan. */
 export function comparePlan(options: CompareOptions): Plan {
   const kind = options.workload ?? DEFAULT_COMPARE_WORKLOAD;
+  const sets = [...(options.sets ?? [])];
+  if (options.ops !== undefined) sets.push(`workload.ops=${options.ops}`);
+  if (options.seed !== undefined) sets.push(`seed=${options.seed}`);
+  const parsedSets = parseSets(sets);
   const kinds = WORKLOAD_KINDS.map((w) => w.kind);
   if (!kinds.includes(kind)) {
     throw new InputError(`--workload: unknown workload "${kind}"${didYouMean(kind, kinds)}; allowed: ${kinds.join(', ')}`);
@@ -36,10 +40,7 @@ export function comparePlan(options: CompareOptions): Plan {
   } else if (kind !== 'custom' && !PATHS.some((p) => p.workloads.includes(kind))) {
     throw new InputError(`--workload: no registered path runs "${kind}" yet; see iovsim list paths`);
   }
-  const sets = [...(options.sets ?? [])];
-  if (options.ops !== undefined) sets.push(`workload.ops=${options.ops}`);
-  if (options.seed !== undefined) sets.push(`seed=${options.seed}`);
-  const applied = applySets(raw, parseSets(sets));
+  const applied = applySets(raw, parsedSets);
   return withSetBlame(() => planScenario(applied, 'compare'), sets);
 }
 

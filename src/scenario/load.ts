@@ -76,8 +76,13 @@ export function applySets(raw: unknown, sets: readonly [string, unknown][]): Rec
   const out = structuredClone(raw) as Record<string, unknown>;
   for (const [key, value] of sets) {
     const where = `--set ${key}`;
-    if (key.startsWith('workload.') || key.startsWith('sweep.')) {
+    if (key.startsWith('workload.')) {
       setPath(out, key.split('.'), value, where);
+    } else if (key.startsWith('sweep.')) {
+      // Sweep keys are dotted names themselves: sweep.<key> or sweep.zip.<key>.
+      const rest = key.slice('sweep.'.length);
+      const isZip = rest.startsWith('zip.');
+      setPath(out, isZip ? ['sweep', 'zip', rest.slice('zip.'.length)] : ['sweep', rest], value, where);
     } else if (TOP_LEVEL_SET_KEYS.includes(key)) {
       out[key] = key === 'paths' && typeof value === 'string' ? value.split(',').map((p) => p.trim()) : value;
     } else {
@@ -261,7 +266,7 @@ export function withSetBlame<T>(step: () => T, sets: readonly string[]): T {
       const key = s.slice(0, Math.max(0, s.indexOf('='))).trim();
       if (key === '') continue;
       const fields = key.startsWith('workload.') || key.startsWith('sweep.') || TOP_LEVEL_SET_KEYS.includes(key)
-        ? [key]
+        ? [key, key.replace(/\.(\d+)(?=\.|$)/g, '[$1]')]
         : [`params.${key.replace(/^params\./, '')}`];
       if (fields.some((f) => e.message.includes(`${f}:`) || e.message.includes(`${f}[`) || e.message.includes(`${f}.`))) {
         throw new InputError(`${e.message} (from --set ${s})`);

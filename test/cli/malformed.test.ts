@@ -1,0 +1,148 @@
+/**
+ * Bad input: every malformed scenario file, override or flag below must give exit status
+ * 2, exactly one line on stderr that names the field (and the file, for file errors),
+ * nothing on stdout, and leave the existing result folder and its parent untouched.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, SMALL, ensureBuilt, readTree, runCli, tempDir } from './helpers.js';
+
+const M = (f: string): string => join(FIXTURES, 'malformed', f);
+
+interface Case {
+  name: string;
+  /** Arguments; OUT is replaced by the existing result folder. */
+  args: string[];
+  /** Substrings the one stderr line must contain. */
+  expect: string[];
+}
+
+const fileCase = (file: string, ...expect: string[]): Case => ({
+  name: file,
+  args: ['run', M(file), '--out', 'OUT', '--jobs', '1'],
+  expect: [file, ...expect],
+});
+const setCase = (name: string, sets: string[], ...expect: string[]): Case => ({
+  name,
+  args: ['run', SMALL, '--out', 'OUT', ...sets.flatMap((s) => ['--set', s])],
+  expect,
+});
+const argsCase = (name: string, args: string[], ...expect: string[]): Case => ({ name, args, expect });
+
+const CASES: Case[] = [
+  // Scenario files.
+  fileCase('ops-wrong-type.yaml', 'workload.ops', 'must be a number', '"many"'),
+  fileCase('ops-missing.yaml', 'workload.ops', 'is required'),
+  fileCase('ops-zero.yaml', 'workload.ops', '> 0', 'got 0'),
+  fileCase('top-unknown-field.yaml', 'replicatons', 'unknown field', 'did you mean replications'),
+  fileCase('workload-unknown-field.yaml', 'workload.opz', 'unknown field', 'did you mean ops'),
+  fileCase('path-unknown.yaml', 'paths[0]', '"custum"', 'did you mean custom'),
+  fileCase('rate-negative.yaml', 'workload.arrival.rate_per_s', '> 0', 'got -5'),
+  fileCase('rate-zero.yaml', 'workload.arrival.rate_per_s', '> 0', 'got 0'),
+  fileCase('rate-string.yaml', 'workload.arrival.rate_per_s', 'must be a number', '"fast"'),
+  fileCase('distribution-unknown-kind.yaml', 'workload.stages[0].service_ns.kind', '"expo"', 'did you mean exponential', 'lognormal'),
+  fileCase('arrival-unknown-kind.yaml', 'workload.arrival.kind', '"poison"', 'did you mean poisson', 'closed'),
+  fileCase('workload-unknown-kind.yaml', 'workload.kind', '"net-rx-typo"', 'allowed: custom'),
+  fileCase('stages-empty.yaml', 'workload.stages', 'at least one stage'),
+  fileCase('cv-too-large.yaml', 'workload.stages[0].service_ns.cv', 'at most 10', 'got 25'),
+  fileCase('cv-zero.yaml', 'workload.stages[0].service_ns.cv', '> 0', 'got 0'),
+  fileCase('mean-negative.yaml', 'workload.stages[0].service_ns.mean', '> 0', 'got -3'),
+  fileCase('uniform-max-below-min.yaml', 'workload.stages[0].service_ns.max', 'at least min', 'got 100'),
+  fileCase('empirical-weights-length.yaml', 'workload.stages[0].service_ns.weights', 'as many entries as values'),
+  fileCase('servers-fraction.yaml', 'workload.stages[0].servers', 'integer', 'got 2.5'),
+  fileCase('stage-unknown-field.yaml', 'workload.stages[0].servrs', 'did you mean servers'),
+  fileCase('stage-names-duplicate.yaml', 'workload.stages', 'unique'),
+  fileCase('when-full-unknown.yaml', 'workload.stages[0].when_full', 'drop, block', '"maybe"'),
+  fileCase('clients-zero.yaml', 'workload.arrival.clients', '>= 1', 'got 0'),
+  fileCase('warmup-negative.yaml', 'workload.warmup_ops', '>= 0', 'got -10'),
+  fileCase('replications-zero.yaml', 'replications', '>= 1', 'got 0'),
+  fileCase('seed-fraction.yaml', 'seed', 'integer', 'got 1.5'),
+  fileCase('name-with-space.yaml', 'name', 'letters, digits', '"my scenario"'),
+  fileCase('name-missing.yaml', 'name', 'is required'),
+  fileCase('sweep-unknown-param.yaml', 'sweep.kvm.exit_usr_ns', 'unknown parameter'),
+  fileCase('sweep-not-a-list.yaml', 'sweep.workload.ops', 'list of values', 'got 5000'),
+  fileCase('sweep-empty-list.yaml', 'sweep.workload.ops', 'at least one value'),
+  fileCase('sweep-zip-unequal.yaml', 'sweep.zip', 'equal length'),
+  fileCase('sweep-bad-point.yaml', 'sweep point 1', 'workload.ops=-1', 'workload.ops', 'got -1'),
+  fileCase('params-unknown.yaml', 'params.kvm.exit_usr_ns', 'unknown parameter'),
+  fileCase('yaml-syntax.yaml', 'not valid YAML', 'line 3'),
+  fileCase('json-syntax.json', 'not valid JSON'),
+  fileCase('top-level-list.yaml', '(top level)', 'mapping', 'got a list'),
+  fileCase('capacity-negative.json', 'workload.stages[0].capacity', '>= 0', 'got -1'),
+  argsCase('missing-file', ['run', M('no-such-file.yaml'), '--out', 'OUT'], 'no-such-file.yaml', 'cannot read'),
+  // Overrides.
+  setCase('set-without-equals', ['workload.ops'], '--set', 'workload.ops', 'name=value'),
+  setCase('set-empty-name', ['=5'], '--set', '"=5"', 'name=value'),
+  setCase('set-unknown-name', ['replicatons=3'], '--set replicatons', 'did you mean replications'),
+  setCase('set-unknown-param', ['kvm.exit_usr_ns=5'], '--set kvm.exit_usr_ns', 'unknown parameter or field'),
+  setCase('set-wrong-type', ['workload.ops=abc'], 'small.yaml', 'workload.ops', '"abc"', 'from --set workload.ops=abc'),
+  setCase('set-negative-rate', ['workload.arrival.rate_per_s=-1'], 'workload.arrival.rate_per_s', '> 0', 'from --set'),
+  setCase('set-bad-list-index', ['workload.stages.4.servers=2'], 'workload.stages.4', 'list index'),
+  setCase('set-zero-servers', ['workload.stages.0.servers=0'], 'workload.stages[0].servers', '>= 1', 'from --set workload.stages.0.servers=0'),
+  setCase('set-unknown-distribution', ['workload.stages.0.service_ns.kind=expo'], 'service_ns.kind', 'did you mean exponential'),
+  setCase('set-replications-zero', ['replications=0'], 'replications', '>= 1'),
+  // Flags.
+  argsCase('seed-negative', ['run', SMALL, '--out', 'OUT', '--seed', '-1'], '--seed', '"-1"'),
+  argsCase('seed-text', ['run', SMALL, '--out', 'OUT', '--seed', 'abc'], '--seed', '"abc"'),
+  argsCase('seed-too-big', ['run', SMALL, '--out', 'OUT', '--seed', '4294967296'], '--seed', '4294967295'),
+  argsCase('shard-index-above-count', ['run', SMALL, '--out', 'OUT', '--shard', '3/2'], '--shard', '"3/2"', 'I/N'),
+  argsCase('shard-zero', ['run', SMALL, '--out', 'OUT', '--shard', '0/2'], '--shard', '"0/2"'),
+  argsCase('shard-text', ['run', SMALL, '--out', 'OUT', '--shard', 'two'], '--shard', '"two"'),
+  argsCase('jobs-zero', ['run', SMALL, '--out', 'OUT', '--jobs', '0'], '--jobs', '"0"'),
+  argsCase('jobs-text', ['run', SMALL, '--out', 'OUT', '--jobs', 'x'], '--jobs', '"x"'),
+  argsCase('jobs-fraction', ['run', SMALL, '--out', 'OUT', '--jobs', '1.5'], '--jobs', '"1.5"'),
+  argsCase('unknown-option', ['run', SMALL, '--out', 'OUT', '--jobz', '2'], "'--jobz'", 'did you mean --jobs'),
+  argsCase('missing-argument', ['run'], "'file'"),
+  argsCase('unknown-command', ['rnu', SMALL], "'rnu'"),
+  argsCase('unknown-list-target', ['list', 'pathz'], 'list', '"pathz"', 'paths, workloads, params, scenarios'),
+  argsCase('out-not-a-result', ['run', SMALL, '--out', FIXTURES], '--out', 'not an iovsim result'),
+  argsCase('validate-bad-file', ['validate', M('cv-too-large.yaml')], 'cv-too-large.yaml', 'service_ns.cv'),
+  argsCase('compare-unknown-workload', ['compare', '--workload', 'net-rrr', '--out', 'OUT'], '--workload', '"net-rrr"'),
+  argsCase('compare-bad-ops', ['compare', '--workload', 'custom', '--ops', '0', '--out', 'OUT'], '--ops', '"0"'),
+  argsCase('compare-bad-set', ['compare', '--set', 'nonsense', '--out', 'OUT'], '--set', '"nonsense"'),
+  argsCase('merge-not-a-shard', ['merge', 'OUT', '--out', 'OUT2'], 'merge', 'no shard.json'),
+];
+
+describe('malformed input: exit 2, one line naming the field, nothing touched', () => {
+  let cwd: string;
+  let out: string;
+  let before: Record<string, string>;
+  let beforeMtimes: Record<string, number>;
+  let cwdEntries: Record<string, string>;
+
+  beforeAll(() => {
+    ensureBuilt();
+    cwd = tempDir('malformed');
+    out = join(cwd, 'previous-result');
+    const ok = runCli(['run', SMALL, '--out', out, '--set', 'workload.ops=500', '--jobs', '1', '--quiet'], cwd);
+    expect(ok.status, ok.stderr).toBe(0);
+    before = readTree(out);
+    beforeMtimes = Object.fromEntries(Object.keys(before).map((f) => [f, statSync(join(out, f)).mtimeMs]));
+    cwdEntries = readTree(cwd);
+  });
+
+  it('has at least thirty cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+  });
+
+  for (const c of CASES) {
+    it(c.name, () => {
+      const args = c.args.map((a) => (a === 'OUT' ? out : a === 'OUT2' ? join(cwd, 'merged') : a));
+      const r = runCli(args, cwd);
+      expect(r.status, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n');
+      expect(lines.length, r.stderr).toBe(2); // one line and its newline
+      expect(lines[1]).toBe('');
+      const line = lines[0]!;
+      expect(line.startsWith('iovsim: ')).toBe(true);
+      for (const part of c.expect) expect(line.toLowerCase()).toContain(part.toLowerCase());
+      // Nothing written or touched: the previous result and the working folder are as they were.
+      expect(readTree(out)).toEqual(before);
+      for (const [f, t] of Object.entries(beforeMtimes)) expect(statSync(join(out, f)).mtimeMs).toBe(t);
+      expect(readTree(cwd)).toEqual(cwdEntries);
+    });
+  }
+});
