@@ -5,6 +5,9 @@
 import { EventQueue, type EventFn, type EventHandle } from './event-queue.js';
 import { formatTime, type TimePs } from './time.js';
 
+/** Latest representable time: integers stay exact up to 2^53 ps (about 2.5 hours). */
+const MAX_TIME_PS = Number.MAX_SAFE_INTEGER;
+
 export interface RunLimits {
   /** Stop before the first event later than this time [ps]; the clock ends here. */
   untilPs?: TimePs;
@@ -33,15 +36,17 @@ export class Simulator {
   schedule<A>(delayPs: TimePs, fn: EventFn<A>, arg: A): EventHandle;
   schedule(delayPs: TimePs, fn: EventFn<undefined>): EventHandle;
   schedule<A>(delayPs: TimePs, fn: EventFn<A>, arg?: A): EventHandle {
-    if (!(delayPs >= 0) || delayPs !== Math.floor(delayPs)) {
+    const timePs = this.nowPs + delayPs;
+    // Rejects negative, fractional, NaN and infinite delays, and times past 2^53 ps.
+    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) {
       throw new RangeError(`schedule: delay must be a non-negative integer of picoseconds, got ${delayPs}`);
     }
-    return this.queue.push(this.nowPs + delayPs, fn, arg as A);
+    return this.queue.push(timePs, fn, arg as A);
   }
 
   /** Runs fn(arg) at absolute time timePs (not in the past, an integer). */
   at<A>(timePs: TimePs, fn: EventFn<A>, arg: A): EventHandle {
-    if (!(timePs >= this.nowPs) || timePs !== Math.floor(timePs)) {
+    if (!(timePs >= this.nowPs && timePs <= MAX_TIME_PS) || timePs !== Math.floor(timePs)) {
       throw new RangeError(
         `at: time must be an integer not before now (${formatTime(this.nowPs)}), got ${timePs}`,
       );
@@ -74,18 +79,17 @@ export class Simulator {
     const queue = this.queue;
     let count = 0;
     this.stopRequested = false;
-    while (count < maxEvents && !this.stopRequested) {
-      if (untilPs !== Infinity && queue.peekTime() > untilPs) break;
-      if (!queue.popInto()) break;
+    while (count < maxEvents && queue.popInto(untilPs)) {
       this.nowPs = queue.poppedTimePs;
       const fn = queue.poppedFn!;
       const arg = queue.poppedArg;
-      queue.poppedFn = null;
-      queue.poppedArg = undefined;
       count++;
+      this.eventsProcessed++;
       fn(arg);
+      if (this.stopRequested) break;
     }
-    this.eventsProcessed += count;
+    queue.poppedFn = null;
+    queue.poppedArg = undefined;
     if (untilPs !== Infinity && !this.stopRequested && count < maxEvents && untilPs > this.nowPs) {
       this.nowPs = untilPs;
     }

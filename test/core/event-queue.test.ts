@@ -1,0 +1,152 @@
+/**
+ * The pending-event set: (time, insertion) order, cancellation with stale handles,
+ * and a differential check against a plain sorted-array model under random operations.
+ */
+import { describe, expect, it } from 'vitest';
+import { EventQueue } from '../../src/core/event-queue.js';
+import { deriveStream } from '../../src/core/random.js';
+
+/** Pops everything, returning the arguments in pop order. */
+function drain(q: EventQueue): { time: number; arg: unknown }[] {
+  const out: { time: number; arg: unknown }[] = [];
+  while (q.popInto()) out.push({ time: q.poppedTimePs, arg: q.poppedArg });
+  return out;
+}
+
+const noop = (): void => {};
+
+describe('EventQueue', () => {
+  it('pops equal-time events first-in first-out', () => {
+    const q = new EventQueue(16);
+    for (let i = 0; i < 1000; i++) q.push(42, noop, i);
+    const out = drain(q);
+    expect(out.map((e) => e.arg)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(out.every((e) => e.time === 42)).toBe(true);
+  });
+
+  it('orders by time first, then by insertion among ties', () => {
+    const q = new EventQueue(16);
+    const rng = deriveStream(7, 0, 'test/eq/ties');
+    const pushed: { time: number; seq: number }[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const time = Math.floor(rng() * 50); // many ties
+      q.push(time, noop, i);
+      pushed.push({ time, seq: i });
+    }
+    const expected = [...pushed].sort((a, b) => a.time - b.time || a.seq - b.seq).map((e) => e.seq);
+    expect(drain(q).map((e) => e.arg)).toEqual(expected);
+  });
+
+  it('pops 100,000 pending events in sorted (time, insertion) order', () => {
+    const q = new EventQueue();
+    const rng = deriveStream(1, 0, 'test/eq/100k');
+    const n = 100_000;
+    const times = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      times[i] = Math.floor(rng() * 1e9) * (rng() < 0.1 ? 1000 : 1); // wide spread, some ties
+      q.push(times[i]!, noop, i);
+    }
+    expect(q.size).toBe(n);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
+    const out = drain(q);
+    expect(out.length).toBe(n);
+    let mismatches = 0;
+    for (let i = 0; i < n; i++) if (out[i]!.arg !== order[i]) mismatches++;
+    expect(mismatches).toBe(0);
+    expect(q.size).toBe(0);
+  });
+
+  it('cancels a pending event once; it never pops', () => {
+    const q = new EventQueue();
+    const a = q.push(10, noop, 'a');
+    q.push(20, noop, 'b');
+    expect(q.cancel(a)).toBe(true);
+    expect(q.cancel(a)).toBe(false);
+    expect(q.size).toBe(1);
+    expect(q.peekTime()).toBe(20);
+    expect(drain(q).map((e) => e.arg)).toEqual(['b']);
+  });
+
+  it('ignores stale handles after their slot is reused', () => {
+    const q = new EventQueue(16);
+    const a = q.push(1, noop, 'a');
+    expect(drain(q).map((e) => e.arg)).toEqual(['a']);
+    // 'a' ran: its slot is free and the next pushes may reuse it.
+    const later = Array.from({ length: 32 }, (_, i) => q.push(2 + i, noop, `b${i}`));
+    expect(q.cancel(a)).toBe(false);
+    expect(q.size).toBe(32);
+    // A cancelled handle stays dead after its slot is reused, too.
+    expect(q.cancel(later[0]!)).toBe(true);
+    drain(q);
+    const c = q.push(100, noop, 'c');
+    expect(q.cancel(later[0]!)).toBe(false);
+    expect(drain(q).map((e) => e.arg)).toEqual(['c']);
+    expect(q.cancel(c)).toBe(false);
+  });
+
+  it('keeps working when pending events grow far beyond the initial capacity', () => {
+    const q = new EventQueue(16);
+    for (let i = 0; i < 10_000; i++) q.push(10_000 - i, noop, i);
+    const out = drain(q);
+    expect(out.map((e) => e.time)).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+  });
+
+  it('matches a sorted-list model under random pushes, pops and cancels', () => {
+    // Monotone use, as the simulator does: pushes never go before the last popped time.
+    // Phases of growth and shrinkage cross the heap/ladder switch both ways; the spreads
+    // go from all-ties to far outliers.
+    for (const spread of [1, 1000, 1e6, 1e12]) {
+      const q = new EventQueue(16);
+      const rng = deriveStream(3, 0, `test/eq/model/${spread}`);
+      type Entry = { time: number; seq: number; handle: number; live: boolean };
+      // The model: live entries sorted by (time, seq); the newest entry has the largest seq.
+      const live: Entry[] = [];
+      const all: Entry[] = [];
+      let now = 0;
+      let seq = 0;
+      let pops = 0;
+      // Plain comparisons in the loop (expect() per step is slow); the first mismatch is kept.
+      let mismatch = '';
+      const check = (what: string, got: unknown, want: unknown): void => {
+        if (mismatch === '' && got !== want) mismatch = `step ${pops}: ${what}: got ${String(got)}, want ${String(want)}`;
+      };
+      for (let step = 0; step < 60_000; step++) {
+        const phase = Math.floor(step / 10_000) % 2; // grow, then shrink
+        const r = rng();
+        if (r < (phase === 0 ? 0.6 : 0.35)) {
+          const u = rng();
+          const delay = u < 0.1 ? 0 : u < 0.97 ? Math.floor(rng() * spread) : Math.floor(rng() * spread * 1000);
+          const e: Entry = { time: now + delay, seq: seq++, handle: 0, live: true };
+          e.handle = q.push(e.time, noop, e.seq);
+          let i = live.length;
+          while (i > 0 && live[i - 1]!.time > e.time) i--;
+          live.splice(i, 0, e);
+          all.push(e);
+        } else if (r < 0.7 && all.length > 0) {
+          const e = all[Math.floor(rng() * all.length)]!;
+          check('cancel', q.cancel(e.handle), e.live);
+          if (e.live) {
+            e.live = false;
+            live.splice(live.indexOf(e), 1);
+          }
+        } else {
+          check('peekTime', q.peekTime(), live.length > 0 ? live[0]!.time : Infinity);
+          const ok = q.popInto();
+          check('popInto', ok, live.length > 0);
+          if (ok) {
+            const e = live.shift()!;
+            e.live = false;
+            pops++;
+            check('popped seq', q.poppedArg, e.seq);
+            check('popped time', q.poppedTimePs, e.time);
+            now = e.time;
+          }
+        }
+        check('size', q.size, live.length);
+        if (all.length > 4000) all.splice(0, 2000);
+      }
+      expect(mismatch).toBe('');
+      expect(pops).toBeGreaterThan(15_000);
+    }
+  });
+});
