@@ -2,9 +2,28 @@
  * The registry of every calibrated parameter. Each model area keeps its defaults in its
  * own file of this folder (value, unit, range, source); this file only gathers them.
  */
+import { DPDK_PARAMS } from './dpdk.js';
+import { GUEST_PARAMS } from './guest.js';
+import { HOST_PARAMS } from './host.js';
+import { HOSTNET_PARAMS } from './hostnet.js';
+import { KVM_PARAMS } from './kvm.js';
+import { NIC_PARAMS } from './nic.js';
 import { ParamRegistry, type ParamDef } from './param.js';
+import { QEMU_PARAMS } from './qemu.js';
+import { VHOST_PARAMS } from './vhost.js';
+import { VIRTIO_PARAMS } from './virtio.js';
 
-const ALL: ParamDef[] = [];
+const ALL: ParamDef[] = [
+  ...HOST_PARAMS,
+  ...KVM_PARAMS,
+  ...GUEST_PARAMS,
+  ...VIRTIO_PARAMS,
+  ...QEMU_PARAMS,
+  ...VHOST_PARAMS,
+  ...DPDK_PARAMS,
+  ...NIC_PARAMS,
+  ...HOSTNET_PARAMS,
+];
 
 export const params = new ParamRegistry(ALL);
 export * from './param.js';

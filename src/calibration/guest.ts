@@ -1,0 +1,73 @@
+/**
+ * Guest kernel costs: virtio-net, native NIC and e1000 driver work per packet, interrupt
+ * entry, NAPI. Sources are calibration.md section 10 and the Linux drivers named.
+ */
+import type { ParamDef } from './param.js';
+
+export const GUEST_PARAMS: ParamDef[] = [
+  {
+    name: 'guest.virtio_xmit_ns', default: 300, unit: 'ns', min: 0, max: 20000,
+    source: 'calibration.md s10 guest.virtio_frontend_per_req 0.3 us [D] (DPDK enqueue 170-270 cycles [V])',
+    description: 'virtio-net start_xmit: add buffers, barriers, kick decision (ring cache-line transfers added separately)',
+  },
+  {
+    name: 'guest.virtio_rx_ns', default: 300, unit: 'ns', min: 0, max: 20000,
+    source: 'modelling estimate: receive_buf plus try_fill_recv per packet, same order as start_xmit',
+    description: 'virtio-net NAPI per received packet: detach buffer, build skb, refill',
+  },
+  {
+    name: 'guest.tx_reclaim_ns', default: 50, unit: 'ns', min: 0, max: 5000,
+    source: 'modelling estimate: free_old_xmit per buffer (detach + napi_consume_skb)',
+    description: 'reclaiming one completed transmit buffer',
+  },
+  {
+    name: 'guest.irq_ns', default: 500, unit: 'ns', min: 0, max: 20000,
+    source: 'modelling estimate: guest hard-IRQ entry, vq callback, napi_schedule, softirq entry ~1,500 cycles',
+    description: 'guest interrupt handler up to the NAPI poll',
+  },
+  {
+    name: 'guest.napi_budget', default: 64, unit: 'packets', min: 1, max: 4096, integer: true,
+    source: 'Linux napi_weight 64 (NAPI_POLL_WEIGHT); io-paths.md s10.2',
+    description: 'packets per NAPI poll before it yields and reschedules',
+  },
+  {
+    name: 'guest.napi_tx', default: true, unit: 'bool',
+    source: 'Linux drivers/net/virtio_net.c module param napi_tx = true',
+    description: 'virtio-net TX completions by TX interrupt + NAPI (enable_cb_delayed) rather than only on the next xmit',
+  },
+  {
+    name: 'guest.nic_xmit_ns', default: 250, unit: 'ns', min: 0, max: 20000,
+    source: 'modelling estimate: ixgbe/ixgbevf xmit_frame descriptor setup, below the virtio front end (no ring protocol)',
+    description: 'native NIC driver transmit per packet (bare metal, passthrough, VF)',
+  },
+  {
+    name: 'guest.nic_rx_ns', default: 250, unit: 'ns', min: 0, max: 20000,
+    source: 'modelling estimate: ixgbe clean_rx_irq per packet incl. buffer refill',
+    description: 'native NIC driver receive per packet',
+  },
+  {
+    name: 'guest.mmio_write_ns', default: 100, unit: 'ns', min: 0, max: 5000,
+    source: 'modelling estimate: posted uncached MMIO write to a device BAR (doorbell)',
+    description: 'a doorbell (tail) write that does not exit (passthrough BAR, bare metal)',
+  },
+  {
+    name: 'guest.e1000_xmit_ns', default: 400, unit: 'ns', min: 0, max: 20000,
+    source: 'modelling estimate: Linux e1000 xmit_frame descriptor setup (no MMIO; the TDT write is counted as an exit)',
+    description: 'e1000 driver transmit per packet',
+  },
+  {
+    name: 'guest.e1000_rx_ns', default: 400, unit: 'ns', min: 0, max: 20000,
+    source: 'modelling estimate: Linux e1000 clean_rx_irq per packet incl. refill',
+    description: 'e1000 driver receive per packet',
+  },
+  {
+    name: 'guest.nohz_timer_exits', default: true, unit: 'bool',
+    source: 'Linux tick_nohz_idle_enter/exit reprogram the LAPIC TSC-deadline timer; KVM traps the MSR write',
+    description: 'a tickless guest pays a timer exit when it goes idle and when it wakes (counted as timer, not I/O)',
+  },
+  {
+    name: 'guest.timer_hz', default: 250, unit: 'Hz', min: 0, max: 10000,
+    source: 'Linux CONFIG_HZ=250 (common distribution default); ticks run only while the vCPU is busy (NO_HZ_IDLE)',
+    description: 'guest scheduler tick while busy; each tick is a timer exit (counted, not I/O)',
+  },
+];

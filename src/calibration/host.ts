@@ -1,0 +1,83 @@
+/**
+ * Host CPU and operating-system costs: scheduling, wake-ups, syscalls, copies, and the
+ * topology knobs (cores, pinning, VMs). Sources are calibration.md sections 3 and 10.
+ */
+import type { ParamDef } from './param.js';
+
+export const HOST_PARAMS: ParamDef[] = [
+  {
+    name: 'host.ctx_switch_ns', default: 1500, unit: 'ns', min: 0, max: 20000,
+    source: 'calibration.md s10 host.ctx_switch: Bendersky 2018 (1.2-2 us) [R]; in-VM 2.49 us LKML 1708.3/03774 [V]',
+    description: 'cost of switching a core from one runnable thread to another',
+  },
+  {
+    name: 'host.wakeup_ns', default: 4000, unit: 'ns', min: 0, max: 100000,
+    source: 'calibration.md s10 wakeup.kthread_or_iothread: halt-polling doc "a few us" [V]; range 2-10 us bare metal',
+    description: 'eventfd or socket wake-up of a sleeping host thread (vhost worker, QEMU main loop) until it runs',
+  },
+  {
+    name: 'host.idle_exit_ns', default: 1000, unit: 'ns', min: 0, max: 100000,
+    source: 'Linux drivers/idle/intel_idle.c: C1 exit_latency 1 us (icx_cstates) to 2 us (skx_cstates)',
+    description: 'an idle bare-metal core leaving C1 to run the interrupted or woken thread (bare metal, host softirq, peer)',
+  },
+  {
+    name: 'host.syscall_ns', default: 200, unit: 'ns', min: 0, max: 5000,
+    source: 'calibration.md s3/s10 host.syscall: ~100 ns pre-KPTI, 200-500 ns mitigated [R]; 168 ns dev host [S]',
+    description: 'entry and exit of one system call (writev, read, ioctl, eventfd write), excluding its work',
+  },
+  {
+    name: 'host.memcpy_gbps', default: 10, unit: 'GB/s', min: 1, max: 100,
+    source: 'calibration.md s10 host.memcpy_bw: 10 GB/s per core (range 5-30) [R]/[S]',
+    description: 'payload copy bandwidth of one core (gigabytes per second)',
+  },
+  {
+    name: 'host.copy_fixed_ns', default: 20, unit: 'ns', min: 0, max: 1000,
+    source: 'modelling estimate: 1,500 B cache-resident memcpy 42-46 ns [S] leaves ~20 ns not explained by bandwidth',
+    description: 'fixed cost of one payload copy (setup, first cache miss) on top of bytes / bandwidth',
+  },
+  {
+    name: 'host.irq_ns', default: 500, unit: 'ns', min: 0, max: 10000,
+    source: 'modelling estimate: hard-IRQ entry, handler, NAPI schedule and exit, ~1,500 cycles at 3 GHz',
+    description: 'host hard interrupt handling on the core that takes a NIC MSI-X',
+  },
+  {
+    name: 'host.sched_slice_us', default: 3000, unit: 'us', min: 1, max: 100000,
+    source: 'Linux kernel/sched/fair.c sysctl_sched_latency 6 ms shared by two runnable threads (3 ms each)',
+    description: 'time slice a thread keeps a shared core while others wait',
+  },
+  {
+    name: 'host.wakeup_granularity_us', default: 1000, unit: 'us', min: 0, max: 100000,
+    source: 'Linux kernel/sched/fair.c sysctl_sched_wakeup_granularity 1 ms',
+    description: 'a woken thread preempts the running one only after it has run this long',
+  },
+  {
+    name: 'host.cores', default: 0, unit: 'count', min: 0, max: 1024, integer: true,
+    source: 'topology knob: 0 gives every host thread its own core',
+    description: 'host cores available; threads are placed round-robin in creation order (vCPUs, then back-end threads)',
+  },
+  {
+    name: 'host.pinning', default: '', unit: 'text',
+    source: 'topology knob (taskset/isolcpus in real deployments)',
+    description: 'explicit thread placement "thread=core,..." (names as in cpu.csv, e.g. vm0/vcpu0=0,vm0/vhost0=0)',
+  },
+  {
+    name: 'host.jitter_cv', default: 0.1, unit: 'ratio', min: 0, max: 0.5,
+    source: 'modelling estimate: cache and branch effects make per-event CPU costs vary a little; 0 makes them exact',
+    description: 'coefficient of variation of CPU costs and wake-up latencies (uniform around the mean)',
+  },
+  {
+    name: 'host.vms', default: 1, unit: 'count', min: 1, max: 256, integer: true,
+    source: 'topology knob',
+    description: 'VMs on the host, each with its own vCPUs and network device running the workload',
+  },
+  {
+    name: 'vm.vcpus', default: 1, unit: 'count', min: 1, max: 64, integer: true,
+    source: 'topology knob',
+    description: 'vCPUs per VM (host threads); flows and queue pairs are spread over them',
+  },
+  {
+    name: 'vm.queue_pairs', default: 1, unit: 'count', min: 1, max: 64, integer: true,
+    source: 'QEMU virtio-net mq off by default, N from the netdev queues= (io-paths.md s1.6)',
+    description: 'queue pairs per network device (virtio-net MQ, NIC/VF queues); virtio 0.95 uses one',
+  },
+];

@@ -1,0 +1,33 @@
+/**
+ * Host network stack between tap and the physical NIC (paths virtio-qemu, vhost-kernel,
+ * emulated, emulated-vmm). Sources: calibration.md s3/s10 and Linux constants.
+ */
+import type { ParamDef } from './param.js';
+
+export const HOSTNET_PARAMS: ParamDef[] = [
+  {
+    name: 'hostnet.tx_per_pkt_ns', default: 1000, unit: 'ns', min: 0, max: 50000,
+    source: 'calibration.md s10 host.tcp_stack_oneway 3 us [D]; the L2 part (tun, bridge, NIC driver xmit) ~1/3 [D]',
+    description: 'tap/tun to bridge to host NIC driver transmit, in the sender\'s context',
+  },
+  {
+    name: 'hostnet.rx_per_pkt_ns', default: 1000, unit: 'ns', min: 0, max: 50000,
+    source: 'calibration.md s3: tun skb_array guest RX 1.3-1.5 Mpps [V]; modelling estimate for driver rx + GRO + bridge + tun enqueue',
+    description: 'host NIC driver receive, bridge and tun enqueue per packet in NAPI softirq',
+  },
+  {
+    name: 'hostnet.tx_clean_ns', default: 50, unit: 'ns', min: 0, max: 5000,
+    source: 'modelling estimate: ixgbe_clean_tx_irq per completed descriptor',
+    description: 'host driver reclaiming one transmitted descriptor',
+  },
+  {
+    name: 'hostnet.napi_budget', default: 64, unit: 'packets', min: 1, max: 4096, integer: true,
+    source: 'Linux NAPI_POLL_WEIGHT 64',
+    description: 'packets per host NAPI poll',
+  },
+  {
+    name: 'hostnet.tap_queue', default: 1000, unit: 'packets', min: 1, max: 1000000, integer: true,
+    source: 'Linux tun default txqueuelen 1000 (TUN_READQ_SIZE 500 for the socket ring) ',
+    description: 'packets the tap holds for its reader; more are dropped',
+  },
+];

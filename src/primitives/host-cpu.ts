@@ -1,0 +1,553 @@
+/**
+ * Host CPU: cores, and threads pinned to them that contend for the core.
+ *
+ * A thread runs work as a chain of `exec(ps, fn, arg)` steps: it holds its core for `ps`,
+ * then `fn(arg)` runs and either calls `exec` again, `idle()` (no more work) or `block()`
+ * (waiting for a lock). Another actor hands it work by `wake()` (an eventfd, a socket, an
+ * interrupt): a sleeping thread pays its wake-up latency, a polling thread only notices
+ * the work within its poll pickup time, and a running thread remembers the wake and runs
+ * its loop once more before it may go idle (so a wake-up can never be lost).
+ *
+ * Idle behaviour per thread:
+ * - `sleep`: releases the core; optionally polls for a window first (vhost busy loop).
+ * - `halt-poll`: a vCPU in HLT: polls for `pollWindowPs` (KVM halt polling), then sleeps.
+ * - `poll`: never sleeps (DPDK PMD): the core stays busy polling.
+ * Polling costs no events: poll time is accounted lazily from the idle start to the wake.
+ * A polling thread gives the core up when another thread on it becomes ready: at once for
+ * halt-poll and busy loops (they check need_resched), at the end of its slice for a PMD.
+ *
+ * Threads sharing a core queue FIFO; switching between them costs `ctxSwitchPs`. A
+ * thread keeps the core until it idles or blocks, or until its slice expires while
+ * others wait; a thread woken from sleep preempts one that has run for the wake-up
+ * granularity (CFS-like). Preemption cancels the running step and resumes it later.
+ *
+ * Accounting per thread over the measurement window: busy (steps and switches), poll.
+ * cpu.csv's busy_fraction is busy + poll (the core is occupied), poll_fraction the poll
+ * part of it.
+ */
+import type { Rng } from '../core/random.js';
+import type { Simulator } from '../core/simulator.js';
+import type { Counters } from '../metrics/counters.js';
+import type { CpuRow } from '../metrics/run-result.js';
+
+export type IdleMode = 'sleep' | 'poll' | 'halt-poll';
+
+const IDLE = 0;
+const WAKING = 1;
+const READY = 2;
+const RUNNING = 3;
+const BLOCKED = 4;
+
+export interface HostCpuOptions {
+  /** Cost of switching a core between two threads [ps]. */
+  ctxSwitchPs: number;
+  /** Slice a thread keeps a shared core while others wait [ps]. */
+  slicePs: number;
+  /** A thread woken from sleep preempts one that has run at least this long [ps]. */
+  wakeupGranularityPs: number;
+  counters: Counters;
+  /** Coefficient of variation of jittered costs (uniform); 0 for exact costs. */
+  jitterCv: number;
+  /** Makes a named random stream (one per thread, for jitter). */
+  stream: (name: string) => Rng;
+}
+
+export interface ThreadOptions {
+  name: string;
+  core: number;
+  idleMode: IdleMode;
+  /** From wake() to running when the thread slept [ps]. */
+  wakeupPs: number;
+  /** From wake() to running when the thread was polling [ps]. */
+  pollPickupPs?: number;
+  /** Poll window before sleeping, for `halt-poll` and `sleep` (busy loop) [ps]. */
+  pollWindowPs?: number;
+  /** Counted in the summary's host_cpu_cores (false for the remote peer). */
+  isHost?: boolean;
+}
+
+class Core {
+  current: HostThread | null = null;
+  lastRan: HostThread | null = null;
+  ready: HostThread[] = [];
+  readyHead = 0;
+  isSliceCheckPending = false;
+  constructor(
+    readonly index: number,
+    readonly cpu: HostCpu,
+  ) {}
+
+  get readyCount(): number {
+    return this.ready.length - this.readyHead;
+  }
+  pushReady(t: HostThread): void {
+    this.ready.push(t);
+  }
+  popReady(): HostThread | undefined {
+    if (this.readyHead >= this.ready.length) return undefined;
+    const t = this.ready[this.readyHead]!;
+    this.ready[this.readyHead++] = undefined as unknown as HostThread;
+    if (this.readyHead === this.ready.length) {
+      this.ready.length = 0;
+      this.readyHead = 0;
+    }
+    return t;
+  }
+}
+
+const noop = (): void => {};
+
+function execDone(t: HostThread): void {
+  t.finishExec();
+}
+function wakeDone(t: HostThread): void {
+  t.cpu.arrive(t);
+}
+function switchDone(t: HostThread): void {
+  t.resume();
+}
+function sliceCheck(core: Core): void {
+  core.cpu.sliceCheck(core);
+}
+
+export class HostThread {
+  readonly name: string;
+  readonly coreIndex: number;
+  readonly idleMode: IdleMode;
+  readonly isHost: boolean;
+  wakeupPs: number;
+  pollPickupPs: number;
+  pollWindowPs: number;
+  /** The actor's loop: called when the thread gets the CPU after a wake-up. */
+  onRun: () => void = noop;
+
+  /** @internal */ state = IDLE;
+  /** @internal */ readonly core: Core;
+  isExecuting = false;
+  private hasWakePending = false;
+  private idleSincePs = 0;
+  private idleWindowPs = 0;
+  /** @internal */ sliceStartPs = 0;
+  /** @internal */ isWakee = false;
+  private execFn: ((arg: any) => void) | null = null;
+  private execArg: unknown = undefined;
+  private execStartPs = 0;
+  private execEndPs = 0;
+  private execHandle = 0;
+  private hasPendingExec = false;
+  private pendingPs = 0;
+  private blockedFn: ((arg: any) => void) | null = null;
+  private blockedArg: unknown = undefined;
+  private readonly rng: Rng;
+  private readonly jitterSpread: number;
+
+  // Accounting since accountFromPs [ps].
+  private busyPs = 0;
+  private pollPs = 0;
+  private accountFromPs = 0;
+  /** Steps run, wake-ups from sleep, context switches (for tests and reports). */
+  steps = 0;
+  wakeupsFromSleep = 0;
+
+  constructor(
+    readonly cpu: HostCpu,
+    core: Core,
+    options: ThreadOptions,
+  ) {
+    this.name = options.name;
+    this.coreIndex = options.core;
+    this.core = core;
+    this.idleMode = options.idleMode;
+    this.isHost = options.isHost ?? true;
+    this.wakeupPs = options.wakeupPs;
+    this.pollPickupPs = options.pollPickupPs ?? 0;
+    this.pollWindowPs = options.idleMode === 'poll' ? Infinity : (options.pollWindowPs ?? 0);
+    this.rng = cpu.options.stream(`cpu/${options.name}/jitter`);
+    this.jitterSpread = cpu.options.jitterCv * Math.sqrt(3);
+  }
+
+  /** A cost with the host's jitter applied (integer ps, never negative). */
+  jitter(ps: number): number {
+    if (this.jitterSpread === 0 || ps === 0) return ps;
+    return Math.round(ps * (1 + this.jitterSpread * (2 * this.rng() - 1)));
+  }
+
+  get isRunning(): boolean {
+    return this.state === RUNNING;
+  }
+  get isIdle(): boolean {
+    return this.state === IDLE;
+  }
+  get isBlocked(): boolean {
+    return this.state === BLOCKED;
+  }
+
+  /** Holds the core for ps, then runs fn(arg). Only from the thread's own loop. */
+  exec<A>(ps: number, fn: (arg: A) => void, arg: A): void {
+    if (this.state !== RUNNING || this.isExecuting) {
+      throw new Error(`thread ${this.name}: exec while not running its loop (state ${this.state})`);
+    }
+    const core = this.core;
+    const now = this.cpu.sim.nowPs;
+    if (core.readyCount > 0 && now - this.sliceStartPs >= this.cpu.options.slicePs) {
+      // Slice used up and others wait: yield before this step.
+      this.hasPendingExec = true;
+      this.pendingPs = ps;
+      this.execFn = fn;
+      this.execArg = arg;
+      this.state = READY;
+      core.pushReady(this);
+      this.cpu.releaseCore(core);
+      return;
+    }
+    this.startExec(ps, fn, arg);
+  }
+
+  private startExec(ps: number, fn: ((arg: any) => void) | null, arg: unknown): void {
+    const now = this.cpu.sim.nowPs;
+    this.isExecuting = true;
+    this.execFn = fn;
+    this.execArg = arg;
+    this.execStartPs = now;
+    this.execEndPs = now + ps;
+    this.execHandle = this.cpu.sim.schedule(ps, execDone, this);
+  }
+
+  /** @internal */
+  finishExec(): void {
+    this.isExecuting = false;
+    this.steps++;
+    this.busyPs += this.span(this.execStartPs, this.execEndPs);
+    const fn = this.execFn!;
+    const arg = this.execArg;
+    this.execFn = null;
+    this.execArg = undefined;
+    fn(arg);
+    if (this.state === RUNNING && !this.isExecuting) {
+      throw new Error(`thread ${this.name}: a step ended without exec(), idle() or block()`);
+    }
+  }
+
+  /**
+   * No more work: the thread polls or sleeps per its idle mode. If a wake arrived while it
+   * ran, its loop runs once more instead (the eventfd was signalled: no lost wake-up).
+   * windowPs overrides the poll window for this idle period.
+   */
+  idle(windowPs?: number): void {
+    if (this.state !== RUNNING || this.isExecuting) {
+      throw new Error(`thread ${this.name}: idle while not running its loop`);
+    }
+    if (this.hasWakePending) {
+      this.hasWakePending = false;
+      this.onRun();
+      return;
+    }
+    const now = this.cpu.sim.nowPs;
+    this.state = IDLE;
+    this.idleSincePs = now;
+    this.idleWindowPs = windowPs ?? this.pollWindowPs;
+    const core = this.core;
+    if (this.idleMode === 'poll') {
+      if (core.readyCount > 0) this.cpu.scheduleSliceCheck(core);
+      return;
+    }
+    if (this.idleWindowPs > 0 && core.readyCount === 0) return; // keeps the core, polling
+    this.idleWindowPs = 0;
+    this.cpu.releaseCore(core);
+  }
+
+  /** Work arrived for this thread (eventfd, socket, interrupt, ring became non-empty). */
+  wake(): void {
+    const state = this.state;
+    if (state !== IDLE) {
+      if (state === RUNNING || state === BLOCKED || (state === READY && this.hasPendingExec)) {
+        this.hasWakePending = true;
+      }
+      return;
+    }
+    const cpu = this.cpu;
+    const now = cpu.sim.nowPs;
+    const core = this.core;
+    const idleFor = now - this.idleSincePs;
+    let latencyPs: number;
+    if (core.current === this && idleFor <= this.idleWindowPs) {
+      // Still polling (PMD, halt poll, busy loop): the loop notices the work.
+      this.pollPs += this.span(this.idleSincePs, now);
+      latencyPs = this.pollPickupPs;
+      this.pollPs += latencyPs;
+      this.isWakee = false;
+    } else {
+      if (core.current === this) this.stopPolling();
+      latencyPs = this.jitter(this.wakeupPs);
+      this.wakeupsFromSleep++;
+      cpu.options.counters.wakeups++;
+      cpu.options.counters.contextSwitches++;
+      this.isWakee = true;
+    }
+    this.state = WAKING;
+    if (latencyPs === 0) this.cpu.arrive(this);
+    else cpu.sim.schedule(latencyPs, wakeDone, this);
+  }
+
+  /**
+   * Waits for an event other than work (a lock): the core is released; unblock() resumes
+   * at fn(arg) after the wake-up latency. Wakes meanwhile are remembered for idle().
+   */
+  block<A>(fn: (arg: A) => void, arg: A): void {
+    if (this.state !== RUNNING || this.isExecuting) throw new Error(`thread ${this.name}: block while not running`);
+    this.state = BLOCKED;
+    this.blockedFn = fn;
+    this.blockedArg = arg;
+    this.cpu.releaseCore(this.core);
+  }
+
+  /** Ends a block(): the thread is woken (futex) and continues at its block continuation. */
+  unblock(): void {
+    if (this.state !== BLOCKED) throw new Error(`thread ${this.name}: unblock while not blocked`);
+    this.hasPendingExec = true;
+    this.pendingPs = 0;
+    this.execFn = this.blockedFn;
+    this.execArg = this.blockedArg;
+    this.blockedFn = null;
+    this.blockedArg = undefined;
+    this.state = WAKING;
+    this.isWakee = true;
+    this.wakeupsFromSleep++;
+    this.cpu.options.counters.wakeups++;
+    this.cpu.options.counters.contextSwitches++;
+    this.cpu.sim.schedule(this.jitter(this.wakeupPs), wakeDone, this);
+  }
+
+  /** @internal The thread got the core (after a switch): continue its step or loop. */
+  resume(): void {
+    if (this.hasPendingExec) {
+      this.hasPendingExec = false;
+      this.startExec(this.pendingPs, this.execFn, this.execArg);
+    } else {
+      this.onRun();
+    }
+  }
+
+  /** @internal Stops a poll window that still holds the core; releases it. */
+  stopPolling(): void {
+    const now = this.cpu.sim.nowPs;
+    const end = Math.min(now, this.idleSincePs + this.idleWindowPs);
+    this.pollPs += this.span(this.idleSincePs, end);
+    this.idleWindowPs = 0;
+    if (this.core.current === this) this.core.current = null;
+  }
+
+  /** @internal A PMD's poll interval ends because it yields the core. */
+  endPollInterval(): void {
+    this.pollPs += this.span(this.idleSincePs, this.cpu.sim.nowPs);
+  }
+
+  /** @internal Preempts the running step: it resumes with its remaining time. */
+  preemptStep(): void {
+    const now = this.cpu.sim.nowPs;
+    this.cpu.sim.cancel(this.execHandle);
+    this.busyPs += this.span(this.execStartPs, now);
+    this.isExecuting = false;
+    this.hasPendingExec = true;
+    this.pendingPs = this.execEndPs - now;
+  }
+
+  /** @internal */
+  get hasPendingStep(): boolean {
+    return this.hasPendingExec;
+  }
+
+  /** @internal Charges a context switch to this thread. */
+  chargeSwitch(ps: number): void {
+    const now = this.cpu.sim.nowPs;
+    this.busyPs += this.span(now, now + ps);
+  }
+
+  /** Length of [a, b] inside the accounting window [ps]. */
+  private span(a: number, b: number): number {
+    const from = a > this.accountFromPs ? a : this.accountFromPs;
+    return b > from ? b - from : 0;
+  }
+
+  /** @internal */
+  resetStats(): void {
+    this.accountFromPs = this.cpu.sim.nowPs;
+    this.busyPs = 0;
+    this.pollPs = 0;
+    this.steps = 0;
+    this.wakeupsFromSleep = 0;
+  }
+
+  /** Busy (steps, switches) and poll time since the last reset, up to now [ps]. */
+  usage(): { busyPs: number; pollPs: number; windowPs: number } {
+    const now = this.cpu.sim.nowPs;
+    let busy = this.busyPs;
+    let poll = this.pollPs;
+    if (this.isExecuting) busy += this.span(this.execStartPs, now);
+    if (this.state === IDLE && this.core.current === this) {
+      poll += this.span(this.idleSincePs, Math.min(now, this.idleSincePs + this.idleWindowPs));
+    }
+    return { busyPs: busy, pollPs: poll, windowPs: now - this.accountFromPs };
+  }
+}
+
+export class HostCpu {
+  private readonly cores: Core[] = [];
+  readonly threads: HostThread[] = [];
+
+  constructor(
+    readonly sim: Simulator,
+    readonly options: HostCpuOptions,
+  ) {}
+
+  private coreAt(index: number): Core {
+    if (!(Number.isInteger(index) && index >= 0)) throw new RangeError(`core index must be a non-negative integer, got ${index}`);
+    while (this.cores.length <= index) this.cores.push(new Core(this.cores.length, this));
+    return this.cores[index]!;
+  }
+
+  addThread(options: ThreadOptions): HostThread {
+    const t = new HostThread(this, this.coreAt(options.core), options);
+    this.threads.push(t);
+    return t;
+  }
+
+  /**
+   * Starts a thread's loop at time 0 as if it had just been woken with the core free
+   * (a poller starts polling; others run onRun and usually go idle).
+   */
+  start(t: HostThread): void {
+    t.state = WAKING;
+    t.isWakee = false;
+    this.arrive(t);
+  }
+
+  /** @internal A thread whose wake-up latency has passed wants its core. */
+  arrive(t: HostThread): void {
+    const core = t.core;
+    let cur = core.current;
+    if (cur === t) {
+      t.state = RUNNING; // it kept the core while polling
+      t.onRun();
+      return;
+    }
+    if (cur !== null && cur.state === IDLE) {
+      if (cur.idleMode === 'poll') {
+        t.state = READY;
+        core.pushReady(t);
+        this.scheduleSliceCheck(core);
+        return;
+      }
+      cur.stopPolling(); // halt poll and busy loops give way to a runnable thread at once
+      cur = null;
+    }
+    if (cur === null) {
+      this.grant(core, t, 0);
+      return;
+    }
+    if (t.isWakee && cur.state === RUNNING && this.sim.nowPs - cur.sliceStartPs >= this.options.wakeupGranularityPs) {
+      // Wake-up preemption: the wakee runs now, the preempted thread first in line after it.
+      if (this.suspend(cur)) {
+        core.ready.splice(core.readyHead, 0, cur);
+        this.grant(core, t, this.options.ctxSwitchPs);
+        return;
+      }
+    }
+    t.state = READY;
+    core.pushReady(t);
+    this.scheduleSliceCheck(core);
+  }
+
+  private grant(core: Core, t: HostThread, switchPs: number): void {
+    core.current = t;
+    core.lastRan = t;
+    t.state = RUNNING;
+    t.sliceStartPs = this.sim.nowPs;
+    if (switchPs > 0) {
+      this.options.counters.contextSwitches++;
+      t.chargeSwitch(switchPs);
+      this.sim.schedule(switchPs, switchDone, t);
+    } else {
+      t.resume();
+    }
+  }
+
+  /** @internal The current thread left the core (sleep, block, yield): run the next ready one. */
+  releaseCore(core: Core): void {
+    core.current = null;
+    const next = core.popReady();
+    if (next) this.grant(core, next, this.options.ctxSwitchPs);
+  }
+
+  /** @internal */
+  scheduleSliceCheck(core: Core): void {
+    if (core.isSliceCheckPending) return;
+    const cur = core.current;
+    if (cur === null) return;
+    core.isSliceCheckPending = true;
+    const at = Math.max(this.sim.nowPs, cur.sliceStartPs + this.options.slicePs);
+    this.sim.schedule(at - this.sim.nowPs, sliceCheck, core);
+  }
+
+  /** @internal */
+  sliceCheck(core: Core): void {
+    core.isSliceCheckPending = false;
+    if (core.readyCount === 0) return;
+    const cur = core.current;
+    if (cur === null) {
+      this.releaseCore(core);
+      return;
+    }
+    if (cur.state === BLOCKED || cur.state === READY) return;
+    if (this.sim.nowPs < cur.sliceStartPs + this.options.slicePs) {
+      this.scheduleSliceCheck(core);
+      return;
+    }
+    if (this.suspend(cur)) {
+      core.pushReady(cur);
+      this.releaseCore(core);
+    }
+  }
+
+  /** Takes the core from its current thread (which becomes READY); false if it cannot be. */
+  private suspend(cur: HostThread): boolean {
+    if (cur.state === IDLE) {
+      cur.endPollInterval(); // a PMD stops polling; it is always runnable
+    } else if (cur.isExecuting) {
+      cur.preemptStep();
+    } else {
+      return false;
+    }
+    cur.state = READY;
+    return true;
+  }
+
+  /** Starts the measurement window for every thread. */
+  resetStats(): void {
+    for (const t of this.threads) t.resetStats();
+  }
+
+  /** One cpu.csv row per thread. */
+  rows(): CpuRow[] {
+    return this.threads.map((t) => {
+      const u = t.usage();
+      const w = u.windowPs > 0 ? u.windowPs : 1;
+      return {
+        thread: t.name,
+        core: t.coreIndex,
+        busyFraction: Math.min(1, (u.busyPs + u.pollPs) / w),
+        pollFraction: Math.min(1, u.pollPs / w),
+      };
+    });
+  }
+
+  /** Host cores' worth of busy and polling time (host threads only). */
+  hostCores(): number {
+    let sum = 0;
+    for (const r of this.rows()) {
+      const t = this.threads.find((x) => x.name === r.thread)!;
+      if (t.isHost) sum += r.busyFraction;
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { deriveStream } from '../../src/core/random.js';
+import { Simulator } from '../../src/core/simulator.js';
+import { ns, us } from '../../src/core/time.js';
+import { Counters } from '../../src/metrics/counters.js';
+import { HostCpu, type HostThread, type ThreadOptions } from '../../src/primitives/host-cpu.js';
+import { Mutex } from '../../src/primitives/mutex.js';
+
+function makeCpu(extra: Partial<{ slicePs: number; ctxSwitchPs: number; granularityPs: number }> = {}) {
+  const sim = new Simulator();
+  const counters = new Counters();
+  const cpu = new HostCpu(sim, {
+    ctxSwitchPs: extra.ctxSwitchPs ?? ns(1500),
+    slicePs: extra.slicePs ?? us(3000),
+    wakeupGranularityPs: extra.granularityPs ?? us(1000),
+    counters,
+    jitterCv: 0,
+    stream: (name) => deriveStream(1, 0, name),
+  });
+  return { sim, cpu, counters };
+}
+
+/** A thread that runs `work` queued jobs of jobPs each, then idles. */
+function worker(cpu: HostCpu, opts: ThreadOptions, jobPs: number) {
+  const t = cpu.addThread(opts);
+  const state = { queued: 0, done: 0, doneAt: [] as number[], t };
+  const step = (): void => {
+    state.done++;
+    state.doneAt.push(cpu.sim.nowPs);
+    loop();
+  };
+  const loop = (): void => {
+    if (state.queued > 0) {
+      state.queued--;
+      t.exec(jobPs, step, undefined);
+    } else {
+      t.idle();
+    }
+  };
+  t.onRun = loop;
+  cpu.start(t);
+  const give = (n: number): void => {
+    state.queued += n;
+    t.wake();
+  };
+  return { state, give, thread: t as HostThread };
+}
+
+describe('host CPU', () => {
+  it('a sleeping thread pays its wake-up latency, then runs its work', () => {
+    const { sim, cpu, counters } = makeCpu();
+    const w = worker(cpu, { name: 'w', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    sim.at(us(10), () => w.give(1), undefined);
+    sim.run();
+    expect(w.state.doneAt).toEqual([us(15)]);
+    expect(counters.wakeups).toBe(1);
+    const row = cpu.rows()[0]!;
+    expect(row.busyFraction).toBeCloseTo(1 / 15, 9);
+    expect(row.pollFraction).toBe(0);
+  });
+
+  it('a wake that arrives while the thread runs is not lost', () => {
+    const { sim, cpu } = makeCpu();
+    const w = worker(cpu, { name: 'w', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(2));
+    sim.at(us(0), () => w.give(1), undefined);
+    sim.at(us(5), () => w.give(1), undefined); // arrives while running the first job
+    sim.run();
+    // second job runs right after the first (no second wake-up latency)
+    expect(w.state.doneAt).toEqual([us(6), us(8)]);
+    expect(w.thread.wakeupsFromSleep).toBe(1);
+  });
+
+  it('a polling thread burns its core and notices work within its pickup time', () => {
+    const { sim, cpu, counters } = makeCpu();
+    const w = worker(cpu, { name: 'pmd', core: 0, idleMode: 'poll', wakeupPs: us(4), pollPickupPs: ns(50) }, us(1));
+    sim.at(us(100), () => w.give(1), undefined);
+    sim.at(us(200), () => undefined, undefined);
+    sim.run();
+    expect(w.state.doneAt).toEqual([us(100) + ns(50) + us(1)]);
+    expect(counters.wakeups).toBe(0);
+    const row = cpu.rows()[0]!;
+    expect(row.busyFraction).toBeCloseTo(1, 9);
+    expect(row.pollFraction).toBeCloseTo((us(199) ) / us(200), 6);
+  });
+
+  it('halt polling: cheap wake inside the window, full wake-up after it', () => {
+    const { sim, cpu } = makeCpu();
+    const opts: ThreadOptions = { name: 'vcpu', core: 0, idleMode: 'halt-poll', wakeupPs: us(5), pollPickupPs: ns(600), pollWindowPs: us(200) };
+    const w = worker(cpu, opts, us(1));
+    sim.at(us(100), () => w.give(1), undefined); // 100 us idle: inside the window
+    sim.at(us(1000), () => w.give(1), undefined); // ~900 us idle: beyond it
+    sim.run();
+    expect(w.state.doneAt).toEqual([us(100) + ns(600) + us(1), us(1000) + us(5) + us(1)]);
+    const u = w.thread.usage();
+    // polled 100 us + pickup, then a full 200 us window
+    expect(u.pollPs).toBe(us(100) + ns(600) + us(200));
+  });
+
+  it('threads sharing a core take turns and pay context switches', () => {
+    const { sim, cpu, counters } = makeCpu({ slicePs: us(10) });
+    const a = worker(cpu, { name: 'a', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(4));
+    const b = worker(cpu, { name: 'b', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(4));
+    a.give(5);
+    b.give(5);
+    sim.run();
+    expect(a.state.done).toBe(5);
+    expect(b.state.done).toBe(5);
+    // 40 us of work plus the switches between them on one core
+    const end = Math.max(a.state.doneAt.at(-1)!, b.state.doneAt.at(-1)!);
+    const paidSwitches = (end - us(40)) / ns(1500);
+    expect(Number.isInteger(paidSwitches)).toBe(true);
+    expect(paidSwitches).toBeGreaterThanOrEqual(2);
+    // every paid switch is counted, plus the two wake-ups from sleep
+    expect(counters.contextSwitches).toBe(paidSwitches + 2);
+    // b had to wait for a's slice (3 jobs = 12 us >= 10 us slice) before its first job
+    expect(b.state.doneAt[0]).toBeGreaterThanOrEqual(us(12));
+  });
+
+  it('a PMD gives a shared core away only at the end of its slice', () => {
+    const { sim, cpu } = makeCpu({ slicePs: us(50) });
+    const pmd = worker(cpu, { name: 'pmd', core: 0, idleMode: 'poll', wakeupPs: 0, pollPickupPs: ns(50) }, us(1));
+    const other = worker(cpu, { name: 'other', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    void pmd;
+    sim.at(us(10), () => other.give(1), undefined);
+    sim.run({ untilPs: us(200) });
+    // waits until the PMD's slice (started at 0) ends at 50 us, plus a switch
+    expect(other.state.doneAt).toEqual([us(50) + ns(1500) + us(1)]);
+  });
+
+  it('a woken thread preempts a CPU hog that ran past the wake-up granularity', () => {
+    const { sim, cpu } = makeCpu({ slicePs: us(3000), granularityPs: us(100) });
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(1000));
+    const io = worker(cpu, { name: 'io', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    hog.give(1);
+    sim.at(us(500), () => io.give(1), undefined);
+    sim.run();
+    expect(io.state.doneAt).toEqual([us(504) + ns(1500) + us(1)]);
+    // the hog's step resumes with its remaining time after another switch
+    expect(hog.state.doneAt).toEqual([us(1000) + 2 * ns(1500) + us(1)]);
+  });
+
+  it('a mutex hands off FIFO and the waiter blocks off its core', () => {
+    const { sim, cpu } = makeCpu();
+    const lock = new Mutex('bql');
+    const log: string[] = [];
+    const mk = (name: string, core: number) => {
+      const t = cpu.addThread({ name, core, idleMode: 'sleep', wakeupPs: us(2) });
+      t.onRun = () => {
+        lock.acquire(t, () => {
+          log.push(`${name} got ${sim.nowPs / 1e6}`);
+          t.exec(us(10), () => {
+            lock.release(t);
+            t.idle();
+          }, undefined);
+        }, undefined);
+      };
+      return t;
+    };
+    const a = mk('a', 0);
+    const b = mk('b', 1);
+    sim.at(0, () => a.wake(), undefined);
+    sim.at(us(1), () => b.wake(), undefined);
+    sim.run();
+    // a gets it at 2 us; b tries at 3 us, blocks, is handed it at 12 us, runs after 2 us wake-up
+    expect(log).toEqual(['a got 2', 'b got 14']);
+    expect(lock.contended).toBe(1);
+  });
+});
