@@ -45,13 +45,15 @@ export class Simulator {
   }
 
   /** Runs fn(arg) at absolute time timePs (not in the past, an integer). */
-  at<A>(timePs: TimePs, fn: EventFn<A>, arg: A): EventHandle {
+  at<A>(timePs: TimePs, fn: EventFn<A>, arg: A): EventHandle;
+  at(timePs: TimePs, fn: EventFn<undefined>): EventHandle;
+  at<A>(timePs: TimePs, fn: EventFn<A>, arg?: A): EventHandle {
     if (!(timePs >= this.nowPs && timePs <= MAX_TIME_PS) || timePs !== Math.floor(timePs)) {
       throw new RangeError(
         `at: time must be an integer not before now (${formatTime(this.nowPs)}), got ${timePs}`,
       );
     }
-    return this.queue.push(timePs, fn, arg);
+    return this.queue.push(timePs, fn, arg as A);
   }
 
   /** Cancels a pending event; false when it already ran or was cancelled. */

@@ -49,12 +49,16 @@ export class Station<T> {
   // FIFO queue as a growable ring buffer.
   private queueJobs: (T | undefined)[] = new Array(64);
   private queueSincePs = new Float64Array(64);
+  /** When each queued job entered this station (sincePs may be earlier). */
+  private queueArrivePs = new Float64Array(64);
   private queueHead = 0;
   private queueLength = 0;
 
   private readonly serverJob: (T | undefined)[];
   private readonly serverIsBlocked: Uint8Array;
   private readonly serverDonePs: Float64Array;
+  /** When the job on each server entered this station. */
+  private readonly serverArrivePs: Float64Array;
   private readonly idleServers: Int32Array;
   private idleCount: number;
   private readonly blockedServers: number[] = [];
@@ -75,6 +79,7 @@ export class Station<T> {
   private serviceSumPs = 0;
   private servedCount = 0;
   private waitedCount = 0;
+  private sojournSumPs = 0;
 
   constructor(sim: Simulator, options: StationOptions) {
     if (!(Number.isInteger(options.servers) && options.servers >= 1)) {
@@ -90,6 +95,7 @@ export class Station<T> {
     this.serverJob = new Array(this.servers).fill(undefined);
     this.serverIsBlocked = new Uint8Array(this.servers);
     this.serverDonePs = new Float64Array(this.servers);
+    this.serverArrivePs = new Float64Array(this.servers);
     this.idleServers = new Int32Array(this.servers);
     for (let i = 0; i < this.servers; i++) this.idleServers[i] = this.servers - 1 - i;
     this.idleCount = this.servers;
@@ -123,7 +129,9 @@ export class Station<T> {
         this.waitSumPs += now - sincePs;
         this.waitedCount++;
       }
-      this.startService(this.idleServers[--this.idleCount]!, job);
+      const server = this.idleServers[--this.idleCount]!;
+      this.serverArrivePs[server] = now;
+      this.startService(server, job);
     } else {
       this.enqueue(job, sincePs === undefined ? now : sincePs);
     }
@@ -154,6 +162,7 @@ export class Station<T> {
     this.serviceSumPs = 0;
     this.servedCount = 0;
     this.waitedCount = 0;
+    this.sojournSumPs = 0;
   }
 
   /** Statistics over the window since the last reset, up to now. */
@@ -173,6 +182,7 @@ export class Station<T> {
       waitMeanPs: this.servedCount > 0 ? this.waitSumPs / this.servedCount : 0,
       serviceMeanPs: this.servedCount > 0 ? this.serviceSumPs / this.servedCount : 0,
       waitProbability: this.servedCount > 0 ? this.waitedCount / this.servedCount : 0,
+      sojournMeanPs: this.departures > 0 ? this.sojournSumPs / this.departures : 0,
     };
   }
 
@@ -214,8 +224,11 @@ export class Station<T> {
     this.busy--;
     this.inSystem--;
     this.departures++;
+    const now = this.sim.nowPs;
+    this.sojournSumPs += now - this.serverArrivePs[server]!;
     if (this.queueLength > 0) {
-      const waitPs = this.sim.nowPs - this.queueSincePs[this.queueHead]!;
+      const waitPs = now - this.queueSincePs[this.queueHead]!;
+      this.serverArrivePs[server] = this.queueArrivePs[this.queueHead]!;
       if (waitPs > 0) {
         this.waitSumPs += waitPs;
         this.waitedCount++;
@@ -232,17 +245,17 @@ export class Station<T> {
 
   private enqueue(job: T, sincePs: number): void {
     if (this.queueLength === this.queueJobs.length) this.growQueue();
-    const cap = this.queueJobs.length;
-    const tail = (this.queueHead + this.queueLength) % cap;
+    const tail = (this.queueHead + this.queueLength) & (this.queueJobs.length - 1);
     this.queueJobs[tail] = job;
     this.queueSincePs[tail] = sincePs;
+    this.queueArrivePs[tail] = this.sim.nowPs;
     this.queueLength++;
   }
 
   private dequeue(): T {
     const job = this.queueJobs[this.queueHead]!;
     this.queueJobs[this.queueHead] = undefined;
-    this.queueHead = (this.queueHead + 1) % this.queueJobs.length;
+    this.queueHead = (this.queueHead + 1) & (this.queueJobs.length - 1); // length is a power of 2
     this.queueLength--;
     return job;
   }
@@ -251,13 +264,16 @@ export class Station<T> {
     const cap = this.queueJobs.length;
     const jobs: (T | undefined)[] = new Array(cap * 2);
     const since = new Float64Array(cap * 2);
+    const arrive = new Float64Array(cap * 2);
     for (let i = 0; i < this.queueLength; i++) {
       const j = (this.queueHead + i) % cap;
       jobs[i] = this.queueJobs[j];
       since[i] = this.queueSincePs[j]!;
+      arrive[i] = this.queueArrivePs[j]!;
     }
     this.queueJobs = jobs;
     this.queueSincePs = since;
+    this.queueArrivePs = arrive;
     this.queueHead = 0;
   }
 }
@@ -275,8 +291,18 @@ export interface StationStats {
   meanInSystem: number;
   /** Fraction of server time busy (blocked time included). */
   utilisation: number;
+  /** Mean wait before service, counted from the sincePs given to arrive() (default: arrival). */
   waitMeanPs: number;
   serviceMeanPs: number;
   /** Fraction of the jobs served that waited before service (Erlang C for M/M/c). */
   waitProbability: number;
+  /**
+   * Mean time from entering this station to leaving it, blocked time included, over the
+   * jobs that left in the window: with departures / windowPs it gives L by Little's law.
+   * It differs from waitMeanPs + serviceMeanPs when jobs block: a job's wait counts from
+   * sincePs (when it became ready, possibly while still held upstream), so the stages'
+   * waits and services add up to the end-to-end latency, while the sojourn is this
+   * station's own.
+   */
+  sojournMeanPs: number;
 }

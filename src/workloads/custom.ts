@@ -12,7 +12,7 @@ import { PS_PER_S, psToNs } from '../core/time.js';
 import { Counters } from '../metrics/counters.js';
 import { LatencyRecorder } from '../metrics/latency-recorder.js';
 import type { RunResult, StageRow } from '../metrics/run-result.js';
-import { Station, type WhenFull } from '../primitives/station.js';
+import { Station, type StationStats, type WhenFull } from '../primitives/station.js';
 
 export interface CustomStageSpec {
   name: string;
@@ -41,7 +41,19 @@ interface Op {
   createdPs: number;
 }
 
+/** Runs the workload; one RunResult per (seed, replication). */
 export function runCustom(spec: CustomWorkloadSpec, seed: number, replication: number): RunResult {
+  return runCustomDetailed(spec, seed, replication).result;
+}
+
+export interface CustomRunDetail {
+  result: RunResult;
+  /** Each stage's station statistics over the measurement window, in stage order. */
+  stations: StationStats[];
+}
+
+/** Runs the workload and also returns every station's statistics (for Little's law, Erlang C). */
+export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replication: number): CustomRunDetail {
   const sim = new Simulator();
   const streams = new RandomStreams(seed, replication);
   const latency = new LatencyRecorder();
@@ -111,7 +123,10 @@ export function runCustom(spec: CustomWorkloadSpec, seed: number, replication: n
     const next = stations[i + 1];
     st.onDrop = (op) => finish(op, false);
     if (next) {
-      st.onDeparture = (op, readyPs) => next.arrive(op, readyPs);
+      // A drop downstream ends the op (onDrop counted it): the server is free either way.
+      // Only a refusal in 'block' mode holds the job on this server.
+      const isDropping = next.whenFull === 'drop';
+      st.onDeparture = (op, readyPs) => next.arrive(op, readyPs) || isDropping;
       next.onSpace = () => st.retryBlocked();
     } else {
       st.onDeparture = (op) => {
@@ -150,8 +165,8 @@ export function runCustom(spec: CustomWorkloadSpec, seed: number, replication: n
   }
 
   const windowPs = sim.nowPs - windowStartPs;
-  const stages: StageRow[] = stations.map((st) => {
-    const s = st.stats();
+  const stationStats = stations.map((st) => st.stats());
+  const stages: StageRow[] = stationStats.map((s) => {
     return {
       stage: s.name,
       actor: 'station',
@@ -160,7 +175,7 @@ export function runCustom(spec: CustomWorkloadSpec, seed: number, replication: n
       serviceMeanNs: psToNs(s.serviceMeanPs),
     };
   });
-  return {
+  const result: RunResult = {
     opsCompleted: completed,
     opsDropped: dropped,
     windowPs,
@@ -172,4 +187,5 @@ export function runCustom(spec: CustomWorkloadSpec, seed: number, replication: n
     cpu: [],
     eventsProcessed: sim.eventsProcessed,
   };
+  return { result, stations: stationStats };
 }

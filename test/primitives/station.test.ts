@@ -44,6 +44,7 @@ describe('Station', () => {
     expect(s.serviceMeanPs).toBe(us(3));
     expect(s.waitProbability).toBeCloseTo(2 / 3, 12);
     expect(s.meanInSystem).toBeCloseTo(15 / 9, 12);
+    expect(s.sojournMeanPs).toBe(us(5));
     expect(s.utilisation).toBe(1);
     expect(st.population).toBe(0);
   });
@@ -128,6 +129,9 @@ describe('Station', () => {
     const s = st.stats();
     expect(s.utilisation).toBe(1); // blocked time counts as busy
     expect(s.waitMeanPs).toBe(us(5) / 2);
+    // Sojourns at this station: a 0..5 us (1 us of it blocked), b 0..6 us.
+    expect(s.sojournMeanPs).toBe(us(5.5));
+    expect(s.meanInSystem).toBeCloseTo((5 + 6) / 6, 12);
   });
 
   it('resetStats() starts a new window', () => {
@@ -168,6 +172,7 @@ describe('Station', () => {
       const s = st.stats();
       const lambdaW = (s.served / s.windowPs) * (s.waitMeanPs + s.serviceMeanPs);
       expect(Math.abs(s.meanInSystem - lambdaW) / lambdaW).toBeLessThan(1e-9);
+      expect(s.sojournMeanPs).toBeCloseTo(s.waitMeanPs + s.serviceMeanPs, 6);
     }
   });
 
