@@ -7,6 +7,8 @@
  * rendered in memory and written with one atomic folder swap at the end, so bad input,
  * a crash or Ctrl-C leaves the previous result or none.
  */
+// First: starts worker threads early (see prewarm.ts); must stay the first import.
+import './scenario/prewarm.js';
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +23,9 @@ import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
 import { planTasks, type Task } from './scenario/run.js';
 import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } from './scenario/shard.js';
-import { removeStagingFolders, writeFolderAtomically } from './output/write.js';
+import { writeFolderAtomically } from './output/write.js';
 import { InputError } from './util/input-error.js';
+import { markResultWritten, onInterrupt } from './util/interrupt.js';
 import { createProgress } from './util/progress.js';
 import { TOOL } from './version.js';
 import { WORKLOAD_KINDS } from './workloads/index.js';
@@ -72,25 +75,6 @@ export function checkOutFolder(dir: string, flag = '--out'): void {
   }
 }
 
-/** Runs `work`; Ctrl-C (or SIGTERM) meanwhile stops the workers, removes staging folders and exits 130 (143). */
-async function interruptible<T>(work: () => Promise<T>, onStop: () => void): Promise<T> {
-  const handler = (signal: NodeJS.Signals): void => {
-    onStop();
-    removeStagingFolders();
-    void terminateWorkers();
-    process.stderr.write(`iovsim: interrupted by ${signal}; no result written\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  try {
-    return await work();
-  } finally {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  }
-}
-
 interface RunFlags {
   jobs: number;
   quiet: boolean;
@@ -103,29 +87,31 @@ async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFla
   for (const t of tasks) perPoint.set(t.point, (perPoint.get(t.point) ?? 0) + 1);
   const progress = createProgress({ tasks: tasks.length, tasksPerPoint: perPoint, quiet: flags.quiet });
   const taskPoint = new Map(tasks.map((t) => [t.index, t.point]));
-  return interruptible(
-    async () => {
-      const exec = await executePlan(plan, {
-        tasks,
-        jobs: flags.jobs,
-        overrides: flags.overrides,
-        onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
-      });
-      progress.stop();
-      const files = { ...exec.files };
-      if (shard) {
-        const manifest = {
-          ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
-          shard: { index: shard.spec.index, count: shard.spec.count, tasks: shard.planTasks },
-        };
-        files['manifest.json'] = renderManifest(manifest);
-        Object.assign(files, shardFiles(plan, shard.spec, shard.planTasks, exec.rows, exec.wallTimeS, flags.overrides));
-      }
-      writeFolderAtomically(out, files);
-      return exec;
-    },
-    () => progress.stop(),
-  );
+  const unregister = onInterrupt(() => progress.stop());
+  try {
+    const exec = await executePlan(plan, {
+      tasks,
+      jobs: flags.jobs,
+      overrides: flags.overrides,
+      onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
+    });
+    progress.stop();
+    const files = { ...exec.files };
+    if (shard) {
+      const manifest = {
+        ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
+        shard: { index: shard.spec.index, count: shard.spec.count, tasks: shard.planTasks },
+      };
+      files['manifest.json'] = renderManifest(manifest);
+      Object.assign(files, shardFiles(plan, shard.spec, shard.planTasks, exec.rows, manifest));
+    }
+    writeFolderAtomically(out, files);
+    markResultWritten(relativeOrAbsolute(out));
+    return exec;
+  } finally {
+    progress.stop();
+    unregister();
+  }
 }
 
 function say(quiet: boolean | undefined, text: string): void {
@@ -200,7 +186,7 @@ export function buildProgram(): Command {
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
       const exec = out
         ? await runAndWrite(plan, tasks, out, flags)
-        : await interruptible(() => executePlan(plan, { tasks, jobs, overrides: opts.set }), () => undefined);
+        : await executePlan(plan, { tasks, jobs, overrides: opts.set });
       const w = plan.points[0]!.workload;
       process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
       process.stdout.write(compareTable(plan, exec.rows.map((r) => r.summary)));
@@ -219,6 +205,7 @@ export function buildProgram(): Command {
       if (dirs.some((d) => resolve(d) === out)) throw new InputError(`--out ${opts.out ?? out}: must not be one of the shard folders`);
       checkOutFolder(out);
       writeFolderAtomically(out, merged.files);
+      markResultWritten(relativeOrAbsolute(out));
       say(opts.quiet, `merged ${dirs.length} shard(s), ${merged.tasks} runs, into ${relativeOrAbsolute(out)}\n`);
     });
 
@@ -312,17 +299,24 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
-      return 2; // commander already printed its one-line message
-    }
-    if (e instanceof InputError) {
-      process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-      return 2;
-    }
-    process.stderr.write(`iovsim: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return report(e);
+  } finally {
+    await terminateWorkers(); // prewarmed workers a failed or short run did not use
   }
+}
+
+/** Prints an error and returns the exit status. */
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+    return 2; // commander already printed its one-line message
+  }
+  if (e instanceof InputError) {
+    process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 2;
+  }
+  process.stderr.write(`iovsim: internal error: ${(e as Error).stack ?? String(e)}\n`);
+  return 1;
 }
 
 function isEntryPoint(): boolean {

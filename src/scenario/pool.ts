@@ -16,6 +16,8 @@ import type { Task } from './run.js';
 import type { WorkerReply } from './worker.js';
 
 const live = new Set<Worker>();
+/** Workers started ahead of time (see prewarm.ts), loading their modules while the main thread plans. */
+const idle: Worker[] = [];
 
 /** The compiled worker script. */
 export function workerScriptPath(): string {
@@ -26,10 +28,38 @@ export function workerScriptPath(): string {
   return path;
 }
 
-/** Stops every worker this process started (for a signal handler). */
+function startWorker(script: string): Worker {
+  const w = new Worker(script);
+  live.add(w);
+  w.on('exit', () => live.delete(w));
+  return w;
+}
+
+/**
+ * Starts `count` workers now, before there is a plan, so their module loading overlaps
+ * the main thread's. They do not keep the process alive until a run adopts them.
+ */
+export function prewarmWorkers(count: number): void {
+  let script: string;
+  try {
+    script = workerScriptPath();
+  } catch {
+    return; // not built: runTasksInWorkers will say so
+  }
+  for (let i = 0; i < count; i++) {
+    const w = startWorker(script);
+    w.unref();
+    // An idle worker that fails to start is simply not used.
+    w.on('error', () => undefined);
+    idle.push(w);
+  }
+}
+
+/** Stops every worker this process started (for a signal handler, or on exit). */
 export async function terminateWorkers(): Promise<void> {
   const all = [...live];
   live.clear();
+  idle.length = 0;
   await Promise.all(all.map((w) => w.terminate()));
 }
 
@@ -54,7 +84,7 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
     tasks.forEach((t, i) => slotOf.set(t.index, i));
 
     const stopAll = (): void => {
-      for (const w of workers) {
+      for (const w of [...workers, ...idle.splice(0)]) {
         live.delete(w);
         void w.terminate();
       }
@@ -70,9 +100,10 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
     };
 
     for (let i = 0; i < count; i++) {
-      const w = new Worker(script, { workerData: { plan } });
+      const w = idle.shift() ?? startWorker(script);
+      w.ref();
+      w.postMessage({ plan });
       workers.push(w);
-      live.add(w);
       w.on('message', (reply: WorkerReply) => {
         if (failed) return;
         if (!reply.ok) {
@@ -92,7 +123,6 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
       });
       w.on('error', (e) => fail(e));
       w.on('exit', (code) => {
-        live.delete(w);
         if (!failed && done < tasks.length && code !== 0) fail(new Error(`a worker thread exited with code ${code}`));
       });
       feed(w);

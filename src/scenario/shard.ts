@@ -15,7 +15,7 @@ import type { Manifest, TaskOutput } from '../output/results.js';
 import { renderResultFiles } from '../output/results.js';
 import { InputError } from '../util/input-error.js';
 import { TOOL } from '../version.js';
-import { manifestOf, renderManifest } from './execute.js';
+import { renderManifest } from './execute.js';
 import type { Plan } from './load.js';
 import type { Task } from './run.js';
 
@@ -60,21 +60,20 @@ export interface ShardHeader {
   plan_tasks: number;
   /** Task indices in this shard, in order. */
   tasks: number[];
-  wall_time_s: number;
-  overrides: string[];
+  /** The shard's manifest: the merged one keeps its tool, git revision, Node and params. */
+  manifest: Manifest;
   plan: Plan;
 }
 
 /** The extra files of a shard's folder. */
-export function shardFiles(plan: Plan, spec: ShardSpec, planTasks: number, outputs: readonly TaskOutput[], wallTimeS: number, overrides: readonly string[]): Record<string, string> {
+export function shardFiles(plan: Plan, spec: ShardSpec, planTasks: number, outputs: readonly TaskOutput[], manifest: Manifest): Record<string, string> {
   const header: ShardHeader = {
     format: SHARD_FORMAT,
     fingerprint: planFingerprint(plan),
     shard: spec,
     plan_tasks: planTasks,
     tasks: outputs.map((o) => o.index),
-    wall_time_s: wallTimeS,
-    overrides: [...overrides],
+    manifest,
     plan,
   };
   return {
@@ -168,9 +167,14 @@ export async function mergeShards(dirs: readonly string[]): Promise<Merged> {
   const ordered = outputs as TaskOutput[];
   const files = await renderResultFiles(plan, ordered);
   const events = ordered.reduce((n, o) => n + o.eventsProcessed, 0);
-  const wall = shards.reduce((t, s) => t + s.header.wall_time_s, 0);
+  const wall = shards.reduce((t, s) => t + s.header.manifest.wall_time_s, 0);
+  // The shard's manifest as a single run would have written it: same keys, same order.
+  const { shard: _shard, ...base } = first.header.manifest;
   const manifest: Manifest = {
-    ...manifestOf(plan, total, events, Math.round(wall * 1000) / 1000, first.header.overrides),
+    ...base,
+    tasks: total,
+    events_processed: events,
+    wall_time_s: Math.round(wall * 1000) / 1000,
     merged_from: [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([i, s]) => `${i}/${count} ${s.dir}`),
   };
   files['manifest.json'] = renderManifest(manifest);

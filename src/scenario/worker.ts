@@ -1,24 +1,28 @@
 /**
- * Worker-thread entry: receives the plan once (workerData), then task after task, and
+ * Worker-thread entry: receives the plan once (a message), then task after task, and
  * answers each with the task's rendered output. Runs from the compiled JS in dist/.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { Plan } from './load.js';
 import { runTaskOutput, type Task } from './run.js';
 
-export interface WorkerRequest {
-  task: Task;
-}
+/** First the plan, then tasks. */
+export type WorkerRequest = { plan: Plan } | { task: Task };
 
 export type WorkerReply =
   | { ok: true; output: Awaited<ReturnType<typeof runTaskOutput>> }
   | { ok: false; task: number; name: string; message: string; stack: string };
 
-const plan = (workerData as { plan: Plan }).plan;
+let plan: Plan | undefined;
 const port = parentPort;
 if (!port) throw new Error('scenario/worker.js must run in a worker thread');
 
 port.on('message', (msg: WorkerRequest) => {
+  if ('plan' in msg) {
+    plan = msg.plan;
+    return;
+  }
+  if (!plan) throw new Error('a task arrived before the plan');
   runTaskOutput(plan, msg.task).then(
     (output) => port.postMessage({ ok: true, output } satisfies WorkerReply),
     (e: unknown) => {

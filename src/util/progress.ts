@@ -46,6 +46,7 @@ export function createProgress(options: ProgressOptions): Progress {
   let pointsDone = 0;
   let events = 0;
   let done = 0;
+  let isStopped = false;
   bar.start(options.tasks, 0, { points: 0, pointsTotal: left.size, rate: '-' });
   return {
     taskDone(point, taskEvents) {
@@ -58,6 +59,8 @@ export function createProgress(options: ProgressOptions): Progress {
       bar.update(done, { points: pointsDone, rate: s > 0 ? formatRate(events / s) : '-' });
     },
     stop() {
+      if (isStopped) return;
+      isStopped = true;
       bar.stop();
     },
   };

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { params } from '../../src/calibration/index.js';
 import { PATHS } from '../../src/paths/index.js';
-import { CLI, FIXTURES, ROOT, SMALL, ensureBuilt, parseCsv, readTree, runCli, tempDir } from './helpers.js';
+import { HOOK_TIMEOUT_MS, CLI, FIXTURES, ROOT, SMALL, ensureBuilt, parseCsv, readTree, runCli, tempDir } from './helpers.js';
 
 type Schema = boolean | Record<string, unknown>;
 
@@ -100,7 +100,7 @@ describe('iovsim schema', () => {
     const r = runCli(['schema']);
     expect(r.status, r.stderr).toBe(0);
     schema = JSON.parse(r.stdout) as Record<string, unknown>;
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('is a draft 2020-12 schema naming every parameter', () => {
     expect(schema['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
@@ -129,7 +129,7 @@ describe('iovsim schema', () => {
 });
 
 describe('list and validate', () => {
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), HOOK_TIMEOUT_MS);
 
   it('lists workloads, paths, params (with unit and source) and scenarios (with their question)', () => {
     const w = runCli(['list', 'workloads']);
@@ -164,7 +164,7 @@ describe('list and validate', () => {
 });
 
 describe('output folders', () => {
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), HOOK_TIMEOUT_MS);
 
   it('run writes results/<scenario>/ by default and a shard results/<scenario>-shard-I-of-N/', () => {
     const cwd = tempDir('defaults');
@@ -184,7 +184,7 @@ describe('output folders', () => {
 });
 
 describe('iovsim compare', () => {
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), HOOK_TIMEOUT_MS);
 
   it('runs a workload over paths and prints one aligned row per path', () => {
     const cwd = tempDir('compare');
@@ -229,7 +229,7 @@ describe('iovsim compare', () => {
 });
 
 describe('progress bar', () => {
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), HOOK_TIMEOUT_MS);
   const underTerminal = (args: string[], cwd: string): string => {
     const cmd = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd, encoding: 'utf8' });

@@ -14,6 +14,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const SMALL = join(FIXTURES, 'small.yaml');
+/** Set-up hooks build and run the command several times: allow for a busy 2-core machine. */
+export const HOOK_TIMEOUT_MS = 180_000;
 
 function newestMtime(dir: string): number {
   let newest = 0;

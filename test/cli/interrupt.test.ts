@@ -7,11 +7,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SMALL, ensureBuilt, readCsvs, readTree, runCli, startCli, tempDir } from './helpers.js';
+import { HOOK_TIMEOUT_MS, SMALL, ensureBuilt, readCsvs, readTree, runCli, startCli, tempDir } from './helpers.js';
 
-// 4 points x 2 replications of 150,000 ops: a couple of seconds on two cores.
+// 4 points x 2 replications of 200,000 ops: a few seconds on two cores.
 const LONG = [
-  '--set', 'workload.ops=150000',
+  '--set', 'workload.ops=200000',
   '--set', 'sweep.workload.arrival.rate_per_s=[200000, 400000, 600000, 800000]',
   '--jobs', '2', '--quiet',
 ];
@@ -38,11 +38,12 @@ describe('interrupted runs', () => {
     const ref = runCli(['run', SMALL, '--out', join(dir, 'reference'), ...LONG], dir);
     expect(ref.status, ref.stderr).toBe(0);
     complete = readCsvs(join(dir, 'reference'));
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('SIGINT part-way: exit 130, previous result intact, no staging folder', async () => {
     const { child, done } = startCli(['run', SMALL, '--out', out, ...LONG], dir);
-    await sleep(700);
+    // Late enough for the handlers (installed as the process starts) to be in place.
+    await sleep(1000);
     child.kill('SIGINT');
     const r = await done;
     expect(r.status, r.stderr).toBe(130);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/scenario/load.js';
 import { executePlan } from '../../src/scenario/execute.js';
-import { SMALL, ensureBuilt, readCsvs, readTree, runCli, tempDir } from './helpers.js';
+import { HOOK_TIMEOUT_MS, SMALL, ensureBuilt, readCsvs, readTree, runCli, tempDir } from './helpers.js';
 
 // 3 points x 2 replications = 6 tasks.
 const SETS = ['workload.ops=3000', 'sweep.workload.arrival.rate_per_s=[200000, 400000, 600000]'];
@@ -38,7 +38,7 @@ describe('byte-identical results whatever runs the tasks', () => {
     run('jobs2', '--jobs', '2');
     for (const i of [1, 2]) run(`two-${i}`, '--shard', `${i}/2`, '--jobs', '2');
     for (const i of [1, 2, 3, 4]) run(`four-${i}`, '--shard', `${i}/4`, '--jobs', '1');
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('--jobs 1 and --jobs 2 write identical CSV files and equivalent manifests', () => {
     const one = readCsvs(join(dir, 'jobs1'));

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, SMALL, ensureBuilt, readTree, runCli, tempDir } from './helpers.js';
+import { HOOK_TIMEOUT_MS, FIXTURES, SMALL, ensureBuilt, readTree, runCli, tempDir } from './helpers.js';
 
 const M = (f: string): string => join(FIXTURES, 'malformed', f);
 
@@ -120,7 +120,7 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
     before = readTree(out);
     beforeMtimes = Object.fromEntries(Object.keys(before).map((f) => [f, statSync(join(out, f)).mtimeMs]));
     cwdEntries = readTree(cwd);
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('has at least thirty cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(30);

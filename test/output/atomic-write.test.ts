@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { removeStaleSiblings, writeFolderAtomically } from '../../src/output/write.js';
-import { ROOT, ensureBuilt, tempDir } from '../cli/helpers.js';
+import { HOOK_TIMEOUT_MS, ROOT, ensureBuilt, tempDir } from '../cli/helpers.js';
 
 const FILES = ['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv'];
 const LINES = 200_000; // about 2 MB per file
@@ -45,7 +45,7 @@ function versionOf(dir: string): number {
 }
 
 describe('atomic folder writes under SIGKILL', () => {
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), HOOK_TIMEOUT_MS);
 
   it('the folder always holds one whole version', async () => {
     const dir = tempDir('atomic');
