@@ -5,6 +5,8 @@
 import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { WorkloadInput } from '../workloads/index.js';
+import { bareMetalPath } from './bare-metal.js';
+import { vhostUserPath } from './vhost-user.js';
 
 export interface PathRunInput {
   workload: WorkloadInput;
@@ -21,7 +23,7 @@ export interface PathModel {
   run(input: PathRunInput): RunResult;
 }
 
-export const PATHS: readonly PathModel[] = [];
+export const PATHS: readonly PathModel[] = [bareMetalPath, vhostUserPath];
 
 export function findPath(name: string): PathModel | undefined {
   return PATHS.find((p) => p.name === name);

@@ -128,6 +128,8 @@ export class HostThread {
   private idleSincePs = 0;
   private idleWindowPs = 0;
   /** @internal */ sliceStartPs = 0;
+  /** Wake-up latency still to elapse before the first step of a synchronous wake [ps]. */
+  private startDelayPs = 0;
   /** @internal */ isWakee = false;
   private execFn: ((arg: any) => void) | null = null;
   private execArg: unknown = undefined;
@@ -205,12 +207,14 @@ export class HostThread {
 
   private startExec(ps: number, fn: ((arg: any) => void) | null, arg: unknown): void {
     const now = this.cpu.sim.nowPs;
+    const delay = this.startDelayPs;
+    this.startDelayPs = 0;
     this.isExecuting = true;
     this.execFn = fn;
     this.execArg = arg;
-    this.execStartPs = now;
-    this.execEndPs = now + ps;
-    this.execHandle = this.cpu.sim.schedule(ps, execDone, this);
+    this.execStartPs = now + delay;
+    this.execEndPs = now + delay + ps;
+    this.execHandle = this.cpu.sim.schedule(delay + ps, execDone, this);
   }
 
   /** @internal */
@@ -245,6 +249,7 @@ export class HostThread {
     const now = this.cpu.sim.nowPs;
     this.state = IDLE;
     this.idleSincePs = now;
+
     this.idleWindowPs = windowPs ?? this.pollWindowPs;
     const core = this.core;
     if (this.idleMode === 'poll') {
@@ -256,8 +261,21 @@ export class HostThread {
     this.cpu.releaseCore(core);
   }
 
-  /** Work arrived for this thread (eventfd, socket, interrupt, ring became non-empty). */
-  wake(): void {
+  /** Forgets a wake recorded while running (the caller has just checked for work itself). */
+  clearWake(): void {
+    this.hasWakePending = false;
+  }
+
+  /**
+   * Work arrived for this thread (eventfd, socket, interrupt, ring became non-empty),
+   * visible to it after extraPs (a delivery latency). A polling thread notices it within
+   * its pickup time; a sleeping one pays its wake-up latency.
+   *
+   * When the thread can have its core at once (it holds it polling, or the core is free),
+   * its loop runs right away and the latency is prepended to its first step, which saves
+   * an event per wake-up; otherwise it queues for the core after the latency.
+   */
+  wake(extraPs = 0): void {
     const state = this.state;
     if (state !== IDLE) {
       if (state === RUNNING || state === BLOCKED || (state === READY && this.hasPendingExec)) {
@@ -270,19 +288,34 @@ export class HostThread {
     const core = this.core;
     const idleFor = now - this.idleSincePs;
     let latencyPs: number;
+    let isPolling = false;
     if (core.current === this && idleFor <= this.idleWindowPs) {
       // Still polling (PMD, halt poll, busy loop): the loop notices the work.
-      this.pollPs += this.span(this.idleSincePs, now);
-      latencyPs = this.pollPickupPs;
-      this.pollPs += latencyPs;
+      isPolling = true;
+      latencyPs = this.pollPickupPs + extraPs;
+      this.pollPs += this.span(this.idleSincePs, now + latencyPs);
       this.isWakee = false;
     } else {
       if (core.current === this) this.stopPolling();
-      latencyPs = this.jitter(this.wakeupPs);
+      latencyPs = this.jitter(this.wakeupPs) + extraPs;
       this.wakeupsFromSleep++;
       cpu.options.counters.wakeups++;
       cpu.options.counters.contextSwitches++;
       this.isWakee = true;
+    }
+    if (isPolling || (core.current === null && core.readyCount === 0)) {
+      core.current = this;
+      core.lastRan = this;
+      this.state = RUNNING;
+      if (!isPolling) this.sliceStartPs = now + latencyPs;
+      this.startDelayPs = latencyPs;
+      this.onRun();
+      if (this.state === IDLE && this.startDelayPs > 0) {
+        // Nothing to do after all: it goes back to polling or sleeping from the wake time.
+        this.idleSincePs = now + this.startDelayPs;
+      }
+      this.startDelayPs = 0;
+      return;
     }
     this.state = WAKING;
     if (latencyPs === 0) this.cpu.arrive(this);
@@ -357,7 +390,7 @@ export class HostThread {
     return this.hasPendingExec;
   }
 
-  /** @internal Charges a context switch to this thread. */
+  /** Charges ps of CPU time to this thread without a step (short work off the critical path). */
   chargeSwitch(ps: number): void {
     const now = this.cpu.sim.nowPs;
     this.busyPs += this.span(now, now + ps);

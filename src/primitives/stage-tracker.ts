@@ -31,6 +31,8 @@ export class StageTracker {
   private totalService = new Float64Array(0);
   private totalVisits = new Float64Array(0);
   private isFrozen = false;
+  /** Marks that would have gone back in time (a modelling bug if non-zero). */
+  backwardMarks = 0;
 
   constructor(private readonly now: () => number) {}
 
@@ -77,8 +79,20 @@ export class StageTracker {
 
   /** The request leaves a stage now, having received servicePs of service in it. */
   mark(op: TrackedOp, stage: number, servicePs: number): void {
-    const now = this.now();
-    const delta = now - op.stampPs;
+    this.markAt(op, stage, servicePs, this.now());
+  }
+
+  /**
+   * The request leaves a stage at `now` (which may be ahead of the clock when an actor
+   * hands a request on with a known future time); marks of one request must not go back.
+   */
+  markAt(op: TrackedOp, stage: number, servicePs: number, now: number): void {
+    let delta = now - op.stampPs;
+    if (delta < 0) {
+      this.backwardMarks++;
+      delta = 0;
+      now = op.stampPs;
+    }
     const service = servicePs < delta ? (servicePs > 0 ? servicePs : 0) : delta;
     const i = op.slot * this.n + stage;
     this.opWait[i]! += delta - service;

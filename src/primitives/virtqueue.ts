@@ -293,24 +293,29 @@ export class Virtqueue<T> {
   // ---------------------------------------------------------------- costs
 
   /**
-   * Ring cache lines the device moves for a batch of n buffers of d descriptors each
-   * [ps]. Split: avail idx, avail entries (32 per line), descriptors (4 per line), used
-   * entries (8 per line), used idx. Packed: the descriptors only (read, then overwritten
-   * in place) and the driver's event structure.
+   * Ring cache-line cost of the device handling n buffers of `slots` descriptors each in
+   * one batch [ps]. Split ring: per buffer its descriptors (4 per line), avail entry (32
+   * per line) and used entry (8 per line); per batch the avail and used index lines.
+   * Packed ring: per buffer its descriptors only (read, then overwritten in place); per
+   * batch the driver's event-suppression line (VS1.1 s2.7). Lines are amortized over the
+   * batch, so batching lowers the per-buffer cost as on real rings.
    */
-  deviceBatchPs(n: number, d = 1): number {
+  deviceCostPs(n: number, slots = 1): number {
     if (n <= 0) return 0;
-    const descLines = Math.ceil((n * (this.hasIndirect && d > 1 ? 1 : d)) / 4);
-    const lines = this.isPacked ? descLines + 1 : 2 + Math.ceil(n / 32) + descLines + Math.ceil(n / 8);
-    return lines * this.cachelinePs;
+    const perBuffer = this.isPacked ? slots / 4 : slots / 4 + 1 / 32 + 1 / 8;
+    const perBatch = this.isPacked ? 1 : 2;
+    return Math.round((n * perBuffer + perBatch) * this.cachelinePs);
   }
 
-  /** Ring cache lines the driver moves to publish n buffers and later reclaim them [ps]. */
-  driverBatchPs(n: number, d = 1): number {
-    if (n <= 0) return 0;
-    const descLines = Math.ceil((n * (this.hasIndirect && d > 1 ? 1 : d)) / 4);
-    const lines = this.isPacked ? 2 * descLines : 2 + Math.ceil(n / 32) + descLines + Math.ceil(n / 8);
-    return lines * this.cachelinePs;
+  /**
+   * Ring cache-line cost of the driver publishing n buffers of `slots` descriptors each
+   * and later reclaiming them [ps]; the batch lines (avail index, used index; packed:
+   * event structure) are paid when the buffers end a batch (no xmit_more behind them).
+   */
+  driverCostPs(n: number, slots: number, isLastOfBatch: boolean): number {
+    const perBuffer = this.isPacked ? slots / 2 : slots / 4 + 1 / 32 + 1 / 8;
+    const perBatch = isLastOfBatch ? (this.isPacked ? 1 : 2) : 0;
+    return Math.round((n * perBuffer + perBatch) * this.cachelinePs);
   }
 
   /** Checks invariant 11.3-1 (ring bounds); throws with the offending numbers. */

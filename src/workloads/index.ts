@@ -4,6 +4,10 @@
  */
 import { z } from 'zod';
 import { customWorkloadSchema } from './custom-schema.js';
+import type { NetWorkloadSpec } from './net-common.js';
+import { netRrWorkloadSchema, toNetRrSpec } from './net-rr.js';
+import { netRxWorkloadSchema, toNetRxSpec } from './net-rx.js';
+import { netTxWorkloadSchema, toNetTxSpec } from './net-tx.js';
 
 export interface WorkloadKindInfo {
   kind: string;
@@ -12,8 +16,32 @@ export interface WorkloadKindInfo {
 
 export const WORKLOAD_KINDS: readonly WorkloadKindInfo[] = [
   { kind: 'custom', description: 'a user-declared chain of service stations (validation, sketches of new paths)' },
+  { kind: 'net-rr', description: 'request/response transactions guest <-> remote peer (netperf TCP_RR-like), closed or open loop' },
+  { kind: 'net-tx', description: 'packet stream guest -> peer: Poisson, constant, bursty or saturating' },
+  { kind: 'net-rx', description: 'packet stream peer -> guest: Poisson, constant, bursty or saturating (line rate)' },
 ];
 
-export const workloadSchema = z.discriminatedUnion('kind', [customWorkloadSchema]);
+export const workloadSchema = z.discriminatedUnion('kind', [
+  customWorkloadSchema,
+  netRrWorkloadSchema,
+  netTxWorkloadSchema,
+  netRxWorkloadSchema,
+]);
 
 export type WorkloadInput = z.infer<typeof workloadSchema>;
+
+export type NetWorkloadInput = Extract<WorkloadInput, { kind: 'net-rr' | 'net-tx' | 'net-rx' }>;
+
+/** The normalized form of a network workload; undefined for other kinds. */
+export function toNetSpec(w: WorkloadInput): NetWorkloadSpec | undefined {
+  switch (w.kind) {
+    case 'net-rr':
+      return toNetRrSpec(w);
+    case 'net-tx':
+      return toNetTxSpec(w);
+    case 'net-rx':
+      return toNetRxSpec(w);
+    default:
+      return undefined;
+  }
+}

@@ -145,15 +145,17 @@ describe('host CPU', () => {
     const log: string[] = [];
     const mk = (name: string, core: number) => {
       const t = cpu.addThread({ name, core, idleMode: 'sleep', wakeupPs: us(2) });
-      t.onRun = () => {
-        lock.acquire(t, () => {
-          log.push(`${name} got ${sim.nowPs / 1e6}`);
-          t.exec(us(10), () => {
-            lock.release(t);
-            t.idle();
+      // the loop's side effects belong in steps: the wake-up latency elapses before the first
+      t.onRun = () =>
+        t.exec(0, () => {
+          lock.acquire(t, () => {
+            log.push(`${name} got ${sim.nowPs / 1e6}`);
+            t.exec(us(10), () => {
+              lock.release(t);
+              t.idle();
+            }, undefined);
           }, undefined);
         }, undefined);
-      };
       return t;
     };
     const a = mk('a', 0);

@@ -131,9 +131,11 @@ describe('virtqueue', () => {
   it('packed rings move fewer cache lines than split rings for small batches', () => {
     const split = vq({ isPacked: false }).q;
     const packed = vq({ isPacked: true, size: 8 }).q;
-    expect(packed.deviceBatchPs(1)).toBeLessThan(split.deviceBatchPs(1));
+    expect(packed.deviceCostPs(1)).toBeLessThan(split.deviceCostPs(1));
+    expect(packed.driverCostPs(1, 1, true)).toBeLessThan(split.driverCostPs(1, 1, true));
     // batching amortizes: per-buffer cost falls with the batch size
-    expect(split.deviceBatchPs(32) / 32).toBeLessThan(split.deviceBatchPs(1) / 4);
+    expect(split.deviceCostPs(32) / 32).toBeLessThan(split.deviceCostPs(1) / 4);
+    expect(split.driverCostPs(1, 1, false)).toBeLessThan(split.driverCostPs(1, 1, true));
   });
 
   it('rejects impossible geometry', () => {

@@ -1,0 +1,172 @@
+/**
+ * The application inside a guest (or on bare metal) that drives a network workload, one
+ * sender task per flow on the flow's vCPU:
+ * - net-rr: a client keeping `outstanding` transactions in flight per flow (or opening
+ *   them at a rate); a response completes the transaction, the next request follows
+ *   after the think time.
+ * - net-tx: a sender with a backlog (packets arrive at a rate, or always one more when
+ *   saturating); it blocks while its queue's transmit ring is full. A backlogged sender
+ *   hands the driver packets with xmit_more set (qdisc bulk dequeue), so the driver
+ *   notifies the device once per batch.
+ * - net-rx: a receiver; each frame the driver delivers completes an op.
+ * The guest's socket and protocol stack cost (workload guest_stack_ns) is charged here on
+ * transmit, and by the driver on receive.
+ */
+import type { Rng } from '../core/random.js';
+import { Fifo } from '../primitives/fifo.js';
+import { ArrivalProcess, type NetWorkloadSpec } from '../workloads/net-common.js';
+import type { ActorEnv } from './env.js';
+import type { GuestTask, GuestVcpu } from './guest-vcpu.js';
+import type { Packet } from './messages.js';
+
+/** What a guest network driver offers the application. */
+export interface NetDevice {
+  readonly queuePairs: number;
+  /** True if queue `queue` can take one more frame now. */
+  canSend(queue: number): boolean;
+  /**
+   * Transmits on the vCPU: `extraPs` of stack cost plus the driver's own work and any
+   * notification; fn runs when the guest continues.
+   */
+  send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void;
+  /** Set by the application: a frame reached the socket layer at atPs. */
+  onReceive: (pkt: Packet, atPs: number) => void;
+  /** Set by the application: a stopped transmit queue has room again. */
+  onTxSpace: (queue: number) => void;
+}
+
+/** Ops and their fate, provided by the run. */
+export interface OpHooks {
+  newOp(vm: number, flow: number, queue: number): Packet | null;
+  complete(pkt: Packet, atPs: number): void;
+  drop(pkt: Packet, atPs: number): void;
+}
+
+class FlowSender implements GuestTask {
+  isQueued = false;
+  isBlocked = false;
+  readonly backlog = new Fifo<Packet>();
+  /** Saturating sender: always has another packet. */
+  isSaturating = false;
+  private readonly afterSendFn = (): void => this.afterSend();
+  private vcpuNow: GuestVcpu | null = null;
+
+  constructor(
+    readonly app: GuestApp,
+    readonly flow: number,
+    readonly queue: number,
+    readonly vcpu: GuestVcpu,
+  ) {}
+
+  get hasWork(): boolean {
+    return this.isSaturating || !this.backlog.isEmpty;
+  }
+
+  run(vcpu: GuestVcpu): void {
+    const app = this.app;
+    if (!app.device.canSend(this.queue)) {
+      this.isBlocked = true;
+      vcpu.done();
+      return;
+    }
+    let pkt = this.backlog.shift();
+    if (pkt === undefined && this.isSaturating) {
+      pkt = app.hooks.newOp(app.vm, this.flow, this.queue) ?? undefined;
+    }
+    if (pkt === undefined) {
+      vcpu.done();
+      return;
+    }
+    this.vcpuNow = vcpu;
+    const isMore = this.hasWork;
+    const stackPs = vcpu.thread.jitter(app.spec.guestStackPs);
+    app.device.send(vcpu, pkt, isMore, stackPs, this.afterSendFn);
+  }
+
+  private afterSend(): void {
+    const vcpu = this.vcpuNow!;
+    this.vcpuNow = null;
+    if (this.hasWork) vcpu.scheduleApp(this);
+    vcpu.done();
+  }
+
+  /** New work for this sender. */
+  push(pkt: Packet): void {
+    this.backlog.push(pkt);
+    if (!this.isBlocked) this.vcpu.scheduleApp(this);
+  }
+
+  unblock(): void {
+    if (!this.isBlocked) return;
+    this.isBlocked = false;
+    if (this.hasWork) this.vcpu.scheduleApp(this);
+  }
+}
+
+export class GuestApp {
+  private readonly senders: FlowSender[] = [];
+  private readonly thinkFn = (s: FlowSender): void => this.openTransaction(s);
+
+  constructor(
+    readonly env: ActorEnv,
+    readonly vm: number,
+    readonly spec: NetWorkloadSpec,
+    readonly device: NetDevice,
+    /** vCPU of each flow. */
+    vcpuOfFlow: (flow: number) => GuestVcpu,
+    readonly hooks: OpHooks,
+    private readonly rng: Rng,
+  ) {
+    for (let f = 0; f < spec.flows; f++) {
+      const queue = f % device.queuePairs;
+      this.senders.push(new FlowSender(this, f, queue, vcpuOfFlow(f)));
+    }
+    device.onReceive = (pkt, atPs) => this.receive(pkt, atPs);
+    device.onTxSpace = (queue) => {
+      for (const s of this.senders) if (s.queue === queue) s.unblock();
+    };
+  }
+
+  /** Starts the flows (call once, at time 0). */
+  start(): void {
+    const spec = this.spec;
+    const a = spec.arrival;
+    if (spec.kind === 'net-rx') return; // the peer generates
+    for (const s of this.senders) {
+      if (a.kind === 'closed') {
+        for (let i = 0; i < a.outstanding; i++) this.openTransaction(s);
+      } else if (a.kind === 'saturate') {
+        s.isSaturating = true;
+        s.vcpu.scheduleApp(s);
+      } else {
+        const arrivals = new ArrivalProcess(a, this.rng, 1 / spec.flows);
+        const next = (): void => {
+          this.openTransaction(s);
+          this.env.sim.at(Math.max(this.env.sim.nowPs, arrivals.next()), next, undefined);
+        };
+        this.env.sim.at(arrivals.next(), next, undefined);
+      }
+    }
+  }
+
+  private openTransaction(s: FlowSender): void {
+    const pkt = this.hooks.newOp(this.vm, s.flow, s.queue);
+    if (pkt !== null) s.push(pkt);
+  }
+
+  private receive(pkt: Packet, atPs: number): void {
+    this.hooks.complete(pkt, atPs);
+    if (this.spec.kind !== 'net-rr' || this.spec.arrival.kind !== 'closed') return;
+    const s = this.senders[pkt.flow]!;
+    const think = this.spec.think.mean === 0 ? 0 : Math.round(this.spec.think.sample(this.rng));
+    const delay = Math.max(0, atPs + think - this.env.sim.nowPs);
+    if (delay === 0) this.openTransaction(s);
+    else this.env.sim.schedule(delay, this.thinkFn, s);
+  }
+
+  /** A transaction's packet was lost: a closed-loop client opens a new one at once. */
+  lost(pkt: Packet, atPs: number): void {
+    this.hooks.drop(pkt, atPs);
+    if (this.spec.kind === 'net-rr' && this.spec.arrival.kind === 'closed') this.openTransaction(this.senders[pkt.flow]!);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * A native NIC driver (ixgbe/ixgbevf-like) in the guest, or on bare metal, driving NIC
+ * queues directly: passthrough, SR-IOV VF, bare metal.
+ *
+ * Transmit: descriptor setup, then the tail doorbell, a plain MMIO write that does not
+ * exit (the BAR is mapped into the guest, io-paths.md K4); backlogged senders ring it once
+ * per batch (xmit_more). Receive and transmit completions: the queue's MSI-X (posted to
+ * the vCPU with VT-d PI, through the host otherwise, or a host IRQ on bare metal) runs a
+ * NAPI poll that cleans transmit descriptors, receives up to the budget, refills receive
+ * buffers and unmasks the interrupt; completions that arrived meanwhile fire again.
+ */
+import { Fifo } from '../primitives/fifo.js';
+import type { ActorEnv } from './env.js';
+import type { NetDevice } from './guest-app.js';
+import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
+import type { Packet } from './messages.js';
+import type { NicQueue } from './nic.js';
+
+export interface NicDriverCosts {
+  xmitPs: number;
+  rxPs: number;
+  reclaimPs: number;
+  doorbellPs: number;
+  napiBudget: number;
+  /** Receive-side stack cost per frame (workload guest_stack_ns) [ps]. */
+  stackPs: number;
+}
+
+export interface NicDriverStages {
+  guestTx: number;
+  irq: number;
+  guestRx: number;
+}
+
+class NicNapi implements GuestTask {
+  isQueued = false;
+  vector: IrqVector | null = null;
+  readonly pending = new Fifo<Packet>();
+  constructor(
+    readonly driver: GuestNicDriver,
+    readonly queue: NicQueue,
+    readonly index: number,
+    readonly vcpu: GuestVcpu,
+  ) {}
+  run(vcpu: GuestVcpu): void {
+    this.driver.poll(this, vcpu);
+  }
+}
+
+export class GuestNicDriver implements NetDevice {
+  onReceive: (pkt: Packet, atPs: number) => void = () => {};
+  onTxSpace: (queue: number) => void = () => {};
+  private readonly napis: NicNapi[];
+  /** Frames set up but waiting for the doorbell (xmit_more). */
+  private readonly unposted: Fifo<Packet>[];
+  private readonly isStopped: boolean[];
+  doorbells = 0;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly name: string,
+    private readonly queues: NicQueue[],
+    vcpuOfQueue: (q: number) => GuestVcpu,
+    private readonly costs: NicDriverCosts,
+    private readonly stages: NicDriverStages,
+    /** Makes the interrupt vector of a queue and wires its delivery. */
+    makeVector: (q: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
+  ) {
+    this.napis = queues.map((queue, i) => new NicNapi(this, queue, i, vcpuOfQueue(i)));
+    this.unposted = queues.map(() => new Fifo<Packet>());
+    this.isStopped = queues.map(() => false);
+    for (const napi of this.napis) {
+      napi.vector = makeVector(napi.index, napi.vcpu, () => napi.vcpu.scheduleSoftirq(napi));
+      napi.queue.postRxBuffers(napi.queue.rxRefillable);
+    }
+  }
+
+  get queuePairs(): number {
+    return this.queues.length;
+  }
+
+  canSend(queue: number): boolean {
+    const q = this.queues[queue]!;
+    if (q.txSpace - this.unposted[queue]!.length > 0) return true;
+    this.isStopped[queue] = true; // netif_stop_subqueue; the next clean wakes it
+    return false;
+  }
+
+  send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
+    const c = this.costs;
+    const cost = extraPs + vcpu.thread.jitter(c.xmitPs) + (isMore ? 0 : c.doorbellPs);
+    vcpu.exec(cost, () => {
+      this.env.tracker.mark(pkt, this.stages.guestTx, cost);
+      const pending = this.unposted[pkt.queue]!;
+      pending.push(pkt);
+      if (!isMore) {
+        this.doorbells++;
+        const q = this.queues[pkt.queue]!;
+        const now = this.env.sim.nowPs;
+        let p: Packet | undefined;
+        while ((p = pending.shift()) !== undefined) q.post(p, now);
+      }
+      fn();
+    }, undefined);
+  }
+
+  /** @internal NAPI poll of one queue: clean TX, receive up to the budget, refill, unmask. */
+  poll(napi: NicNapi, vcpu: GuestVcpu): void {
+    const c = this.costs;
+    const q = napi.queue;
+    let cost = 0;
+    let cleaned = 0;
+    while (q.reclaimTx() !== undefined) cleaned++;
+    cost += cleaned * c.reclaimPs;
+    const got = napi.pending;
+    let pkt: Packet | undefined;
+    while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) {
+      this.env.tracker.mark(pkt, this.stages.irq, 0);
+      got.push(pkt);
+    }
+    const n = got.length;
+    const startPs = this.env.sim.nowPs;
+    const perPkt = c.rxPs + c.stackPs;
+    cost += n * perPkt;
+    const refill = q.rxRefillable + n;
+    if (refill > 0) cost += c.doorbellPs;
+    const total = vcpu.thread.jitter(cost);
+    vcpu.exec(total, () => {
+      // frames reach the socket layer one after the other during the poll
+      let t = startPs + cleaned * c.reclaimPs;
+      let p: Packet | undefined;
+      while ((p = got.shift()) !== undefined) {
+        t += perPkt;
+        const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
+        this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
+        this.onReceive(p, at);
+      }
+      q.postRxBuffers(q.rxRefillable);
+      if (cleaned > 0 && this.isStopped[napi.index]) {
+        this.isStopped[napi.index] = false;
+        this.onTxSpace(napi.index);
+      }
+      if (n >= c.napiBudget) {
+        vcpu.scheduleSoftirq(napi); // budget used up: poll again
+      } else {
+        q.unmask(); // napi_complete_done + re-enable the vector
+      }
+      vcpu.done();
+    }, undefined);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * A guest vCPU (or, on bare metal, a host CPU running the application): one host thread
+ * that runs the guest kernel's work in priority order, as a real CPU does:
+ * hard interrupts (their handlers are short and synchronous), then softirq work (NAPI
+ * polls), then application tasks; with nothing to do it halts.
+ *
+ * Tasks run as chains of steps: task.run(vcpu) calls vcpu.exec(ps, fn, arg) one or more
+ * times and finally vcpu.done(). Interrupts raised meanwhile wait for the current step to
+ * end (steps are at most a few microseconds); their handler cost is added to the next
+ * step. A halted vCPU is woken by raiseIrq(); KVM halt polling and the tickless-idle
+ * timer exits are the Kvm actor's (hooks onHalt/onUnhalt).
+ */
+import { Fifo } from '../primitives/fifo.js';
+import type { HostThread } from '../primitives/host-cpu.js';
+import type { ActorEnv } from './env.js';
+
+/** A unit of guest kernel or application work that can be queued on a vCPU. */
+export interface GuestTask {
+  isQueued: boolean;
+  run(vcpu: GuestVcpu): void;
+}
+
+/** An interrupt vector of a guest device, bound to the vCPU its affinity points at. */
+export class IrqVector {
+  isPending = false;
+  /** Deliveries, and deliveries merged into one already pending. */
+  raised = 0;
+  merged = 0;
+  /** Exits counted each time the handler runs (no APICv: external interrupt + EOI). */
+  exitReasons: string[] = [];
+  constructor(
+    readonly name: string,
+    readonly vcpu: GuestVcpu,
+    /** Guest handler (synchronous: ack, disable callbacks, schedule NAPI). */
+    public handler: () => void,
+    /** CPU cost of taking the interrupt, exits included [ps]. */
+    public entryPs: number,
+  ) {}
+}
+
+/** Hooks of the hypervisor for a halting vCPU (absent on bare metal). */
+export interface HaltHooks {
+  /** The guest executes HLT; returns CPU time spent in exits on the way [ps]. */
+  onHalt(vcpu: GuestVcpu): number;
+  /** The vCPU resumes after a halt; returns CPU time to charge to its next step [ps]. */
+  onUnhalt(vcpu: GuestVcpu): number;
+}
+
+function raise(v: IrqVector): void {
+  v.vcpu.raiseIrq(v);
+}
+
+export class GuestVcpu {
+  private readonly irqs = new Fifo<IrqVector>();
+  private readonly softirqs = new Fifo<GuestTask>();
+  private readonly apps = new Fifo<GuestTask>();
+  private overheadPs = 0;
+  private isHalted = false;
+  private readonly doneFn = (): void => this.loop();
+  /** Halts (HLT) and interrupts taken. */
+  halts = 0;
+  interruptsTaken = 0;
+
+  constructor(
+    readonly env: ActorEnv,
+    readonly name: string,
+    readonly index: number,
+    readonly thread: HostThread,
+    private readonly hooks: HaltHooks | null,
+  ) {
+    thread.onRun = this.doneFn;
+  }
+
+  get isVirtual(): boolean {
+    return this.hooks !== null;
+  }
+
+  /** An interrupt reaches this vCPU now (a halted vCPU wakes). */
+  raiseIrq(v: IrqVector): void {
+    v.raised++;
+    if (v.isPending) {
+      v.merged++;
+      return;
+    }
+    v.isPending = true;
+    this.irqs.push(v);
+    this.thread.wake();
+  }
+
+  /**
+   * Raises the interrupt after delayPs (delivery latency). A halted vCPU is woken with the
+   * latency folded into its wake-up (no separate event); a running one sees it after the
+   * delay.
+   */
+  raiseIrqAfter(v: IrqVector, delayPs: number): void {
+    if (delayPs <= 0) {
+      this.raiseIrq(v);
+    } else if (this.thread.isIdle && !v.isPending) {
+      v.raised++;
+      v.isPending = true;
+      this.irqs.push(v);
+      this.thread.wake(delayPs);
+    } else {
+      this.env.sim.schedule(delayPs, raise, v);
+    }
+  }
+
+  /** Queues softirq work (NAPI); the vCPU runs it before application work. */
+  scheduleSoftirq(task: GuestTask): void {
+    if (task.isQueued) return;
+    task.isQueued = true;
+    this.softirqs.push(task);
+    this.thread.wake();
+  }
+
+  /** Queues runnable application work. */
+  scheduleApp(task: GuestTask): void {
+    if (task.isQueued) return;
+    task.isQueued = true;
+    this.apps.push(task);
+    this.thread.wake();
+  }
+
+  /** Adds CPU time to the next step (an exit or handler cost incurred synchronously) [ps]. */
+  charge(ps: number): void {
+    this.overheadPs += ps;
+  }
+
+  /** Runs ps of guest work (plus pending overhead), then fn(arg). */
+  exec<A>(ps: number, fn: (arg: A) => void, arg: A): void {
+    const total = ps + this.overheadPs;
+    this.overheadPs = 0;
+    this.thread.exec(total, fn, arg);
+  }
+
+  /** The current task step chain is over: pick the next work. */
+  done(): void {
+    this.loop();
+  }
+
+  private loop(): void {
+    if (this.isHalted) {
+      this.isHalted = false;
+      if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
+    }
+    let v: IrqVector | undefined;
+    while ((v = this.irqs.shift()) !== undefined) {
+      v.isPending = false;
+      this.interruptsTaken++;
+      this.overheadPs += v.entryPs;
+      const reasons = v.exitReasons;
+      for (let i = 0; i < reasons.length; i++) this.env.counters.countExit(reasons[i]!, true);
+      v.handler();
+    }
+    let task = this.softirqs.shift();
+    if (task === undefined) task = this.apps.shift();
+    if (task !== undefined) {
+      task.isQueued = false;
+      task.run(this);
+      return;
+    }
+    if (this.overheadPs > 0) {
+      this.exec(0, this.doneFn, undefined);
+      return;
+    }
+    // Every queue was just checked: a wake recorded during the last step is spent.
+    this.thread.clearWake();
+    this.isHalted = true;
+    this.halts++;
+    if (this.hooks !== null) {
+      const ps = this.hooks.onHalt(this);
+      if (ps > 0) this.thread.chargeSwitch(ps);
+    }
+    this.thread.idle();
+  }
+}

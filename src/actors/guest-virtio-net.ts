@@ -1,0 +1,242 @@
+/**
+ * The guest's virtio-net driver (Linux drivers/net/virtio_net.c), per queue pair a
+ * receive and a transmit virtqueue with their own MSI-X vectors and NAPI instances.
+ *
+ * Transmit (start_xmit): with TX NAPI, disable TX callbacks, reclaim used buffers, and
+ * when no more packets follow (no xmit_more) re-enable them "delayed" (after 3/4 of the
+ * outstanding buffers) with a re-check; add the packet (one slot with indirect
+ * descriptors); stop the queue when fewer than 2 + MAX_SKB_FRAGS slots are left; kick
+ * only at the end of a batch and only if the device asked (virtqueue_kick_prepare).
+ * Receive: the interrupt disables RX callbacks and schedules NAPI (skb_recv_done); the
+ * poll receives up to the budget, refills buffers (kicking only if the device asked),
+ * then re-enables callbacks and re-checks (virtqueue_napi_complete), polling again if
+ * something slipped in. TX completions: the TX interrupt schedules TX NAPI, which
+ * reclaims and wakes a stopped queue, then re-enables callbacks with a re-check.
+ */
+import type { Virtqueue } from '../primitives/virtqueue.js';
+import type { ActorEnv } from './env.js';
+import type { NetDevice } from './guest-app.js';
+import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
+import type { Packet } from './messages.js';
+
+/** MAX_SKB_FRAGS + 2: start_xmit stops the queue below this many free slots. */
+export const TX_STOP_THRESHOLD = 2 + 17;
+
+export interface VirtioDriverCosts {
+  xmitPs: number;
+  rxPs: number;
+  reclaimPs: number;
+  napiBudget: number;
+  hasNapiTx: boolean;
+  /** Receive-side stack cost per frame (workload guest_stack_ns) [ps]. */
+  stackPs: number;
+  rxBufBytes: number;
+}
+
+export interface VirtioDriverStages {
+  guestTx: number;
+  irq: number;
+  guestRx: number;
+}
+
+/** A kick (available-buffer notification) for virtqueue `vq`: runs on the vCPU, then fn. */
+export type KickPort = (vcpu: GuestVcpu, vq: number, fn: () => void) => void;
+
+/** Descriptors a transmitted frame needs: the header inline (ANY_LAYOUT) plus page frags. */
+export function txSegments(frameBytes: number): number {
+  return 1 + Math.floor((frameBytes - 1) / 4096);
+}
+
+/** Mergeable receive buffers a frame fills. */
+export function rxBuffers(frameBytes: number, bufBytes: number): number {
+  return Math.max(1, Math.ceil(frameBytes / bufBytes));
+}
+
+class RxNapi implements GuestTask {
+  isQueued = false;
+  vector: IrqVector | null = null;
+  constructor(
+    readonly driver: GuestVirtioNet,
+    readonly q: number,
+  ) {}
+  run(vcpu: GuestVcpu): void {
+    this.driver.pollRx(this, vcpu);
+  }
+}
+
+class TxNapi implements GuestTask {
+  isQueued = false;
+  vector: IrqVector | null = null;
+  constructor(
+    readonly driver: GuestVirtioNet,
+    readonly q: number,
+  ) {}
+  run(vcpu: GuestVcpu): void {
+    this.driver.pollTx(this, vcpu);
+  }
+}
+
+export class GuestVirtioNet implements NetDevice {
+  onReceive: (pkt: Packet, atPs: number) => void = () => {};
+  onTxSpace: (queue: number) => void = () => {};
+  private readonly rxNapis: RxNapi[] = [];
+  private readonly txNapis: TxNapi[] = [];
+  private readonly isStopped: boolean[] = [];
+  private readonly got: Packet[] = [];
+  /** Kicks written, by virtqueue kind. */
+  txKicks = 0;
+  rxKicks = 0;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly name: string,
+    /** rx and tx virtqueue of each queue pair. */
+    readonly rxqs: Virtqueue<Packet | null>[],
+    readonly txqs: Virtqueue<Packet>[],
+    private readonly vcpuOfQueue: (q: number) => GuestVcpu,
+    private readonly costs: VirtioDriverCosts,
+    private readonly stages: VirtioDriverStages,
+    private readonly kick: KickPort,
+    /** Makes a vq's interrupt vector on a vCPU (the path wires its delivery). */
+    makeVector: (vq: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
+  ) {
+    for (let q = 0; q < rxqs.length; q++) {
+      const vcpu = vcpuOfQueue(q);
+      const rx = new RxNapi(this, q);
+      const tx = new TxNapi(this, q);
+      const rxq = rxqs[q]!;
+      const txq = txqs[q]!;
+      rx.vector = makeVector(2 * q, vcpu, () => {
+        rxq.disableCb(); // skb_recv_done
+        vcpu.scheduleSoftirq(rx);
+      });
+      tx.vector = makeVector(2 * q + 1, vcpu, () => {
+        txq.disableCb(); // skb_xmit_done
+        vcpu.scheduleSoftirq(tx);
+      });
+      this.rxNapis.push(rx);
+      this.txNapis.push(tx);
+      this.isStopped.push(false);
+      while (rxq.canAdd(1)) rxq.add(null, 1); // probe-time try_fill_recv
+      rxq.enableCb();
+      if (!costs.hasNapiTx) txq.disableCb();
+    }
+  }
+
+  get queuePairs(): number {
+    return this.txqs.length;
+  }
+
+  /** The interrupt vector of virtqueue `vq` (rx = 2q, tx = 2q + 1). */
+  vectorOf(vq: number): IrqVector {
+    const q = vq >> 1;
+    return (vq & 1) === 0 ? this.rxNapis[q]!.vector! : this.txNapis[q]!.vector!;
+  }
+
+  canSend(queue: number): boolean {
+    return !this.isStopped[queue];
+  }
+
+  send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
+    const c = this.costs;
+    const txq = this.txqs[pkt.queue]!;
+    // free_old_xmit, with TX NAPI: callbacks off while reclaiming, "delayed" on at batch end
+    let reclaimed = 0;
+    for (;;) {
+      if (c.hasNapiTx) txq.disableCb();
+      while (txq.getUsed() !== undefined) reclaimed++;
+      if (!c.hasNapiTx || isMore || !txq.enableCbDelayed()) break;
+    }
+    const segments = txSegments(pkt.bytes);
+    const slots = txq.slotsFor(segments);
+    const cost = extraPs + vcpu.thread.jitter(c.xmitPs) + reclaimed * c.reclaimPs + txq.driverCostPs(1, slots, !isMore);
+    vcpu.exec(cost, () => {
+      this.env.tracker.mark(pkt, this.stages.guestTx, cost);
+      txq.add(pkt, segments);
+      let isStopping = false;
+      if (txq.freeSlots < TX_STOP_THRESHOLD) {
+        isStopping = true;
+        if (!c.hasNapiTx && txq.enableCbDelayed()) {
+          while (txq.getUsed() !== undefined) reclaimed++;
+          if (txq.freeSlots >= TX_STOP_THRESHOLD) isStopping = false;
+        }
+        if (isStopping) this.isStopped[pkt.queue] = true;
+      }
+      if ((!isMore || isStopping) && txq.kickPrepare()) {
+        this.txKicks++;
+        this.kick(vcpu, 2 * pkt.queue + 1, fn);
+      } else {
+        fn();
+      }
+    }, undefined);
+  }
+
+  /** @internal RX NAPI poll. */
+  pollRx(napi: RxNapi, vcpu: GuestVcpu): void {
+    const c = this.costs;
+    const rxq = this.rxqs[napi.q]!;
+    const got = this.got;
+    let item: Packet | null | undefined;
+    let buffers = 0;
+    while (got.length < c.napiBudget && (item = rxq.getUsed()) !== undefined) {
+      buffers++;
+      if (item === null) continue; // a continuation buffer of a mergeable frame
+      this.env.tracker.mark(item, this.stages.irq, 0);
+      got.push(item);
+    }
+    const n = got.length;
+    const perPkt = c.rxPs + c.stackPs;
+    const startPs = this.env.sim.nowPs;
+    let refill = 0;
+    if (rxq.freeSlots > Math.min(c.napiBudget, rxq.size) / 2) refill = rxq.freeSlots;
+    const cost = vcpu.thread.jitter(n * perPkt) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * c.reclaimPs) / 2);
+    const delivered = got.splice(0, n);
+    vcpu.exec(cost, () => {
+      let t = startPs;
+      for (let i = 0; i < delivered.length; i++) {
+        const p = delivered[i]!;
+        t += perPkt;
+        const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
+        this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
+        this.onReceive(p, at);
+      }
+      if (refill > 0) {
+        while (rxq.canAdd(1)) rxq.add(null, 1);
+      }
+      const afterRefill = (): void => {
+        if (n >= c.napiBudget) {
+          vcpu.scheduleSoftirq(napi);
+        } else if (rxq.enableCb()) {
+          rxq.disableCb(); // virtqueue_napi_complete: something slipped in, poll again
+          vcpu.scheduleSoftirq(napi);
+        }
+        vcpu.done();
+      };
+      if (refill > 0 && rxq.kickPrepare()) {
+        this.rxKicks++;
+        this.kick(vcpu, 2 * napi.q, afterRefill);
+      } else {
+        afterRefill();
+      }
+    }, undefined);
+  }
+
+  /** @internal TX NAPI poll (virtnet_poll_tx). */
+  pollTx(napi: TxNapi, vcpu: GuestVcpu): void {
+    const c = this.costs;
+    const txq = this.txqs[napi.q]!;
+    let reclaimed = 0;
+    while (txq.getUsed() !== undefined) reclaimed++;
+    vcpu.exec(reclaimed * c.reclaimPs + txq.driverCostPs(0, 1, true), () => {
+      if (this.isStopped[napi.q] && txq.freeSlots >= TX_STOP_THRESHOLD) {
+        this.isStopped[napi.q] = false;
+        this.onTxSpace(napi.q);
+      }
+      if (txq.enableCb()) {
+        txq.disableCb();
+        vcpu.scheduleSoftirq(napi);
+      }
+      vcpu.done();
+    }, undefined);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * KVM: the in-kernel hypervisor as it acts on vCPU threads and on the threads that
+ * signal it.
+ *
+ * Exits (counted by reason in exitsByReason; HLT and timer exits are not I/O exits):
+ * - light: ioeventfd kicks (K1), handled in KVM; the eventfd wakes the back end.
+ * - heavy: KVM_RUN returns to QEMU on the vCPU thread, which takes the big lock (BQL)
+ *   and runs the device model (K2, e1000 registers).
+ * - kernel I/O: an MMIO/PIO access emulated inside the hypervisor (emulated-vmm).
+ * Interrupts (io-paths.md s1.4):
+ * - MSI through irqfd (vhost, vhost-user) or KVM_SIGNAL_MSI (QEMU): the signaller pays
+ *   its syscall and the routing; with APICv the interrupt is posted (no exit), without it
+ *   the vCPU takes an external-interrupt exit and an EOI exit (I1 / I1').
+ * - legacy INTx (e1000): KVM_IRQ_LINE, and the level-triggered EOI always exits (I3).
+ * - assigned-device MSI: VT-d posted straight to the vCPU (I4), or through a host IRQ on
+ *   the vCPU's core, vfio's eventfd and irqfd (I5).
+ * Halting: a HLT exit, optional tickless timer-reprogram exits on idle entry and exit;
+ * halt polling itself is the vCPU thread's idle mode (host CPU primitive).
+ */
+import type { Mutex } from '../primitives/mutex.js';
+import type { ActorEnv } from './env.js';
+import { IrqVector, type GuestTask, type GuestVcpu, type HaltHooks } from './guest-vcpu.js';
+import type { SignalPort } from './messages.js';
+
+export interface KvmCosts {
+  exitLightPs: number;
+  exitKernelIoPs: number;
+  exitUserPs: number;
+  ioeventfdPs: number;
+  irqRoutePs: number;
+  postedIrqPs: number;
+  injectExitPs: number;
+  eoiExitPs: number;
+  guestIrqPs: number;
+  hostIrqPs: number;
+  isApicv: boolean;
+  isVtdPi: boolean;
+  hasNohzTimerExits: boolean;
+}
+
+export type InterruptKind = 'msi' | 'intx' | 'device-msi';
+
+interface ExitContext {
+  vcpu: GuestVcpu;
+  handler: (vcpu: GuestVcpu, done: () => void) => void;
+  fn: (arg: any) => void;
+  arg: unknown;
+  release: () => void;
+}
+
+export class Kvm implements HaltHooks {
+  /** Exits by class, for tests. */
+  lightExits = 0;
+  heavyExits = 0;
+  kernelIoExits = 0;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly costs: KvmCosts,
+    /** QEMU's big lock, taken by heavy exits (null when there is no QEMU device model). */
+    private readonly bql: Mutex | null,
+  ) {}
+
+  // ------------------------------------------------------------------ kicks and exits
+
+  /** CPU time of an ioeventfd kick on the vCPU [ps]. */
+  get kickPs(): number {
+    return this.costs.exitLightPs + this.costs.ioeventfdPs;
+  }
+
+  /**
+   * K1: the guest's notify write exits to KVM, which signals the eventfd (waking the back
+   * end) and resumes the guest at fn(arg).
+   */
+  ioeventfdKick<A>(vcpu: GuestVcpu, eventfd: SignalPort, reason: string, fn: (arg: A) => void, arg: A): void {
+    this.lightExits++;
+    this.env.counters.countExit(reason, true);
+    vcpu.exec(this.kickPs, () => {
+      eventfd();
+      fn(arg);
+    }, undefined);
+  }
+
+  /**
+   * A heavy exit: KVM_RUN returns to QEMU on the vCPU thread, which takes the BQL and runs
+   * handler(vcpu, done) (device code; it may run steps on the vCPU), then releases the
+   * BQL and re-enters the guest at fn(arg).
+   */
+  heavyExit<A>(vcpu: GuestVcpu, reason: string, handler: (vcpu: GuestVcpu, done: () => void) => void, fn: (arg: A) => void, arg: A): void {
+    const bql = this.bql;
+    if (bql === null) throw new Error('heavy exit without a QEMU device model');
+    this.heavyExits++;
+    this.env.counters.countExit(reason, true);
+    const ctx: ExitContext = { vcpu, handler, fn, arg, release: () => {} };
+    ctx.release = () => {
+      bql.release(vcpu.thread);
+      ctx.fn(ctx.arg);
+    };
+    vcpu.exec(this.costs.exitUserPs, () => {
+      bql.acquire(vcpu.thread, () => ctx.handler(ctx.vcpu, ctx.release), undefined);
+    }, undefined);
+  }
+
+  /** An MMIO/PIO exit emulated inside the hypervisor: handler runs in the exit, no BQL. */
+  kernelIoExit<A>(vcpu: GuestVcpu, reason: string, handler: (vcpu: GuestVcpu, done: () => void) => void, fn: (arg: A) => void, arg: A): void {
+    this.kernelIoExits++;
+    this.env.counters.countExit(reason, true);
+    vcpu.exec(this.costs.exitKernelIoPs, () => handler(vcpu, () => fn(arg)), undefined);
+  }
+
+  // ------------------------------------------------------------------ interrupts
+
+  /**
+   * Makes an interrupt vector of a guest device bound to a vCPU, with the entry cost and
+   * exits its delivery mode implies.
+   */
+  vector(name: string, vcpu: GuestVcpu, kind: InterruptKind, handler: () => void): IrqVector {
+    const c = this.costs;
+    const v = new IrqVector(name, vcpu, handler, c.guestIrqPs);
+    if (kind === 'intx') {
+      // IOAPIC level-triggered EOI is intercepted even with APICv (io-paths.md s1.4 I3).
+      v.entryPs += c.eoiExitPs + (c.isApicv ? 0 : c.injectExitPs);
+      v.exitReasons = c.isApicv ? ['ioapic-eoi'] : ['external-interrupt', 'ioapic-eoi'];
+    } else if (!c.isApicv) {
+      v.entryPs += c.injectExitPs + c.eoiExitPs;
+      v.exitReasons = ['external-interrupt', 'eoi'];
+    }
+    return v;
+  }
+
+  /** CPU time the signaller spends to route an MSI through irqfd or KVM_SIGNAL_MSI [ps] (syscall excluded). */
+  get routePs(): number {
+    return this.costs.irqRoutePs;
+  }
+
+  /**
+   * Delivers an MSI that irqfd or KVM_SIGNAL_MSI has routed (the signaller has paid its
+   * syscall and routing): posted with APICv, else injected on the next entry.
+   */
+  deliverMsi(v: IrqVector, delayPs = 0): void {
+    this.env.counters.interrupts++;
+    v.vcpu.raiseIrqAfter(v, delayPs + (this.costs.isApicv ? this.costs.postedIrqPs : 0));
+  }
+
+  /** Raises a legacy INTx line (the caller paid the KVM_IRQ_LINE ioctl or in-kernel injection). */
+  raiseIntx(v: IrqVector, delayPs = 0): void {
+    this.env.counters.interrupts++;
+    v.vcpu.raiseIrqAfter(v, delayPs + (this.costs.isApicv ? this.costs.postedIrqPs : 0));
+  }
+
+  /**
+   * An assigned device's MSI-X (passthrough, VF): VT-d posted interrupt (I4), or a host
+   * IRQ on the vCPU's core forwarded by vfio through irqfd (I5): the running vCPU takes an
+   * external-interrupt exit and the host handler runs on its core.
+   */
+  deviceMsi(v: IrqVector): void {
+    this.env.counters.interrupts++;
+    const c = this.costs;
+    if (c.isVtdPi) {
+      v.vcpu.raiseIrqAfter(v, c.postedIrqPs);
+      return;
+    }
+    const vcpu = v.vcpu;
+    if (vcpu.thread.isRunning) {
+      this.env.counters.countExit('external-interrupt', true);
+      this.lightExits++;
+      vcpu.charge(c.exitLightPs + c.hostIrqPs + c.irqRoutePs);
+    } else {
+      vcpu.charge(c.hostIrqPs + c.irqRoutePs);
+    }
+    vcpu.raiseIrq(v);
+  }
+
+  // ------------------------------------------------------------------ halting
+
+  onHalt(_vcpu: GuestVcpu): number {
+    const c = this.env.counters;
+    c.countExit('hlt', false);
+    let ps = this.costs.exitLightPs;
+    if (this.costs.hasNohzTimerExits) {
+      c.countExit('timer', false);
+      ps += this.costs.exitLightPs;
+    }
+    return ps;
+  }
+
+  onUnhalt(_vcpu: GuestVcpu): number {
+    if (!this.costs.hasNohzTimerExits) return 0;
+    this.env.counters.countExit('timer', false);
+    return this.costs.exitLightPs;
+  }
+}
+
+export type { GuestTask };

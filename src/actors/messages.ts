@@ -1,0 +1,58 @@
+/**
+ * What moves between actors: packets (one object per network op; a request/response
+ * transaction reuses it for the response) and the port types that carry them.
+ * A packet carries its own stage bookkeeping (TrackedOp) and its routing: VM, flow and
+ * queue pair.
+ */
+import type { TrackedOp } from '../primitives/stage-tracker.js';
+
+/** Bytes of the Ethernet FCS, part of a frame's size but not copied by software. */
+export const FCS_BYTES = 4;
+/** Preamble, start delimiter and inter-frame gap a frame occupies on the wire. */
+export const WIRE_OVERHEAD_BYTES = 20;
+/** virtio-net header (VIRTIO_NET_F_MRG_RXBUF layout) copied with the frame. */
+export const VIRTIO_NET_HDR_BYTES = 12;
+
+export class Packet implements TrackedOp {
+  stampPs = 0;
+  slot = -1;
+  /** Creation order of the op (also the order ops are handed out). */
+  readonly id: number;
+  readonly vm: number;
+  readonly flow: number;
+  /** Queue pair this flow is steered to. */
+  readonly queue: number;
+  /** Frame size of the current direction, FCS included [bytes]. */
+  bytes: number;
+  /** Frame size of the request (or of the stream frame) [bytes]. */
+  readonly requestBytes: number;
+  /** Response frame size for a request/response op [bytes]. */
+  readonly responseBytes: number;
+  readonly createdPs: number;
+  /** Request on its way back as the response. */
+  isResponse = false;
+  /** Payload + header bytes copied (set when counted, for the copy invariant). */
+  copies = 0;
+
+  constructor(id: number, vm: number, flow: number, queue: number, bytes: number, responseBytes: number, createdPs: number) {
+    this.id = id;
+    this.vm = vm;
+    this.flow = flow;
+    this.queue = queue;
+    this.bytes = bytes;
+    this.requestBytes = bytes;
+    this.responseBytes = responseBytes;
+    this.createdPs = createdPs;
+  }
+}
+
+/** Hands a packet on, ready at atPs (now or later). */
+export type PacketPort = (pkt: Packet, atPs: number) => void;
+
+/** A notification with no payload: kick, eventfd signal, interrupt line. */
+export type SignalPort = () => void;
+
+/** Bytes software copies for a frame (no FCS; plus a header where the path has one). */
+export function copyBytesOf(frameBytes: number, headerBytes = 0): number {
+  return frameBytes - FCS_BYTES + headerBytes;
+}

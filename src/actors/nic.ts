@@ -1,0 +1,397 @@
+/**
+ * A physical NIC port and its functions (the PF, and SR-IOV VFs that share the port).
+ *
+ * Each function has queue pairs. Transmit: the driver posts a descriptor and rings the
+ * doorbell; the NIC fetches the descriptor and the payload by DMA (PCIe round trips,
+ * IOMMU translation through an IOTLB), passes its pipeline, and the frame waits for the
+ * port. The port serializes frames at line rate, each with 20 B of preamble and gap,
+ * serving the queues that have frames ready round-robin (the VF arbiter), optionally
+ * rate-limited per function. Receive: a frame from the wire passes the pipeline (and the
+ * VF switch), needs a free receive descriptor (else it is dropped and counted), is written
+ * by DMA, and raises the queue's moderated interrupt, or just becomes visible to a
+ * polling driver (DPDK).
+ *
+ * Interrupts are auto-masked when they fire and unmasked by the driver at the end of its
+ * NAPI poll; causes that arrive while masked fire at unmask (the device-side half of the
+ * disable, drain, enable, re-check pattern).
+ */
+import type { Simulator } from '../core/simulator.js';
+import { PS_PER_S } from '../core/time.js';
+import { Fifo } from '../primitives/fifo.js';
+import type { Iotlb } from '../primitives/iotlb.js';
+import { IrqModerator } from '../primitives/irq-moderator.js';
+import type { ActorEnv } from './env.js';
+import { WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
+
+export interface NicCosts {
+  lineRateGbps: number;
+  pipelinePs: number;
+  dmaReadPs: number;
+  dmaReadPsPerKib: number;
+  dmaWritePs: number;
+  itrPs: number;
+  /** Extra receive/transmit latency of a VF (switch, pool arbitration) [ps]. */
+  vfSwitchPs: number;
+  txRing: number;
+  rxRing: number;
+}
+
+/** Picoseconds a frame of `bytes` (FCS included) occupies the wire at `gbps`. */
+export function wireTimePs(bytes: number, gbps: number): number {
+  return Math.round(((bytes + WIRE_OVERHEAD_BYTES) * 8 * PS_PER_S) / (gbps * 1e9));
+}
+
+/** A frame source of a port (a NIC queue, the peer's generator). */
+export interface PortSource {
+  /** Frames ready to go, in order. */
+  readonly ready: Fifo<Packet>;
+  /** Earliest time the source may send again (rate limit) [ps]. */
+  nextAllowedPs: number;
+  /** Pacing rate in Gb/s (0: none). */
+  rateLimitGbps: number;
+  /** Called when a frame has left the port (last bit out). */
+  onSent(pkt: Packet): void;
+}
+
+function portTxEnd(port: WirePort): void {
+  port.txEnd();
+}
+function portRetry(port: WirePort): void {
+  port.isRetryArmed = false;
+  port.kick();
+}
+
+/**
+ * A transmitter onto a wire: one frame at a time at line rate, round-robin over sources
+ * with frames ready, then propagation latency to the receiver.
+ */
+export class WirePort {
+  private readonly sources: PortSource[] = [];
+  private next = 0;
+  private isBusy = false;
+  private current: Packet | null = null;
+  private currentSource: PortSource | null = null;
+  /** @internal */ isRetryArmed = false;
+  /** Frames sent, and time spent sending [ps] (for utilisation). */
+  framesSent = 0;
+  busyPs = 0;
+
+  constructor(
+    private readonly sim: Simulator,
+    readonly name: string,
+    readonly lineRateGbps: number,
+    readonly wireLatencyPs: number,
+    /** The receiver: gets each frame with the time its last bit arrives. */
+    public deliver: PacketPort,
+  ) {}
+
+  addSource(s: PortSource): void {
+    this.sources.push(s);
+  }
+
+  /** True if a frame can claim the idle port now (nobody else is waiting for it). */
+  get canReserve(): boolean {
+    return !this.isBusy && !this.isRetryArmed;
+  }
+
+  /**
+   * An idle port is claimed for a frame that will be ready at startPs (still being
+   * fetched): it goes out then, with no event for its readiness. Frames of other sources
+   * that become ready meanwhile wait behind it (first come, first served while idle).
+   */
+  reserve(source: PortSource, pkt: Packet, startPs: number): void {
+    const txPs = wireTimePs(pkt.bytes, this.lineRateGbps);
+    this.isBusy = true;
+    this.current = pkt;
+    this.currentSource = source;
+    this.busyPs += txPs;
+    this.sim.schedule(startPs + txPs - this.sim.nowPs, portTxEnd, this);
+  }
+
+  /** A source has a new frame ready: start sending if idle. */
+  kick(): void {
+    if (this.isBusy) return;
+    const n = this.sources.length;
+    const now = this.sim.nowPs;
+    let earliest = Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = (this.next + k) % n;
+      const s = this.sources[i]!;
+      if (s.ready.isEmpty) continue;
+      if (s.nextAllowedPs > now) {
+        if (s.nextAllowedPs < earliest) earliest = s.nextAllowedPs;
+        continue;
+      }
+      this.next = (i + 1) % n;
+      const pkt = s.ready.shift()!;
+      const txPs = wireTimePs(pkt.bytes, this.lineRateGbps);
+      if (s.rateLimitGbps > 0) s.nextAllowedPs = now + wireTimePs(pkt.bytes, s.rateLimitGbps);
+      this.isBusy = true;
+      this.current = pkt;
+      this.currentSource = s;
+      this.busyPs += txPs;
+      this.sim.schedule(txPs, portTxEnd, this);
+      return;
+    }
+    if (earliest < Infinity && !this.isRetryArmed) {
+      this.isRetryArmed = true;
+      this.sim.schedule(earliest - now, portRetry, this);
+    }
+  }
+
+  /** @internal */
+  txEnd(): void {
+    const pkt = this.current!;
+    const src = this.currentSource!;
+    this.current = null;
+    this.currentSource = null;
+    this.isBusy = false;
+    this.framesSent++;
+    src.onSent(pkt);
+    this.deliver(pkt, this.sim.nowPs + this.wireLatencyPs);
+    this.kick();
+  }
+}
+
+function txFetched(q: NicQueue): void {
+  q.fetched();
+}
+function rxWritten(q: NicQueue): void {
+  q.written();
+}
+
+/** One queue pair of a NIC function. */
+export class NicQueue implements PortSource {
+  readonly ready = new Fifo<Packet>();
+  nextAllowedPs = 0;
+  rateLimitGbps = 0;
+
+  // Transmit: descriptors posted and not yet reclaimed by the driver.
+  private txOutstanding = 0;
+  private readonly txFetching = new Fifo<Packet>();
+  private lastTxReadyPs = 0;
+  /** Transmitted frames whose descriptors the driver has not reclaimed. */
+  readonly txDone = new Fifo<Packet>();
+  // Receive: free buffers posted by the driver; frames written, awaiting the driver.
+  rxFree: number;
+  private readonly rxWriting = new Fifo<Packet>();
+  private lastRxDonePs = 0;
+  readonly rxDone = new Fifo<Packet>();
+  private rxSlot = 0;
+  private txSlot = 0;
+
+  // Interrupts.
+  private isMasked = false;
+  private hasMaskedCause = false;
+  private readonly moderator: IrqModerator;
+  /** The queue's MSI-X (host IRQ, guest vector); null for a polled queue. */
+  onIrq: SignalPort | null = null;
+  /** Polling hook: a frame became visible in rxDone (DPDK). */
+  onRxReady: SignalPort | null = null;
+  /** Reclaim transmit descriptors at once (a PMD reclaims them lazily in tx_burst). */
+  isTxAutoReclaim = false;
+  /** Frames dropped for want of a receive descriptor. */
+  rxDrops = 0;
+  /** Called for each dropped frame (op accounting). */
+  onDrop: PacketPort = () => {};
+  /** Stage marks: frame handed to the port / written to host memory. */
+  txStage = -1;
+  rxStage = -1;
+  irqsFired = 0;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly nic: Nic,
+    readonly name: string,
+    readonly isVf: boolean,
+    private readonly iotlb: Iotlb | null,
+    /** Guest-physical base of this queue's buffers, for IOTLB page numbers. */
+    private readonly bufferBase: number,
+  ) {
+    this.rxFree = 0;
+    this.moderator = new IrqModerator(env.sim, nic.costs.itrPs, () => this.fire());
+  }
+
+  get txSpace(): number {
+    return this.nic.costs.txRing - this.txOutstanding;
+  }
+
+  get rxRingSize(): number {
+    return this.nic.costs.rxRing;
+  }
+
+  private translate(offset: number, bytes: number): number {
+    return this.iotlb === null ? 0 : this.iotlb.translate(this.bufferBase + offset, bytes);
+  }
+
+  /**
+   * The driver posted a frame and rang the doorbell at atPs (now or later): the NIC
+   * fetches descriptor and payload, and the frame joins the port's queue.
+   */
+  post(pkt: Packet, atPs: number): void {
+    if (this.txOutstanding >= this.nic.costs.txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
+    this.txOutstanding++;
+    const c = this.nic.costs;
+    const slot = this.txSlot++ % c.txRing;
+    const descPs = c.dmaReadPs + this.translate(slot * 16, 16);
+    const payloadPs = c.dmaReadPs + Math.round((Math.max(0, pkt.bytes - 64) / 1024) * c.dmaReadPsPerKib) +
+      this.translate(0x100000 + slot * 2048, pkt.bytes);
+    let readyPs = atPs + descPs + payloadPs + c.pipelinePs + (this.isVf ? c.vfSwitchPs : 0);
+    if (readyPs < this.lastTxReadyPs) readyPs = this.lastTxReadyPs;
+    this.lastTxReadyPs = readyPs;
+    const port = this.nic.port;
+    if (this.txFetching.isEmpty && this.rateLimitGbps === 0 && port.canReserve) {
+      if (this.txStage >= 0) this.env.tracker.markAt(pkt, this.txStage, 0, readyPs);
+      port.reserve(this, pkt, readyPs);
+      return;
+    }
+    this.txFetching.push(pkt);
+    this.env.sim.schedule(readyPs - this.env.sim.nowPs, txFetched, this);
+  }
+
+  /** @internal */
+  fetched(): void {
+    const pkt = this.txFetching.shift()!;
+    if (this.txStage >= 0) this.env.tracker.mark(pkt, this.txStage, 0);
+    this.ready.push(pkt);
+    this.nic.port.kick();
+  }
+
+  /** @internal The port sent a frame of this queue. */
+  onSent(pkt: Packet): void {
+    if (this.isTxAutoReclaim) {
+      this.txOutstanding--;
+    } else {
+      this.txDone.push(pkt);
+      this.cause();
+    }
+  }
+
+  /** The driver reclaims one transmitted descriptor; undefined when none. */
+  reclaimTx(): Packet | undefined {
+    const pkt = this.txDone.shift();
+    if (pkt !== undefined) this.txOutstanding--;
+    return pkt;
+  }
+
+  /** The driver posts n free receive buffers. */
+  postRxBuffers(n: number): void {
+    this.rxFree += n;
+    if (this.rxFree > this.nic.costs.rxRing) throw new Error(`nic ${this.name}: more receive buffers than ring slots`);
+  }
+
+  /** Free receive descriptors the driver could post (ring slots minus posted and unreaped). */
+  get rxRefillable(): number {
+    return this.nic.costs.rxRing - this.rxFree - this.rxDone.length;
+  }
+
+  /**
+   * A frame from the wire reaches this queue's DMA engine at atPs (now or later). It
+   * needs a free receive descriptor when its DMA completes, else it is dropped.
+   */
+  receive(pkt: Packet, atPs: number): void {
+    const c = this.nic.costs;
+    const slot = this.rxSlot++ % c.rxRing;
+    let donePs = atPs + c.dmaWritePs + this.translate(0x100000 + slot * 2048, pkt.bytes);
+    if (donePs < this.lastRxDonePs) donePs = this.lastRxDonePs;
+    this.lastRxDonePs = donePs;
+    this.rxWriting.push(pkt);
+    this.env.sim.schedule(donePs - this.env.sim.nowPs, rxWritten, this);
+  }
+
+  /** @internal */
+  written(): void {
+    const pkt = this.rxWriting.shift()!;
+    if (this.rxFree === 0) {
+      this.rxDrops++;
+      this.onDrop(pkt, this.env.sim.nowPs);
+      return;
+    }
+    this.rxFree--;
+    if (this.rxStage >= 0) this.env.tracker.mark(pkt, this.rxStage, 0);
+    this.rxDone.push(pkt);
+    if (this.onRxReady !== null) this.onRxReady();
+    this.cause();
+  }
+
+  /** The driver takes the next received frame; undefined when none. */
+  takeRx(): Packet | undefined {
+    return this.rxDone.shift();
+  }
+
+  private cause(): void {
+    if (this.onIrq === null) return;
+    if (this.isMasked) {
+      this.hasMaskedCause = true;
+      return;
+    }
+    this.moderator.trigger();
+  }
+
+  private fire(): void {
+    if (this.isMasked) {
+      this.hasMaskedCause = true;
+      return;
+    }
+    this.isMasked = true; // auto-mask until the driver's NAPI poll completes
+    this.irqsFired++;
+    this.onIrq!();
+  }
+
+  /** The driver re-enables the queue's interrupt; pending causes fire (re-check). */
+  unmask(): void {
+    this.isMasked = false;
+    if (this.hasMaskedCause || !this.rxDone.isEmpty || !this.txDone.isEmpty) {
+      this.hasMaskedCause = false;
+      if (!this.rxDone.isEmpty || !this.txDone.isEmpty) this.moderator.trigger();
+    }
+  }
+}
+
+/** A NIC function (PF or VF) with its queue pairs. */
+export interface NicFunction {
+  name: string;
+  isVf: boolean;
+  queues: NicQueue[];
+}
+
+export class Nic {
+  readonly port: WirePort;
+  readonly functions: NicFunction[] = [];
+  /** Maps a received frame to its queue (by VM, flow: the L2 sorter and RSS). */
+  route: (pkt: Packet) => NicQueue = () => {
+    throw new Error('nic: no receive route');
+  };
+  /** Stage for the wire crossing (frame leaves the port until it reaches the NIC). */
+  wireStage = -1;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly name: string,
+    readonly costs: NicCosts,
+    wireLatencyPs: number,
+    deliver: PacketPort,
+  ) {
+    this.port = new WirePort(env.sim, `${name}/port`, costs.lineRateGbps, wireLatencyPs, deliver);
+  }
+
+  addFunction(name: string, isVf: boolean, queuePairs: number, iotlb: Iotlb | null, rateLimitGbps = 0): NicFunction {
+    const index = this.functions.length;
+    const f: NicFunction = { name, isVf, queues: [] };
+    for (let q = 0; q < queuePairs; q++) {
+      const queue = new NicQueue(this.env, this, `${name}/q${q}`, isVf, iotlb, (index * 64 + q) * 0x4000000);
+      queue.rateLimitGbps = rateLimitGbps;
+      f.queues.push(queue);
+      this.port.addSource(queue);
+    }
+    this.functions.push(f);
+    return f;
+  }
+
+  /** A frame's last bit arrives from the wire at atPs (now or later). */
+  receive(pkt: Packet, atPs: number): void {
+    if (this.wireStage >= 0) this.env.tracker.markAt(pkt, this.wireStage, 0, atPs);
+    const q = this.route(pkt);
+    q.receive(pkt, atPs + this.costs.pipelinePs + (q.isVf ? this.costs.vfSwitchPs : 0));
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Calibrated parameters (nanoseconds, as users write them) turned into the picosecond
+ * cost structures the actors take. One function per actor family.
+ */
+import { bool, num, type ParamValues } from '../../calibration/param.js';
+import type { DpdkCosts } from '../../actors/dpdk-poller.js';
+import type { NicDriverCosts } from '../../actors/guest-nic-driver.js';
+import type { VirtioDriverCosts } from '../../actors/guest-virtio-net.js';
+import type { KvmCosts } from '../../actors/kvm.js';
+import type { NicCosts } from '../../actors/nic.js';
+import type { PeerCosts } from '../../actors/peer.js';
+import type { NetWorkloadSpec } from '../../workloads/net-common.js';
+
+/** A parameter in ns as integer ps. */
+export function psOf(p: ParamValues, name: string): number {
+  return Math.round(num(p, name) * 1000);
+}
+
+export function kvmCosts(p: ParamValues): KvmCosts {
+  return {
+    exitLightPs: psOf(p, 'kvm.exit_light_ns'),
+    exitKernelIoPs: psOf(p, 'kvm.exit_kernel_io_ns'),
+    exitUserPs: psOf(p, 'kvm.exit_user_ns'),
+    ioeventfdPs: psOf(p, 'kvm.ioeventfd_ns'),
+    irqRoutePs: psOf(p, 'kvm.irq_route_ns'),
+    postedIrqPs: psOf(p, 'kvm.posted_irq_ns'),
+    injectExitPs: psOf(p, 'kvm.inject_exit_ns'),
+    eoiExitPs: psOf(p, 'kvm.eoi_exit_ns'),
+    guestIrqPs: psOf(p, 'guest.irq_ns'),
+    hostIrqPs: psOf(p, 'host.irq_ns'),
+    isApicv: bool(p, 'kvm.apicv'),
+    isVtdPi: bool(p, 'kvm.vtd_pi'),
+    hasNohzTimerExits: bool(p, 'guest.nohz_timer_exits'),
+  };
+}
+
+export function nicCosts(p: ParamValues): NicCosts {
+  return {
+    lineRateGbps: num(p, 'nic.line_rate_gbps'),
+    pipelinePs: psOf(p, 'nic.pipeline_ns'),
+    dmaReadPs: psOf(p, 'pcie.dma_read_ns'),
+    dmaReadPsPerKib: psOf(p, 'pcie.dma_read_ns_per_kib'),
+    dmaWritePs: psOf(p, 'pcie.dma_write_ns'),
+    itrPs: psOf(p, 'nic.itr_ns'),
+    vfSwitchPs: psOf(p, 'sriov.switch_ns'),
+    txRing: num(p, 'nic.tx_ring'),
+    rxRing: num(p, 'nic.rx_ring'),
+  };
+}
+
+/** The peer is a bare-metal host with the same NIC and driver costs as ours. */
+export function peerCosts(p: ParamValues): PeerCosts {
+  return {
+    lineRateGbps: num(p, 'nic.line_rate_gbps'),
+    wireLatencyPs: psOf(p, 'wire.latency_ns'),
+    pipelinePs: psOf(p, 'nic.pipeline_ns'),
+    dmaReadPs: psOf(p, 'pcie.dma_read_ns'),
+    dmaReadPsPerKib: psOf(p, 'pcie.dma_read_ns_per_kib'),
+    dmaWritePs: psOf(p, 'pcie.dma_write_ns'),
+    doorbellPs: psOf(p, 'guest.mmio_write_ns'),
+    irqPs: psOf(p, 'host.irq_ns'),
+    xmitPs: psOf(p, 'guest.nic_xmit_ns'),
+    rxPs: psOf(p, 'guest.nic_rx_ns'),
+    idleExitPs: psOf(p, 'host.idle_exit_ns'),
+  };
+}
+
+export function nicDriverCosts(p: ParamValues, spec: NetWorkloadSpec): NicDriverCosts {
+  return {
+    xmitPs: psOf(p, 'guest.nic_xmit_ns'),
+    rxPs: psOf(p, 'guest.nic_rx_ns'),
+    reclaimPs: psOf(p, 'guest.tx_reclaim_ns'),
+    doorbellPs: psOf(p, 'guest.mmio_write_ns'),
+    napiBudget: num(p, 'guest.napi_budget'),
+    stackPs: spec.guestStackPs,
+  };
+}
+
+export function virtioDriverCosts(p: ParamValues, spec: NetWorkloadSpec): VirtioDriverCosts {
+  return {
+    xmitPs: psOf(p, 'guest.virtio_xmit_ns'),
+    rxPs: psOf(p, 'guest.virtio_rx_ns'),
+    reclaimPs: psOf(p, 'guest.tx_reclaim_ns'),
+    napiBudget: num(p, 'guest.napi_budget'),
+    hasNapiTx: bool(p, 'guest.napi_tx'),
+    stackPs: spec.guestStackPs,
+    rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+  };
+}
+
+export function dpdkCosts(p: ParamValues): DpdkCosts {
+  return {
+    burst: num(p, 'dpdk.burst'),
+    vringPerPktPs: psOf(p, 'dpdk.vring_per_pkt_ns'),
+    nicPerPktPs: psOf(p, 'dpdk.nic_per_pkt_ns'),
+    switchPerPktPs: psOf(p, 'dpdk.switch_per_pkt_ns'),
+    burstPs: psOf(p, 'dpdk.burst_ns'),
+    callPs: psOf(p, 'host.syscall_ns') + psOf(p, 'kvm.irq_route_ns'),
+    rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+  };
+}

@@ -1,0 +1,381 @@
+/**
+ * The run harness every network path shares. It builds what all paths have in common
+ * (simulator, counters, stage tracker, host CPU with thread placement, the host NIC, the
+ * wire, the peer, the VMs' vCPUs and applications), lets the path wire its own device,
+ * back end and interrupt plumbing (NetPathDef.build), runs until `warmup_ops + ops`
+ * ops have finished, and assembles the RunResult.
+ *
+ * Ops: the first warmup_ops finished ops (completed or dropped) are discarded; counters
+ * and CPU accounting restart when the measurement window opens, and the per-op ratios
+ * of the summary are window counts over ops completed in the window.
+ */
+import { bool, num, str, type ParamValues } from '../../calibration/param.js';
+import { RandomStreams, type Rng } from '../../core/random.js';
+import { Simulator } from '../../core/simulator.js';
+import { PS_PER_S, type TimePs } from '../../core/time.js';
+import { copyCostFn, type ActorEnv } from '../../actors/env.js';
+import { GuestApp, type NetDevice, type OpHooks } from '../../actors/guest-app.js';
+import { GuestVcpu } from '../../actors/guest-vcpu.js';
+import { Kvm } from '../../actors/kvm.js';
+import { Packet } from '../../actors/messages.js';
+import { Nic } from '../../actors/nic.js';
+import { Peer } from '../../actors/peer.js';
+import { Counters } from '../../metrics/counters.js';
+import { LatencyRecorder } from '../../metrics/latency-recorder.js';
+import type { RunResult } from '../../metrics/run-result.js';
+import { HostCpu, type HostThread, type ThreadOptions } from '../../primitives/host-cpu.js';
+import { Mutex } from '../../primitives/mutex.js';
+import { StageTracker } from '../../primitives/stage-tracker.js';
+import { InputError } from '../../util/input-error.js';
+import { toNetSpec, type WorkloadInput } from '../../workloads/index.js';
+import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import type { PathModel, PathRunInput } from '../index.js';
+import { kvmCosts, nicCosts, peerCosts, psOf } from './costs.js';
+
+/** One VM of the run. */
+export interface VmContext {
+  index: number;
+  name: string;
+  vcpus: GuestVcpu[];
+  /** KVM acting for this VM (null on bare metal). */
+  kvm: Kvm | null;
+  /** The big lock of this VM's QEMU process. */
+  bql: Mutex;
+  /** Set by the path: the guest's network device. */
+  device: NetDevice | null;
+  app: GuestApp | null;
+}
+
+/** Extra run details for tests and reports (not written to the CSV files). */
+export interface NetRunDetails {
+  opsCreated: number;
+  opsCompletedTotal: number;
+  opsDroppedTotal: number;
+  duplicateCompletions: number;
+  backwardMarks: number;
+  /** Per-VM ops completed and frame bytes in the measurement window. */
+  perVm: { opsCompleted: number; bytesCompleted: number }[];
+  /** Anything the path wants to expose (ring statistics, drops by point). */
+  extra: Record<string, number>;
+  /** Invariant violations found by the path's own checks. */
+  violations: string[];
+}
+
+export interface NetRunResult extends RunResult {
+  details: NetRunDetails;
+}
+
+export interface NetContext {
+  sim: Simulator;
+  env: ActorEnv;
+  params: ParamValues;
+  spec: NetWorkloadSpec;
+  counters: Counters;
+  tracker: StageTracker;
+  cpu: HostCpu;
+  streams: RandomStreams;
+  vms: VmContext[];
+  nic: Nic;
+  peer: Peer;
+  queuePairs: number;
+  vcpusPerVm: number;
+  hooks: OpHooks;
+  /** Creates a host thread, placing it on a core (host.pinning, host.cores). */
+  addHostThread(options: Omit<ThreadOptions, 'core'>): HostThread;
+  /** A dropped packet of VM vm (closed-loop clients reopen the transaction). */
+  drop(pkt: Packet, atPs: TimePs): void;
+  /** Run-end statistics the path adds to details.extra. */
+  onFinish: ((extra: Record<string, number>, violations: string[]) => void)[];
+  /** Threads to start at time 0 (back ends); vCPUs and the peer are started by the harness. */
+  starters: (() => void)[];
+  /** vCPU of a queue pair's interrupts / of a flow (same mapping). */
+  vcpuOfQueue(vm: VmContext, q: number): GuestVcpu;
+}
+
+export interface NetPathDef {
+  name: string;
+  description: string;
+  /** Guests run under KVM (false: bare metal). */
+  isVirtual: boolean;
+  /** Checks parameter combinations; throws InputError naming the parameter. */
+  validate?(p: ParamValues, spec: NetWorkloadSpec): void;
+  /** Wires the path: devices, back ends, NIC functions and receive routing. */
+  build(ctx: NetContext): void;
+}
+
+export const NET_WORKLOADS = ['net-rr', 'net-tx', 'net-rx'] as const;
+
+/** Wraps a path definition as a registry PathModel. */
+export function netPath(def: NetPathDef): PathModel {
+  return {
+    name: def.name,
+    description: def.description,
+    workloads: NET_WORKLOADS,
+    run: (input) => runNetPath(def, input),
+  };
+}
+
+function parsePinning(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text.trim() === '') return out;
+  for (const part of text.split(',')) {
+    const [name, core] = part.split('=').map((x) => x.trim());
+    const c = Number(core);
+    if (!name || core === undefined || !Number.isInteger(c) || c < 0) {
+      throw new InputError(`params.host.pinning: "${part}" is not thread=core (e.g. vm0/vcpu0=2)`);
+    }
+    out.set(name, c);
+  }
+  return out;
+}
+
+export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
+  const spec = toNetSpec(input.workload as WorkloadInput);
+  if (!spec) throw new InputError(`workload.kind: path ${def.name} runs ${NET_WORKLOADS.join(', ')}, not ${input.workload.kind}`);
+  const p = input.params;
+  const vmCount = num(p, 'host.vms');
+  const vcpusPerVm = num(p, 'vm.vcpus');
+  const queuePairs = num(p, 'vm.queue_pairs');
+  if (!def.isVirtual && vmCount > 1) {
+    throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
+  }
+  def.validate?.(p, spec);
+
+  const sim = new Simulator();
+  const streams = new RandomStreams(input.seed, input.replication);
+  const counters = new Counters();
+  const tracker = new StageTracker(() => sim.nowPs);
+  const copyPs = copyCostFn(num(p, 'host.copy_fixed_ns'), num(p, 'host.memcpy_gbps'));
+  const env: ActorEnv = {
+    sim,
+    counters,
+    tracker,
+    copyPs,
+    countCopy: (bytes) => {
+      counters.copies++;
+      counters.copyBytes += bytes;
+    },
+    syscallPs: psOf(p, 'host.syscall_ns'),
+  };
+  const cpuOptions = {
+    ctxSwitchPs: psOf(p, 'host.ctx_switch_ns'),
+    slicePs: Math.round(num(p, 'host.sched_slice_us') * 1e6),
+    wakeupGranularityPs: Math.round(num(p, 'host.wakeup_granularity_us') * 1e6),
+    counters,
+    jitterCv: num(p, 'host.jitter_cv'),
+    stream: (name: string) => streams.stream(name),
+  };
+  const cpu = new HostCpu(sim, cpuOptions);
+  const peerCpu = new HostCpu(sim, { ...cpuOptions, counters: new Counters() });
+
+  const pinning = parsePinning(str(p, 'host.pinning'));
+  const hostCores = num(p, 'host.cores');
+  let nextCore = 0;
+  const addHostThread = (options: Omit<ThreadOptions, 'core'>): HostThread => {
+    const pinned = pinning.get(options.name);
+    const core = pinned ?? (hostCores > 0 ? nextCore % hostCores : nextCore);
+    if (pinned === undefined) nextCore++;
+    return cpu.addThread({ ...options, core });
+  };
+
+  // ---- op accounting
+  const opRng = streams.stream('workload/sizes');
+  const appRng = streams.stream('workload/app');
+  const latency = new LatencyRecorder();
+  const targetOps = spec.ops;
+  let created = 0;
+  let finished = 0;
+  let completedTotal = 0;
+  let droppedTotal = 0;
+  let duplicates = 0;
+  let opState = new Uint8Array(1024);
+  let isMeasuring = spec.warmupOps === 0;
+  let windowStartPs = 0;
+  let measuredFinished = 0;
+  let completed = 0;
+  let dropped = 0;
+  let bytesCompleted = 0;
+  const perVm = Array.from({ length: vmCount }, () => ({ opsCompleted: 0, bytesCompleted: 0 }));
+
+  const startMeasuring = (): void => {
+    isMeasuring = true;
+    windowStartPs = sim.nowPs;
+    counters.reset();
+    cpu.resetStats();
+  };
+
+  const finish = (pkt: Packet, atPs: number, isCompleted: boolean): void => {
+    if (pkt.id >= opState.length) {
+      const grown = new Uint8Array(Math.max(opState.length * 2, pkt.id + 1));
+      grown.set(opState);
+      opState = grown;
+    }
+    if (opState[pkt.id] !== 0) {
+      duplicates++;
+      return;
+    }
+    opState[pkt.id] = 1;
+    finished++;
+    if (isCompleted) completedTotal++;
+    else droppedTotal++;
+    const measured = isMeasuring;
+    if (measured) {
+      measuredFinished++;
+      if (isCompleted) {
+        completed++;
+        latency.record(atPs - pkt.createdPs);
+        const bytes = spec.kind === 'net-rr' ? pkt.requestBytes + pkt.responseBytes : pkt.requestBytes;
+        bytesCompleted += bytes;
+        const v = perVm[pkt.vm]!;
+        v.opsCompleted++;
+        v.bytesCompleted += bytes;
+      } else {
+        dropped++;
+      }
+    }
+    tracker.end(pkt, measured && isCompleted);
+    if (!isMeasuring && finished >= spec.warmupOps) startMeasuring();
+    if (measuredFinished >= targetOps) sim.stop();
+  };
+
+  const hooks: OpHooks = {
+    newOp: (vm, flow, queue) => {
+      const bytes = sampleFrameBytes(spec.frameBytes, opRng);
+      const resp = spec.kind === 'net-rr' ? sampleFrameBytes(spec.responseBytes, opRng) : bytes;
+      const pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
+      tracker.begin(pkt);
+      return pkt;
+    },
+    complete: (pkt, atPs) => finish(pkt, atPs, true),
+    drop: (pkt, atPs) => finish(pkt, atPs, false),
+  };
+
+  // ---- host NIC, wire and peer
+  let peer: Peer | null = null;
+  const nic = new Nic(env, 'nic', nicCosts(p), psOf(p, 'wire.latency_ns'), (pkt, atPs) => peer!.receive(pkt, atPs));
+  peer = new Peer(env, peerCpu, spec, peerCosts(p), {
+    newOp: (vm, flow) => hooks.newOp(vm, flow, flow % vms[vm]!.device!.queuePairs),
+    complete: hooks.complete,
+  }, (pkt, atPs) => nic.receive(pkt, atPs), streams.stream('peer/app'));
+
+  // ---- VMs and their vCPUs (created first so they take the first cores)
+  const kc = kvmCosts(p);
+  const vms: VmContext[] = [];
+  for (let v = 0; v < vmCount; v++) {
+    const bql = new Mutex(`vm${v}/bql`);
+    const kvm = def.isVirtual ? new Kvm(env, kc, bql) : null;
+    const vm: VmContext = { index: v, name: def.isVirtual ? `vm${v}` : 'host', vcpus: [], kvm, bql, device: null, app: null };
+    for (let i = 0; i < vcpusPerVm; i++) {
+      const thread = def.isVirtual
+        ? addHostThread({
+            name: `vm${v}/vcpu${i}`,
+            idleMode: 'halt-poll',
+            wakeupPs: psOf(p, 'kvm.halted_wakeup_ns'),
+            pollPickupPs: Math.round(kc.exitLightPs / 2),
+            pollWindowPs: psOf(p, 'kvm.halt_poll_ns'),
+          })
+        : addHostThread({ name: `host/cpu${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
+      vm.vcpus.push(new GuestVcpu(env, thread.name, i, thread, kvm));
+    }
+    vms.push(vm);
+  }
+
+  const onFinish: NetContext['onFinish'] = [];
+  const starters: NetContext['starters'] = [];
+  const ctx: NetContext = {
+    sim, env, params: p, spec, counters, tracker, cpu, streams, vms, nic, peer, queuePairs, vcpusPerVm, hooks,
+    addHostThread,
+    drop: (pkt, atPs) => {
+      const app = vms[pkt.vm]?.app;
+      if (app) app.lost(pkt, atPs);
+      else hooks.drop(pkt, atPs);
+    },
+    onFinish,
+    starters,
+    vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
+  };
+  const wireOut = tracker.define('wire', 'wire');
+  peer.stageWire = wireOut;
+  peer.stagePeer = tracker.define('peer', 'peer');
+  nic.wireStage = tracker.define('wire', 'wire');
+
+  def.build(ctx);
+
+  for (const vm of vms) {
+    if (vm.device === null) throw new Error(`path ${def.name} built no device for ${vm.name}`);
+    vm.app = new GuestApp(env, vm.index, spec, vm.device, (f) => ctx.vcpuOfQueue(vm, f), hooks, appRng);
+  }
+  for (const vm of vms) {
+    for (let f = 0; f < spec.flows; f++) {
+      const a = spec.arrival;
+      const arrivals =
+        spec.kind === 'net-rx' && a.kind !== 'closed' && a.kind !== 'saturate'
+          ? new ArrivalProcess(a, streams.stream(`peer/arrivals/${vm.index}/${f}`), 1 / spec.flows)
+          : null;
+      peer.addFlow(vm.index, f, arrivals);
+    }
+  }
+
+  // ---- start
+  for (const vm of vms) for (const v of vm.vcpus) cpu.start(v.thread);
+  for (const s of starters) s();
+  for (const vm of vms) vm.app!.start();
+  peer.start();
+  if (isMeasuring) startMeasuring();
+
+  sim.run();
+  if (measuredFinished < targetOps) {
+    throw new Error(
+      `path ${def.name}: the run stopped after ${finished} of ${spec.warmupOps + targetOps} ops with no events left (a lost wake-up or a stuck ring)`,
+    );
+  }
+
+  // ---- results
+  const windowPs = sim.nowPs - windowStartPs;
+  const hz = num(p, 'guest.timer_hz');
+  if (def.isVirtual && hz > 0) {
+    // Scheduler ticks while vCPUs are busy (NO_HZ_IDLE): one timer exit per tick.
+    let ticks = 0;
+    for (const vm of vms) {
+      for (const v of vm.vcpus) {
+        const u = v.thread.usage();
+        ticks += Math.round(((u.busyPs) / PS_PER_S) * hz);
+      }
+    }
+    if (ticks > 0) counters.exitsByReason.set('timer-tick', (counters.exitsByReason.get('timer-tick') ?? 0) + ticks);
+  }
+  const extra: Record<string, number> = {};
+  const violations: string[] = [];
+  for (const f of onFinish) f(extra, violations);
+  extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
+  extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
+  return {
+    opsCompleted: completed,
+    opsDropped: dropped,
+    windowPs,
+    bytesCompleted,
+    latency,
+    counters,
+    hostCpuCores: cpu.hostCores(),
+    stages: tracker.rows(completed),
+    cpu: cpu.rows(),
+    eventsProcessed: sim.eventsProcessed,
+    details: {
+      opsCreated: created,
+      opsCompletedTotal: completedTotal,
+      opsDroppedTotal: droppedTotal,
+      duplicateCompletions: duplicates,
+      backwardMarks: tracker.backwardMarks,
+      perVm,
+      extra,
+      violations,
+    },
+  };
+}
+
+/** A random stream for an actor of the path. */
+export function streamOf(ctx: NetContext, name: string): Rng {
+  return ctx.streams.stream(name);
+}
+
+export { bool, num, str };

@@ -1,0 +1,180 @@
+/**
+ * What the three network workloads share: frame-size and arrival fields of the scenario
+ * file, their normalized form (NetWorkloadSpec) and the arrival process the senders use.
+ *
+ * Frame sizes are Ethernet frames including the 4-byte FCS (the RFC 2544 convention used
+ * by calibration.md s4.2), 64 to 9216 bytes; on the wire each frame also takes 20 bytes
+ * of preamble and inter-frame gap. Copies move the frame without its FCS.
+ */
+import { z } from 'zod';
+import { Constant, type Distribution } from '../core/distributions.js';
+import type { Rng } from '../core/random.js';
+import { PS_PER_NS, PS_PER_S } from '../core/time.js';
+import { buildDistribution, distributionSchema, type DistributionSpec } from '../scenario/distribution-schema.js';
+
+export const MIN_FRAME_BYTES = 64;
+export const MAX_FRAME_BYTES = 9216;
+
+/** Largest and smallest value a distribution spec can produce, when bounded. */
+function specBounds(spec: DistributionSpec): [number, number] | null {
+  if (typeof spec === 'number') return [spec, spec];
+  switch (spec.kind) {
+    case 'constant':
+      return [spec.value, spec.value];
+    case 'uniform':
+      return [spec.min, spec.max];
+    case 'empirical': {
+      const used = spec.values.filter((_, i) => (spec.weights[i] ?? 0) > 0);
+      return [Math.min(...used), Math.max(...used)];
+    }
+    default:
+      return null; // unbounded kinds are clamped when sampled
+  }
+}
+
+/** A frame size [bytes]: a number or a distribution (an IMIX is an empirical one). */
+export const frameSizeSchema = distributionSchema.superRefine((spec, ctx) => {
+  const b = specBounds(spec);
+  if (b && (b[0] < MIN_FRAME_BYTES || b[1] > MAX_FRAME_BYTES)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `frame sizes must be within [${MIN_FRAME_BYTES}, ${MAX_FRAME_BYTES}] bytes (Ethernet frame incl. FCS)`,
+    });
+  }
+});
+
+export const opsFields = {
+  ops: z.number().int().positive().default(100_000),
+  warmup_ops: z.number().int().nonnegative().default(10_000),
+};
+
+/** How a sender's packets or transactions arrive. */
+export type NetArrival =
+  | { kind: 'closed'; outstanding: number }
+  | { kind: 'poisson'; ratePerS: number }
+  | { kind: 'constant'; ratePerS: number }
+  | { kind: 'bursty'; ratePerS: number; onPs: number; offPs: number }
+  | { kind: 'saturate' };
+
+export interface NetWorkloadSpec {
+  kind: 'net-rr' | 'net-tx' | 'net-rx';
+  /** Request (rr) or stream frame size [bytes]. */
+  frameBytes: Distribution;
+  /** Response frame size (rr) [bytes]. */
+  responseBytes: Distribution;
+  /** Per flow (rr closed: outstanding per flow; rates are per VM, split over its flows). */
+  arrival: NetArrival;
+  /** Flows per VM, spread over vCPUs and queue pairs. */
+  flows: number;
+  /** Client think time between a response and the next request (rr closed) [ps]. */
+  think: Distribution;
+  /** Guest (or bare-metal) socket + TCP/UDP stack cost per message, each direction [ps]. */
+  guestStackPs: number;
+  /** Peer stack cost per message, each direction (rr) [ps]. */
+  peerStackPs: number;
+  /** Peer application time per request (rr) [ps]. */
+  peerApp: Distribution;
+  ops: number;
+  warmupOps: number;
+}
+
+/** Draws a whole frame size in bytes, clamped to the Ethernet range. */
+export function sampleFrameBytes(d: Distribution, rng: Rng): number {
+  const v = d instanceof Constant ? d.mean : Math.round(d.sample(rng));
+  return v < MIN_FRAME_BYTES ? MIN_FRAME_BYTES : v > MAX_FRAME_BYTES ? MAX_FRAME_BYTES : v;
+}
+
+export function frameDistribution(spec: DistributionSpec): Distribution {
+  return buildDistribution(spec, 1);
+}
+
+export function nsDistribution(spec: DistributionSpec): Distribution {
+  return buildDistribution(spec, PS_PER_NS);
+}
+
+/**
+ * Gaps between arrivals of one open-loop sender [ps]. Constant-rate gaps keep their
+ * fraction so the long-run rate is exact; bursty alternates exponential ON and OFF
+ * periods with Poisson arrivals during ON at the rate that gives ratePerS on average.
+ */
+export class ArrivalProcess {
+  private nextPs = 0;
+  private onUntilPs = 0;
+  private readonly meanGapPs: number;
+
+  constructor(
+    private readonly arrival: Exclude<NetArrival, { kind: 'closed' } | { kind: 'saturate' }>,
+    private readonly rng: Rng,
+    /** This sender's share of the rate (flows of a VM split its rate). */
+    share: number,
+  ) {
+    const rate = arrival.ratePerS * share;
+    if (!(rate > 0)) throw new RangeError('arrival rate must be positive');
+    const dutyCycle = arrival.kind === 'bursty' ? arrival.onPs / (arrival.onPs + arrival.offPs) : 1;
+    this.meanGapPs = (PS_PER_S / rate) * dutyCycle;
+    if (arrival.kind === 'bursty') this.onUntilPs = this.exp(arrival.onPs);
+  }
+
+  private exp(mean: number): number {
+    return -mean * Math.log(1 - this.rng());
+  }
+
+  /** Absolute time of the next arrival [ps, integer]. */
+  next(): number {
+    const a = this.arrival;
+    if (a.kind === 'constant') {
+      this.nextPs += this.meanGapPs;
+    } else if (a.kind === 'poisson') {
+      this.nextPs += this.exp(this.meanGapPs);
+    } else {
+      let t = this.nextPs + this.exp(this.meanGapPs);
+      while (t > this.onUntilPs) {
+        // the ON period ended before this arrival: skip an OFF period, start a new ON one
+        const offEnd = this.onUntilPs + this.exp(a.offPs);
+        t = offEnd + (t - this.onUntilPs);
+        this.onUntilPs = offEnd + this.exp(a.onPs);
+      }
+      this.nextPs = t;
+    }
+    return Math.round(this.nextPs);
+  }
+}
+
+/** Shared scenario fields of the stream workloads (net-tx, net-rx). */
+export const streamFields = {
+  size_bytes: frameSizeSchema.default(64),
+  rate_per_s: z.number().positive().optional(),
+  arrival: z.enum(['poisson', 'constant', 'bursty', 'saturate']).optional(),
+  burst_on_ns: z.number().positive().default(100_000),
+  burst_off_ns: z.number().positive().default(900_000),
+  flows: z.number().int().gte(1).lte(1024).default(1),
+  guest_stack_ns: z.number().nonnegative().default(1000),
+  ...opsFields,
+};
+
+interface StreamInput {
+  size_bytes: DistributionSpec;
+  rate_per_s?: number | undefined;
+  arrival?: 'poisson' | 'constant' | 'bursty' | 'saturate' | undefined;
+  burst_on_ns: number;
+  burst_off_ns: number;
+}
+
+/** Checks rate/arrival consistency (zod superRefine). */
+export function checkStreamArrival(w: StreamInput, ctx: z.RefinementCtx): void {
+  const kind = w.arrival ?? (w.rate_per_s === undefined ? 'saturate' : 'poisson');
+  if (kind === 'saturate' && w.rate_per_s !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['rate_per_s'], message: 'a saturating stream has no rate; omit rate_per_s or pick another arrival' });
+  }
+  if (kind !== 'saturate' && w.rate_per_s === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['rate_per_s'], message: `arrival ${kind} needs rate_per_s (packets per second per VM)` });
+  }
+}
+
+export function streamArrival(w: StreamInput): NetArrival {
+  const kind = w.arrival ?? (w.rate_per_s === undefined ? 'saturate' : 'poisson');
+  if (kind === 'saturate') return { kind };
+  const ratePerS = w.rate_per_s!;
+  if (kind === 'bursty') return { kind, ratePerS, onPs: w.burst_on_ns * PS_PER_NS, offPs: w.burst_off_ns * PS_PER_NS };
+  return { kind, ratePerS };
+}
