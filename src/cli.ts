@@ -81,37 +81,41 @@ interface RunFlags {
   overrides: string[];
 }
 
-/** Runs tasks of a plan with progress and signal handling, then writes `out` atomically. */
-async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFlags, shard?: { spec: ShardSpec; planTasks: number }) {
+/** Runs tasks of a plan with the progress bar (when stderr is a terminal and not --quiet). */
+async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags) {
   const perPoint = new Map<number, number>();
   for (const t of tasks) perPoint.set(t.point, (perPoint.get(t.point) ?? 0) + 1);
   const progress = createProgress({ tasks: tasks.length, tasksPerPoint: perPoint, quiet: flags.quiet });
   const taskPoint = new Map(tasks.map((t) => [t.index, t.point]));
   const unregister = onInterrupt(() => progress.stop());
   try {
-    const exec = await executePlan(plan, {
+    return await executePlan(plan, {
       tasks,
       jobs: flags.jobs,
       overrides: flags.overrides,
       onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
     });
-    progress.stop();
-    const files = { ...exec.files };
-    if (shard) {
-      const manifest = {
-        ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
-        shard: { index: shard.spec.index, count: shard.spec.count, tasks: shard.planTasks },
-      };
-      files['manifest.json'] = renderManifest(manifest);
-      Object.assign(files, shardFiles(plan, shard.spec, shard.planTasks, exec.rows, manifest));
-    }
-    writeFolderAtomically(out, files);
-    markResultWritten(relativeOrAbsolute(out));
-    return exec;
   } finally {
     progress.stop();
     unregister();
   }
+}
+
+/** Runs tasks of a plan, then writes `out` atomically (with the shard files for a shard). */
+async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFlags, shard?: { spec: ShardSpec; planTasks: number }) {
+  const exec = await runWithProgress(plan, tasks, flags);
+  const files = { ...exec.files };
+  if (shard) {
+    const manifest = {
+      ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
+      shard: { index: shard.spec.index, count: shard.spec.count, tasks: shard.planTasks },
+    };
+    files['manifest.json'] = renderManifest(manifest);
+    Object.assign(files, shardFiles(plan, shard.spec, shard.planTasks, exec.rows, manifest));
+  }
+  writeFolderAtomically(out, files);
+  markResultWritten(relativeOrAbsolute(out));
+  return exec;
 }
 
 function say(quiet: boolean | undefined, text: string): void {
@@ -186,7 +190,7 @@ export function buildProgram(): Command {
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
       const exec = out
         ? await runAndWrite(plan, tasks, out, flags)
-        : await executePlan(plan, { tasks, jobs, overrides: opts.set });
+        : await runWithProgress(plan, tasks, flags);
       const w = plan.points[0]!.workload;
       process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
       process.stdout.write(compareTable(plan, exec.rows.map((r) => r.summary)));

@@ -161,6 +161,17 @@ describe('list and validate', () => {
     expect(r.stdout).toBe(`${SMALL}: valid: 2 point(s) x 1 path(s) x 3 replication(s) = 6 runs\n`);
     expect(readdirSync(cwd)).toEqual([]);
   });
+
+  it('JSON scenarios run like YAML ones, to the same bytes', () => {
+    const cwd = tempDir('json');
+    for (const f of ['small.yaml', 'small.json']) {
+      const r = runCli(['run', join(FIXTURES, f), '--out', join(cwd, f), '--set', 'workload.ops=500', '--quiet'], cwd);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    for (const csv of ['summary.csv', 'latency.csv', 'stages.csv']) {
+      expect(readFileSync(join(cwd, 'small.json', csv), 'utf8')).toBe(readFileSync(join(cwd, 'small.yaml', csv), 'utf8'));
+    }
+  });
 });
 
 describe('output folders', () => {
