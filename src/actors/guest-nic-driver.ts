@@ -114,12 +114,12 @@ export class GuestNicDriver implements NetDevice {
     cost += cleaned * c.reclaimPs;
     const got = napi.pending;
     let pkt: Packet | undefined;
+    const workStartPs = vcpu.workStartPs;
     while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) {
-      this.env.tracker.mark(pkt, this.stages.irq, 0);
+      this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
       got.push(pkt);
     }
     const n = got.length;
-    const startPs = this.env.sim.nowPs;
     const perPkt = c.rxPs + c.stackPs;
     cost += n * perPkt;
     const refill = q.rxRefillable + n;
@@ -127,7 +127,7 @@ export class GuestNicDriver implements NetDevice {
     const total = vcpu.thread.jitter(cost);
     vcpu.exec(total, () => {
       // frames reach the socket layer one after the other during the poll
-      let t = startPs + cleaned * c.reclaimPs;
+      let t = this.env.sim.nowPs - total + cleaned * c.reclaimPs; // the start of the poll's work
       let p: Packet | undefined;
       while ((p = got.shift()) !== undefined) {
         t += perPkt;

@@ -55,6 +55,8 @@ export class GuestVcpu {
   private readonly softirqs = new Fifo<GuestTask>();
   private readonly apps = new Fifo<GuestTask>();
   private overheadPs = 0;
+  /** Overhead (interrupt entry, exits) that preceded the work of the last step [ps]. */
+  lastOverheadPs = 0;
   private isHalted = false;
   private readonly doneFn = (): void => this.loop();
   /** Halts (HLT) and interrupts taken. */
@@ -121,6 +123,11 @@ export class GuestVcpu {
     this.thread.wake();
   }
 
+  /** When the work of a step started now begins: after wake-up latency and pending overhead [ps]. */
+  get workStartPs(): number {
+    return this.thread.nextStepStartPs + this.overheadPs;
+  }
+
   /** Adds CPU time to the next step (an exit or handler cost incurred synchronously) [ps]. */
   charge(ps: number): void {
     this.overheadPs += ps;
@@ -129,6 +136,7 @@ export class GuestVcpu {
   /** Runs ps of guest work (plus pending overhead), then fn(arg). */
   exec<A>(ps: number, fn: (arg: A) => void, arg: A): void {
     const total = ps + this.overheadPs;
+    this.lastOverheadPs = this.overheadPs;
     this.overheadPs = 0;
     this.thread.exec(total, fn, arg);
   }

@@ -178,21 +178,21 @@ export class GuestVirtioNet implements NetDevice {
     const got = this.got;
     let item: Packet | null | undefined;
     let buffers = 0;
+    const workStartPs = vcpu.workStartPs;
     while (got.length < c.napiBudget && (item = rxq.getUsed()) !== undefined) {
       buffers++;
       if (item === null) continue; // a continuation buffer of a mergeable frame
-      this.env.tracker.mark(item, this.stages.irq, 0);
+      this.env.tracker.markAt(item, this.stages.irq, 0, workStartPs);
       got.push(item);
     }
     const n = got.length;
     const perPkt = c.rxPs + c.stackPs;
-    const startPs = this.env.sim.nowPs;
     let refill = 0;
     if (rxq.freeSlots > Math.min(c.napiBudget, rxq.size) / 2) refill = rxq.freeSlots;
     const cost = vcpu.thread.jitter(n * perPkt) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * c.reclaimPs) / 2);
     const delivered = got.splice(0, n);
     vcpu.exec(cost, () => {
-      let t = startPs;
+      let t = this.env.sim.nowPs - cost; // the start of the NAPI work
       for (let i = 0; i < delivered.length; i++) {
         const p = delivered[i]!;
         t += perPkt;

@@ -229,6 +229,8 @@ export class NicQueue implements PortSource {
    * fetches descriptor and payload, and the frame joins the port's queue.
    */
   post(pkt: Packet, atPs: number): void {
+    // A back end that batches hands its frames over together at the end of its step.
+    if (atPs < this.env.sim.nowPs) atPs = this.env.sim.nowPs;
     if (this.txOutstanding >= this.nic.costs.txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
     this.txOutstanding++;
     const c = this.nic.costs;

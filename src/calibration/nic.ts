@@ -81,8 +81,8 @@ export const NIC_PARAMS: ParamDef[] = [
     description: 'per-VF transmit rate limit; 0 means none',
   },
   {
-    name: 'sriov.switch_ns', default: 200, unit: 'ns', min: 0, max: 10000,
-    source: 'modelling estimate: VEB / L2 sorter lookup to pick the VF pool, per frame',
+    name: 'sriov.switch_ns', default: 50, unit: 'ns', min: 0, max: 10000,
+    source: 'modelling estimate: the VEB / L2 sorter lookup that picks the VF pool runs in the NIC pipeline; a few tens of ns',
     description: 'extra NIC latency for the VF pool selection and arbitration',
   },
   {

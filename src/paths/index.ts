@@ -6,7 +6,13 @@ import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { WorkloadInput } from '../workloads/index.js';
 import { bareMetalPath } from './bare-metal.js';
+import { emulatedPath } from './emulated.js';
+import { emulatedVmmPath } from './emulated-vmm.js';
+import { passthroughPath } from './passthrough.js';
+import { sriovPath } from './sriov.js';
+import { vhostKernelPath } from './vhost-kernel.js';
 import { vhostUserPath } from './vhost-user.js';
+import { virtioQemuPath } from './virtio-qemu.js';
 
 export interface PathRunInput {
   workload: WorkloadInput;
@@ -23,7 +29,7 @@ export interface PathModel {
   run(input: PathRunInput): RunResult;
 }
 
-export const PATHS: readonly PathModel[] = [bareMetalPath, vhostUserPath];
+export const PATHS: readonly PathModel[] = [bareMetalPath, passthroughPath, sriovPath, vhostUserPath, vhostKernelPath, virtioQemuPath, emulatedPath, emulatedVmmPath];
 
 export function findPath(name: string): PathModel | undefined {
   return PATHS.find((p) => p.name === name);

@@ -261,6 +261,11 @@ export class HostThread {
     this.cpu.releaseCore(core);
   }
 
+  /** When a step started now would begin (after a pending wake-up latency) [ps]. */
+  get nextStepStartPs(): number {
+    return this.cpu.sim.nowPs + this.startDelayPs;
+  }
+
   /** Forgets a wake recorded while running (the caller has just checked for work itself). */
   clearWake(): void {
     this.hasWakePending = false;

@@ -1,0 +1,154 @@
+/**
+ * The host's network stack between the VMs' taps and the physical NIC (paths with a
+ * host back end: virtio-qemu, vhost-kernel, emulated, emulated-vmm).
+ *
+ * Transmit runs in the sender's context (QEMU's writev, vhost's sendmsg): the caller
+ * pays tun + bridge + driver xmit (hostnet.tx_per_pkt_ns) in its own step and hands the
+ * frame over with transmit(); a full NIC ring queues it in the qdisc (txqueuelen), a full
+ * qdisc drops it. Receive: each host NIC queue's MSI-X is a host interrupt on the core of
+ * its softirq thread, whose NAPI poll reclaims transmitted descriptors, refills the ring
+ * from the qdisc, and passes up to the budget of frames through driver, GRO and bridge
+ * into the destination tap (dropped when the tap is full), waking the tap's reader.
+ */
+import { Fifo } from '../primitives/fifo.js';
+import type { HostThread } from '../primitives/host-cpu.js';
+import type { ActorEnv } from './env.js';
+import type { Packet, PacketPort } from './messages.js';
+import type { NicQueue } from './nic.js';
+
+export interface HostNetCosts {
+  rxPerPktPs: number;
+  txCleanPs: number;
+  irqPs: number;
+  napiBudget: number;
+  tapQueue: number;
+  qdiscQueue: number;
+}
+
+/** One tap device queue: frames toward a VM's back end, and who reads them. */
+export class Tap {
+  readonly queue: Fifo<Packet>;
+  /** Wakes the reader (vhost worker's socket poll, QEMU's fd handler). */
+  onReadable: () => void = () => {};
+  drops = 0;
+  constructor(
+    readonly name: string,
+    capacity: number,
+  ) {
+    this.queue = new Fifo<Packet>(capacity);
+  }
+}
+
+class HostQueue {
+  readonly qdisc: Fifo<Packet>;
+  isPolling = false;
+  constructor(
+    readonly nicq: NicQueue,
+    readonly thread: HostThread,
+    capacity: number,
+  ) {
+    this.qdisc = new Fifo<Packet>(capacity);
+  }
+}
+
+export class HostNet {
+  private readonly queues: HostQueue[] = [];
+  private readonly taps = new Map<string, Tap>();
+  /** Picks the tap of a received frame. */
+  tapOf: (pkt: Packet) => Tap = () => {
+    throw new Error('host-net: no tap route');
+  };
+  /** Picks the host NIC queue a VM's frame leaves by. */
+  queueOf: (pkt: Packet) => number = (pkt) => pkt.queue % this.queues.length;
+  qdiscDrops = 0;
+  tapDrops = 0;
+  polls = 0;
+  /** Stage id for the softirq receive path (marked when the frame is in the tap). */
+  rxStage = -1;
+
+  constructor(
+    private readonly env: ActorEnv,
+    private readonly costs: HostNetCosts,
+    /** Drop accounting. */
+    private readonly drop: PacketPort,
+  ) {}
+
+  /** Serves a host NIC queue with a softirq thread (its IRQ is affine to that core). */
+  addQueue(nicq: NicQueue, thread: HostThread): void {
+    const hq = new HostQueue(nicq, thread, this.costs.qdiscQueue);
+    this.queues.push(hq);
+    nicq.postRxBuffers(nicq.rxRefillable);
+    nicq.onIrq = () => {
+      this.env.counters.interrupts++;
+      hq.isPolling = true;
+      thread.wake();
+    };
+    thread.onRun = () => this.poll(hq);
+  }
+
+  addTap(name: string): Tap {
+    const tap = new Tap(name, this.costs.tapQueue);
+    this.taps.set(name, tap);
+    return tap;
+  }
+
+  /** A frame leaves a VM's back end (the caller paid the host stack transmit cost). */
+  transmit(pkt: Packet, atPs: number): void {
+    const hq = this.queues[this.queueOf(pkt)]!;
+    const q = hq.nicq;
+    if (q.txSpace > 0 && hq.qdisc.isEmpty) {
+      q.post(pkt, atPs);
+      return;
+    }
+    if (!hq.qdisc.push(pkt)) {
+      this.qdiscDrops++;
+      this.drop(pkt, atPs);
+    }
+  }
+
+  private poll(hq: HostQueue): void {
+    if (!hq.isPolling) {
+      hq.thread.idle();
+      return;
+    }
+    const c = this.costs;
+    const q = hq.nicq;
+    let cleaned = 0;
+    while (q.reclaimTx() !== undefined) cleaned++;
+    let cost = c.irqPs + cleaned * c.txCleanPs;
+    let moved = 0;
+    while (!hq.qdisc.isEmpty && q.txSpace - moved > 0) moved++;
+    const got: Packet[] = [];
+    let pkt: Packet | undefined;
+    while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) got.push(pkt);
+    cost += got.length * c.rxPerPktPs;
+    this.polls++;
+    const total = hq.thread.jitter(cost);
+    hq.thread.exec(total, () => {
+      const now = this.env.sim.nowPs;
+      for (let i = 0; i < moved; i++) q.post(hq.qdisc.shift()!, now);
+      const startPs = now - total;
+      let t = startPs + c.irqPs + cleaned * c.txCleanPs;
+      for (const p of got) {
+        t += c.rxPerPktPs;
+        const tap = this.tapOf(p);
+        if (this.rxStage >= 0) this.env.tracker.markAt(p, this.rxStage, c.rxPerPktPs, t < now ? t : now);
+        if (tap.queue.push(p)) {
+          tap.onReadable();
+        } else {
+          tap.drops++;
+          this.tapDrops++;
+          this.drop(p, now);
+        }
+      }
+      q.postRxBuffers(q.rxRefillable);
+      if (got.length >= c.napiBudget) {
+        this.poll(hq);
+        return;
+      }
+      hq.isPolling = false;
+      q.unmask();
+      hq.thread.idle();
+    }, undefined);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * An emulated Intel e1000 NIC (hw/net/e1000.c; io-paths.md s2, path A), either in QEMU
+ * user space (`qemu` mode: register accesses are heavy exits under the BQL, frames go
+ * through tap writev/read with two copies each way, INTx through KVM_IRQ_LINE ioctls) or
+ * inside the hypervisor (`vmm` mode, VMware-style in-VMM emulation, SUG01: register
+ * accesses are in-kernel I/O exits, one copy each way, in-kernel interrupt injection, the
+ * receive side run by a kernel worker).
+ *
+ * Registers modelled: TDT (transmit all descriptors up to the tail, synchronously on the
+ * writing vCPU), RDT (free receive descriptors), ICR (read-to-clear cause, deasserts the
+ * line), IMS/IMC (mask), STATUS (flush reads). Causes TXDW and RXT0 raise the
+ * level-triggered INTx line through the mitigation timer (ITR); a masked cause asserts
+ * the line when unmasked.
+ */
+import { Fifo } from '../primitives/fifo.js';
+import type { HostThread } from '../primitives/host-cpu.js';
+import { IrqModerator } from '../primitives/irq-moderator.js';
+import type { ActorEnv } from './env.js';
+import type { Tap } from './host-net.js';
+import { copyBytesOf, type Packet, type PacketPort } from './messages.js';
+
+export const ICR_TXDW = 1;
+export const ICR_RXT0 = 2;
+
+/** Something that can run steps: a vCPU (in an exit) or a host thread. */
+export interface Executor {
+  exec<A>(ps: number, fn: (arg: A) => void, arg: A): void;
+}
+
+export interface E1000Costs {
+  isInKernel: boolean;
+  txPerPktPs: number;
+  rxPerPktPs: number;
+  regPs: number;
+  syscallPs: number;
+  hostTxPs: number;
+  /** Raising INTx: KVM_IRQ_LINE ioctl (QEMU) or in-kernel injection [ps]. */
+  irqRaisePs: number;
+  itrPs: number;
+  ringSize: number;
+  tapReadLimit: number;
+}
+
+export interface E1000Stages {
+  backendTx: number;
+  backendRx: number;
+}
+
+export class E1000Device {
+  /** Descriptors the driver filled, between TDH and TDT. */
+  readonly txPending = new Fifo<Packet>();
+  /** Descriptors written back (DD) and not yet cleaned by the driver. */
+  txDone = 0;
+  /** Free receive descriptors (RDH..RDT). */
+  rxFree = 0;
+  /** Received frames in the ring, not yet taken by the driver. */
+  readonly rxDone = new Fifo<Packet>();
+  private icr = 0;
+  private ims = 0;
+  private isLineHigh = false;
+  private isTapStopped = false;
+  private readonly moderator: IrqModerator;
+  /** Raises the guest's INTx vector after delayPs. */
+  raiseLine: (delayPs: number) => void = () => {};
+  /** Called when the tap has frames to read and reading is allowed. */
+  onTapReady: () => void = () => {};
+  interruptsRaised = 0;
+  txPackets = 0;
+  rxPackets = 0;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly name: string,
+    private readonly costs: E1000Costs,
+    private readonly stages: E1000Stages,
+    readonly tap: Tap,
+    private readonly transmit: PacketPort,
+  ) {
+    this.moderator = new IrqModerator(env.sim, costs.itrPs, () => this.assert());
+    tap.onReadable = () => {
+      if (!this.isTapStopped) this.onTapReady();
+    };
+  }
+
+  /** Copies per frame each way: QEMU's buffer in between (2) or straight (1). */
+  private get copiesEachWay(): number {
+    return this.costs.isInKernel ? 1 : 2;
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  /** TDT write: start_xmit walks every pending descriptor on the writing thread. */
+  writeTdt(exe: Executor, done: () => void): void {
+    const c = this.costs;
+    const pkt = this.txPending.shift();
+    if (pkt === undefined) {
+      this.setCause(ICR_TXDW);
+      done();
+      return;
+    }
+    const bytes = copyBytesOf(pkt.bytes);
+    const copies = this.copiesEachWay;
+    const cost = c.txPerPktPs + copies * this.env.copyPs(bytes) + c.hostTxPs + (c.isInKernel ? 0 : c.syscallPs);
+    exe.exec(cost, () => {
+      for (let i = 0; i < copies; i++) this.env.countCopy(bytes);
+      if (!c.isInKernel) this.env.counters.syscalls++;
+      this.env.tracker.mark(pkt, this.stages.backendTx, cost);
+      this.transmit(pkt, this.env.sim.nowPs);
+      this.txDone++;
+      this.txPackets++;
+      this.writeTdt(exe, done);
+    }, undefined);
+  }
+
+  /** ICR read: returns the causes and clears them, deasserting the line. */
+  readIcr(): number {
+    const v = this.icr;
+    this.icr = 0;
+    this.isLineHigh = false;
+    return v;
+  }
+
+  writeIms(bits: number): void {
+    this.ims |= bits;
+    if ((this.icr & this.ims) !== 0) this.moderator.trigger();
+  }
+
+  writeImc(bits: number): void {
+    this.ims &= ~bits;
+  }
+
+  /** RDT write: n more free receive descriptors; a stopped tap is read again. */
+  writeRdt(n: number): void {
+    this.rxFree += n;
+    if (this.rxFree > this.costs.ringSize) throw new Error(`${this.name}: more receive descriptors than the ring holds`);
+    if (this.isTapStopped && this.rxFree > 0) {
+      this.isTapStopped = false;
+      if (!this.tap.queue.isEmpty) this.onTapReady();
+    }
+  }
+
+  get regPs(): number {
+    return this.costs.regPs;
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  /** tap_send / in-kernel receive: frames from the tap into the guest ring, one per step. */
+  receiveFrames(exe: Executor, done: () => void, read = 0): void {
+    const c = this.costs;
+    const tap = this.tap.queue;
+    if (read >= c.tapReadLimit || tap.isEmpty) {
+      if (!tap.isEmpty) this.onTapReady();
+      done();
+      return;
+    }
+    if (this.rxFree === 0) {
+      this.isTapStopped = true; // e1000_can_receive: no descriptors, stop reading the tap
+      done();
+      return;
+    }
+    const pkt = tap.shift()!;
+    this.rxFree--;
+    const bytes = copyBytesOf(pkt.bytes);
+    const copies = this.copiesEachWay;
+    const cost = c.rxPerPktPs + copies * this.env.copyPs(bytes) + (c.isInKernel ? 0 : c.syscallPs);
+    exe.exec(cost, () => {
+      for (let i = 0; i < copies; i++) this.env.countCopy(bytes);
+      if (!c.isInKernel) this.env.counters.syscalls++;
+      this.env.tracker.mark(pkt, this.stages.backendRx, cost);
+      this.rxDone.push(pkt);
+      this.rxPackets++;
+      this.setCause(ICR_RXT0);
+      this.receiveFrames(exe, done, read + 1);
+    }, undefined);
+  }
+
+  // ---------------------------------------------------------------- interrupts
+
+  private setCause(bits: number): void {
+    this.icr |= bits;
+    if ((this.icr & this.ims) !== 0) this.moderator.trigger();
+  }
+
+  private assert(): void {
+    if ((this.icr & this.ims) === 0 || this.isLineHigh) return;
+    this.isLineHigh = true;
+    this.interruptsRaised++;
+    if (!this.costs.isInKernel) this.env.counters.syscalls++; // KVM_IRQ_LINE
+    this.raiseLine(this.costs.irqRaisePs);
+  }
+}
+
+/** The in-hypervisor device's receive worker (emulated-vmm): reads the tap in kernel. */
+export function attachKernelReceiver(dev: E1000Device, thread: HostThread): void {
+  let isWork = false;
+  thread.onRun = () => {
+    if (!isWork) {
+      thread.idle();
+      return;
+    }
+    isWork = false;
+    dev.receiveFrames(thread, () => thread.idle());
+  };
+  dev.onTapReady = () => {
+    isWork = true;
+    thread.wake();
+  };
+}

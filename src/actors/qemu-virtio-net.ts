@@ -1,0 +1,236 @@
+/**
+ * QEMU's user-space virtio-net back end (hw/net/virtio-net.c, io-paths.md s3, path B),
+ * served by the main loop with a tap.
+ *
+ * TX: the kick (ioeventfd readable, or a heavy exit when ioeventfd is off) runs
+ * virtio_net_handle_tx_bh: disable kicks, schedule the TX bottom half. The BH
+ * (virtio_net_flush_tx) pops up to qemu.tx_burst packets, each a virtqueue_pop (maps the
+ * guest buffer) and a writev to the tap (syscall, copy into an skb, host stack transmit),
+ * pushes them used, then virtio_notify: a KVM_SIGNAL_MSI ioctl if the guest wants it.
+ * A full burst reschedules the BH; a short one re-enables kicks and flushes once more
+ * (the re-check), rescheduling if that found packets.
+ * RX: the tap's fd handler (tap_send) reads up to qemu.tap_read_limit frames, each a
+ * read() into QEMU's buffer (copy 1) and virtio_net_receive (copy 2 into guest buffers,
+ * used entry, virtio_notify). Without guest buffers it enables RX kicks and stops reading
+ * the tap until the guest's refill kick (virtio_net_handle_rx).
+ */
+import type { Virtqueue } from '../primitives/virtqueue.js';
+import type { ActorEnv } from './env.js';
+import { rxBuffers, txSegments } from './guest-virtio-net.js';
+import type { Tap } from './host-net.js';
+import { copyBytesOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
+import type { MainLoopHandler, QemuMainLoop } from './qemu.js';
+
+export interface QemuVirtioCosts {
+  perPktPs: number;
+  bhPs: number;
+  txBurst: number;
+  tapReadLimit: number;
+  hostTxPs: number;
+  syscallPs: number;
+  /** KVM_SIGNAL_MSI: syscall + routing [ps]. */
+  msiPs: number;
+  rxBufBytes: number;
+}
+
+export interface QemuVirtioStages {
+  backendTx: number;
+  backendRx: number;
+}
+
+/** One queue pair of the device. */
+export class QemuVirtioQueue {
+  private isTxWaiting = false;
+  private isTapReadable = true;
+  /** Handlers registered with the main loop. */
+  readonly txNotifier: MainLoopHandler;
+  readonly txBh: MainLoopHandler;
+  readonly tapHandler: MainLoopHandler;
+  readonly rxNotifier: MainLoopHandler;
+  txPackets = 0;
+  rxPackets = 0;
+  msiIoctls = 0;
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly name: string,
+    private readonly loop: QemuMainLoop,
+    private readonly txq: Virtqueue<Packet>,
+    private readonly rxq: Virtqueue<Packet | null>,
+    private readonly tap: Tap,
+    private readonly costs: QemuVirtioCosts,
+    private readonly stages: QemuVirtioStages,
+    /** Hands a frame to the host stack at atPs. */
+    private readonly transmit: PacketPort,
+    /** Raises the guest interrupt of the rx or tx virtqueue after delayPs. */
+    private readonly msi: (isTx: boolean, delayPs: number) => void,
+  ) {
+    const self = this;
+    this.txNotifier = { name: `${name}/tx-notifier`, isReady: false, run: (_l, done) => self.handleTxKick(done) };
+    this.txBh = { name: `${name}/tx-bh`, isReady: false, run: (_l, done) => self.txBhRun(done) };
+    this.tapHandler = { name: `${name}/tap`, isReady: false, run: (_l, done) => self.tapSend(done) };
+    this.rxNotifier = { name: `${name}/rx-notifier`, isReady: false, run: (_l, done) => self.handleRxKick(done) };
+    loop.add(this.txNotifier);
+    loop.add(this.rxNotifier);
+    loop.add(this.txBh);
+    loop.add(this.tapHandler);
+    tap.onReadable = () => {
+      if (this.isTapReadable) loop.notify(this.tapHandler);
+    };
+  }
+
+  /** ioeventfd of the TX queue signalled (K1). */
+  kickTx(): void {
+    this.loop.notify(this.txNotifier);
+  }
+
+  /** ioeventfd of the RX queue signalled (refill after running out of buffers). */
+  kickRx(): void {
+    this.loop.notify(this.rxNotifier);
+  }
+
+  /**
+   * virtio_net_handle_tx_bh, run wherever the kick lands: the main loop (ioeventfd) or a
+   * vCPU thread in a heavy exit (ioeventfd off). Returns its CPU cost [ps].
+   */
+  txKickWork(): number {
+    if (!this.isTxWaiting) {
+      this.isTxWaiting = true;
+      this.txq.disableNotify();
+      this.loop.notify(this.txBh); // qemu_bh_schedule -> aio_notify
+    }
+    return this.costs.bhPs;
+  }
+
+  private handleTxKick(done: () => void): void {
+    // event_notifier_test_and_clear (a read syscall) + virtio_net_handle_tx_bh
+    const cost = this.costs.syscallPs + this.txKickWork();
+    this.loop.thread.exec(cost, done, undefined);
+  }
+
+  private txBhRun(done: () => void): void {
+    this.flushTx(0, done, false);
+  }
+
+  /** virtio_net_flush_tx: one packet per step, then the notify and the burst decision. */
+  private flushTx(sent: number, done: () => void, isRecheck: boolean): void {
+    const c = this.costs;
+    const txq = this.txq;
+    const thread = this.loop.thread;
+    if (sent < c.txBurst) {
+      const pkt = txq.pop();
+      if (pkt !== undefined) {
+        const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
+        const cost = thread.jitter(c.perPktPs + c.syscallPs + this.env.copyPs(bytes) + c.hostTxPs) + txq.deviceCostPs(1, 1);
+        thread.exec(cost, () => {
+          this.env.counters.syscalls++;
+          this.env.countCopy(bytes);
+          txq.pushUsed(pkt, txq.slotsFor(txSegments(pkt.bytes)));
+          this.env.tracker.mark(pkt, this.stages.backendTx, cost);
+          this.transmit(pkt, this.env.sim.nowPs);
+          this.txPackets++;
+          this.flushTx(sent + 1, done, isRecheck);
+        }, undefined);
+        return;
+      }
+    }
+    // virtio_notify once for the burst
+    const afterNotify = (): void => {
+      if (sent >= c.txBurst) {
+        this.loop.notify(this.txBh); // more to do: reschedule the BH, kicks stay off
+        done();
+        return;
+      }
+      if (isRecheck) {
+        if (sent > 0) {
+          txq.disableNotify();
+          this.loop.notify(this.txBh);
+          done();
+          return;
+        }
+        this.isTxWaiting = false;
+        done();
+        return;
+      }
+      // short burst: re-enable kicks and flush once more (the race close)
+      txq.enableNotify();
+      this.flushTx(0, done, true);
+    };
+    if (sent > 0 && txq.shouldNotify()) {
+      this.msiIoctls++;
+      this.env.counters.syscalls++;
+      thread.exec(c.msiPs, () => {
+        this.msi(true, 0);
+        afterNotify();
+      }, undefined);
+    } else {
+      afterNotify();
+    }
+  }
+
+  /** tap_send: up to the read limit, one frame per step. */
+  private tapSend(done: () => void): void {
+    this.readFrames(0, done);
+  }
+
+  private readFrames(read: number, done: () => void): void {
+    const c = this.costs;
+    const rxq = this.rxq;
+    const tap = this.tap.queue;
+    const thread = this.loop.thread;
+    if (read >= c.tapReadLimit || tap.isEmpty) {
+      if (!tap.isEmpty && this.isTapReadable) this.loop.notify(this.tapHandler); // still readable
+      done();
+      return;
+    }
+    const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes);
+    if (rxq.availPending < need) {
+      // virtio_net_has_buffers fails: enable RX kicks, stop polling the tap
+      this.isTapReadable = false;
+      if (rxq.enableNotify() && rxq.availPending >= need) {
+        rxq.disableNotify();
+        this.isTapReadable = true;
+        this.readFrames(read, done);
+        return;
+      }
+      done();
+      return;
+    }
+    const pkt = tap.shift()!;
+    const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
+    const cost = thread.jitter(c.syscallPs + c.perPktPs + 2 * this.env.copyPs(bytes)) + rxq.deviceCostPs(need, 1);
+    thread.exec(cost, () => {
+      this.env.counters.syscalls++;
+      this.env.countCopy(bytes);
+      this.env.countCopy(bytes);
+      rxq.pop();
+      rxq.pushUsed(pkt, 1);
+      for (let b = 1; b < need; b++) {
+        rxq.pop();
+        rxq.pushUsed(null, 1);
+      }
+      this.env.tracker.mark(pkt, this.stages.backendRx, cost);
+      this.rxPackets++;
+      if (rxq.shouldNotify()) {
+        this.msiIoctls++;
+        this.env.counters.syscalls++;
+        thread.exec(c.msiPs, () => {
+          this.msi(false, 0);
+          this.readFrames(read + 1, done);
+        }, undefined);
+      } else {
+        this.readFrames(read + 1, done);
+      }
+    }, undefined);
+  }
+
+  /** virtio_net_handle_rx: buffers were refilled; read the tap again. */
+  private handleRxKick(done: () => void): void {
+    this.rxq.disableNotify();
+    this.isTapReadable = true;
+    this.loop.thread.exec(this.costs.syscallPs, () => {
+      if (!this.tap.queue.isEmpty) this.loop.notify(this.tapHandler);
+      done();
+    }, undefined);
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * A vhost-net worker (Linux drivers/vhost/net.c, io-paths.md s4): the kernel thread that
+ * serves one vhost-net device, i.e. one queue pair (its TX and RX virtqueues and one tap
+ * queue). Its work items run serially.
+ *
+ * handle_tx: disable kicks, then in chunks of at most VHOST_NET_BATCH packets: read the
+ * descriptors, copy each packet into a kernel buffer and send it through tun, bridge and
+ * the NIC driver (vhost.per_pkt_ns + copy + hostnet.tx_per_pkt_ns), add the used entries
+ * and signal the guest through the call eventfd (irqfd, in kernel) if it asked. After
+ * vhost.pkt_weight packets or vhost.byte_weight bytes it requeues itself (fairness with
+ * RX). When the ring is empty: optionally busy-poll it (kicks stay off), then re-enable
+ * kicks and re-check (vhost_enable_notify), draining again if something slipped in.
+ * handle_rx: take frames from the tap, copy each into guest receive buffers (mergeable),
+ * signal per batch; with no buffers it re-enables RX kicks and waits for the guest's
+ * refill kick, frames waiting in the tap (dropped when it is full).
+ */
+import type { HostThread } from '../primitives/host-cpu.js';
+import type { Virtqueue } from '../primitives/virtqueue.js';
+import type { ActorEnv } from './env.js';
+import { rxBuffers, txSegments } from './guest-virtio-net.js';
+import type { Tap } from './host-net.js';
+import { copyBytesOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
+
+export interface VhostCosts {
+  perPktPs: number;
+  hostTxPs: number;
+  pktWeight: number;
+  byteWeight: number;
+  batch: number;
+  busyloopPs: number;
+  /** eventfd_signal on the call fd and irqfd routing, in this kernel context [ps]. */
+  signalPs: number;
+  rxBufBytes: number;
+}
+
+export interface VhostStages {
+  backendTx: number;
+  backendRx: number;
+}
+
+function busyloopExpired(w: VhostWorker): void {
+  w.busyloopExpired();
+}
+
+export class VhostWorker {
+  private txWork = false;
+  private rxWork = false;
+  private txRunPackets = 0;
+  private txRunBytes = 0;
+  private isBusyPolling = false;
+  private busyloopHandle = -1;
+  /** Counters for tests and reports. */
+  txPackets = 0;
+  rxPackets = 0;
+  signals = 0;
+  runs = 0;
+  onDrop: PacketPort = () => {};
+
+  constructor(
+    private readonly env: ActorEnv,
+    readonly name: string,
+    readonly thread: HostThread,
+    private readonly txq: Virtqueue<Packet>,
+    private readonly rxq: Virtqueue<Packet | null>,
+    private readonly tap: Tap,
+    private readonly costs: VhostCosts,
+    private readonly stages: VhostStages,
+    /** Hands a frame to tun/bridge/NIC at atPs. */
+    private readonly transmit: PacketPort,
+    /** Signals the guest for the rx or tx virtqueue after delayPs (irqfd). */
+    private readonly call: (isTx: boolean, delayPs: number) => void,
+  ) {
+    thread.onRun = () => this.loop();
+    tap.onReadable = () => {
+      this.rxWork = true;
+      thread.wake();
+    };
+    if (costs.busyloopPs > 0) {
+      // While busy polling, a buffer published into the empty ring is noticed by the loop.
+      txq.onAvail = () => {
+        if (this.isBusyPolling) {
+          this.txWork = true;
+          thread.wake();
+        }
+      };
+    }
+  }
+
+  /** The guest kicked the TX virtqueue (ioeventfd -> vhost_poll_wakeup). */
+  kickTx(): void {
+    this.txWork = true;
+    this.thread.wake();
+  }
+
+  /** The guest kicked the RX virtqueue (buffers refilled after the worker ran out). */
+  kickRx(): void {
+    this.rxWork = true;
+    this.thread.wake();
+  }
+
+  private loop(): void {
+    if (this.isBusyPolling) this.stopBusyPoll();
+    if (this.txWork) {
+      this.handleTx();
+    } else if (this.rxWork) {
+      this.handleRx();
+    } else if (this.costs.busyloopPs > 0) {
+      this.isBusyPolling = true;
+      this.busyloopHandle = this.env.sim.schedule(this.costs.busyloopPs, busyloopExpired, this);
+      this.thread.idle(this.costs.busyloopPs);
+    } else {
+      this.thread.idle();
+    }
+  }
+
+  private stopBusyPoll(): void {
+    this.isBusyPolling = false;
+    if (this.busyloopHandle >= 0) this.env.sim.cancel(this.busyloopHandle);
+    this.busyloopHandle = -1;
+  }
+
+  /** @internal The busy-poll window ended: re-enable kicks, re-check, then sleep. */
+  busyloopExpired(): void {
+    this.busyloopHandle = -1;
+    if (!this.isBusyPolling) return;
+    this.isBusyPolling = false;
+    if (this.txq.enableNotify()) {
+      this.txq.disableNotify();
+      this.txWork = true;
+      this.thread.wake();
+    }
+  }
+
+  private handleTx(): void {
+    const c = this.costs;
+    const txq = this.txq;
+    this.txWork = false;
+    txq.disableNotify();
+    this.runs++;
+    const items: Packet[] = [];
+    let cost = 0;
+    const offsets: number[] = [];
+    let pkt: Packet | undefined;
+    while (items.length < c.batch && this.txRunPackets < c.pktWeight && this.txRunBytes < c.byteWeight && (pkt = txq.pop()) !== undefined) {
+      items.push(pkt);
+      const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
+      cost += c.perPktPs + this.env.copyPs(bytes) + c.hostTxPs;
+      offsets.push(cost);
+      this.txRunPackets++;
+      this.txRunBytes += pkt.bytes;
+    }
+    const k = items.length;
+    if (k === 0) {
+      this.finishTx();
+      return;
+    }
+    cost += txq.deviceCostPs(k, 1);
+    const total = this.thread.jitter(cost);
+    const scale = total / cost;
+    this.thread.exec(total, () => {
+      const now = this.env.sim.nowPs;
+      const startPs = now - total;
+      for (let i = 0; i < k; i++) {
+        const p = items[i]!;
+        const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
+        txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
+        this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+        this.env.tracker.markAt(p, this.stages.backendTx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
+        this.transmit(p, at);
+      }
+      this.txPackets += k;
+      this.signal(txq, true);
+      this.finishTx();
+    }, undefined);
+  }
+
+  /** After a TX chunk: continue, requeue for fairness, or re-enable kicks with a re-check. */
+  private finishTx(): void {
+    const c = this.costs;
+    const txq = this.txq;
+    if (this.txRunPackets >= c.pktWeight || this.txRunBytes >= c.byteWeight) {
+      // vhost_exceeds_weight: requeue the work item behind the others
+      this.txRunPackets = 0;
+      this.txRunBytes = 0;
+      this.txWork = true;
+      if (this.rxWork) {
+        this.handleRx();
+        return;
+      }
+      this.loop();
+      return;
+    }
+    if (txq.availPending > 0) {
+      this.txWork = true;
+    } else if (c.busyloopPs === 0 && txq.enableNotify()) {
+      txq.disableNotify(); // re-check found a buffer published during the drain
+      this.txWork = true;
+    } else if (c.busyloopPs > 0) {
+      // busy polling keeps kicks off; the loop spins, then re-enables (busyloopExpired)
+    }
+    if (!this.txWork) {
+      this.txRunPackets = 0;
+      this.txRunBytes = 0;
+    }
+    this.loop();
+  }
+
+  private handleRx(): void {
+    const c = this.costs;
+    const rxq = this.rxq;
+    const tap = this.tap.queue;
+    this.rxWork = false;
+    rxq.disableNotify();
+    const items: Packet[] = [];
+    const offsets: number[] = [];
+    let cost = 0;
+    let buffersLeft = rxq.availPending;
+    let buffers = 0;
+    let isOutOfBuffers = false;
+    while (items.length < c.batch && !tap.isEmpty) {
+      const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes);
+      if (need > buffersLeft) {
+        isOutOfBuffers = true;
+        break;
+      }
+      const p = tap.shift()!;
+      buffersLeft -= need;
+      buffers += need;
+      items.push(p);
+      cost += c.perPktPs + this.env.copyPs(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      offsets.push(cost);
+    }
+    const k = items.length;
+    if (k === 0) {
+      this.finishRx(isOutOfBuffers);
+      return;
+    }
+    cost += rxq.deviceCostPs(buffers, 1);
+    const total = this.thread.jitter(cost);
+    const scale = total / cost;
+    this.thread.exec(total, () => {
+      const now = this.env.sim.nowPs;
+      const startPs = now - total;
+      for (let i = 0; i < k; i++) {
+        const p = items[i]!;
+        const need = rxBuffers(p.bytes, c.rxBufBytes);
+        rxq.pop();
+        rxq.pushUsed(p, 1);
+        for (let b = 1; b < need; b++) {
+          rxq.pop();
+          rxq.pushUsed(null, 1);
+        }
+        this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+        const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
+        this.env.tracker.markAt(p, this.stages.backendRx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
+      }
+      this.rxPackets += k;
+      this.signal(rxq, false);
+      this.finishRx(isOutOfBuffers);
+    }, undefined);
+  }
+
+  private finishRx(isOutOfBuffers: boolean): void {
+    const rxq = this.rxq;
+    if (isOutOfBuffers) {
+      // no guest buffers: ask for the refill kick, re-check once
+      if (rxq.enableNotify()) {
+        rxq.disableNotify();
+        this.rxWork = true;
+      }
+    } else if (!this.tap.queue.isEmpty) {
+      this.rxWork = true;
+    }
+    this.loop();
+  }
+
+  private signal(vq: Virtqueue<Packet> | Virtqueue<Packet | null>, isTx: boolean): void {
+    if (!vq.shouldNotify()) return;
+    this.signals++;
+    this.thread.chargeSwitch(this.costs.signalPs);
+    this.call(isTx, this.costs.signalPs);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The host side shared by the paths whose back end hands frames to the host kernel
+ * (virtio-qemu, vhost-kernel, emulated, emulated-vmm): the host NIC's PF with one queue
+ * per VM queue pair (RSS aligned with the VMs' queues), a softirq thread per queue, the
+ * bridge, and a tap queue per VM queue pair.
+ */
+import { num } from '../../calibration/param.js';
+import { HostNet, type Tap } from '../../actors/host-net.js';
+import { psOf } from './costs.js';
+import type { NetContext } from './net-run.js';
+
+export interface HostStack {
+  hostNet: HostNet;
+  /** tap of (vm, queue pair). */
+  tap(vm: number, q: number): Tap;
+  /** Host stack transmit cost the sender pays per frame [ps]. */
+  txPerPktPs: number;
+}
+
+export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
+  const p = ctx.params;
+  const hostNet = new HostNet(
+    ctx.env,
+    {
+      rxPerPktPs: psOf(p, 'hostnet.rx_per_pkt_ns'),
+      txCleanPs: psOf(p, 'hostnet.tx_clean_ns'),
+      irqPs: psOf(p, 'host.irq_ns'),
+      napiBudget: num(p, 'hostnet.napi_budget'),
+      tapQueue: num(p, 'hostnet.tap_queue'),
+      qdiscQueue: 1000,
+    },
+    ctx.drop,
+  );
+  hostNet.rxStage = ctx.tracker.define('hostnet.rx', 'host-softirq');
+  const n = ctx.vms.length * queuePairs;
+  const pf = ctx.nic.addFunction('pf', false, n, null);
+  const txStage = ctx.tracker.define('nic.tx', 'nic');
+  const rxStage = ctx.tracker.define('nic.rx', 'nic');
+  const taps: Tap[] = [];
+  for (let i = 0; i < n; i++) {
+    const q = pf.queues[i]!;
+    q.txStage = txStage;
+    q.rxStage = rxStage;
+    q.onDrop = ctx.drop;
+  }
+  for (const vm of ctx.vms) for (let q = 0; q < queuePairs; q++) taps.push(hostNet.addTap(`${vm.name}/tap${q}`));
+  const index = (vm: number, q: number): number => vm * queuePairs + (q % queuePairs);
+  ctx.nic.route = (pkt) => pf.queues[index(pkt.vm, pkt.queue)]!;
+  hostNet.tapOf = (pkt) => taps[index(pkt.vm, pkt.queue)]!;
+  hostNet.queueOf = (pkt) => index(pkt.vm, pkt.queue);
+  // softirq threads are created after the back-end threads (placement order), see finish()
+  ctx.starters.unshift(() => undefined);
+  const stack: HostStack = {
+    hostNet,
+    tap: (vm, q) => taps[index(vm, q)]!,
+    txPerPktPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
+  };
+  (stack as HostStack & { finish: () => void }).finish = () => {
+    for (let i = 0; i < n; i++) {
+      const thread = ctx.addHostThread({ name: `host/softirq${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
+      hostNet.addQueue(pf.queues[i]!, thread);
+      ctx.starters.push(() => ctx.cpu.start(thread));
+    }
+  };
+  ctx.onFinish.push((extra) => {
+    extra['hostnet.qdisc_drops'] = hostNet.qdiscDrops;
+    extra['hostnet.tap_drops'] = hostNet.tapDrops;
+    extra['hostnet.polls'] = hostNet.polls;
+  });
+  return stack;
+}
+
+/** Creates the softirq threads (after the back-end threads, so those get the next cores). */
+export function finishHostStack(stack: HostStack): void {
+  (stack as HostStack & { finish: () => void }).finish();
+}

@@ -1,0 +1,79 @@
+/**
+ * vhost-kernel (io-paths.md s4, path C): QEMU only sets up; the data path is guest ->
+ * KVM (ioeventfd) -> vhost-net worker -> tun/bridge -> NIC, and back through the host
+ * NIC's softirq, the tap, the worker and irqfd, all in the host kernel. One worker (and
+ * one tap queue) per queue pair.
+ */
+import { num } from '../calibration/param.js';
+import { VhostWorker } from '../actors/vhost-worker.js';
+import { psOf } from './support/costs.js';
+import { buildHostStack, finishHostStack } from './support/host-stack.js';
+import { netPath } from './support/net-run.js';
+import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
+
+export const vhostKernelPath = netPath({
+  name: 'vhost-kernel',
+  description: 'virtio-net with the vhost-net kernel worker: ioeventfd kicks, irqfd interrupts, tap + bridge',
+  isVirtual: true,
+  validate(p) {
+    virtioConfig(p, 'vhost-kernel');
+  },
+  build(ctx) {
+    const p = ctx.params;
+    const cfg = virtioConfig(p, 'vhost-kernel');
+    const stack = buildHostStack(ctx, cfg.queuePairs);
+    const stages = {
+      backendTx: ctx.tracker.define('backend.tx', 'vhost-worker'),
+      backendRx: ctx.tracker.define('backend.rx', 'vhost-worker'),
+    };
+    const costs = {
+      perPktPs: psOf(p, 'vhost.per_pkt_ns'),
+      hostTxPs: stack.txPerPktPs,
+      pktWeight: num(p, 'vhost.pkt_weight'),
+      byteWeight: num(p, 'vhost.byte_weight'),
+      batch: num(p, 'vhost.batch'),
+      busyloopPs: Math.round(num(p, 'vhost.busyloop_us') * 1e6),
+      signalPs: psOf(p, 'kvm.irq_route_ns'),
+      rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+    };
+    const workers: VhostWorker[] = [];
+    for (const vm of ctx.vms) {
+      const kvm = vm.kvm!;
+      const vmWorkers: VhostWorker[] = [];
+      const dev = makeVirtioDevice(
+        ctx,
+        vm,
+        cfg,
+        (vcpu, vq, fn) => {
+          const w = vmWorkers[vq >> 1]!;
+          kvm.ioeventfdKick(vcpu, (vq & 1) === 1 ? () => w.kickTx() : () => w.kickRx(), cfg.notifyReason, fn, undefined);
+        },
+        (vq, vcpu, handler) => kvm.vector(`${vm.name}/vq${vq}`, vcpu, 'msi', handler),
+      );
+      for (let q = 0; q < cfg.queuePairs; q++) {
+        const thread = ctx.addHostThread({ name: `${vm.name}/vhost${q}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns') });
+        const w = new VhostWorker(
+          ctx.env,
+          `${vm.name}/vhost${q}`,
+          thread,
+          dev.txqs[q]!,
+          dev.rxqs[q]!,
+          stack.tap(vm.index, q),
+          costs,
+          stages,
+          (pkt, atPs) => stack.hostNet.transmit(pkt, atPs),
+          (isTx, delayPs) => kvm.deliverMsi(dev.driver.vectorOf(2 * q + (isTx ? 1 : 0)), delayPs),
+        );
+        w.onDrop = ctx.drop;
+        vmWorkers.push(w);
+        workers.push(w);
+        ctx.starters.push(() => ctx.cpu.start(thread));
+      }
+    }
+    finishHostStack(stack);
+    ctx.onFinish.push((extra) => {
+      extra['vhost.signals'] = workers.reduce((s, w) => s + w.signals, 0);
+      extra['vhost.runs'] = workers.reduce((s, w) => s + w.runs, 0);
+    });
+  },
+});

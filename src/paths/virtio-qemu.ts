@@ -1,0 +1,100 @@
+/**
+ * virtio-qemu (io-paths.md s3, path B): virtio-net emulated by QEMU in user space and
+ * served by its main loop under the BQL, with a tap back end. Kicks are ioeventfd light
+ * exits that wake the main loop (virtio.ioeventfd true) or heavy exits handled on the
+ * vCPU thread (false); interrupts are KVM_SIGNAL_MSI ioctls from the main loop.
+ * Per packet: one payload copy on transmit (writev), two on receive (read + copy into
+ * guest buffers), one syscall each way.
+ */
+import { bool, num } from '../calibration/param.js';
+import { QemuMainLoop } from '../actors/qemu.js';
+import { QemuVirtioQueue } from '../actors/qemu-virtio-net.js';
+import { psOf } from './support/costs.js';
+import { buildHostStack, finishHostStack } from './support/host-stack.js';
+import { netPath } from './support/net-run.js';
+import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
+
+export const virtioQemuPath = netPath({
+  name: 'virtio-qemu',
+  description: 'virtio-net in QEMU user space (main loop + BQL, tap); ioeventfd kicks, KVM_SIGNAL_MSI interrupts',
+  isVirtual: true,
+  validate(p) {
+    virtioConfig(p, 'qemu');
+  },
+  build(ctx) {
+    const p = ctx.params;
+    const cfg = virtioConfig(p, 'qemu');
+    const isIoeventfd = bool(p, 'virtio.ioeventfd');
+    const stack = buildHostStack(ctx, cfg.queuePairs);
+    const stages = {
+      backendTx: ctx.tracker.define('backend.tx', 'qemu-main'),
+      backendRx: ctx.tracker.define('backend.rx', 'qemu-main'),
+    };
+    const syscallPs = psOf(p, 'host.syscall_ns');
+    const costs = {
+      perPktPs: psOf(p, 'qemu.virtio_per_pkt_ns'),
+      bhPs: psOf(p, 'qemu.bh_ns'),
+      txBurst: num(p, 'qemu.tx_burst'),
+      tapReadLimit: num(p, 'qemu.tap_read_limit'),
+      hostTxPs: stack.txPerPktPs,
+      syscallPs,
+      msiPs: syscallPs + psOf(p, 'kvm.irq_route_ns'),
+      rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+    };
+    const loops: QemuMainLoop[] = [];
+    const queues: QemuVirtioQueue[] = [];
+    for (const vm of ctx.vms) {
+      const kvm = vm.kvm!;
+      const thread = ctx.addHostThread({ name: `${vm.name}/qemu-main`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns') });
+      const loop = new QemuMainLoop(ctx.env, `${vm.name}/qemu-main`, thread, vm.bql, psOf(p, 'qemu.main_loop_iter_ns'));
+      loops.push(loop);
+      ctx.starters.push(() => ctx.cpu.start(thread));
+      const vmQueues: QemuVirtioQueue[] = [];
+      const heavyReason = cfg.isLegacy ? 'pio-notify' : 'mmio-notify';
+      const dev = makeVirtioDevice(
+        ctx,
+        vm,
+        cfg,
+        (vcpu, vq, fn) => {
+          const q = vmQueues[vq >> 1]!;
+          const isTx = (vq & 1) === 1;
+          if (isIoeventfd) {
+            kvm.ioeventfdKick(vcpu, isTx ? () => q.kickTx() : () => q.kickRx(), cfg.notifyReason, fn, undefined);
+          } else {
+            // K2: KVM_EXIT_MMIO/IO to QEMU on the vCPU thread; the notify handler runs under the BQL
+            kvm.heavyExit(vcpu, heavyReason, (v, done) => {
+              if (isTx) v.exec(q.txKickWork(), done, undefined);
+              else {
+                q.kickRx();
+                v.exec(costs.bhPs, done, undefined);
+              }
+            }, fn, undefined);
+          }
+        },
+        (vq, vcpu, handler) => kvm.vector(`${vm.name}/vq${vq}`, vcpu, 'msi', handler),
+      );
+      for (let q = 0; q < cfg.queuePairs; q++) {
+        const vq = new QemuVirtioQueue(
+          ctx.env,
+          `${vm.name}/virtio-net/q${q}`,
+          loop,
+          dev.txqs[q]!,
+          dev.rxqs[q]!,
+          stack.tap(vm.index, q),
+          costs,
+          stages,
+          (pkt, atPs) => stack.hostNet.transmit(pkt, atPs),
+          (isTx, delayPs) => kvm.deliverMsi(dev.driver.vectorOf(2 * q + (isTx ? 1 : 0)), delayPs),
+        );
+        vmQueues.push(vq);
+        queues.push(vq);
+      }
+    }
+    finishHostStack(stack);
+    ctx.onFinish.push((extra) => {
+      extra['qemu.iterations'] = loops.reduce((s, l) => s + l.iterations, 0);
+      extra['qemu.msi_ioctls'] = queues.reduce((s, q) => s + q.msiIoctls, 0);
+      extra['qemu.bql_contended'] = ctx.vms.reduce((s, vm) => s + vm.bql.contended, 0);
+    });
+  },
+});
