@@ -37,10 +37,6 @@ export interface CustomWorkloadSpec {
   sizeBytes: number;
 }
 
-interface Op {
-  createdPs: number;
-}
-
 /** Runs the workload; one RunResult per (seed, replication). */
 export function runCustom(spec: CustomWorkloadSpec, seed: number, replication: number): RunResult {
   return runCustomDetailed(spec, seed, replication).result;
@@ -57,9 +53,24 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   const sim = new Simulator();
   const streams = new RandomStreams(seed, replication);
   const latency = new LatencyRecorder();
+  // An op is an integer id; its creation time lives in createdPs[id] and ids are recycled
+  // when the op finishes, so the hot path allocates nothing.
+  let createdPs = new Float64Array(1024);
+  const freeIds: number[] = [];
+  let nextId = 0;
+  const newOp = (): number => {
+    const id = freeIds.length > 0 ? freeIds.pop()! : nextId++;
+    if (id >= createdPs.length) {
+      const grown = new Float64Array(createdPs.length * 2);
+      grown.set(createdPs);
+      createdPs = grown;
+    }
+    createdPs[id] = sim.nowPs;
+    return id;
+  };
   const stations = spec.stages.map(
     (s) =>
-      new Station<Op>(sim, {
+      new Station<number>(sim, {
         name: s.name,
         servers: s.servers,
         service: s.service,
@@ -83,16 +94,17 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   };
 
   // Ops the first station refused (block mode) wait here in arrival order.
-  const backlog: Op[] = [];
+  const backlog: number[] = [];
   let backlogHead = 0;
-  const admit = (op: Op): void => {
-    if (backlogHead < backlog.length || !first.arrive(op, op.createdPs)) {
+  /** Offers a new op (created now) to the first station. */
+  const admit = (op: number): void => {
+    if (backlogHead < backlog.length || !first.arrive(op)) {
       if (first.whenFull === 'block') backlog.push(op);
     }
   };
   first.onSpace = () => {
-    while (backlogHead < backlog.length && first.arrive(backlog[backlogHead]!, backlog[backlogHead]!.createdPs)) {
-      backlog[backlogHead++] = undefined as unknown as Op;
+    while (backlogHead < backlog.length && first.arrive(backlog[backlogHead]!, createdPs[backlog[backlogHead]!]!)) {
+      backlogHead++;
     }
     if (backlogHead > 1024 && backlogHead * 2 > backlog.length) {
       backlog.splice(0, backlogHead);
@@ -100,34 +112,33 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
     }
   };
 
-  let onFinished: (op: Op) => void = () => {};
-  const finish = (op: Op, isCompleted: boolean): void => {
+  let onFinished: () => void = () => {};
+  const finish = (op: number, isCompleted: boolean): void => {
     finished++;
     if (measuring) {
       if (isCompleted) {
         completed++;
-        latency.record(sim.nowPs - op.createdPs);
+        latency.record(sim.nowPs - createdPs[op]!);
       } else {
         dropped++;
       }
     }
+    freeIds.push(op);
     if (!measuring && finished === spec.warmupOps) startMeasuring();
     if (finished === targetFinished) {
       sim.stop();
       return;
     }
-    onFinished(op);
+    onFinished();
   };
 
   stations.forEach((st, i) => {
     const next = stations[i + 1];
     st.onDrop = (op) => finish(op, false);
     if (next) {
-      // A drop downstream ends the op (onDrop counted it): the server is free either way.
-      // Only a refusal in 'block' mode holds the job on this server.
-      const isDropping = next.whenFull === 'drop';
-      st.onDeparture = (op, readyPs) => next.arrive(op, readyPs) || isDropping;
-      next.onSpace = () => st.retryBlocked();
+      // A drop downstream ends the op (onDrop counted it) and frees this server; a refusal
+      // in 'block' mode holds the op on this server until next has room.
+      st.connectTo(next);
     } else {
       st.onDeparture = (op) => {
         finish(op, true);
@@ -140,7 +151,7 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   if (arrival.kind === 'closed') {
     const thinkRng = streams.stream('arrival/think');
     const think = arrival.think;
-    const submit = (): void => admit({ createdPs: sim.nowPs });
+    const submit = (): void => admit(newOp());
     onFinished = () => sim.schedule(Math.round(think.sample(thinkRng)), submit);
     for (let c = 0; c < arrival.clients; c++) sim.schedule(Math.round(think.sample(thinkRng)), submit);
   } else {
@@ -148,14 +159,16 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
     const gap: Distribution = arrival.kind === 'poisson' ? new Exponential(meanGapPs) : new Constant(meanGapPs);
     const gapRng: Rng = streams.stream('arrival/gap');
     // Constant-rate arrivals keep fractional picoseconds so the long-run rate is exact.
-    let nextArrivalPs = 0;
+    // The next arrival time lives in a typed array: a closure variable holding a double
+    // would allocate a number on every arrival.
+    const nextArrivalPs = new Float64Array(1);
     const arrive = (): void => {
-      admit({ createdPs: sim.nowPs });
-      nextArrivalPs += gap.sample(gapRng);
-      sim.at(Math.max(sim.nowPs, Math.round(nextArrivalPs)), arrive, undefined);
+      admit(newOp());
+      nextArrivalPs[0] = nextArrivalPs[0]! + gap.sample(gapRng);
+      sim.at(Math.max(sim.nowPs, Math.round(nextArrivalPs[0]!)), arrive, undefined);
     };
-    nextArrivalPs = gap.sample(gapRng);
-    sim.at(Math.round(nextArrivalPs), arrive, undefined);
+    nextArrivalPs[0] = gap.sample(gapRng);
+    sim.at(Math.round(nextArrivalPs[0]), arrive, undefined);
   }
 
   if (measuring) startMeasuring();

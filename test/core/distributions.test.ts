@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Constant, Empirical, Exponential, Gamma, Lognormal, TruncatedNormal, Uniform, erf,
-  standardExponential, type Distribution,
+  standardExponential, standardNormal, type Distribution,
 } from '../../src/core/distributions.js';
 import { deriveStream } from '../../src/core/random.js';
 
@@ -140,6 +140,23 @@ describe('distributions', () => {
     expect(Math.abs(beyond12 - n * p12)).toBeLessThan(5 * Math.sqrt(n * p12) + 1);
   });
 
+  it('standard normal (ziggurat): mean 0, variance 1, normal CDF, and tail mass beyond its last layer', () => {
+    const rng = deriveStream(6, 0, 'test/dist/normal');
+    const n = 2_000_000;
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) x[i] = standardNormal(rng);
+    expectMoments(x, 0, 1);
+    expect(ksDistance(x, normalCdf)).toBeLessThan(KS_C / Math.sqrt(n));
+    // The tail layer starts at 3.4426: P(|Z| > 3.5) = 4.6525e-4, P(Z > 4) = 3.1671e-5
+    // (Abramowitz and Stegun 26.2); binomial counts within 5 sd.
+    const count = (f: (v: number) => boolean): number => x.reduce((c, v) => c + (f(v) ? 1 : 0), 0);
+    for (const [p, c] of [[4.6525e-4, count((v) => Math.abs(v) > 3.5)], [3.1671e-5, count((v) => v > 4)]] as const) {
+      expect(Math.abs(c - n * p)).toBeLessThan(5 * Math.sqrt(n * p * (1 - p)));
+    }
+    // Symmetry: as many draws below 0 as above (binomial, sd sqrt(n)/2).
+    expect(Math.abs(count((v) => v < 0) - n / 2)).toBeLessThan(5 * (Math.sqrt(n) / 2));
+  });
+
   for (const [mu, sigma] of [[1, 2], [5, 1], [0, 3]] as const) {
     it(`normal(${mu}, ${sigma}) truncated at zero: moments by numerical integration, truncated CDF`, () => {
       const pdf = (v: number): number => Math.exp(-0.5 * ((v - mu) / sigma) ** 2);
@@ -170,7 +187,8 @@ describe('distributions', () => {
     });
   }
 
-  for (const k of [1, 3, 10]) {
+  // k <= 16 is drawn as a sum of exponentials, k = 20 by Marsaglia-Tsang.
+  for (const k of [1, 3, 10, 20]) {
     it(`Erlang-${k} (gamma with integer shape): mean m, variance m^2/k, Erlang CDF`, () => {
       const m = 4;
       const d = new Gamma(m, k);
@@ -189,6 +207,31 @@ describe('distributions', () => {
       expect(ksDistance(x, cdf)).toBeLessThan(KS_C / Math.sqrt(N));
     });
   }
+
+  it('gamma with shape 2.5 (Marsaglia-Tsang): moments and CDF by numerical integration', () => {
+    const m = 5, shape = 2.5;
+    const scale = m / shape;
+    const x = sampleOf(new Gamma(m, shape), 'gamma-2.5');
+    expectMoments(x, m, shape * scale * scale);
+    // CDF on a grid by Simpson's rule on the density x^(k-1) e^(-x/scale), normalised.
+    const pdf = (v: number): number => (v <= 0 ? 0 : Math.pow(v, shape - 1) * Math.exp(-v / scale));
+    const z = integrate(pdf, 0, 40 * scale);
+    const grid = Array.from({ length: 60 }, (_, i) => (i + 1) * 0.5);
+    const cdfAt = grid.map((g) => integrate(pdf, 0, g, 2000) / z);
+    const sorted = Float64Array.from(x).sort();
+    let d = 0;
+    grid.forEach((g, i) => {
+      // Empirical CDF at g by binary search.
+      let lo = 0, hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid]! <= g) lo = mid + 1;
+        else hi = mid;
+      }
+      d = Math.max(d, Math.abs(lo / sorted.length - cdfAt[i]!));
+    });
+    expect(d).toBeLessThan(KS_C / Math.sqrt(N));
+  });
 
   it('gamma with shape 0.5 (the boosted branch): moments and CDF erf(sqrt(x/scale))', () => {
     const m = 2, shape = 0.5;

@@ -134,6 +134,38 @@ describe('Station', () => {
     expect(s.meanInSystem).toBeCloseTo((5 + 6) / 6, 12);
   });
 
+  it('connectTo(): a drop downstream frees the upstream server; a block holds it until space frees', () => {
+    for (const whenFull of ['drop', 'block'] as const) {
+      const sim = new Simulator();
+      const up = constantStation(sim, 1, us(1));
+      const down = constantStation(sim, 1, us(3), { queueCapacity: 0, whenFull });
+      up.connectTo(down);
+      const done: [string, number][] = [];
+      const dropped: string[] = [];
+      down.onDeparture = (job) => {
+        done.push([job, sim.nowPs]);
+        return true;
+      };
+      down.onDrop = (job) => dropped.push(job);
+      offer(sim, up, [[0, 'a'], [0, 'b'], [0, 'c']]);
+      sim.run();
+      if (whenFull === 'drop') {
+        // a: up 0-1, down 1-4. b: up 1-2, dropped at 2 (down busy). c: up 2-3, dropped.
+        expect(done).toEqual([['a', us(4)]]);
+        expect(dropped).toEqual(['b', 'c']);
+        expect(up.stats().departures).toBe(3);
+      } else {
+        // b finishes at 2 but holds the upstream server until down frees at 4; c then
+        // runs 4-5 and waits for down (busy 4-7) until 7.
+        expect(done).toEqual([['a', us(4)], ['b', us(7)], ['c', us(10)]]);
+        expect(dropped).toEqual([]);
+        const d = down.stats();
+        // b's wait at down counts from when it was ready (2 us): 2 us; c's from 5: 2 us.
+        expect(d.waitMeanPs).toBe((0 + us(2) + us(2)) / 3);
+      }
+    }
+  });
+
   it('resetStats() starts a new window', () => {
     const sim = new Simulator();
     const st = constantStation(sim, 1, us(1));
