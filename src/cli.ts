@@ -32,6 +32,7 @@ import { WORKLOAD_KINDS } from './workloads/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** Parses --seed: an integer from 0 to 2^32-1. */
 export function parseSeed(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 2 ** 32 - 1) {
@@ -40,8 +41,10 @@ export function parseSeed(text: string): number {
   return n;
 }
 
+/** The most worker threads --jobs accepts. */
 export const MAX_JOBS = 1024;
 
+/** Parses --jobs (default: the number of cores). */
 export function parseJobs(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
   const n = Number(text);
@@ -51,6 +54,7 @@ export function parseJobs(text: string | undefined): number {
   return n;
 }
 
+/** Parses --ops of compare: a positive whole number. */
 export function parseOps(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1 || !Number.isSafeInteger(n)) {
@@ -122,6 +126,7 @@ function say(quiet: boolean | undefined, text: string): void {
   if (!quiet) process.stdout.write(text);
 }
 
+/** The commander program with every subcommand. */
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -297,6 +302,7 @@ function listing(what: string): string {
   }
 }
 
+/** Runs the command line and returns the exit status (0, 1 or 2). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {

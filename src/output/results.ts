@@ -16,6 +16,7 @@ import {
 } from './rows.js';
 import { renderCsv, renderCsvBody, renderCsvHeader } from './write.js';
 
+/** manifest.json (design.md section 5). */
 export interface Manifest {
   tool: string;
   version: string;
@@ -48,6 +49,7 @@ export const DETAIL_FILES = [
   ['exits', 'exits.csv', EXIT_COLUMNS],
 ] as const;
 
+/** The per-row CSV files: latency, stages, cpu, exits. */
 export type DetailKind = (typeof DETAIL_FILES)[number][0];
 
 /** One task's output, ready to travel between threads or machines (plain data). */

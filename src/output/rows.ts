@@ -7,9 +7,12 @@ import { PS_PER_S, psToNs } from '../core/time.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { ScalarValue } from '../scenario/schema.js';
 
+/** A CSV cell. */
 export type Cell = string | number;
+/** A CSV row by column name. */
 export type Row = Record<string, Cell>;
 
+/** summary.csv columns fixed by design.md section 5, in order. */
 export const SUMMARY_COLUMNS = [
   'scenario', 'point', 'path', 'workload', 'replication', 'seed', 'ops_completed', 'ops_dropped',
   'throughput_ops_per_s', 'throughput_gbps', 'latency_mean_ns', 'latency_p50_ns', 'latency_p90_ns',
@@ -23,9 +26,13 @@ export const SUMMARY_COLUMNS = [
  * design.md columns and before the param.* columns.
  */
 export const SUMMARY_CI_COLUMNS = ['latency_mean_ci95_ns', 'latency_p99_ci95_ns', 'throughput_ci95_ops_per_s'] as const;
+/** latency.csv columns (before param.*). */
 export const LATENCY_COLUMNS = ['point', 'path', 'replication', 'latency_ns', 'count', 'cumulative_fraction'] as const;
+/** stages.csv columns (before param.*). */
 export const STAGE_COLUMNS = ['point', 'path', 'replication', 'stage', 'actor', 'visits_per_op', 'wait_mean_ns', 'service_mean_ns'] as const;
+/** cpu.csv columns (before param.*). */
 export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction'] as const;
+/** exits.csv columns (before param.*). */
 export const EXIT_COLUMNS = ['point', 'path', 'replication', 'reason', 'exits_per_op'] as const;
 
 /** Rounds to a fixed number of decimals and drops float noise ("0.30000000000000004"). */
@@ -36,6 +43,7 @@ export function round(value: number, decimals: number): number {
   return Object.is(r, -0) ? 0 : r;
 }
 
+/** One run's rows for every output file. */
 export interface TaskRows {
   summary: Row;
   latency: Row[];
@@ -45,6 +53,7 @@ export interface TaskRows {
   eventsProcessed: number;
 }
 
+/** What identifies a run in its rows. */
 export interface TaskKey {
   scenario: string;
   point: number;
@@ -62,6 +71,7 @@ function paramCells(sweep: Readonly<Record<string, ScalarValue>>): Row {
   return out;
 }
 
+/** Turns one run's result into rows, rounding every number once. */
 export function toRows(key: TaskKey, r: RunResult): TaskRows {
   const ops = r.opsCompleted;
   const perOp = (n: number): number => (ops > 0 ? round(n / ops, 4) : 0);

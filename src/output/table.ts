@@ -8,6 +8,7 @@ export interface TableColumn {
   align: 'left' | 'right';
 }
 
+/** Renders rows under headers, each column as wide as its widest cell. */
 export function formatTable(columns: readonly TableColumn[], rows: readonly (readonly string[])[]): string {
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>

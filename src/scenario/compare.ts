@@ -10,8 +10,10 @@ import { InputError, didYouMean } from '../util/input-error.js';
 import { WORKLOAD_KINDS } from '../workloads/index.js';
 import { applySets, parseSets, planScenario, withSetBlame, type Plan } from './load.js';
 
+/** The workload compare runs when --workload is not given (as `npm start` does). */
 export const DEFAULT_COMPARE_WORKLOAD = 'net-rr';
 
+/** The flags of `iovsim compare`, already parsed. */
 export interface CompareOptions {
   workload?: string;
   /** Comma-separated path names; default: every path that runs the workload. */

@@ -12,6 +12,7 @@ import {
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 
+/** A distribution in a scenario file: a bare number (constant) or `{ kind, ... }`. */
 export const distributionSchema = z.union([
   nonNegative,
   z.discriminatedUnion('kind', [
@@ -42,6 +43,7 @@ export const distributionSchema = z.union([
   ]),
 ]);
 
+/** A validated distribution as written in a file. */
 export type DistributionSpec = z.infer<typeof distributionSchema>;
 
 /** Builds a distribution; `scale` converts the file's unit to the model's (1000 for ns to ps). */

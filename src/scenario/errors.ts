@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { didYouMean } from '../util/input-error.js';
 
+/** A field path as users write it: `workload.stages[0].service_ns`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
@@ -118,6 +119,7 @@ function describeIssue(issue: Issue, root: unknown, knownKeys: (path: readonly P
   }
 }
 
+/** One line for a zod error: its most precise issue, with the bad value and what is allowed. */
 export function formatZodError(
   error: z.ZodError,
   root: unknown,

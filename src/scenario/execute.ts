@@ -9,6 +9,7 @@ import type { Plan } from './load.js';
 import { runTasksInWorkers } from './pool.js';
 import { planTasks, runTaskOutput, type Task } from './run.js';
 
+/** How to execute a plan. */
 export interface ExecuteOptions {
   /** The --set overrides as typed, recorded in the manifest. */
   overrides?: string[];
@@ -20,6 +21,7 @@ export interface ExecuteOptions {
   tasks?: Task[];
 }
 
+/** What an execution produced: task outputs, rendered files, totals. */
 export interface Execution {
   /** One output per task run, in task order. */
   rows: TaskOutput[];
@@ -45,6 +47,7 @@ export async function runTasks(plan: Plan, tasks: readonly Task[], options: Exec
   return outputs;
 }
 
+/** Runs a plan (or some of its tasks) and renders the CSV files and the manifest. */
 export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<Execution> {
   const startMs = performance.now();
   const tasks = options.tasks ?? planTasks(plan);
@@ -56,10 +59,12 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
   return { rows, files, eventsProcessed: events, wallTimeS };
 }
 
+/** manifest.json text: two-space JSON and a final newline. */
 export function renderManifest(m: Manifest): string {
   return `${JSON.stringify(m, null, 2)}\n`;
 }
 
+/** The manifest of a run of `plan` (design.md section 5). */
 export function manifestOf(plan: Plan, tasks: number, events: number, wallTimeS: number, overrides: readonly string[]): Manifest {
   return {
     tool: TOOL.name,

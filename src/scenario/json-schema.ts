@@ -30,6 +30,7 @@ function paramSchema(d: ParamDef): JsonSchema {
   return s;
 }
 
+/** The JSON Schema of scenario files, completed from the parameter and path registries. */
 export function scenarioJsonSchema(): JsonSchema {
   const schema = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const props = schema['properties'] as Record<string, JsonSchema>;

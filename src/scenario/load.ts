@@ -12,6 +12,7 @@ import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
 import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
 
+/** One point of a sweep: its swept values, workload and resolved parameters. */
 export interface SweepPoint {
   index: number;
   /** The swept keys and their values at this point, in sweep order. */
@@ -20,6 +21,7 @@ export interface SweepPoint {
   params: ParamValues;
 }
 
+/** A validated scenario, expanded: what to run (plain data, so it can go to workers and shards). */
 export interface Plan {
   /** Where the scenario came from, for messages. */
   source: string;

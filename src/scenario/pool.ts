@@ -63,6 +63,7 @@ export async function terminateWorkers(): Promise<void> {
   await Promise.all(all.map((w) => w.terminate()));
 }
 
+/** Options of runTasksInWorkers. */
 export interface PoolOptions {
   jobs: number;
   /** Called in the main thread as each task finishes (in completion order). */

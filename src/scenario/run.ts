@@ -12,6 +12,7 @@ import { runCustom } from '../workloads/custom.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { Plan } from './load.js';
 
+/** One simulation run: a sweep point on a path, one replication. */
 export interface Task {
   /** Position in the plan's task list: the order rows are written in. */
   index: number;
@@ -20,6 +21,7 @@ export interface Task {
   replication: number;
 }
 
+/** Every task of a plan, in output order: point, then path, then replication. */
 export function planTasks(plan: Plan): Task[] {
   const tasks: Task[] = [];
   for (const p of plan.points) {
@@ -32,6 +34,7 @@ export function planTasks(plan: Plan): Task[] {
   return tasks;
 }
 
+/** Runs one task; a pure function of the plan and the task. */
 export function runTask(plan: Plan, task: Task): TaskRows {
   const point = plan.points[task.point]!;
   const seed = plan.scenario.seed;

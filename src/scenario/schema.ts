@@ -9,6 +9,7 @@ import { workloadSchema } from '../workloads/index.js';
 const scalar = z.union([z.number(), z.boolean(), z.string()]);
 const sweepList = z.array(scalar).min(1, 'a sweep list needs at least one value');
 
+/** The sweep section: lists per key, and `zip` for paired lists. */
 export const sweepSchema = z
   .record(
     z.string(),
@@ -36,6 +37,7 @@ export const sweepSchema = z
     }
   });
 
+/** A scenario file (design.md section 6). */
 export const scenarioSchema = z.strictObject({
   name: z
     .string()
@@ -50,5 +52,7 @@ export const scenarioSchema = z.strictObject({
   replications: z.number().int().gte(1).lte(10_000).default(1),
 });
 
+/** A validated scenario, defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>;
+/** A value a sweep or --set can give: number, boolean or string. */
 export type ScalarValue = z.infer<typeof scalar>;

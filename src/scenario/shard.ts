@@ -19,12 +19,14 @@ import { renderManifest } from './execute.js';
 import type { Plan } from './load.js';
 import type { Task } from './run.js';
 
+/** Shard I of N. */
 export interface ShardSpec {
   /** 1-based. */
   index: number;
   count: number;
 }
 
+/** The format tag of shard.json. */
 export const SHARD_FORMAT = 'iovsim-shard/1';
 
 /** Parses "I/N" (1 <= I <= N <= 100000). */
@@ -52,6 +54,7 @@ export function planFingerprint(plan: Plan): string {
     .slice(0, 32);
 }
 
+/** shard.json: what merge needs besides the task outputs. */
 export interface ShardHeader {
   format: typeof SHARD_FORMAT;
   fingerprint: string;
@@ -124,6 +127,7 @@ function readShard(dir: string): LoadedShard {
   return { dir, header, outputs };
 }
 
+/** The result of merging shards. */
 export interface Merged {
   plan: Plan;
   files: Record<string, string>;

@@ -9,6 +9,7 @@ import { runTaskOutput, type Task } from './run.js';
 /** First the plan, then tasks. */
 export type WorkerRequest = { plan: Plan } | { task: Task };
 
+/** A worker's answer to one task: its output, or its error. */
 export type WorkerReply =
   | { ok: true; output: Awaited<ReturnType<typeof runTaskOutput>> }
   | { ok: false; task: number; name: string; message: string; stack: string };

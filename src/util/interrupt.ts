@@ -35,6 +35,7 @@ function handle(signal: NodeJS.Signals): void {
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 
+/** Installs the SIGINT and SIGTERM handlers (once). */
 export function installInterruptHandlers(): void {
   if (installed) return;
   installed = true;

@@ -6,6 +6,7 @@
  */
 import { SingleBar } from 'cli-progress';
 
+/** What a run reports progress to. */
 export interface Progress {
   /** One task of `point` finished, having processed `events` events. */
   taskDone(point: number, events: number): void;
@@ -20,6 +21,7 @@ function formatRate(perS: number): string {
   return perS.toFixed(0);
 }
 
+/** What a run reports progress to. */
 export interface ProgressOptions {
   /** Runs (tasks) to do. */
   tasks: number;
@@ -29,6 +31,7 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
 }
 
+/** A progress bar on stderr, or a silent one (not a terminal, or --quiet). */
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.quiet || !stream.isTTY || options.tasks === 0) return SILENT;
