@@ -9,22 +9,17 @@
  *
  * Each case runs in a fresh child process (so JIT state and peak RSS belong to that case
  * alone), by default three times; the line reports the best run (highest events/s), the
- * wall times of all runs, and the highest peak RSS of any run. Wall time is measured from
- * just before the model is built to just after it finishes, in a cold process: JIT
- * warm-up is included, process start-up and module loading are not.
+ * wall times of all runs, and the highest peak RSS of any run. A child loads only the
+ * modules its case needs (dynamic imports), so the compiler thread is not still busy
+ * with, say, the scenario schema when the clock starts. Wall time is measured from just
+ * before the model is built to just after it finishes, in a cold process: JIT warm-up
+ * is included, process start-up and module loading are not.
  *
  * Usage: node dist/bench/bench.js [--runs N] [--case mm1|timers|pipeline]...
  * Benchmarks are not tests: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Exponential } from '../src/core/distributions.js';
-import { deriveStream } from '../src/core/random.js';
-import { Simulator } from '../src/core/simulator.js';
-import { us } from '../src/core/time.js';
-import { Station } from '../src/primitives/station.js';
-import { executePlan } from '../src/scenario/execute.js';
-import { planScenario } from '../src/scenario/load.js';
 
 interface CaseResult {
   case: string;
@@ -33,12 +28,25 @@ interface CaseResult {
   events_per_s: number;
   peak_rss_mb: number;
   ops_per_s?: number;
+  /** Events per second over the second half of the run: the rate once the JIT has warmed up. */
+  second_half_events_per_s?: number;
+}
+
+/** Wall clock and event count when a run passes its middle. */
+interface HalfMark {
+  timeMs: number;
+  events: number;
 }
 
 const SEED = 1;
 
 /** (a) M/M/1 at load 0.9: Poisson arrivals (mean gap 1/0.9 us), exponential service (1 us). */
-function caseMm1(): CaseResult {
+async function caseMm1(): Promise<CaseResult> {
+  const { Exponential } = await import('../src/core/distributions.js');
+  const { deriveStream } = await import('../src/core/random.js');
+  const { Simulator } = await import('../src/core/simulator.js');
+  const { us } = await import('../src/core/time.js');
+  const { Station } = await import('../src/primitives/station.js');
   const customers = 1_000_000;
   const t0 = performance.now();
   const sim = new Simulator();
@@ -52,41 +60,51 @@ function caseMm1(): CaseResult {
   const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
   let arrived = 0;
   let departed = 0;
+  const half: HalfMark = { timeMs: 0, events: 0 };
   station.onDeparture = () => {
-    if (++departed === customers) sim.stop();
+    if (++departed === customers / 2) markHalf(half, sim.eventsProcessed);
+    if (departed === customers) sim.stop();
     return true;
   };
   const arrive = (): void => {
     station.arrive(arrived);
-    if (++arrived < customers) sim.schedule(Math.round(gap.sample(gapRng)), arrive);
+    if (++arrived < customers) sim.schedule(gap.sampleRounded(gapRng), arrive);
   };
-  sim.schedule(Math.round(gap.sample(gapRng)), arrive);
+  sim.schedule(gap.sampleRounded(gapRng), arrive);
   sim.run();
-  const wallS = (performance.now() - t0) / 1000;
+  const endMs = performance.now();
   if (departed !== customers) throw new Error(`mm1: ${departed} of ${customers} customers departed`);
-  return finish('mm1_load0.9_1M_customers', sim.eventsProcessed, wallS, customers);
+  return finish('mm1_load0.9_1M_customers', sim.eventsProcessed, (endMs - t0) / 1000, customers, half, endMs);
 }
 
 /** (b) 10,000 timers, each rescheduling itself after an exponential delay (mean 10 us). */
-function caseTimers(): CaseResult {
+async function caseTimers(): Promise<CaseResult> {
+  const { Exponential } = await import('../src/core/distributions.js');
+  const { deriveStream } = await import('../src/core/random.js');
+  const { Simulator } = await import('../src/core/simulator.js');
+  const { us } = await import('../src/core/time.js');
   const timers = 10_000;
   const events = 5_000_000;
   const t0 = performance.now();
   const sim = new Simulator(timers);
   const delay = new Exponential(us(10));
   const rng = deriveStream(SEED, 0, 'bench/timers');
+  const half: HalfMark = { timeMs: 0, events: 0 };
   const fire = (timer: number): void => {
-    sim.schedule(Math.round(delay.sample(rng)), fire, timer);
+    if (sim.eventsProcessed === events / 2) markHalf(half, events / 2);
+    sim.schedule(delay.sampleRounded(rng), fire, timer);
   };
-  for (let i = 0; i < timers; i++) sim.schedule(Math.round(delay.sample(rng)), fire, i);
+  for (let i = 0; i < timers; i++) sim.schedule(delay.sampleRounded(rng), fire, i);
   sim.run({ maxEvents: events });
-  const wallS = (performance.now() - t0) / 1000;
+  const endMs = performance.now();
   if (sim.eventsProcessed !== events) throw new Error(`timers: ran ${sim.eventsProcessed} events`);
-  return finish('timers_10k_5M_events', sim.eventsProcessed, wallS);
+  return finish('timers_10k_5M_events', sim.eventsProcessed, (endMs - t0) / 1000, undefined, half, endMs);
 }
 
 /** (c) Poisson arrivals into exponential -> lognormal -> Erlang-2 stages, each at load 0.8. */
 async function casePipeline(): Promise<CaseResult> {
+  const { executePlan } = await import('../src/scenario/execute.js');
+  const { planScenario } = await import('../src/scenario/load.js');
   const ops = 500_000;
   const scenario = {
     name: 'bench-pipeline',
@@ -112,7 +130,12 @@ async function casePipeline(): Promise<CaseResult> {
   return finish('pipeline_3stage_custom_run', exec.eventsProcessed, wallS, ops);
 }
 
-function finish(name: string, events: number, wallS: number, ops?: number): CaseResult {
+function markHalf(half: HalfMark, events: number): void {
+  half.timeMs = performance.now();
+  half.events = events;
+}
+
+function finish(name: string, events: number, wallS: number, ops?: number, half?: HalfMark, endMs?: number): CaseResult {
   const r: CaseResult = {
     case: name,
     events,
@@ -121,6 +144,9 @@ function finish(name: string, events: number, wallS: number, ops?: number): Case
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
   };
   if (ops !== undefined) r.ops_per_s = Math.round(ops / wallS);
+  if (half !== undefined && endMs !== undefined && half.timeMs > 0) {
+    r.second_half_events_per_s = Math.round((events - half.events) / ((endMs - half.timeMs) / 1000));
+  }
   return r;
 }
 
@@ -129,7 +155,7 @@ function round(x: number, decimals: number): number {
   return Math.round(x * f) / f;
 }
 
-const CASES: Record<string, () => CaseResult | Promise<CaseResult>> = {
+const CASES: Record<string, () => Promise<CaseResult>> = {
   mm1: caseMm1,
   timers: caseTimers,
   pipeline: casePipeline,

@@ -7,6 +7,12 @@ import type { Rng } from './random.js';
 
 export interface Distribution {
   sample(rng: Rng): number;
+  /**
+   * sample() rounded to the nearest integer (a duration in picoseconds, a size in bytes).
+   * Prefer it on hot paths: an integer below 2^31 returns from a call that the compiler
+   * did not inline without allocating a heap number, a fractional double does not.
+   */
+  sampleRounded(rng: Rng): number;
   readonly mean: number;
   readonly variance: number;
   /** Squared coefficient of variation, variance / mean^2 (0 when the mean is 0). */
@@ -23,6 +29,9 @@ export class Constant implements Distribution {
   constructor(readonly mean: number) {}
   sample(): number {
     return this.mean;
+  }
+  sampleRounded(): number {
+    return Math.round(this.mean);
   }
 }
 
@@ -42,6 +51,9 @@ export class Uniform implements Distribution {
   sample(rng: Rng): number {
     return this.min + (this.max - this.min) * rng();
   }
+  sampleRounded(rng: Rng): number {
+    return Math.round(this.sample(rng));
+  }
 }
 
 export class Exponential implements Distribution {
@@ -53,6 +65,9 @@ export class Exponential implements Distribution {
   }
   sample(rng: Rng): number {
     return this.mean * standardExponential(rng);
+  }
+  sampleRounded(rng: Rng): number {
+    return Math.round(this.sample(rng));
   }
 }
 
@@ -221,6 +236,9 @@ export class TruncatedNormal implements Distribution {
       if (x >= 0) return x;
     }
   }
+  sampleRounded(rng: Rng): number {
+    return Math.round(this.sample(rng));
+  }
 }
 
 /** Lognormal given its own mean and coefficient of variation (not those of the log). */
@@ -243,6 +261,9 @@ export class Lognormal implements Distribution {
   }
   sample(rng: Rng): number {
     return Math.exp(this.muLog + this.sigmaLog * standardNormal(rng));
+  }
+  sampleRounded(rng: Rng): number {
+    return Math.round(this.sample(rng));
   }
 }
 
@@ -274,6 +295,9 @@ export class Gamma implements Distribution {
     let sum = 0;
     for (let i = 0; i < k; i++) sum += standardExponential(rng);
     return this.scale * sum;
+  }
+  sampleRounded(rng: Rng): number {
+    return Math.round(this.sample(rng));
   }
 }
 
@@ -337,5 +361,8 @@ export class Empirical implements Distribution {
       else lo = mid + 1;
     }
     return this.values[lo]!;
+  }
+  sampleRounded(rng: Rng): number {
+    return Math.round(this.sample(rng));
   }
 }

@@ -217,7 +217,7 @@ export class Station<T> {
 
   /** Starts serving a job on an idle server; the caller has accounted its wait. */
   private startService(server: number, job: T): void {
-    const servicePs = Math.round(this.service.sample(this.rng));
+    const servicePs = this.service.sampleRounded(this.rng);
     this.serverJob[server] = job;
     this.busy++;
     this.serviceSumPs += servicePs;

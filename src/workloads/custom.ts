@@ -5,7 +5,7 @@
  * exist yet. The first `warmupOps` finished ops are discarded; the run ends when
  * `ops` more have finished (completed or dropped).
  */
-import { Constant, Exponential, type Distribution } from '../core/distributions.js';
+import { Exponential, type Distribution } from '../core/distributions.js';
 import { RandomStreams, type Rng } from '../core/random.js';
 import { Simulator } from '../core/simulator.js';
 import { PS_PER_S, psToNs } from '../core/time.js';
@@ -152,23 +152,33 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
     const thinkRng = streams.stream('arrival/think');
     const think = arrival.think;
     const submit = (): void => admit(newOp());
-    onFinished = () => sim.schedule(Math.round(think.sample(thinkRng)), submit);
-    for (let c = 0; c < arrival.clients; c++) sim.schedule(Math.round(think.sample(thinkRng)), submit);
+    onFinished = () => sim.schedule(think.sampleRounded(thinkRng), submit);
+    for (let c = 0; c < arrival.clients; c++) sim.schedule(think.sampleRounded(thinkRng), submit);
   } else {
     const meanGapPs = PS_PER_S / arrival.ratePerS;
-    const gap: Distribution = arrival.kind === 'poisson' ? new Exponential(meanGapPs) : new Constant(meanGapPs);
     const gapRng: Rng = streams.stream('arrival/gap');
-    // Constant-rate arrivals keep fractional picoseconds so the long-run rate is exact.
-    // The next arrival time lives in a typed array: a closure variable holding a double
-    // would allocate a number on every arrival.
-    const nextArrivalPs = new Float64Array(1);
-    const arrive = (): void => {
-      admit(newOp());
-      nextArrivalPs[0] = nextArrivalPs[0]! + gap.sample(gapRng);
-      sim.at(Math.max(sim.nowPs, Math.round(nextArrivalPs[0]!)), arrive, undefined);
-    };
-    nextArrivalPs[0] = gap.sample(gapRng);
-    sim.at(Math.round(nextArrivalPs[0]), arrive, undefined);
+    if (arrival.kind === 'poisson') {
+      // Exponential gaps rounded to whole picoseconds (a bias of at most 0.5 ps per gap
+      // around a mean of meanGapPs, with no drift: rounding is to nearest).
+      const gap = new Exponential(meanGapPs);
+      const arrive = (): void => {
+        admit(newOp());
+        sim.schedule(gap.sampleRounded(gapRng), arrive);
+      };
+      sim.schedule(gap.sampleRounded(gapRng), arrive);
+    } else {
+      // Constant-rate arrivals keep fractional picoseconds so the long-run rate is exact;
+      // the next arrival time lives in a typed array (a closure variable holding a double
+      // would allocate a number on every arrival).
+      const nextArrivalPs = new Float64Array(1);
+      const arrive = (): void => {
+        admit(newOp());
+        nextArrivalPs[0] = nextArrivalPs[0]! + meanGapPs;
+        sim.at(Math.max(sim.nowPs, Math.round(nextArrivalPs[0]!)), arrive, undefined);
+      };
+      nextArrivalPs[0] = meanGapPs;
+      sim.at(Math.round(meanGapPs), arrive, undefined);
+    }
   }
 
   if (measuring) startMeasuring();

@@ -37,6 +37,9 @@ const bimodal: Distribution = {
   sample(rng) {
     return rng() < 0.9 ? 2e6 + 2e5 * rng() : 8e7 * (1 + rng());
   },
+  sampleRounded(rng) {
+    return Math.round(this.sample(rng));
+  },
 };
 
 describe('LatencyRecorder', () => {
