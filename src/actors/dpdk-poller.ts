@@ -48,7 +48,6 @@ export interface DpdkStages {
 export class DpdkPoller {
   private readonly ports: VhostUserPort[] = [];
   private cursor = 0;
-  private readonly batch: Packet[] = [];
   /** CPU time owed by the last burst (the call eventfd write), added to the next step [ps]. */
   private owedPs = 0;
   /** Bursts run, packets moved, drops for want of guest buffers or NIC descriptors. */
@@ -82,17 +81,24 @@ export class DpdkPoller {
   }
 
   private loop(): void {
-    const n = this.ports.length;
-    for (let k = 0; k < 2 * n; k++) {
-      const idx = (this.cursor + k) % (2 * n);
-      const port = this.ports[idx >> 1]!;
-      const isTx = (idx & 1) === 0;
-      if (isTx ? port.txq.availPending > 0 : !port.nicq.rxDone.isEmpty) {
-        this.cursor = (idx + 1) % (2 * n);
-        if (isTx) this.guestTx(port);
-        else this.guestRx(port);
+    const ports = this.ports;
+    const slots = 2 * ports.length;
+    let idx = this.cursor;
+    for (let k = 0; k < slots; k++) {
+      const port = ports[idx >> 1]!;
+      const next = idx + 1 === slots ? 0 : idx + 1;
+      if ((idx & 1) === 0) {
+        if (port.txq.availIdx !== port.txq.lastAvailIdx) {
+          this.cursor = next;
+          this.guestTx(port);
+          return;
+        }
+      } else if (!port.nicq.rxDone.isEmpty) {
+        this.cursor = next;
+        this.guestRx(port);
         return;
       }
+      idx = next;
     }
     if (this.owedPs > 0) {
       this.thread.chargeSwitch(this.owedPs);
@@ -116,42 +122,63 @@ export class DpdkPoller {
     port.call(isTx, this.costs.callPs);
   }
 
+  // The burst in progress (one at a time per PMD thread).
+  private readonly items: Packet[] = [];
+  private itemCount = 0;
+  private readonly dropped: Packet[] = [];
+  private droppedCount = 0;
+  private port: VhostUserPort | null = null;
+  private perPktPs = 0;
+  private readonly afterTxFn = (): void => this.afterTx();
+  private readonly afterRxFn = (): void => this.afterRx();
+
   /** rte_vhost_dequeue_burst + rte_eth_tx_burst. */
   private guestTx(port: VhostUserPort): void {
     const c = this.costs;
     const txq = port.txq;
-    const items: Packet[] = [];
+    const items = this.items;
     let cost = c.burstPs;
     let pkt: Packet | undefined;
     let slots = 0;
-    while (items.length < c.burst && (pkt = txq.pop()) !== undefined) {
+    let k = 0;
+    while (k < c.burst && (pkt = txq.pop()) !== undefined) {
       slots += txq.poppedSlots;
-      items.push(pkt);
+      items[k++] = pkt;
       cost += c.vringPerPktPs + this.env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES)) + c.switchPerPktPs + c.nicPerPktPs;
     }
-    const k = items.length;
+    this.itemCount = k;
     cost += txq.deviceCostPs(k, slots / k);
     this.bursts++;
     this.packets += k;
-    const perPktPs = Math.round(cost / k);
-    this.exec(cost, () => {
-      const now = this.env.sim.nowPs;
-      const space = port.nicq.txSpace;
-      for (let i = 0; i < k; i++) {
-        const p = items[i]!;
-        txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
-        this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-        if (i < space) {
-          this.env.tracker.mark(p, this.stages.backendTx, perPktPs);
-          port.nicq.post(p, now);
-        } else {
-          this.txDrops++; // tx_burst took fewer: the application frees the rest
-          this.onDrop(p, now);
-        }
+    this.perPktPs = Math.round(cost / k);
+    this.port = port;
+    this.exec(cost, this.afterTxFn);
+  }
+
+  private afterTx(): void {
+    const port = this.port!;
+    const txq = port.txq;
+    const items = this.items;
+    const now = this.env.sim.nowPs;
+    const space = port.nicq.txSpace;
+    const k = this.itemCount;
+    for (let i = 0; i < k; i++) {
+      const p = items[i]!;
+      txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
+      this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      if (i < space) {
+        this.env.tracker.mark(p, this.stages.backendTx, this.perPktPs);
+        port.nicq.post(p, now);
+      } else {
+        this.txDrops++; // tx_burst took fewer: the application frees the rest
+        this.onDrop(p, now);
       }
-      this.maybeCall(port, txq, true);
-      this.loop();
-    });
+      items[i] = undefined as unknown as Packet;
+    }
+    this.itemCount = 0;
+    this.port = null;
+    this.maybeCall(port, txq, true);
+    this.loop();
   }
 
   /** rte_eth_rx_burst + rte_vhost_enqueue_burst. */
@@ -159,50 +186,68 @@ export class DpdkPoller {
     const c = this.costs;
     const nicq = port.nicq;
     const rxq = port.rxq;
-    const items: Packet[] = [];
-    const dropped: Packet[] = [];
+    const items = this.items;
+    const dropped = this.dropped;
     let cost = c.burstPs;
     let buffersLeft = rxq.availPending;
     let buffers = 0;
     let pkt: Packet | undefined;
-    while (items.length + dropped.length < c.burst && (pkt = nicq.takeRx()) !== undefined) {
+    let k = 0;
+    let d = 0;
+    while (k + d < c.burst && (pkt = nicq.takeRx()) !== undefined) {
       const need = rxBuffers(pkt.bytes, c.rxBufBytes);
       cost += c.nicPerPktPs + c.switchPerPktPs;
       if (need > buffersLeft) {
-        dropped.push(pkt); // the guest ring is full: the enqueue takes fewer, the rest is freed
+        dropped[d++] = pkt; // the guest ring is full: the enqueue takes fewer, the rest is freed
         continue;
       }
       buffersLeft -= need;
       buffers += need;
-      items.push(pkt);
+      items[k++] = pkt;
       cost += c.vringPerPktPs + this.env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
     }
-    const k = items.length;
+    this.itemCount = k;
+    this.droppedCount = d;
     cost += rxq.deviceCostPs(buffers, 1);
     this.bursts++;
     this.packets += k;
-    const perPktPs = Math.round(cost / Math.max(1, k + dropped.length));
-    this.exec(cost, () => {
-      const now = this.env.sim.nowPs;
-      for (let i = 0; i < k; i++) {
-        const p = items[i]!;
-        const need = rxBuffers(p.bytes, c.rxBufBytes);
+    this.perPktPs = Math.round(cost / (k + d > 0 ? k + d : 1));
+    this.port = port;
+    this.exec(cost, this.afterRxFn);
+  }
+
+  private afterRx(): void {
+    const c = this.costs;
+    const port = this.port!;
+    const rxq = port.rxq;
+    const nicq = port.nicq;
+    const items = this.items;
+    const k = this.itemCount;
+    const now = this.env.sim.nowPs;
+    for (let i = 0; i < k; i++) {
+      const p = items[i]!;
+      items[i] = undefined as unknown as Packet;
+      const need = rxBuffers(p.bytes, c.rxBufBytes);
+      rxq.pop();
+      rxq.pushUsed(p, 1);
+      for (let b = 1; b < need; b++) {
         rxq.pop();
-        rxq.pushUsed(p, 1);
-        for (let b = 1; b < need; b++) {
-          rxq.pop();
-          rxq.pushUsed(null, 1);
-        }
-        this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-        this.env.tracker.mark(p, this.stages.backendRx, perPktPs);
+        rxq.pushUsed(null, 1);
       }
-      for (const p of dropped) {
-        this.rxDrops++;
-        this.onDrop(p, now);
-      }
-      nicq.postRxBuffers(nicq.rxRefillable);
-      if (k > 0) this.maybeCall(port, rxq, false);
-      this.loop();
-    });
+      this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      this.env.tracker.mark(p, this.stages.backendRx, this.perPktPs);
+    }
+    this.itemCount = 0;
+    const dropped = this.dropped;
+    for (let i = 0; i < this.droppedCount; i++) {
+      this.rxDrops++;
+      this.onDrop(dropped[i]!, now);
+      dropped[i] = undefined as unknown as Packet;
+    }
+    this.droppedCount = 0;
+    this.port = null;
+    nicq.postRxBuffers(nicq.rxRefillable);
+    if (k > 0) this.maybeCall(port, rxq, false);
+    this.loop();
   }
 }

@@ -106,6 +106,8 @@ class FlowSender implements GuestTask {
 export class GuestApp {
   private readonly senders: FlowSender[] = [];
   private readonly thinkFn = (s: FlowSender): void => this.openTransaction(s);
+  private readonly isClosedLoop: boolean;
+  private readonly hasThink: boolean;
 
   constructor(
     readonly env: ActorEnv,
@@ -117,6 +119,8 @@ export class GuestApp {
     readonly hooks: OpHooks,
     private readonly rng: Rng,
   ) {
+    this.isClosedLoop = spec.kind === 'net-rr' && spec.arrival.kind === 'closed';
+    this.hasThink = spec.think.mean > 0;
     for (let f = 0; f < spec.flows; f++) {
       const queue = f % device.queuePairs;
       this.senders.push(new FlowSender(this, f, queue, vcpuOfFlow(f)));
@@ -156,9 +160,9 @@ export class GuestApp {
 
   private receive(pkt: Packet, atPs: number): void {
     this.hooks.complete(pkt, atPs);
-    if (this.spec.kind !== 'net-rr' || this.spec.arrival.kind !== 'closed') return;
+    if (!this.isClosedLoop) return;
     const s = this.senders[pkt.flow]!;
-    const think = this.spec.think.mean === 0 ? 0 : Math.round(this.spec.think.sample(this.rng));
+    const think = this.hasThink ? Math.round(this.spec.think.sample(this.rng)) : 0;
     const delay = Math.max(0, atPs + think - this.env.sim.nowPs);
     if (delay === 0) this.openTransaction(s);
     else this.env.sim.schedule(delay, this.thinkFn, s);

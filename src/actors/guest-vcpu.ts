@@ -26,8 +26,8 @@ export class IrqVector {
   /** Deliveries, and deliveries merged into one already pending. */
   raised = 0;
   merged = 0;
-  /** Exits counted each time the handler runs (no APICv: external interrupt + EOI). */
-  exitReasons: string[] = [];
+  /** Exit reason ids counted each time the handler runs (no APICv: external interrupt + EOI). */
+  exitIds: number[] = [];
   constructor(
     readonly name: string,
     readonly vcpu: GuestVcpu,
@@ -156,8 +156,8 @@ export class GuestVcpu {
       v.isPending = false;
       this.interruptsTaken++;
       this.overheadPs += v.entryPs;
-      const reasons = v.exitReasons;
-      for (let i = 0; i < reasons.length; i++) this.env.counters.countExit(reasons[i]!, true);
+      const ids = v.exitIds;
+      for (let i = 0; i < ids.length; i++) this.env.exits.count(ids[i]!);
       v.handler();
     }
     let task = this.softirqs.shift();

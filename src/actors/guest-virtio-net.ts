@@ -52,12 +52,26 @@ export function rxBuffers(frameBytes: number, bufBytes: number): number {
   return Math.max(1, Math.ceil(frameBytes / bufBytes));
 }
 
+interface TxStep {
+  vcpu: GuestVcpu;
+  pkt: Packet | null;
+  isMore: boolean;
+  segments: number;
+  cost: number;
+  fn: (() => void) | null;
+}
+
 class RxNapi implements GuestTask {
   isQueued = false;
   vector: IrqVector | null = null;
+  readonly got: Packet[] = [];
+  refill = 0;
+  cost = 0;
+  received = 0;
   constructor(
     readonly driver: GuestVirtioNet,
     readonly q: number,
+    readonly vcpu: GuestVcpu,
   ) {}
   run(vcpu: GuestVcpu): void {
     this.driver.pollRx(this, vcpu);
@@ -67,6 +81,7 @@ class RxNapi implements GuestTask {
 class TxNapi implements GuestTask {
   isQueued = false;
   vector: IrqVector | null = null;
+  vcpu: GuestVcpu | null = null;
   constructor(
     readonly driver: GuestVirtioNet,
     readonly q: number,
@@ -82,7 +97,6 @@ export class GuestVirtioNet implements NetDevice {
   private readonly rxNapis: RxNapi[] = [];
   private readonly txNapis: TxNapi[] = [];
   private readonly isStopped: boolean[] = [];
-  private readonly got: Packet[] = [];
   /** Kicks written, by virtqueue kind. */
   txKicks = 0;
   rxKicks = 0;
@@ -102,7 +116,7 @@ export class GuestVirtioNet implements NetDevice {
   ) {
     for (let q = 0; q < rxqs.length; q++) {
       const vcpu = vcpuOfQueue(q);
-      const rx = new RxNapi(this, q);
+      const rx = new RxNapi(this, q, vcpu);
       const tx = new TxNapi(this, q);
       const rxq = rxqs[q]!;
       const txq = txqs[q]!;
@@ -150,75 +164,117 @@ export class GuestVirtioNet implements NetDevice {
     const segments = txSegments(pkt.bytes);
     const slots = txq.slotsFor(segments);
     const cost = extraPs + vcpu.thread.jitter(c.xmitPs) + reclaimed * c.reclaimPs + txq.driverCostPs(1, slots, !isMore);
-    vcpu.exec(cost, () => {
-      this.env.tracker.mark(pkt, this.stages.guestTx, cost);
-      txq.add(pkt, segments);
-      let isStopping = false;
-      if (txq.freeSlots < TX_STOP_THRESHOLD) {
-        isStopping = true;
-        if (!c.hasNapiTx && txq.enableCbDelayed()) {
-          while (txq.getUsed() !== undefined) reclaimed++;
-          if (txq.freeSlots >= TX_STOP_THRESHOLD) isStopping = false;
-        }
-        if (isStopping) this.isStopped[pkt.queue] = true;
+    const st = this.txState(vcpu);
+    st.pkt = pkt;
+    st.isMore = isMore;
+    st.segments = segments;
+    st.cost = cost;
+    st.fn = fn;
+    vcpu.exec(cost, this.afterXmitFn, st);
+  }
+
+  private readonly txStates: TxStep[] = [];
+  private readonly afterXmitFn = (st: TxStep): void => this.afterXmit(st);
+
+  /** Scratch state of the transmit step running on a vCPU (one step at a time per vCPU). */
+  private txState(vcpu: GuestVcpu): TxStep {
+    let st = this.txStates[vcpu.index];
+    if (st === undefined) {
+      st = { vcpu, pkt: null, isMore: false, segments: 1, cost: 0, fn: null };
+      this.txStates[vcpu.index] = st;
+    }
+    return st;
+  }
+
+  private afterXmit(st: TxStep): void {
+    const c = this.costs;
+    const pkt = st.pkt!;
+    const fn = st.fn!;
+    const vcpu = st.vcpu;
+    st.pkt = null;
+    st.fn = null;
+    const txq = this.txqs[pkt.queue]!;
+    this.env.tracker.mark(pkt, this.stages.guestTx, st.cost);
+    txq.add(pkt, st.segments);
+    let isStopping = false;
+    if (txq.freeSlots < TX_STOP_THRESHOLD) {
+      isStopping = true;
+      if (!c.hasNapiTx && txq.enableCbDelayed()) {
+        while (txq.getUsed() !== undefined);
+        if (txq.freeSlots >= TX_STOP_THRESHOLD) isStopping = false;
       }
-      if ((!isMore || isStopping) && txq.kickPrepare()) {
-        this.txKicks++;
-        this.kick(vcpu, 2 * pkt.queue + 1, fn);
-      } else {
-        fn();
-      }
-    }, undefined);
+      if (isStopping) this.isStopped[pkt.queue] = true;
+    }
+    if ((!st.isMore || isStopping) && txq.kickPrepare()) {
+      this.txKicks++;
+      this.kick(vcpu, 2 * pkt.queue + 1, fn);
+    } else {
+      fn();
+    }
   }
 
   /** @internal RX NAPI poll. */
   pollRx(napi: RxNapi, vcpu: GuestVcpu): void {
     const c = this.costs;
     const rxq = this.rxqs[napi.q]!;
-    const got = this.got;
+    const got = napi.got;
     let item: Packet | null | undefined;
     let buffers = 0;
+    let n = 0;
     const workStartPs = vcpu.workStartPs;
-    while (got.length < c.napiBudget && (item = rxq.getUsed()) !== undefined) {
+    while (n < c.napiBudget && (item = rxq.getUsed()) !== undefined) {
       buffers++;
       if (item === null) continue; // a continuation buffer of a mergeable frame
       this.env.tracker.markAt(item, this.stages.irq, 0, workStartPs);
-      got.push(item);
+      got[n++] = item;
     }
-    const n = got.length;
-    const perPkt = c.rxPs + c.stackPs;
+    napi.received = n;
     let refill = 0;
     if (rxq.freeSlots > Math.min(c.napiBudget, rxq.size) / 2) refill = rxq.freeSlots;
-    const cost = vcpu.thread.jitter(n * perPkt) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * c.reclaimPs) / 2);
-    const delivered = got.splice(0, n);
-    vcpu.exec(cost, () => {
-      let t = this.env.sim.nowPs - cost; // the start of the NAPI work
-      for (let i = 0; i < delivered.length; i++) {
-        const p = delivered[i]!;
-        t += perPkt;
-        const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
-        this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
-        this.onReceive(p, at);
-      }
-      if (refill > 0) {
-        while (rxq.canAdd(1)) rxq.add(null, 1);
-      }
-      const afterRefill = (): void => {
-        if (n >= c.napiBudget) {
-          vcpu.scheduleSoftirq(napi);
-        } else if (rxq.enableCb()) {
-          rxq.disableCb(); // virtqueue_napi_complete: something slipped in, poll again
-          vcpu.scheduleSoftirq(napi);
-        }
-        vcpu.done();
-      };
-      if (refill > 0 && rxq.kickPrepare()) {
+    napi.refill = refill;
+    napi.cost = vcpu.thread.jitter(n * (c.rxPs + c.stackPs)) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * c.reclaimPs) / 2);
+    vcpu.exec(napi.cost, this.afterPollRxFn, napi);
+  }
+
+  private readonly afterPollRxFn = (napi: RxNapi): void => this.afterPollRx(napi);
+
+  private afterPollRx(napi: RxNapi): void {
+    const c = this.costs;
+    const rxq = this.rxqs[napi.q]!;
+    const got = napi.got;
+    const n = napi.received;
+    const perPkt = c.rxPs + c.stackPs;
+    const now = this.env.sim.nowPs;
+    let t = now - napi.cost; // the start of the NAPI work
+    for (let i = 0; i < n; i++) {
+      const p = got[i]!;
+      got[i] = undefined as unknown as Packet;
+      t += perPkt;
+      const at = t < now ? t : now;
+      this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
+      this.onReceive(p, at);
+    }
+    if (napi.refill > 0) {
+      while (rxq.canAdd(1)) rxq.add(null, 1);
+      if (rxq.kickPrepare()) {
         this.rxKicks++;
-        this.kick(vcpu, 2 * napi.q, afterRefill);
-      } else {
-        afterRefill();
+        this.kick(napi.vcpu, 2 * napi.q, () => this.afterRefill(napi));
+        return;
       }
-    }, undefined);
+    }
+    this.afterRefill(napi);
+  }
+
+  private afterRefill(napi: RxNapi): void {
+    const rxq = this.rxqs[napi.q]!;
+    const vcpu = napi.vcpu;
+    if (napi.received >= this.costs.napiBudget) {
+      vcpu.scheduleSoftirq(napi);
+    } else if (rxq.enableCb()) {
+      rxq.disableCb(); // virtqueue_napi_complete: something slipped in, poll again
+      vcpu.scheduleSoftirq(napi);
+    }
+    vcpu.done();
   }
 
   /** @internal TX NAPI poll (virtnet_poll_tx). */
@@ -227,16 +283,23 @@ export class GuestVirtioNet implements NetDevice {
     const txq = this.txqs[napi.q]!;
     let reclaimed = 0;
     while (txq.getUsed() !== undefined) reclaimed++;
-    vcpu.exec(reclaimed * c.reclaimPs + txq.driverCostPs(0, 1, true), () => {
-      if (this.isStopped[napi.q] && txq.freeSlots >= TX_STOP_THRESHOLD) {
-        this.isStopped[napi.q] = false;
-        this.onTxSpace(napi.q);
-      }
-      if (txq.enableCb()) {
-        txq.disableCb();
-        vcpu.scheduleSoftirq(napi);
-      }
-      vcpu.done();
-    }, undefined);
+    napi.vcpu = vcpu;
+    vcpu.exec(reclaimed * c.reclaimPs + txq.driverCostPs(0, 1, true), this.afterPollTxFn, napi);
+  }
+
+  private readonly afterPollTxFn = (napi: TxNapi): void => this.afterPollTx(napi);
+
+  private afterPollTx(napi: TxNapi): void {
+    const txq = this.txqs[napi.q]!;
+    const vcpu = napi.vcpu!;
+    if (this.isStopped[napi.q] && txq.freeSlots >= TX_STOP_THRESHOLD) {
+      this.isStopped[napi.q] = false;
+      this.onTxSpace(napi.q);
+    }
+    if (txq.enableCb()) {
+      txq.disableCb();
+      vcpu.scheduleSoftirq(napi);
+    }
+    vcpu.done();
   }
 }

@@ -54,12 +54,20 @@ export class Kvm implements HaltHooks {
   heavyExits = 0;
   kernelIoExits = 0;
 
+  private readonly hltId: number;
+  private readonly timerId: number;
+  private readonly extIntId: number;
+
   constructor(
     private readonly env: ActorEnv,
     readonly costs: KvmCosts,
     /** QEMU's big lock, taken by heavy exits (null when there is no QEMU device model). */
     private readonly bql: Mutex | null,
-  ) {}
+  ) {
+    this.hltId = env.exits.id('hlt', false);
+    this.timerId = env.exits.id('timer', false);
+    this.extIntId = env.exits.id('external-interrupt', true);
+  }
 
   // ------------------------------------------------------------------ kicks and exits
 
@@ -74,7 +82,7 @@ export class Kvm implements HaltHooks {
    */
   ioeventfdKick<A>(vcpu: GuestVcpu, eventfd: SignalPort, reason: string, fn: (arg: A) => void, arg: A): void {
     this.lightExits++;
-    this.env.counters.countExit(reason, true);
+    this.env.exits.countByName(reason, true);
     vcpu.exec(this.kickPs, () => {
       eventfd();
       fn(arg);
@@ -90,7 +98,7 @@ export class Kvm implements HaltHooks {
     const bql = this.bql;
     if (bql === null) throw new Error('heavy exit without a QEMU device model');
     this.heavyExits++;
-    this.env.counters.countExit(reason, true);
+    this.env.exits.countByName(reason, true);
     const ctx: ExitContext = { vcpu, handler, fn, arg, release: () => {} };
     ctx.release = () => {
       bql.release(vcpu.thread);
@@ -104,7 +112,7 @@ export class Kvm implements HaltHooks {
   /** An MMIO/PIO exit emulated inside the hypervisor: handler runs in the exit, no BQL. */
   kernelIoExit<A>(vcpu: GuestVcpu, reason: string, handler: (vcpu: GuestVcpu, done: () => void) => void, fn: (arg: A) => void, arg: A): void {
     this.kernelIoExits++;
-    this.env.counters.countExit(reason, true);
+    this.env.exits.countByName(reason, true);
     vcpu.exec(this.costs.exitKernelIoPs, () => handler(vcpu, () => fn(arg)), undefined);
   }
 
@@ -120,10 +128,10 @@ export class Kvm implements HaltHooks {
     if (kind === 'intx') {
       // IOAPIC level-triggered EOI is intercepted even with APICv (io-paths.md s1.4 I3).
       v.entryPs += c.eoiExitPs + (c.isApicv ? 0 : c.injectExitPs);
-      v.exitReasons = c.isApicv ? ['ioapic-eoi'] : ['external-interrupt', 'ioapic-eoi'];
+      v.exitIds = c.isApicv ? [this.env.exits.id('ioapic-eoi', true)] : [this.extIntId, this.env.exits.id('ioapic-eoi', true)];
     } else if (!c.isApicv) {
       v.entryPs += c.injectExitPs + c.eoiExitPs;
-      v.exitReasons = ['external-interrupt', 'eoi'];
+      v.exitIds = [this.extIntId, this.env.exits.id('eoi', true)];
     }
     return v;
   }
@@ -162,7 +170,7 @@ export class Kvm implements HaltHooks {
     }
     const vcpu = v.vcpu;
     if (vcpu.thread.isRunning) {
-      this.env.counters.countExit('external-interrupt', true);
+      this.env.exits.count(this.extIntId);
       this.lightExits++;
       vcpu.charge(c.exitLightPs + c.hostIrqPs + c.irqRoutePs);
     } else {
@@ -174,11 +182,11 @@ export class Kvm implements HaltHooks {
   // ------------------------------------------------------------------ halting
 
   onHalt(_vcpu: GuestVcpu): number {
-    const c = this.env.counters;
-    c.countExit('hlt', false);
+    const t = this.env.exits;
+    t.count(this.hltId);
     let ps = this.costs.exitLightPs;
     if (this.costs.hasNohzTimerExits) {
-      c.countExit('timer', false);
+      t.count(this.timerId);
       ps += this.costs.exitLightPs;
     }
     return ps;
@@ -186,7 +194,7 @@ export class Kvm implements HaltHooks {
 
   onUnhalt(_vcpu: GuestVcpu): number {
     if (!this.costs.hasNohzTimerExits) return 0;
-    this.env.counters.countExit('timer', false);
+    this.env.exits.count(this.timerId);
     return this.costs.exitLightPs;
   }
 }

@@ -51,6 +51,8 @@ export interface PortSource {
   rateLimitGbps: number;
   /** Called when a frame has left the port (last bit out). */
   onSent(pkt: Packet): void;
+  /** False if onSent does nothing, so the port needs no event at the end of its frames. */
+  readonly needsSentEvent: boolean;
 }
 
 function portTxEnd(port: WirePort): void {
@@ -69,6 +71,8 @@ export class WirePort {
   private readonly sources: PortSource[] = [];
   private next = 0;
   private isBusy = false;
+  /** End of the frame sent without an end event (the port is busy until then) [ps]. */
+  private busyUntilPs = 0;
   private current: Packet | null = null;
   private currentSource: PortSource | null = null;
   /** @internal */ isRetryArmed = false;
@@ -89,30 +93,48 @@ export class WirePort {
     this.sources.push(s);
   }
 
-  /** True if a frame can claim the idle port now (nobody else is waiting for it). */
+  /** True if a frame can claim the port now (nobody is waiting for it). */
   get canReserve(): boolean {
     return !this.isBusy && !this.isRetryArmed;
   }
 
   /**
-   * An idle port is claimed for a frame that will be ready at startPs (still being
-   * fetched): it goes out then, with no event for its readiness. Frames of other sources
-   * that become ready meanwhile wait behind it (first come, first served while idle).
+   * The port is claimed for a frame that will be ready at readyPs (still being fetched):
+   * it goes out then, or when the frame before it has left, with no event for its
+   * readiness. Frames of other sources that become ready meanwhile wait behind it (first
+   * come, first served while the port is lightly loaded). When the source needs no
+   * end-of-frame callback the frame is delivered at once with its arrival time and the
+   * port just remembers until when it is busy: no event at all.
    */
-  reserve(source: PortSource, pkt: Packet, startPs: number): void {
+  reserve(source: PortSource, pkt: Packet, readyPs: number): void {
     const txPs = wireTimePs(pkt.bytes, this.lineRateGbps);
+    const startPs = readyPs > this.busyUntilPs ? readyPs : this.busyUntilPs;
+    this.busyPs += txPs;
+    if (!source.needsSentEvent) {
+      this.busyUntilPs = startPs + txPs;
+      this.framesSent++;
+      this.deliver(pkt, this.busyUntilPs + this.wireLatencyPs);
+      return;
+    }
     this.isBusy = true;
     this.current = pkt;
     this.currentSource = source;
-    this.busyPs += txPs;
     this.sim.schedule(startPs + txPs - this.sim.nowPs, portTxEnd, this);
   }
 
   /** A source has a new frame ready: start sending if idle. */
   kick(): void {
     if (this.isBusy) return;
-    const n = this.sources.length;
     const now = this.sim.nowPs;
+    if (now < this.busyUntilPs) {
+      // a frame sent without an end event is still on the wire
+      if (!this.isRetryArmed) {
+        this.isRetryArmed = true;
+        this.sim.schedule(this.busyUntilPs - now, portRetry, this);
+      }
+      return;
+    }
+    const n = this.sources.length;
     let earliest = Infinity;
     for (let k = 0; k < n; k++) {
       const i = (this.next + k) % n;
@@ -163,6 +185,9 @@ function rxWritten(q: NicQueue): void {
 /** One queue pair of a NIC function. */
 export class NicQueue implements PortSource {
   readonly ready = new Fifo<Packet>();
+  get needsSentEvent(): boolean {
+    return !this.isTxAutoReclaim;
+  }
   nextAllowedPs = 0;
   rateLimitGbps = 0;
 
@@ -242,6 +267,7 @@ export class NicQueue implements PortSource {
     if (readyPs < this.lastTxReadyPs) readyPs = this.lastTxReadyPs;
     this.lastTxReadyPs = readyPs;
     const port = this.nic.port;
+    if (this.isTxAutoReclaim) this.txOutstanding--; // tx_burst frees descriptors of sent frames lazily
     if (this.txFetching.isEmpty && this.rateLimitGbps === 0 && port.canReserve) {
       if (this.txStage >= 0) this.env.tracker.markAt(pkt, this.txStage, 0, readyPs);
       port.reserve(this, pkt, readyPs);
@@ -262,7 +288,7 @@ export class NicQueue implements PortSource {
   /** @internal The port sent a frame of this queue. */
   onSent(pkt: Packet): void {
     if (this.isTxAutoReclaim) {
-      this.txOutstanding--;
+      // a PMD reclaims lazily; counted free once handed to the port (see post)
     } else {
       this.txDone.push(pkt);
       this.cause();

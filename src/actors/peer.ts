@@ -41,6 +41,7 @@ export interface PeerHooks {
 
 class PeerSource implements PortSource {
   readonly ready = new Fifo<Packet>();
+  needsSentEvent = false;
   nextAllowedPs = 0;
   rateLimitGbps = 0;
   onSent: (pkt: Packet) => void = () => {};
@@ -56,6 +57,10 @@ interface PeerFlow {
   lastReadyPs: number;
   arrivals: ArrivalProcess | null;
   isBusy: boolean;
+  /** The request being served and its CPU time. */
+  current: Packet | null;
+  servicePs: number;
+  afterServe: () => void;
 }
 
 function flowFetched(f: PeerFlow & { port: WirePort }): void {
@@ -95,10 +100,11 @@ export class Peer {
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
     const id = this.flows.length;
     const source = new PeerSource();
-    const f = {
+    const f: PeerFlow & { port: WirePort } = {
       vm, flow, source, thread: null as HostThread | null, requests: new Fifo<Packet>(), fetching: new Fifo<Packet>(),
-      lastReadyPs: 0, arrivals, isBusy: false, port: this.port,
+      lastReadyPs: 0, arrivals, isBusy: false, port: this.port, current: null, servicePs: 0, afterServe: () => {},
     };
+    f.afterServe = () => this.respond(f);
     this.port.addSource(source);
     if (this.mode === 'server') {
       const t = this.cpu.addThread({ name: `peer/server${id}`, core: id, idleMode: 'sleep', wakeupPs: this.costs.idleExitPs, isHost: false });
@@ -107,6 +113,7 @@ export class Peer {
       this.cpu.start(t);
     }
     if (this.mode === 'generator') {
+      source.needsSentEvent = true;
       source.onSent = () => {
         if (f.arrivals === null) this.generate(f); // saturating: the next frame right behind
       };
@@ -147,8 +154,16 @@ export class Peer {
     }
     if (this.mode !== 'server') throw new Error('peer: a generator received a frame');
     const c = this.costs;
+    const visiblePs = atPs + c.pipelinePs + c.dmaWritePs;
+    const f = this.flows[this.flowIndex(pkt)]!;
+    if (f.thread!.isIdle && f.requests.isEmpty) {
+      // The server sleeps: it wakes when the frame is in memory (no arrival event needed).
+      f.requests.push(pkt);
+      f.thread!.wake(visiblePs - this.env.sim.nowPs);
+      return;
+    }
     this.arriving.push(pkt);
-    this.env.sim.schedule(atPs + c.pipelinePs + c.dmaWritePs - this.env.sim.nowPs, this.arriveFn, undefined);
+    this.env.sim.schedule(visiblePs - this.env.sim.nowPs, this.arriveFn, undefined);
   }
 
   private requestArrived(): void {
@@ -171,13 +186,17 @@ export class Peer {
     }
     const c = this.costs;
     const t = f.thread!;
-    const app = Math.round(this.spec.peerApp.sample(this.rng));
+    const app = this.spec.peerApp.mean === 0 ? 0 : Math.round(this.spec.peerApp.sample(this.rng));
     const cpuPs = t.jitter(c.irqPs + c.rxPs + this.spec.peerStackPs) + app + t.jitter(this.spec.peerStackPs + c.xmitPs) + c.doorbellPs;
-    t.exec(cpuPs, () => this.respond(f, pkt, cpuPs), undefined);
+    f.current = pkt;
+    f.servicePs = cpuPs;
+    t.exec(cpuPs, f.afterServe, undefined);
   }
 
-  private respond(f: PeerFlow & { port: WirePort }, pkt: Packet, servicePs: number): void {
-    if (this.stagePeer >= 0) this.env.tracker.mark(pkt, this.stagePeer, servicePs);
+  private respond(f: PeerFlow & { port: WirePort }): void {
+    const pkt = f.current!;
+    f.current = null;
+    if (this.stagePeer >= 0) this.env.tracker.mark(pkt, this.stagePeer, f.servicePs);
     pkt.isResponse = true;
     pkt.bytes = pkt.responseBytes;
     const c = this.costs;

@@ -4,6 +4,8 @@
  */
 export class Fifo<T> {
   private items: (T | undefined)[];
+  /** items.length - 1; the length is a power of two. */
+  private mask: number;
   private head = 0;
   private count = 0;
   /** Items refused because the queue was full. */
@@ -14,7 +16,11 @@ export class Fifo<T> {
     readonly capacity: number = Infinity,
     initial = 16,
   ) {
-    this.items = new Array<T | undefined>(Math.max(2, Math.min(initial, Number.isFinite(capacity) ? capacity : initial)));
+    let n = 2;
+    const want = Math.min(initial, Number.isFinite(capacity) ? capacity : initial);
+    while (n < want) n *= 2;
+    this.items = new Array<T | undefined>(n);
+    this.mask = n - 1;
   }
 
   get length(): number {
@@ -36,7 +42,7 @@ export class Fifo<T> {
       return false;
     }
     if (this.count === this.items.length) this.grow();
-    this.items[(this.head + this.count) % this.items.length] = item;
+    this.items[(this.head + this.count) & this.mask] = item;
     this.count++;
     if (this.count > this.maxLength) this.maxLength = this.count;
     return true;
@@ -50,7 +56,7 @@ export class Fifo<T> {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.items.length;
+    this.head = (this.head + 1) & this.mask;
     this.count--;
     return item;
   }
@@ -58,8 +64,9 @@ export class Fifo<T> {
   private grow(): void {
     const n = this.items.length;
     const next = new Array<T | undefined>(n * 2);
-    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % n];
+    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) & this.mask];
     this.items = next;
+    this.mask = n * 2 - 1;
     this.head = 0;
   }
 }

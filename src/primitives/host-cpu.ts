@@ -140,7 +140,8 @@ export class HostThread {
   private pendingPs = 0;
   private blockedFn: ((arg: any) => void) | null = null;
   private blockedArg: unknown = undefined;
-  private readonly rng: Rng;
+  /** xorshift32 state, seeded once from the thread's named stream (cheap per draw). */
+  private jitterState: number;
   private readonly jitterSpread: number;
 
   // Accounting since accountFromPs [ps].
@@ -164,14 +165,22 @@ export class HostThread {
     this.wakeupPs = options.wakeupPs;
     this.pollPickupPs = options.pollPickupPs ?? 0;
     this.pollWindowPs = options.idleMode === 'poll' ? Infinity : (options.pollWindowPs ?? 0);
-    this.rng = cpu.options.stream(`cpu/${options.name}/jitter`);
+    const rng: Rng = cpu.options.stream(`cpu/${options.name}/jitter`);
+    this.jitterState = (Math.floor(rng() * 0xffffffff) | 1) >>> 0;
     this.jitterSpread = cpu.options.jitterCv * Math.sqrt(3);
   }
 
   /** A cost with the host's jitter applied (integer ps, never negative). */
   jitter(ps: number): number {
     if (this.jitterSpread === 0 || ps === 0) return ps;
-    return Math.round(ps * (1 + this.jitterSpread * (2 * this.rng() - 1)));
+    let x = this.jitterState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    this.jitterState = x;
+    const u = x / 4294967296; // uniform in [0, 1)
+    return Math.round(ps * (1 + this.jitterSpread * (2 * u - 1)));
   }
 
   get isRunning(): boolean {

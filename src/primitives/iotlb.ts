@@ -6,7 +6,7 @@
  */
 export class Iotlb {
   private readonly tags: Float64Array;
-  private readonly pageShift: number;
+  private readonly pageBytes: number;
   hits = 0;
   misses = 0;
 
@@ -19,14 +19,15 @@ export class Iotlb {
     const pageBytes = pageKib * 1024;
     const shift = Math.log2(pageBytes);
     if (!Number.isInteger(shift)) throw new RangeError(`iotlb: page size ${pageKib} KiB is not a power of two`);
-    this.pageShift = shift;
+    this.pageBytes = pageBytes;
     this.tags = new Float64Array(entries).fill(-1);
   }
 
   /** Translates a DMA to [address, address + bytes); returns the added latency [ps]. */
   translate(address: number, bytes: number): number {
-    const first = Math.floor(address / 2 ** this.pageShift);
-    const last = Math.floor((address + Math.max(1, bytes) - 1) / 2 ** this.pageShift);
+    const pageBytes = this.pageBytes;
+    const first = Math.floor(address / pageBytes);
+    const last = Math.floor((address + (bytes > 1 ? bytes : 1) - 1) / pageBytes);
     let extra = 0;
     for (let page = first; page <= last; page++) {
       const slot = page % this.entries;

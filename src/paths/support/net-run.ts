@@ -13,7 +13,7 @@ import { bool, num, str, type ParamValues } from '../../calibration/param.js';
 import { RandomStreams, type Rng } from '../../core/random.js';
 import { Simulator } from '../../core/simulator.js';
 import { PS_PER_S, type TimePs } from '../../core/time.js';
-import { copyCostFn, type ActorEnv } from '../../actors/env.js';
+import { copyCostFn, ExitTally, type ActorEnv } from '../../actors/env.js';
 import { GuestApp, type NetDevice, type OpHooks } from '../../actors/guest-app.js';
 import { GuestVcpu } from '../../actors/guest-vcpu.js';
 import { Kvm } from '../../actors/kvm.js';
@@ -146,9 +146,11 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const counters = new Counters();
   const tracker = new StageTracker(() => sim.nowPs);
   const copyPs = copyCostFn(num(p, 'host.copy_fixed_ns'), num(p, 'host.memcpy_gbps'));
+  const exits = new ExitTally();
   const env: ActorEnv = {
     sim,
     counters,
+    exits,
     tracker,
     copyPs,
     countCopy: (bytes) => {
@@ -201,6 +203,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     isMeasuring = true;
     windowStartPs = sim.nowPs;
     counters.reset();
+    exits.reset();
     cpu.resetStats();
   };
 
@@ -332,6 +335,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
 
   // ---- results
   const windowPs = sim.nowPs - windowStartPs;
+  exits.flushInto(counters);
   const hz = num(p, 'guest.timer_hz');
   if (def.isVirtual && hz > 0) {
     // Scheduler ticks while vCPUs are busy (NO_HZ_IDLE): one timer exit per tick.
