@@ -107,6 +107,11 @@ export class EventQueue {
     return this.liveCount;
   }
 
+  /** True while the ladder (buckets and top list) holds part of the events; false in plain heap mode. */
+  get isLadder(): boolean {
+    return this.heapLimitPs !== Infinity;
+  }
+
   /** Time of the earliest live event, or Infinity when none is pending. */
   peekTime(): number {
     for (;;) {

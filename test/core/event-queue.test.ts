@@ -84,6 +84,35 @@ describe('EventQueue', () => {
     expect(q.cancel(c)).toBe(false);
   });
 
+  it('switches to the ladder for many pending events and back to the heap when few remain', () => {
+    const q = new EventQueue(16);
+    const rng = deriveStream(2, 0, 'test/eq/modes');
+    for (let i = 0; i < 10; i++) q.push(Math.floor(rng() * 1e6), noop, i);
+    expect(q.isLadder).toBe(false);
+    for (let i = 10; i < 10_000; i++) q.push(Math.floor(rng() * 1e6), noop, i);
+    expect(q.peekTime()).toBeLessThan(Infinity);
+    expect(q.isLadder).toBe(true);
+    let last = -1;
+    let n = 0;
+    while (q.popInto()) {
+      expect(q.poppedTimePs).toBeGreaterThanOrEqual(last);
+      last = q.poppedTimePs;
+      n++;
+    }
+    expect(n).toBe(10_000);
+    expect(q.isLadder).toBe(false);
+    // Hold model on the ladder: each pop schedules one later event, as simulation does.
+    for (let i = 0; i < 5000; i++) q.push(last + Math.floor(rng() * 1e7), noop, i);
+    for (let i = 0; i < 50_000; i++) {
+      expect(q.popInto()).toBe(true);
+      expect(q.poppedTimePs).toBeGreaterThanOrEqual(last);
+      last = q.poppedTimePs;
+      q.push(last + Math.floor(-1e7 * Math.log(1 - rng())), noop, i);
+    }
+    expect(q.isLadder).toBe(true);
+    expect(q.size).toBe(5000);
+  });
+
   it('keeps working when pending events grow far beyond the initial capacity', () => {
     const q = new EventQueue(16);
     for (let i = 0; i < 10_000; i++) q.push(10_000 - i, noop, i);
