@@ -19,6 +19,7 @@
  * Benchmarks are not tests: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 interface CaseResult {
@@ -30,6 +31,12 @@ interface CaseResult {
   ops_per_s?: number;
   /** Events per second over the second half of the run: the rate once the JIT has warmed up. */
   second_half_events_per_s?: number;
+  /**
+   * Linux only: on-CPU time of the main thread during the run, and time it was runnable
+   * but waiting for a core (other processes on the machine); wall_s is about their sum.
+   */
+  main_thread_cpu_s?: number;
+  main_thread_runqueue_wait_s?: number;
 }
 
 /** Wall clock and event count when a run passes its middle. */
@@ -48,7 +55,7 @@ async function caseMm1(): Promise<CaseResult> {
   const { us } = await import('../src/core/time.js');
   const { Station } = await import('../src/primitives/station.js');
   const customers = 1_000_000;
-  const t0 = performance.now();
+  const t0 = startClock();
   const sim = new Simulator();
   const station = new Station<number>(sim, {
     name: 'server',
@@ -85,7 +92,7 @@ async function caseTimers(): Promise<CaseResult> {
   const { us } = await import('../src/core/time.js');
   const timers = 10_000;
   const events = 5_000_000;
-  const t0 = performance.now();
+  const t0 = startClock();
   const sim = new Simulator(timers);
   const delay = new Exponential(us(10));
   const rng = deriveStream(SEED, 0, 'bench/timers');
@@ -121,13 +128,31 @@ async function casePipeline(): Promise<CaseResult> {
     },
     seed: SEED,
   };
-  const t0 = performance.now();
+  const t0 = startClock();
   const plan = planScenario(scenario, 'bench:pipeline');
   const exec = await executePlan(plan);
   const wallS = (performance.now() - t0) / 1000;
   const completed = exec.rows.reduce((n, r) => n + Number(r.summary['ops_completed']), 0);
   if (completed !== ops) throw new Error(`pipeline: ${completed} of ${ops} ops completed`);
   return finish('pipeline_3stage_custom_run', exec.eventsProcessed, wallS, ops);
+}
+
+/** Main thread's [on-CPU ns, run-queue wait ns] from /proc (Linux), or null elsewhere. */
+function schedstat(): [number, number] | null {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return [Number(f[0]), Number(f[1])];
+  } catch {
+    return null;
+  }
+}
+
+let schedAtStart: [number, number] | null = null;
+
+/** Marks the start of the timed part; returns performance.now(). */
+function startClock(): number {
+  schedAtStart = schedstat();
+  return performance.now();
 }
 
 function markHalf(half: HalfMark, events: number): void {
@@ -146,6 +171,11 @@ function finish(name: string, events: number, wallS: number, ops?: number, half?
   if (ops !== undefined) r.ops_per_s = Math.round(ops / wallS);
   if (half !== undefined && endMs !== undefined && half.timeMs > 0) {
     r.second_half_events_per_s = Math.round((events - half.events) / ((endMs - half.timeMs) / 1000));
+  }
+  const sched = schedstat();
+  if (sched !== null && schedAtStart !== null) {
+    r.main_thread_cpu_s = round((sched[0] - schedAtStart[0]) / 1e9, 4);
+    r.main_thread_runqueue_wait_s = round((sched[1] - schedAtStart[1]) / 1e9, 4);
   }
   return r;
 }
