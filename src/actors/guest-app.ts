@@ -48,6 +48,8 @@ class FlowSender implements GuestTask {
   readonly backlog = new Fifo<Packet>();
   /** Saturating sender: always has another packet. */
   isSaturating = false;
+  /** Packets handed over since the last notification (xmit_more run). */
+  private run_ = 0;
   private readonly afterSendFn = (): void => this.afterSend();
   private vcpuNow: GuestVcpu | null = null;
 
@@ -78,7 +80,9 @@ class FlowSender implements GuestTask {
       return;
     }
     this.vcpuNow = vcpu;
-    const isMore = this.hasWork;
+    // xmit_more while backlogged, but the batch ends (and notifies) every txBatch packets
+    let isMore = this.hasWork && ++this.run_ < app.spec.txBatch;
+    if (!isMore) this.run_ = 0;
     const stackPs = vcpu.thread.jitter(app.spec.guestStackPs);
     app.device.send(vcpu, pkt, isMore, stackPs, this.afterSendFn);
   }

@@ -198,12 +198,21 @@ export class GuestVirtioNet implements NetDevice {
     txq.add(pkt, st.segments);
     let isStopping = false;
     if (txq.freeSlots < TX_STOP_THRESHOLD) {
+      // check_sq_full_and_disable: stop, and ask for a TX interrupt after 3/4 of the ring
       isStopping = true;
-      if (!c.hasNapiTx && txq.enableCbDelayed()) {
-        while (txq.getUsed() !== undefined);
-        if (txq.freeSlots >= TX_STOP_THRESHOLD) isStopping = false;
+      this.isStopped[pkt.queue] = true;
+      if (txq.enableCbDelayed()) {
+        if (c.hasNapiTx) {
+          txq.disableCb();
+          vcpu.scheduleSoftirq(this.txNapis[pkt.queue]!); // enough already used: reclaim now
+        } else {
+          while (txq.getUsed() !== undefined);
+          if (txq.freeSlots >= TX_STOP_THRESHOLD) {
+            this.isStopped[pkt.queue] = false;
+            txq.disableCb();
+          }
+        }
       }
-      if (isStopping) this.isStopped[pkt.queue] = true;
     }
     if ((!st.isMore || isStopping) && txq.kickPrepare()) {
       this.txKicks++;

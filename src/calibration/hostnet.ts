@@ -6,13 +6,13 @@ import type { ParamDef } from './param.js';
 
 export const HOSTNET_PARAMS: ParamDef[] = [
   {
-    name: 'hostnet.tx_per_pkt_ns', default: 1000, unit: 'ns', min: 0, max: 50000,
-    source: 'calibration.md s10 host.tcp_stack_oneway 3 us [D]; the L2 part (tun, bridge, NIC driver xmit) ~1/3 [D]',
+    name: 'hostnet.tx_per_pkt_ns', default: 500, unit: 'ns', min: 0, max: 50000,
+    source: 'modelling estimate: tun_get_user + netif_receive_skb + bridge forward + driver xmit; calibration.md s10 host.tcp_stack_oneway 3 us covers a whole TCP traversal, its L2 share is a fraction [D]',
     description: 'tap/tun to bridge to host NIC driver transmit, in the sender\'s context',
   },
   {
-    name: 'hostnet.rx_per_pkt_ns', default: 1000, unit: 'ns', min: 0, max: 50000,
-    source: 'calibration.md s3: tun skb_array guest RX 1.3-1.5 Mpps [V]; modelling estimate for driver rx + GRO + bridge + tun enqueue',
+    name: 'hostnet.rx_per_pkt_ns', default: 700, unit: 'ns', min: 0, max: 50000,
+    source: 'modelling estimate: driver rx + GRO + bridge + tun enqueue; calibration.md s3 tun skb_array guest RX 1.3-1.5 Mpps [V] bounds the tun side',
     description: 'host NIC driver receive, bridge and tun enqueue per packet in NAPI softirq',
   },
   {

@@ -74,6 +74,8 @@ export interface NetWorkloadSpec {
   peerStackPs: number;
   /** Peer application time per request (rr) [ps]. */
   peerApp: Distribution;
+  /** Packets a backlogged sender hands the driver per notification (xmit_more batch). */
+  txBatch: number;
   ops: number;
   warmupOps: number;
 }
@@ -149,6 +151,7 @@ export const streamFields = {
   burst_off_ns: z.number().positive().default(900_000),
   flows: z.number().int().gte(1).lte(1024).default(1),
   guest_stack_ns: z.number().nonnegative().default(1000),
+  tx_batch: z.number().int().gte(1).lte(1024).default(32),
   ...opsFields,
 };
 

@@ -42,6 +42,7 @@ export function toNetRrSpec(w: NetRrWorkloadInput): NetWorkloadSpec {
     guestStackPs: Math.round(w.guest_stack_ns * 1000),
     peerStackPs: Math.round(w.peer_stack_ns * 1000),
     peerApp: nsDistribution(w.peer_app_ns),
+    txBatch: 1,
     ops: w.ops,
     warmupOps: w.warmup_ops,
   };

@@ -26,6 +26,7 @@ export function toNetTxSpec(w: NetTxWorkloadInput): NetWorkloadSpec {
     guestStackPs: Math.round(w.guest_stack_ns * 1000),
     peerStackPs: 0,
     peerApp: NO_THINK,
+    txBatch: w.tx_batch,
     ops: w.ops,
     warmupOps: w.warmup_ops,
   };

@@ -194,6 +194,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   let isMeasuring = spec.warmupOps === 0;
   let windowStartPs = 0;
   let measuredFinished = 0;
+  let isStopped = false;
   let completed = 0;
   let dropped = 0;
   let bytesCompleted = 0;
@@ -218,6 +219,11 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       return;
     }
     opState[pkt.id] = 1;
+    if (isStopped) {
+      // the run has its ops; frames still landing in the same event are not counted
+      tracker.end(pkt, false);
+      return;
+    }
     finished++;
     if (isCompleted) completedTotal++;
     else droppedTotal++;
@@ -238,7 +244,10 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     }
     tracker.end(pkt, measured && isCompleted);
     if (!isMeasuring && finished >= spec.warmupOps) startMeasuring();
-    if (measuredFinished >= targetOps) sim.stop();
+    if (measuredFinished >= targetOps) {
+      isStopped = true;
+      sim.stop();
+    }
   };
 
   const hooks: OpHooks = {
