@@ -96,8 +96,16 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
       stopAll();
       reject(e);
     };
+    const running = new Map<Worker, Task>();
     const feed = (w: Worker): void => {
-      if (next < tasks.length) w.postMessage({ task: tasks[next++]! });
+      if (next >= tasks.length) return;
+      const task = tasks[next++]!;
+      running.set(w, task);
+      w.postMessage({ task });
+    };
+    const describe = (w: Worker): string => {
+      const t = running.get(w);
+      return t ? `task ${t.index} (point ${t.point}, path ${t.path}, replication ${t.replication})` : 'a worker thread';
     };
 
     for (let i = 0; i < count; i++) {
@@ -122,9 +130,13 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
           feed(w);
         }
       });
-      w.on('error', (e) => fail(e));
+      w.on('error', (e) => {
+        const err = new Error(`${describe(w)} failed: ${e.message}`);
+        err.stack = `${err.message}\n${e.stack ?? ''}`;
+        fail(err);
+      });
       w.on('exit', (code) => {
-        if (!failed && done < tasks.length && code !== 0) fail(new Error(`a worker thread exited with code ${code}`));
+        if (!failed && done < tasks.length && code !== 0) fail(new Error(`${describe(w)}: its worker thread exited with code ${code}`));
       });
       feed(w);
     }
