@@ -263,12 +263,14 @@ function scenariosFolder(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
 }
 
-/** The first comment line after "Question:" in a scenario file, or its first comment line. */
+/** The question a scenario file answers: its "# Question: ...?" comment, up to the question mark. */
 function scenarioQuestion(file: string): string {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const comments = lines.filter((l) => l.startsWith('#')).map((l) => l.replace(/^#\s?/, '').trim());
-  const q = comments.find((c) => /^question:/i.test(c));
-  return (q ?? comments[0] ?? '').replace(/^question:\s*/i, '');
+  const comments = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .map((l) => l.replace(/^#\s?/, '').trim());
+  const m = /question:\s*([^?]*\?)/i.exec(comments.join(' '));
+  return m ? m[1]! : (comments[0] ?? '');
 }
 
 function listing(what: string): string {
