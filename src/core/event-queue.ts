@@ -25,6 +25,8 @@
  * cancelled) never touches a reused slot. Cancellation is lazy: the slot's callback is
  * cleared and the entry is dropped when it reaches the front or is moved.
  */
+import { AS_DOUBLE } from './time.js';
+
 export type EventFn<A = any> = (arg: A) => void;
 
 /** Opaque handle returned by push(); pass it to cancel(). */
@@ -56,7 +58,7 @@ export class EventQueue {
   private bucketCount = 0;
   /** Index of the bucket last moved into the heap. */
   private bucketCursor = 0;
-  private rungStartPs = 0;
+  private rungStartPs = AS_DOUBLE;
   private widthPs = 1;
   private rungEndPs = Infinity;
 
@@ -82,9 +84,11 @@ export class EventQueue {
   /** Callback and argument of the entry last returned by popInto(). */
   poppedFn: EventFn | null = null;
   poppedArg: unknown = undefined;
-  poppedTimePs = 0;
+  poppedTimePs = AS_DOUBLE;
 
   constructor(initialCapacity = 1024) {
+    this.rungStartPs = 0;
+    this.poppedTimePs = 0;
     const cap = Math.max(16, initialCapacity | 0);
     this.capacity = cap;
     this.heapTime = new Float64Array(cap);

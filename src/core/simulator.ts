@@ -3,7 +3,7 @@
  * several simulations can run side by side in one process.
  */
 import { EventQueue, type EventFn, type EventHandle } from './event-queue.js';
-import { formatTime, type TimePs } from './time.js';
+import { AS_DOUBLE, formatTime, type TimePs } from './time.js';
 
 /** Latest representable time: integers stay exact up to 2^53 ps (about 2.5 hours). */
 const MAX_TIME_PS = Number.MAX_SAFE_INTEGER;
@@ -17,13 +17,14 @@ export interface RunLimits {
 
 export class Simulator {
   /** Current simulated time [ps]. */
-  nowPs: TimePs = 0;
+  nowPs: TimePs = AS_DOUBLE;
   /** Events run since creation. */
   eventsProcessed = 0;
   private readonly queue: EventQueue;
   private stopRequested = false;
 
   constructor(initialCapacity = 1024) {
+    this.nowPs = 0;
     this.queue = new EventQueue(initialCapacity);
   }
 

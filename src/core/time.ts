@@ -41,3 +41,12 @@ export function formatTime(timePs: TimePs): string {
   if (abs >= PS_PER_NS) return `${(timePs / PS_PER_NS).toFixed(3)}ns`;
   return `${timePs}ps`;
 }
+
+/**
+ * Initial value for fields that will hold times or sums of times. V8 gives a field first
+ * set to a small integer an integer representation, and converts it (deoptimizing every
+ * function that uses it) the first time it holds a larger number, such as a time past
+ * 2^31 ps = 2.1 ms. Such fields are declared `= AS_DOUBLE` and then set to their real
+ * initial value (0) in the constructor, so they are doubles from the start.
+ */
+export const AS_DOUBLE = 0.5;

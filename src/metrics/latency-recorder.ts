@@ -13,6 +13,7 @@
  * checked against the library's countsArrayIndex() in test/metrics.
  */
 import { Float64Histogram } from 'hdr-histogram-js';
+import { AS_DOUBLE } from '../core/time.js';
 
 export interface LatencyBucket {
   /** Highest value equivalent to the bucket [ps]. */
@@ -58,12 +59,13 @@ export class LatencyRecorder {
   private readonly histogram: Float64Histogram;
   private isHistogramStale = false;
   count = 0;
-  private meanPs = 0;
-  private m2 = 0;
+  private meanPs = AS_DOUBLE;
+  private m2 = AS_DOUBLE;
   private minPs = Infinity;
-  private maxPs = 0;
+  private maxPs = AS_DOUBLE;
 
   constructor() {
+    this.meanPs = this.m2 = this.maxPs = 0;
     this.histogram = new Float64Histogram(1, 2, 3);
     this.histogram.autoResize = true;
   }

@@ -4,7 +4,7 @@
  * ones before it (store-and-forward at the sender, cut-through at the receiver).
  */
 import type { Simulator } from '../core/simulator.js';
-import { PS_PER_S, type TimePs } from '../core/time.js';
+import { AS_DOUBLE, PS_PER_S, type TimePs } from '../core/time.js';
 
 export interface LinkOptions {
   latencyPs: TimePs;
@@ -19,9 +19,9 @@ export class Link<T> {
   /** Picoseconds per byte on the wire; 0 without serialization. */
   readonly psPerByte: number;
   private readonly wireBytes: (messageBytes: number) => number;
-  private transmitterFreePs = 0;
+  private transmitterFreePs = AS_DOUBLE;
   /** Time the transmitter spent sending [ps], for utilisation. */
-  busyPs = 0;
+  busyPs = AS_DOUBLE;
   sent = 0;
 
   constructor(
@@ -33,6 +33,7 @@ export class Link<T> {
     if (options.rateGbps !== undefined && !(options.rateGbps > 0)) {
       throw new RangeError('link: rateGbps must be positive');
     }
+    this.transmitterFreePs = this.busyPs = 0;
     this.latencyPs = options.latencyPs;
     this.psPerByte = options.rateGbps === undefined ? 0 : (8 * PS_PER_S) / (options.rateGbps * 1e9);
     this.wireBytes = options.wireBytes ?? ((b) => b);

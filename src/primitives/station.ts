@@ -12,7 +12,7 @@
 import type { Distribution } from '../core/distributions.js';
 import type { Rng } from '../core/random.js';
 import type { Simulator } from '../core/simulator.js';
-import type { TimePs } from '../core/time.js';
+import { AS_DOUBLE, type TimePs } from '../core/time.js';
 
 export type WhenFull = 'drop' | 'block';
 
@@ -68,20 +68,20 @@ export class Station<T> {
   private readonly finishFn = (server: number) => this.finish(server);
 
   // Statistics since the last reset.
-  private statsSincePs = 0;
-  private lastChangePs = 0;
+  private statsSincePs = AS_DOUBLE;
+  private lastChangePs = AS_DOUBLE;
   private inSystem = 0;
   private busy = 0;
-  private areaInSystem = 0;
-  private areaBusy = 0;
+  private areaInSystem = AS_DOUBLE;
+  private areaBusy = AS_DOUBLE;
   arrivals = 0;
   departures = 0;
   drops = 0;
-  private waitSumPs = 0;
-  private serviceSumPs = 0;
+  private waitSumPs = AS_DOUBLE;
+  private serviceSumPs = AS_DOUBLE;
   private servedCount = 0;
   private waitedCount = 0;
-  private sojournSumPs = 0;
+  private sojournSumPs = AS_DOUBLE;
 
   constructor(sim: Simulator, options: StationOptions) {
     if (!(Number.isInteger(options.servers) && options.servers >= 1)) {
@@ -101,6 +101,9 @@ export class Station<T> {
     this.idleServers = new Int32Array(this.servers);
     for (let i = 0; i < this.servers; i++) this.idleServers[i] = this.servers - 1 - i;
     this.idleCount = this.servers;
+    this.statsSincePs = this.lastChangePs = 0;
+    this.areaInSystem = this.areaBusy = 0;
+    this.waitSumPs = this.serviceSumPs = this.sojournSumPs = 0;
   }
 
   /** Jobs waiting plus jobs in (or blocked after) service. */
