@@ -100,11 +100,9 @@ export class DpdkPoller {
       }
       idx = next;
     }
-    if (this.owedPs > 0) {
-      this.thread.chargeSwitch(this.owedPs);
-      this.owedPs = 0;
-    }
-    this.thread.idle(); // keeps polling
+    const owed = this.owedPs;
+    this.owedPs = 0;
+    this.thread.idle(undefined, owed); // keeps polling
   }
 
   private exec(cost: number, fn: () => void): void {

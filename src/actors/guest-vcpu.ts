@@ -26,8 +26,16 @@ export class IrqVector {
   /** Deliveries, and deliveries merged into one already pending. */
   raised = 0;
   merged = 0;
-  /** Exit reason ids counted each time the handler runs (no APICv: external interrupt + EOI). */
+  /** Exit reason ids counted each time the handler runs (EOI exits). */
   exitIds: number[] = [];
+  /**
+   * Exits (and their cost) taken only when the interrupt finds the vCPU in guest mode:
+   * without APICv the IPI forces an external-interrupt exit; a halted vCPU is simply
+   * woken and gets the interrupt injected on entry.
+   */
+  runningExitIds: number[] = [];
+  runningExtraPs = 0;
+  private isRunningHit = false;
   constructor(
     readonly name: string,
     readonly vcpu: GuestVcpu,
@@ -36,6 +44,15 @@ export class IrqVector {
     /** CPU cost of taking the interrupt, exits included [ps]. */
     public entryPs: number,
   ) {}
+
+  /** @internal Remembers whether this delivery found the vCPU in guest mode. */
+  hitRunning(isRunning: boolean): void {
+    this.isRunningHit = isRunning;
+  }
+
+  get wasRunningHit(): boolean {
+    return this.isRunningHit;
+  }
 }
 
 /** Hooks of the hypervisor for a halting vCPU (absent on bare metal). */
@@ -85,6 +102,7 @@ export class GuestVcpu {
       return;
     }
     v.isPending = true;
+    v.hitRunning(this.thread.isRunning);
     this.irqs.push(v);
     this.thread.wake();
   }
@@ -100,6 +118,7 @@ export class GuestVcpu {
     } else if (this.thread.isIdle && !v.isPending) {
       v.raised++;
       v.isPending = true;
+      v.hitRunning(false);
       this.irqs.push(v);
       this.thread.wake(delayPs);
     } else {
@@ -158,6 +177,11 @@ export class GuestVcpu {
       this.overheadPs += v.entryPs;
       const ids = v.exitIds;
       for (let i = 0; i < ids.length; i++) this.env.exits.count(ids[i]!);
+      if (v.wasRunningHit) {
+        this.overheadPs += v.runningExtraPs;
+        const r = v.runningExitIds;
+        for (let i = 0; i < r.length; i++) this.env.exits.count(r[i]!);
+      }
       v.handler();
     }
     let task = this.softirqs.shift();
@@ -175,10 +199,7 @@ export class GuestVcpu {
     this.thread.clearWake();
     this.isHalted = true;
     this.halts++;
-    if (this.hooks !== null) {
-      const ps = this.hooks.onHalt(this);
-      if (ps > 0) this.thread.chargeSwitch(ps);
-    }
-    this.thread.idle();
+    const exitPs = this.hooks !== null ? this.hooks.onHalt(this) : 0;
+    this.thread.idle(undefined, exitPs);
   }
 }

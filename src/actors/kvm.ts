@@ -127,11 +127,16 @@ export class Kvm implements HaltHooks {
     const v = new IrqVector(name, vcpu, handler, c.guestIrqPs);
     if (kind === 'intx') {
       // IOAPIC level-triggered EOI is intercepted even with APICv (io-paths.md s1.4 I3).
-      v.entryPs += c.eoiExitPs + (c.isApicv ? 0 : c.injectExitPs);
-      v.exitIds = c.isApicv ? [this.env.exits.id('ioapic-eoi', true)] : [this.extIntId, this.env.exits.id('ioapic-eoi', true)];
+      v.entryPs += c.eoiExitPs;
+      v.exitIds = [this.env.exits.id('ioapic-eoi', true)];
     } else if (!c.isApicv) {
-      v.entryPs += c.injectExitPs + c.eoiExitPs;
-      v.exitIds = [this.extIntId, this.env.exits.id('eoi', true)];
+      v.entryPs += c.eoiExitPs;
+      v.exitIds = [this.env.exits.id('eoi', true)];
+    }
+    if (!c.isApicv) {
+      // the IPI kicks a running vCPU out (external-interrupt exit), injection on re-entry
+      v.runningExitIds = [this.extIntId];
+      v.runningExtraPs = c.injectExitPs;
     }
     return v;
   }

@@ -48,6 +48,8 @@ export class VhostWorker {
   private txRunPackets = 0;
   private txRunBytes = 0;
   private isBusyPolling = false;
+  /** CPU time owed by the last signal (eventfd_signal + irqfd), added to the next step [ps]. */
+  private owedPs = 0;
   private busyloopHandle = -1;
   /** Counters for tests and reports. */
   txPackets = 0;
@@ -104,12 +106,16 @@ export class VhostWorker {
       this.handleTx();
     } else if (this.rxWork) {
       this.handleRx();
-    } else if (this.costs.busyloopPs > 0) {
-      this.isBusyPolling = true;
-      this.busyloopHandle = this.env.sim.schedule(this.costs.busyloopPs, busyloopExpired, this);
-      this.thread.idle(this.costs.busyloopPs);
     } else {
-      this.thread.idle();
+      const owed = this.owedPs;
+      this.owedPs = 0;
+      if (this.costs.busyloopPs > 0) {
+        this.isBusyPolling = true;
+        this.busyloopHandle = this.env.sim.schedule(owed + this.costs.busyloopPs, busyloopExpired, this);
+        this.thread.idle(this.costs.busyloopPs, owed);
+      } else {
+        this.thread.idle(undefined, owed);
+      }
     }
   }
 
@@ -274,10 +280,16 @@ export class VhostWorker {
     this.loop();
   }
 
+  private takeOwed(): number {
+    const owed = this.owedPs;
+    this.owedPs = 0;
+    return owed;
+  }
+
   private signal(vq: Virtqueue<Packet> | Virtqueue<Packet | null>, isTx: boolean): void {
     if (!vq.shouldNotify()) return;
     this.signals++;
-    this.thread.chargeSwitch(this.costs.signalPs);
+    this.owedPs += this.costs.signalPs;
     this.call(isTx, this.costs.signalPs);
   }
 }

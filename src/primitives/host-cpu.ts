@@ -244,9 +244,11 @@ export class HostThread {
   /**
    * No more work: the thread polls or sleeps per its idle mode. If a wake arrived while it
    * ran, its loop runs once more instead (the eventfd was signalled: no lost wake-up).
-   * windowPs overrides the poll window for this idle period.
+   * windowPs overrides the poll window for this idle period. tailPs is CPU work done on
+   * the way out (an exit on HLT, an eventfd write) without a step of its own: it counts as
+   * busy and the idle period (and its polling) starts after it.
    */
-  idle(windowPs?: number): void {
+  idle(windowPs?: number, tailPs = 0): void {
     if (this.state !== RUNNING || this.isExecuting) {
       throw new Error(`thread ${this.name}: idle while not running its loop`);
     }
@@ -304,6 +306,7 @@ export class HostThread {
     let latencyPs: number;
     let isPolling = false;
     if (core.current === this && idleFor <= this.idleWindowPs) {
+      if (idleFor < 0) extraPs -= idleFor; // woken during its tail work: it finishes that first
       // Still polling (PMD, halt poll, busy loop): the loop notices the work.
       isPolling = true;
       latencyPs = this.pollPickupPs + extraPs;
@@ -404,7 +407,7 @@ export class HostThread {
     return this.hasPendingExec;
   }
 
-  /** Charges ps of CPU time to this thread without a step (short work off the critical path). */
+  /** @internal Charges a context switch (the switch delays the thread's step by as much). */
   chargeSwitch(ps: number): void {
     const now = this.cpu.sim.nowPs;
     this.busyPs += this.span(now, now + ps);

@@ -200,7 +200,10 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   let bytesCompleted = 0;
   const perVm = Array.from({ length: vmCount }, () => ({ opsCompleted: 0, bytesCompleted: 0 }));
 
+  let guestIrqsAtStart = 0;
+  const guestIrqs = (): number => vms.reduce((s, vm) => s + vm.vcpus.reduce((a, v) => a + v.interruptsTaken, 0), 0);
   const startMeasuring = (): void => {
+    guestIrqsAtStart = guestIrqs();
     isMeasuring = true;
     windowStartPs = sim.nowPs;
     counters.reset();
@@ -360,6 +363,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const extra: Record<string, number> = {};
   const violations: string[] = [];
   for (const f of onFinish) f(extra, violations);
+  extra['guest.interrupts_taken'] = guestIrqs() - guestIrqsAtStart;
   extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
   extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
   return {
