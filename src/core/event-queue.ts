@@ -41,6 +41,8 @@ const LADDER_LOW = 128;
 const MAX_BUCKETS = 1 << 20;
 /** Target number of pending events per bucket at the front of a new rung. */
 const EVENTS_PER_BUCKET = 2;
+/** Buckets per pending event in a new rung (the rung then spans about 8 median distances). */
+const BUCKETS_PER_EVENT = 2;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 export class EventQueue {
@@ -60,6 +62,8 @@ export class EventQueue {
   private bucketCursor = 0;
   private rungStartPs = AS_DOUBLE;
   private widthPs = 1;
+  /** 1 / widthPs, exact: widths are powers of two, so bucket indices are exact products. */
+  private invWidth = 1;
   private rungEndPs = Infinity;
 
   // The top: unsorted slots at or after rungEndPs.
@@ -142,7 +146,7 @@ export class EventQueue {
       this.slotTime[slot] = timePs;
       this.slotSeq[slot] = seq;
       if (timePs < this.rungEndPs) {
-        this.bucketAppend(Math.floor((timePs - this.rungStartPs) / this.widthPs), slot);
+        this.bucketAppend(Math.floor((timePs - this.rungStartPs) * this.invWidth), slot);
       } else {
         this.topSlots[this.topCount++] = slot;
       }
@@ -339,9 +343,9 @@ export class EventQueue {
     for (let i = 0; i < k; i++) this.sample[i] = times[top[Math.floor(i * stride)]!]! - minPs;
     const s = this.sample.subarray(0, k).sort();
     const median = s[k >> 1]!;
-    const count = Math.min(n, MAX_BUCKETS);
-    let width = Math.max(1, Math.ceil((EVENTS_PER_BUCKET * median) / (n / 2)));
-    let buckets = count;
+    // A power of two at or above the target width, so t * (1 / width) is exact.
+    let width = 2 ** Math.max(0, Math.ceil(Math.log2((EVENTS_PER_BUCKET * median) / (n / 2))));
+    let buckets = Math.min(BUCKETS_PER_EVENT * n, MAX_BUCKETS);
     if (minPs + buckets * width > MAX_SAFE) {
       buckets = Math.max(1, Math.floor((MAX_SAFE - minPs) / width));
       if (minPs + buckets * width > MAX_SAFE) width = 1;
@@ -355,6 +359,7 @@ export class EventQueue {
     this.bucketCount = buckets;
     this.rungStartPs = minPs;
     this.widthPs = width;
+    this.invWidth = 1 / width;
     this.rungEndPs = minPs + buckets * width;
     // Bucket 0 goes straight into the heap; the rest into buckets or back to the top.
     this.bucketCursor = 0;
@@ -365,7 +370,7 @@ export class EventQueue {
       const slot = top[i]!;
       const t = times[slot]!;
       if (t < heapLimit) this.heapPush(t, this.slotSeq[slot]!, slot);
-      else if (t < rungEnd) this.bucketAppend(Math.floor((t - minPs) / width), slot);
+      else if (t < rungEnd) this.bucketAppend(Math.floor((t - minPs) * this.invWidth), slot);
       else top[kept++] = slot;
     }
     this.topCount = kept;
