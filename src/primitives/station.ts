@@ -230,11 +230,11 @@ export class Station<T> {
 
   private finish(server: number): void {
     const job = this.serverJob[server]!;
-    this.serverDonePs[server] = this.sim.nowPs;
     const next = this.next;
     const isAccepted = next !== null ? next.arrive(job) || next.whenFull === 'drop' : this.onDeparture(job, this.sim.nowPs);
     if (!isAccepted) {
       // Blocked after service: the server keeps the job until the downstream has room.
+      this.serverDonePs[server] = this.sim.nowPs;
       this.serverIsBlocked[server] = 1;
       this.blockedServers.push(server);
       return;
