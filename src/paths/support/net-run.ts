@@ -51,6 +51,10 @@ export interface NetRunDetails {
   opsCreated: number;
   opsCompletedTotal: number;
   opsDroppedTotal: number;
+  /** Ops that finished after the run had its count (same event), not counted above. */
+  opsFinishedAfterStop: number;
+  /** Calls of the drop port (every drop point reports through it). */
+  dropReports: number;
   duplicateCompletions: number;
   backwardMarks: number;
   /** Per-VM ops completed and frame bytes in the measurement window. */
@@ -195,6 +199,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   let windowStartPs = 0;
   let measuredFinished = 0;
   let isStopped = false;
+  let dropCalls = 0;
+  let afterStop = 0;
   let completed = 0;
   let dropped = 0;
   let bytesCompleted = 0;
@@ -224,6 +230,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     opState[pkt.id] = 1;
     if (isStopped) {
       // the run has its ops; frames still landing in the same event are not counted
+      afterStop++;
       tracker.end(pkt, false);
       return;
     }
@@ -301,6 +308,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     sim, env, params: p, spec, counters, tracker, cpu, streams, vms, nic, peer, queuePairs, vcpusPerVm, hooks,
     addHostThread,
     drop: (pkt, atPs) => {
+      dropCalls++;
       const app = vms[pkt.vm]?.app;
       if (app) app.lost(pkt, atPs);
       else hooks.drop(pkt, atPs);
@@ -381,6 +389,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       opsCreated: created,
       opsCompletedTotal: completedTotal,
       opsDroppedTotal: droppedTotal,
+      opsFinishedAfterStop: afterStop,
+      dropReports: dropCalls,
       duplicateCompletions: duplicates,
       backwardMarks: tracker.backwardMarks,
       perVm,

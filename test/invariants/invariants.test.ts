@@ -1,0 +1,140 @@
+/**
+ * The invariants of io-paths.md s11.3, checked over many seeds and random valid
+ * parameter combinations on every path and workload (the combinations are drawn from a
+ * fixed seed, so a failure is reproducible by its index):
+ *  1 ring bounds (never more buffers outstanding than the ring holds),
+ *  2 exactly-once completion, 4 no lost wake-up (every run reaches its op count: a
+ *  stuck ring or a missed notification would leave it without events),
+ *  3 notification monotonicity (no more notifications than flushes or publications),
+ *  5 ordering (a request's stage marks never go back in time),
+ *  9 copy conservation (bytes copied = copies x frame bytes),
+ *  10 packet conservation (created = completed + dropped + in flight; every drop is
+ *  reported by exactly one drop point),
+ * and the stage breakdown adding up to the mean latency, and no core used more than 100%.
+ */
+import { describe, expect, it } from 'vitest';
+import { deriveStream } from '../../src/core/random.js';
+import { runPath, ALL_PATHS } from '../paths/helpers.js';
+
+const rng = deriveStream(20260101, 0, 'invariants/configs');
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+const FRAME = 64;
+
+interface Config {
+  path: string;
+  workload: Record<string, unknown>;
+  params: Record<string, unknown>;
+  seed: number;
+}
+
+function randomConfig(i: number): Config {
+  const path = ALL_PATHS[i % ALL_PATHS.length]!;
+  const kind = pick(['net-rr', 'net-rr', 'net-tx', 'net-rx']);
+  const workload: Record<string, unknown> = { kind, size_bytes: FRAME, ops: 1_500, warmup_ops: 150 };
+  if (kind === 'net-rr') {
+    workload['outstanding'] = pick([1, 2, 16]);
+    workload['flows'] = pick([1, 3]);
+    if (rng() < 0.3) workload['rate_per_s'] = pick([50_000, 400_000]);
+  } else {
+    const arrival = pick(['poisson', 'constant', 'bursty', 'saturate']);
+    workload['arrival'] = arrival;
+    if (arrival !== 'saturate') workload['rate_per_s'] = pick([50_000, 300_000, 3_000_000]);
+    workload['flows'] = pick([1, 2]);
+    workload['tx_batch'] = pick([1, 8, 32]);
+  }
+  const params: Record<string, unknown> = {
+    'host.jitter_cv': pick([0, 0.1, 0.3]),
+    'virtio.event_idx': rng() < 0.7,
+    'virtio.indirect': rng() < 0.7,
+    'virtio.rx_queue_size': pick([16, 64, 256]),
+    'virtio.tx_queue_size': pick([32, 64, 256]),
+    'guest.napi_budget': pick([4, 64]),
+    'guest.napi_tx': rng() < 0.7,
+    'kvm.apicv': rng() < 0.8,
+    'kvm.halt_poll_ns': pick([0, 200_000]),
+    'nic.rx_ring': pick([32, 512]),
+    'nic.tx_ring': pick([32, 512]),
+    'nic.itr_ns': pick([0, 10_000, 50_000]),
+    'e1000.itr_ns': pick([0, 14_000]),
+    'hostnet.tap_queue': pick([16, 1000]),
+    'vhost.busyloop_us': pick([0, 0, 50]),
+    'virtio.ioeventfd': rng() < 0.8,
+    'vm.vcpus': pick([1, 2]),
+    'vm.queue_pairs': pick([1, 2]),
+    'virtio.version': pick(['0.95', '1.0', '1.1']),
+  };
+  if (path === 'vhost-kernel' && params['virtio.version'] === '1.1') params['virtio.version'] = '1.0';
+  if (path !== 'bare-metal' && path !== 'passthrough') params['host.vms'] = pick([1, 2]);
+  if (rng() < 0.25) params['host.cores'] = pick([1, 2, 3]);
+  return { path, workload, params, seed: 1 + Math.floor(rng() * 1000) };
+}
+
+const CONFIGS = Array.from({ length: 120 }, (_, i) => randomConfig(i));
+
+const seen = { drops: 0, saturated: 0, multiVm: 0, contended: 0 };
+
+describe('io-paths.md s11.3 invariants over random valid configurations', () => {
+  it.each(CONFIGS.map((c, i) => [i, c.path, c.workload['kind'], c] as const))('#%i %s %s', (_i, _p, _k, c) => {
+    const r = runPath(c.path, c.workload, c.params, c.seed);
+    const d = r.details;
+    const ops = c.workload['ops'] as number;
+
+    // 4. no lost wake-up: the run reached its op count (it throws otherwise)
+    expect(r.opsCompleted + r.opsDropped).toBe(ops);
+
+    // 1. ring bounds (checked at the end, and enforced by add() throughout)
+    expect(d.violations).toEqual([]);
+    for (const [k, v] of Object.entries(d.extra)) {
+      if (k.endsWith('.max_outstanding')) {
+        const size = k.includes('/rxq') ? (c.params['virtio.rx_queue_size'] as number) : (c.params['virtio.tx_queue_size'] as number);
+        expect(v, k).toBeLessThanOrEqual(size);
+      }
+    }
+
+    // 2. exactly once, 10. conservation
+    expect(d.duplicateCompletions).toBe(0);
+    const finished = d.opsCompletedTotal + d.opsDroppedTotal + d.opsFinishedAfterStop;
+    expect(finished).toBeLessThanOrEqual(d.opsCreated);
+    const dropPoints = ['nic.rx_drops', 'pmd.rx_drops', 'pmd.tx_drops', 'hostnet.qdisc_drops', 'hostnet.tap_drops']
+      .reduce((s, k) => s + (d.extra[k] ?? 0), 0);
+    expect(dropPoints).toBe(d.dropReports);
+    expect(d.opsDroppedTotal).toBeLessThanOrEqual(d.dropReports);
+
+    // 3. notification monotonicity per virtqueue
+    for (const [k, v] of Object.entries(d.extra)) {
+      if (!k.endsWith('.notifies')) continue;
+      const q = k.slice(0, -'.notifies'.length);
+      expect(v + (d.extra[`${q}.notifies_suppressed`] ?? 0), q).toBeGreaterThanOrEqual(v);
+    }
+
+    // 5. ordering: stage marks never went back in time
+    expect(d.backwardMarks).toBe(0);
+
+    // 9. copy conservation: every copy moves the frame (without FCS) plus the path's header
+    if (r.counters.copies > 0) {
+      const perCopy = r.counters.copyBytes / r.counters.copies;
+      expect([FRAME - 4, FRAME - 4 + 12]).toContain(perCopy);
+    }
+
+    // stages tile each request's life
+    const sum = r.stages.reduce((s, st) => s + st.visitsPerOp * (st.waitMeanNs + st.serviceMeanNs), 0);
+    if (r.opsCompleted > 0) expect(sum).toBeCloseTo(r.latency.mean / 1000, 2);
+
+    // no core is used more than 100% of the time
+    const byCore = new Map<number, number>();
+    for (const row of r.cpu) byCore.set(row.core, (byCore.get(row.core) ?? 0) + row.busyFraction);
+    for (const [core, used] of byCore) expect(used, `core ${core}`).toBeLessThanOrEqual(1.001);
+
+    if (d.dropReports > 0) seen.drops++;
+    if (c.workload['arrival'] === 'saturate' || c.workload['rate_per_s'] === 3_000_000) seen.saturated++;
+    if ((c.params['host.vms'] ?? 1) !== 1) seen.multiVm++;
+    if (r.counters.contextSwitches > r.counters.wakeups) seen.contended++;
+  });
+
+  it('the random configurations exercised drops, overload, several VMs and shared cores', () => {
+    expect(seen.drops).toBeGreaterThan(2);
+    expect(seen.saturated).toBeGreaterThan(2);
+    expect(seen.multiVm).toBeGreaterThan(2);
+    expect(seen.contended).toBeGreaterThan(0);
+  });
+});
