@@ -54,6 +54,7 @@ export class GuestNicDriver implements NetDevice {
   /** Frames set up but waiting for the doorbell (xmit_more). */
   private readonly unposted: Fifo<Packet>[];
   private readonly isStopped: boolean[];
+  private readonly txLockUntil: number[];
   doorbells = 0;
 
   constructor(
@@ -69,6 +70,7 @@ export class GuestNicDriver implements NetDevice {
     this.napis = queues.map((queue, i) => new NicNapi(this, queue, i, vcpuOfQueue(i)));
     this.unposted = queues.map(() => new Fifo<Packet>());
     this.isStopped = queues.map(() => false);
+    this.txLockUntil = queues.map(() => 0);
     for (const napi of this.napis) {
       napi.vector = makeVector(napi.index, napi.vcpu, () => napi.vcpu.scheduleSoftirq(napi));
       napi.queue.postRxBuffers(napi.queue.rxRefillable);
@@ -88,7 +90,13 @@ export class GuestNicDriver implements NetDevice {
 
   send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
     const c = this.costs;
-    const cost = extraPs + vcpu.thread.jitter(c.xmitPs) + (isMore ? 0 : c.doorbellPs);
+    // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
+    const driverPs = vcpu.thread.jitter(c.xmitPs) + (isMore ? 0 : c.doorbellPs);
+    const reachPs = vcpu.workStartPs + extraPs;
+    const lockFreePs = this.txLockUntil[pkt.queue]!;
+    const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
+    this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
+    const cost = extraPs + spinPs + driverPs;
     vcpu.exec(cost, () => {
       this.env.tracker.mark(pkt, this.stages.guestTx, cost);
       const pending = this.unposted[pkt.queue]!;

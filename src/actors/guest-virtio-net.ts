@@ -97,6 +97,8 @@ export class GuestVirtioNet implements NetDevice {
   private readonly rxNapis: RxNapi[] = [];
   private readonly txNapis: TxNapi[] = [];
   private readonly isStopped: boolean[] = [];
+  /** When each queue's transmit lock is next free [ps]. */
+  private readonly txLockUntil: number[] = [];
   /** Kicks written, by virtqueue kind. */
   txKicks = 0;
   rxKicks = 0;
@@ -131,6 +133,7 @@ export class GuestVirtioNet implements NetDevice {
       this.rxNapis.push(rx);
       this.txNapis.push(tx);
       this.isStopped.push(false);
+      this.txLockUntil.push(0);
       while (rxq.canAdd(1)) rxq.add(null, 1); // probe-time try_fill_recv
       rxq.enableCb();
       if (!costs.hasNapiTx) txq.disableCb();
@@ -163,7 +166,13 @@ export class GuestVirtioNet implements NetDevice {
     }
     const segments = txSegments(pkt.bytes);
     const slots = txq.slotsFor(segments);
-    const cost = extraPs + vcpu.thread.jitter(c.xmitPs) + reclaimed * c.reclaimPs + txq.driverCostPs(1, slots, !isMore);
+    // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
+    const driverPs = vcpu.thread.jitter(c.xmitPs) + reclaimed * c.reclaimPs + txq.driverCostPs(1, slots, !isMore);
+    const lockFreePs = this.txLockUntil[pkt.queue]!;
+    const reachPs = vcpu.workStartPs + extraPs;
+    const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
+    this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
+    const cost = extraPs + spinPs + driverPs;
     const st = this.txState(vcpu);
     st.pkt = pkt;
     st.isMore = isMore;

@@ -93,9 +93,9 @@ export class WirePort {
     this.sources.push(s);
   }
 
-  /** True if a frame can claim the port now (nobody is waiting for it). */
+  /** True if a frame can claim the port now: it is idle and nobody is waiting for it. */
   get canReserve(): boolean {
-    return !this.isBusy && !this.isRetryArmed;
+    return !this.isBusy && !this.isRetryArmed && this.busyUntilPs <= this.sim.nowPs;
   }
 
   /**
@@ -267,9 +267,9 @@ export class NicQueue implements PortSource {
     if (readyPs < this.lastTxReadyPs) readyPs = this.lastTxReadyPs;
     this.lastTxReadyPs = readyPs;
     const port = this.nic.port;
-    if (this.isTxAutoReclaim) this.txOutstanding--; // tx_burst frees descriptors of sent frames lazily
     if (this.txFetching.isEmpty && this.rateLimitGbps === 0 && port.canReserve) {
       if (this.txStage >= 0) this.env.tracker.markAt(pkt, this.txStage, 0, readyPs);
+      if (this.isTxAutoReclaim) this.txOutstanding--; // sent within the fetch time; reclaimed lazily
       port.reserve(this, pkt, readyPs);
       return;
     }
@@ -288,7 +288,7 @@ export class NicQueue implements PortSource {
   /** @internal The port sent a frame of this queue. */
   onSent(pkt: Packet): void {
     if (this.isTxAutoReclaim) {
-      // a PMD reclaims lazily; counted free once handed to the port (see post)
+      this.txOutstanding--; // a PMD reclaims sent descriptors lazily in tx_burst
     } else {
       this.txDone.push(pkt);
       this.cause();

@@ -1,0 +1,109 @@
+/**
+ * Path benchmark (`npm run bench:paths`): how many requests of 64-byte net-rr (one
+ * outstanding transaction, default calibration) each path simulates per second of wall
+ * time. One JSON line per path.
+ *
+ * Each path runs in a fresh child process (its own JIT warm-up, included in the timing;
+ * module loading is not), by default three times; the line reports the best run. Next to
+ * wall time it reports the main thread's on-CPU time (Linux /proc schedstat), because on
+ * a shared machine the wall time includes waiting for a core.
+ *
+ * Usage: node dist/bench/paths-bench.js [--runs N] [--ops N] [--path NAME]...
+ * Benchmarks are not tests: nothing here asserts a time.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+interface PathResult {
+  path: string;
+  ops: number;
+  events: number;
+  wall_s: number;
+  cpu_s: number | null;
+  requests_per_wall_s: number;
+  requests_per_cpu_s: number | null;
+  events_per_wall_s: number;
+  p50_us: number;
+}
+
+const ALL = ['bare-metal', 'passthrough', 'sriov', 'vhost-user', 'vhost-kernel', 'virtio-qemu', 'emulated', 'emulated-vmm'];
+
+/** The main thread's on-CPU time [ns], or null where /proc is missing. */
+function onCpuNs(): number | null {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+async function runOne(path: string, ops: number): Promise<PathResult> {
+  const { params } = await import('../src/calibration/index.js');
+  const { findPath } = await import('../src/paths/index.js');
+  const { workloadSchema } = await import('../src/workloads/index.js');
+  const model = findPath(path);
+  if (!model) throw new Error(`unknown path ${path}`);
+  const warmup = Math.round(ops / 20);
+  const workload = workloadSchema.parse({ kind: 'net-rr', size_bytes: 64, outstanding: 1, ops, warmup_ops: warmup });
+  const p = params.resolve({});
+  const cpu0 = onCpuNs();
+  const t0 = performance.now();
+  const r = model.run({ workload, params: p, seed: 1, replication: 0 });
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu1 = onCpuNs();
+  const cpuS = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / 1e9 : null;
+  const requests = ops + warmup;
+  return {
+    path,
+    ops: requests,
+    events: r.eventsProcessed,
+    wall_s: Math.round(wallS * 1000) / 1000,
+    cpu_s: cpuS === null ? null : Math.round(cpuS * 1000) / 1000,
+    requests_per_wall_s: Math.round(requests / wallS),
+    requests_per_cpu_s: cpuS === null ? null : Math.round(requests / cpuS),
+    events_per_wall_s: Math.round(r.eventsProcessed / wallS),
+    p50_us: Math.round(r.latency.quantile(0.5) / 1e3) / 1e3,
+  };
+}
+
+function parseArgs(argv: string[]): { runs: number; ops: number; paths: string[]; child: string | null } {
+  let runs = 3;
+  let ops = 200_000;
+  const paths: string[] = [];
+  let child: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--runs') runs = Number(argv[++i]);
+    else if (a === '--ops') ops = Number(argv[++i]);
+    else if (a === '--path') paths.push(argv[++i]!);
+    else if (a === '--child') child = argv[++i]!;
+  }
+  return { runs, ops, paths: paths.length > 0 ? paths : ALL, child };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.child !== null) {
+    process.stdout.write(`${JSON.stringify(await runOne(args.child, args.ops))}\n`);
+    return;
+  }
+  const self = fileURLToPath(import.meta.url);
+  for (const path of args.paths) {
+    const results: PathResult[] = [];
+    for (let i = 0; i < args.runs; i++) {
+      const out = spawnSync(process.execPath, [self, '--child', path, '--ops', String(args.ops)], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`bench ${path} failed: ${out.stderr}`);
+      results.push(JSON.parse(out.stdout.trim()) as PathResult);
+    }
+    const best = results.reduce((a, b) => (b.requests_per_wall_s > a.requests_per_wall_s ? b : a));
+    process.stdout.write(
+      `${JSON.stringify({ ...best, runs: args.runs, requests_per_wall_s_all: results.map((r) => r.requests_per_wall_s) })}\n`,
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
