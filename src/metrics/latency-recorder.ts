@@ -27,6 +27,8 @@ const SUB_BUCKET_BITS = 11;
 const SUB_BUCKET_COUNT = 1 << SUB_BUCKET_BITS;
 const SUB_BUCKET_HALF_BITS = SUB_BUCKET_BITS - 1;
 const SUB_BUCKET_HALF = 1 << SUB_BUCKET_HALF_BITS;
+/** Largest value recorded: integers are exact up to here. */
+const MAX_VALUE_PS = Number.MAX_SAFE_INTEGER;
 /** 2^-b for b = 0..63, exact. */
 const INV_POW2 = Float64Array.from({ length: 64 }, (_, b) => 2 ** -b);
 
@@ -70,7 +72,11 @@ export class LatencyRecorder {
     this.histogram.autoResize = true;
   }
 
+  /** Records one latency [ps]; a negative, NaN or infinite value is a model bug and throws. */
   record(valuePs: number): void {
+    if (!(valuePs >= 0 && valuePs <= MAX_VALUE_PS)) {
+      throw new RangeError(`latency recorder: value must be a finite number >= 0 ps, got ${valuePs}`);
+    }
     const v = valuePs < 1 ? 1 : Math.round(valuePs);
     const index = hdrIndex(v);
     if (index >= this.counts.length) this.growCounts(index);

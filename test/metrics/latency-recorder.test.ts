@@ -106,6 +106,16 @@ describe('LatencyRecorder', () => {
     expect(Math.abs(big.variance - (2 / 3) * (30_000 / 29_999))).toBeLessThan(1e-6);
   });
 
+  it('rejects negative, NaN and infinite values (a model bug), keeping its state', () => {
+    const rec = new LatencyRecorder();
+    rec.record(5);
+    for (const bad of [-1, NaN, Infinity]) expect(() => rec.record(bad)).toThrow(RangeError);
+    expect(rec.count).toBe(1);
+    expect(rec.mean).toBe(5);
+    rec.record(0); // zero is a valid latency (recorded in the lowest bucket)
+    expect(rec.min).toBe(0);
+  });
+
   it('mean of non-integer values is exact (not rounded to the bucket grid)', () => {
     const rec = new LatencyRecorder();
     rec.record(1000.25);
