@@ -9,8 +9,10 @@
  * heap's horizon wait either in one of `bucketCount` time buckets of width `widthPs`
  * (unsorted lists in insertion order) or, beyond the rung, in an unsorted "top" list.
  * When the heap empties, the next non-empty bucket is pushed into it; when the rung is
- * used up, it is rebuilt from the top list with a width chosen from the spread of the
- * pending times. Each event is then handled O(1) times in expectation and the heap stays
+ * used up, it is rebuilt from the top list: the bucket width is the power of two at or
+ * above 4 x (median distance to the earliest pending event) / (pending count), taken on
+ * an evenly spaced sample (so a far outlier, such as a stop timer, stays in the top list
+ * instead of stretching the buckets). Each event is then handled O(1) times in expectation and the heap stays
  * small, so 10^4-10^5 pending events cost little more than a few. A bucket that gets
  * every event (all at one time, say) simply makes a big heap: the worst case is a heap.
  *
@@ -22,8 +24,11 @@
  * Memory is struct-of-arrays over typed arrays, so pushing and popping allocate nothing.
  * A slot holds the callback, its argument and a generation counter; a handle is
  * slot + generation * SLOT_LIMIT, so a stale handle (its event already ran or was
- * cancelled) never touches a reused slot. Cancellation is lazy: the slot's callback is
+ * cancelled) never touches a reused slot, unless that slot was reused exactly a multiple
+ * of GEN_LIMIT = 2^26 times in between. Cancellation is lazy: the slot's callback is
  * cleared and the entry is dropped when it reaches the front or is moved.
+ * Handles soon exceed 2^31, so they are heap numbers when a call returning one is not
+ * inlined: hot code that ignores the handle should not return it from a closure.
  */
 import { AS_DOUBLE } from './time.js';
 
