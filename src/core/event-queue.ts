@@ -12,9 +12,10 @@
  * used up, it is rebuilt from the top list: the bucket width is the power of two at or
  * above 4 x (median distance to the earliest pending event) / (pending count), taken on
  * an evenly spaced sample (so a far outlier, such as a stop timer, stays in the top list
- * instead of stretching the buckets). Each event is then handled O(1) times in expectation and the heap stays
- * small, so 10^4-10^5 pending events cost little more than a few. A bucket that gets
- * every event (all at one time, say) simply makes a big heap: the worst case is a heap.
+ * instead of stretching the buckets). Each event is then handled O(1) times in
+ * expectation and the heap stays small, so 10^4-10^5 pending events cost little more
+ * than a few. A bucket that gets every event (all at one time, say) simply makes a big
+ * heap: the worst case is a heap.
  *
  * Invariants: heap times < heapLimitPs <= bucket times < rungEndPs <= top times; bucket b
  * holds times in [rungStartPs + b*widthPs, rungStartPs + (b+1)*widthPs). Times must be
