@@ -1,17 +1,20 @@
 /**
  * The remote peer across the wire: a bare-metal host with its own NIC.
  *
- * - `server` (net-rr): per flow a server thread on its own core. A request's frame passes
- *   the peer NIC (pipeline, DMA write), interrupts the sleeping core (C-state exit), and
- *   the thread runs interrupt entry, receive stack, application and transmit stack, then
- *   posts the response; the NIC fetches it by DMA and the port sends it back.
+ * - `server` (net-rr): per flow a server on its own core. A request's frame passes the
+ *   peer NIC (pipeline, DMA write), interrupts the core (a C-state exit if it was idle),
+ *   and the server runs interrupt entry, receive stack, application and transmit stack,
+ *   then posts the response; the NIC fetches it by DMA and the port sends it back.
+ *   Requests of a flow are served one after the other. The peer is outside the system
+ *   under test, so its server is a single-server queue computed when the request
+ *   arrives (its busy-until time), not a thread: the times are the same and it costs no
+ *   event.
  * - `sink` (net-tx): a traffic analyser; an op completes when its last bit arrives.
  * - `generator` (net-rx): a traffic generator (no CPU limit, like a hardware tester):
  *   frames leave at the arrival process's times, or back to back at line rate.
  */
 import type { Rng } from '../core/random.js';
 import { Fifo } from '../primitives/fifo.js';
-import type { HostCpu, HostThread } from '../primitives/host-cpu.js';
 import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../workloads/net-common.js';
 import type { ActorEnv } from './env.js';
 import type { Packet, PacketPort } from './messages.js';
@@ -51,35 +54,24 @@ interface PeerFlow {
   vm: number;
   flow: number;
   source: PeerSource;
-  thread: HostThread | null;
-  requests: Fifo<Packet>;
-  fetching: Fifo<Packet>;
-  lastReadyPs: number;
   arrivals: ArrivalProcess | null;
-  isBusy: boolean;
-  /** The request being served and its CPU time. */
-  current: Packet | null;
-  servicePs: number;
-  afterServe: () => void;
-}
-
-function flowFetched(f: PeerFlow & { port: WirePort }): void {
-  f.source.ready.push(f.fetching.shift()!);
-  f.port.kick();
+  /** The server is busy until then [ps]. */
+  busyUntilPs: number;
+  /** xorshift32 state for cost jitter. */
+  jitterState: number;
 }
 
 export class Peer {
   readonly port: WirePort;
-  private readonly flows: (PeerFlow & { port: WirePort })[] = [];
-  private readonly arriving = new Fifo<Packet>();
-  private readonly arriveFn = (): void => this.requestArrived();
+  private readonly flows: PeerFlow[] = [];
+  private readonly jitterSpread: number;
   /** Stage ids, set by the path. */
   stagePeer = -1;
   stageWire = -1;
 
   constructor(
     private readonly env: ActorEnv,
-    private readonly cpu: HostCpu,
+    jitterCv: number,
     private readonly spec: NetWorkloadSpec,
     private readonly costs: PeerCosts,
     private readonly hooks: PeerHooks,
@@ -89,6 +81,18 @@ export class Peer {
   ) {
     this.port = new WirePort(env.sim, 'peer/port', costs.lineRateGbps, costs.wireLatencyPs, deliver);
     this.modeValue = spec.kind === 'net-rr' ? 'server' : spec.kind === 'net-tx' ? 'sink' : 'generator';
+    this.jitterSpread = jitterCv * Math.sqrt(3);
+  }
+
+  private jitter(f: PeerFlow, ps: number): number {
+    if (this.jitterSpread === 0) return ps;
+    let x = f.jitterState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    f.jitterState = x;
+    return Math.round(ps * (1 + this.jitterSpread * (2 * (x / 4294967296) - 1)));
   }
 
   get mode(): 'server' | 'sink' | 'generator' {
@@ -100,18 +104,10 @@ export class Peer {
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
     const id = this.flows.length;
     const source = new PeerSource();
-    const f: PeerFlow & { port: WirePort } = {
-      vm, flow, source, thread: null as HostThread | null, requests: new Fifo<Packet>(), fetching: new Fifo<Packet>(),
-      lastReadyPs: 0, arrivals, isBusy: false, port: this.port, current: null, servicePs: 0, afterServe: () => {},
+    const f: PeerFlow = {
+      vm, flow, source, arrivals, busyUntilPs: 0, jitterState: (Math.floor(this.rng() * 0xffffffff) | 1) >>> 0,
     };
-    f.afterServe = () => this.respond(f);
     this.port.addSource(source);
-    if (this.mode === 'server') {
-      const t = this.cpu.addThread({ name: `peer/server${id}`, core: id, idleMode: 'sleep', wakeupPs: this.costs.idleExitPs, isHost: false });
-      t.onRun = () => this.serve(f);
-      f.thread = t;
-      this.cpu.start(t);
-    }
     if (this.mode === 'generator') {
       source.needsSentEvent = true;
       source.onSent = () => {
@@ -138,7 +134,7 @@ export class Peer {
     }
   }
 
-  private generate(f: PeerFlow & { port: WirePort }): void {
+  private generate(f: PeerFlow): void {
     const pkt = this.hooks.newOp(f.vm, f.flow);
     if (pkt === null) return;
     f.source.ready.push(pkt);
@@ -154,64 +150,20 @@ export class Peer {
     }
     if (this.mode !== 'server') throw new Error('peer: a generator received a frame');
     const c = this.costs;
+    const f = this.flows[pkt.vm * this.spec.flows + pkt.flow]!; // flows are declared VM by VM
     const visiblePs = atPs + c.pipelinePs + c.dmaWritePs;
-    const f = this.flows[this.flowIndex(pkt)]!;
-    if (f.thread!.isIdle && f.requests.isEmpty) {
-      // The server sleeps: it wakes when the frame is in memory (no arrival event needed).
-      f.requests.push(pkt);
-      f.thread!.wake(visiblePs - this.env.sim.nowPs);
-      return;
-    }
-    this.arriving.push(pkt);
-    this.env.sim.schedule(visiblePs - this.env.sim.nowPs, this.arriveFn, undefined);
-  }
-
-  private requestArrived(): void {
-    const pkt = this.arriving.shift()!;
-    const f = this.flows[this.flowIndex(pkt)]!;
-    f.requests.push(pkt);
-    f.thread!.wake();
-  }
-
-  private flowIndex(pkt: Packet): number {
-    // flows are declared VM by VM, flow by flow
-    return pkt.vm * this.spec.flows + pkt.flow;
-  }
-
-  private serve(f: PeerFlow & { port: WirePort }): void {
-    const pkt = f.requests.shift();
-    if (pkt === undefined) {
-      f.thread!.idle();
-      return;
-    }
-    const c = this.costs;
-    const t = f.thread!;
+    // an idle core leaves its C-state first; a busy server takes the request after the last
+    const startPs = visiblePs >= f.busyUntilPs ? visiblePs + c.idleExitPs : f.busyUntilPs;
     const app = this.spec.peerApp.mean === 0 ? 0 : Math.round(this.spec.peerApp.sample(this.rng));
-    const cpuPs = t.jitter(c.irqPs + c.rxPs + this.spec.peerStackPs) + app + t.jitter(this.spec.peerStackPs + c.xmitPs) + c.doorbellPs;
-    f.current = pkt;
-    f.servicePs = cpuPs;
-    t.exec(cpuPs, f.afterServe, undefined);
-  }
-
-  private respond(f: PeerFlow & { port: WirePort }): void {
-    const pkt = f.current!;
-    f.current = null;
-    if (this.stagePeer >= 0) this.env.tracker.mark(pkt, this.stagePeer, f.servicePs);
+    const cpuPs = this.jitter(f, c.irqPs + c.rxPs + this.spec.peerStackPs) + app + this.jitter(f, this.spec.peerStackPs + c.xmitPs) + c.doorbellPs;
+    const endPs = startPs + cpuPs;
+    f.busyUntilPs = endPs;
+    if (this.stagePeer >= 0) this.env.tracker.markAt(pkt, this.stagePeer, cpuPs, endPs);
     pkt.isResponse = true;
     pkt.bytes = pkt.responseBytes;
-    const c = this.costs;
-    const now = this.env.sim.nowPs;
-    let readyPs = now + 2 * c.dmaReadPs + Math.round((Math.max(0, pkt.bytes - 64) / 1024) * c.dmaReadPsPerKib) + c.pipelinePs;
-    if (readyPs < f.lastReadyPs) readyPs = f.lastReadyPs;
-    f.lastReadyPs = readyPs;
-    if (f.fetching.isEmpty && this.port.canReserve) {
-      this.port.reserve(f.source, pkt, readyPs);
-      this.serve(f);
-      return;
-    }
-    f.fetching.push(pkt);
-    this.env.sim.schedule(readyPs - now, flowFetched, f);
-    this.serve(f);
+    const readyPs = endPs + 2 * c.dmaReadPs + Math.round((Math.max(0, pkt.bytes - 64) / 1024) * c.dmaReadPsPerKib) + c.pipelinePs;
+    // the peer's port carries responses only, in the order they are computed
+    this.port.reserve(f.source, pkt, readyPs);
   }
 
   /** Frame size for the generator's next op [bytes]. */

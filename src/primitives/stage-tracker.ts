@@ -34,7 +34,7 @@ export class StageTracker {
   /** Marks that would have gone back in time (a modelling bug if non-zero). */
   backwardMarks = 0;
 
-  constructor(private readonly now: () => number) {}
+  constructor(private readonly clock: { readonly nowPs: number }) {}
 
   /** Declares a stage (before the run starts); returns its id. Same name and actor: same id. */
   define(stage: string, actor: string): number {
@@ -74,12 +74,12 @@ export class StageTracker {
     if (!this.isFrozen) this.freeze();
     if (this.freeSlots.length === 0) this.grow(this.capacity * 2);
     op.slot = this.freeSlots.pop()!;
-    op.stampPs = this.now();
+    op.stampPs = this.clock.nowPs;
   }
 
   /** The request leaves a stage now, having received servicePs of service in it. */
   mark(op: TrackedOp, stage: number, servicePs: number): void {
-    this.markAt(op, stage, servicePs, this.now());
+    this.markAt(op, stage, servicePs, this.clock.nowPs);
   }
 
   /**

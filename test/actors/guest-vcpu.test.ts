@@ -20,7 +20,7 @@ function setup(costs: Partial<KvmCosts> = {}) {
   const sim = new Simulator();
   const counters = new Counters();
   const env: ActorEnv = {
-    sim, counters, exits: new ExitTally(), tracker: new StageTracker(() => sim.nowPs),
+    sim, counters, exits: new ExitTally(), tracker: new StageTracker(sim),
     copyPs: copyCostFn(20, 10), countCopy: () => {}, syscallPs: ns(200),
   };
   const cpu = new HostCpu(sim, { ctxSwitchPs: ns(1500), slicePs: us(3000), wakeupGranularityPs: us(1000), counters, jitterCv: 0, stream: (n) => deriveStream(1, 0, n) });

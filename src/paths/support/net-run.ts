@@ -148,7 +148,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const sim = new Simulator();
   const streams = new RandomStreams(input.seed, input.replication);
   const counters = new Counters();
-  const tracker = new StageTracker(() => sim.nowPs);
+  const tracker = new StageTracker(sim);
   const copyPs = copyCostFn(num(p, 'host.copy_fixed_ns'), num(p, 'host.memcpy_gbps'));
   const exits = new ExitTally();
   const env: ActorEnv = {
@@ -172,7 +172,6 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     stream: (name: string) => streams.stream(name),
   };
   const cpu = new HostCpu(sim, cpuOptions);
-  const peerCpu = new HostCpu(sim, { ...cpuOptions, counters: new Counters() });
 
   const pinning = parsePinning(str(p, 'host.pinning'));
   const hostCores = num(p, 'host.cores');
@@ -275,7 +274,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   // ---- host NIC, wire and peer
   let peer: Peer | null = null;
   const nic = new Nic(env, 'nic', nicCosts(p), psOf(p, 'wire.latency_ns'), (pkt, atPs) => peer!.receive(pkt, atPs));
-  peer = new Peer(env, peerCpu, spec, peerCosts(p), {
+  peer = new Peer(env, num(p, 'host.jitter_cv'), spec, peerCosts(p), {
     newOp: (vm, flow) => hooks.newOp(vm, flow, flow % vms[vm]!.device!.queuePairs),
     complete: hooks.complete,
   }, (pkt, atPs) => nic.receive(pkt, atPs), streams.stream('peer/app'));
