@@ -71,6 +71,17 @@ export class Exponential implements Distribution {
   }
 }
 
+/**
+ * The next 32 random bits of a stream as an unsigned integer: the same draw as
+ * rng() * 2^32. Streams from deriveStream also offer int32(), which returns those bits
+ * as a small integer; calling it through many streams' closures costs a plain call,
+ * while rng() also boxes its fractional result in a heap number on every draw.
+ */
+function bits32(rng: Rng): number {
+  const int32 = rng.int32;
+  return int32 !== undefined ? int32() >>> 0 : (rng() * 4294967296) >>> 0;
+}
+
 /*
  * Exponential(1) by the ziggurat method (Marsaglia and Tsang, "The ziggurat method for
  * generating random variables", J. Stat. Softw. 5(8), 2000, procedure REXP/efix) with
@@ -106,7 +117,7 @@ const zigF = new Float64Array(ZIG_N);
 
 /** One Exponential(1) variate. */
 export function standardExponential(rng: Rng): number {
-  const j = (rng() * 4294967296) >>> 0;
+  const j = bits32(rng);
   const i = j & 255;
   const k = j >>> 8;
   if (k < zigK[i]!) return k * zigW[i]!;
@@ -118,7 +129,7 @@ function exponentialSlow(rng: Rng, i: number, k: number): number {
     if (i === 0) return ZIG_R - Math.log(1 - rng());
     const x = k * zigW[i]!;
     if (zigF[i]! + rng() * (zigF[i - 1]! - zigF[i]!) < Math.exp(-x)) return x;
-    const j = (rng() * 4294967296) >>> 0;
+    const j = bits32(rng);
     i = j & 255;
     k = j >>> 8;
     if (k < zigK[i]!) return k * zigW[i]!;
@@ -160,7 +171,7 @@ const norF = new Float64Array(NOR_N);
 
 /** One standard normal variate. */
 export function standardNormal(rng: Rng): number {
-  const j = (rng() * 4294967296) >>> 0;
+  const j = bits32(rng);
   const i = j & 127;
   const k = j >>> 8;
   if (k < norK[i]!) return j & 128 ? -k * norW[i]! : k * norW[i]!;
@@ -184,7 +195,7 @@ function normalSlow(rng: Rng, j: number): number {
     }
     const x = k * norW[i]!;
     if (norF[i]! + rng() * (norF[i - 1]! - norF[i]!) < Math.exp(-0.5 * x * x)) return sign * x;
-    j = (rng() * 4294967296) >>> 0;
+    j = bits32(rng);
   }
 }
 

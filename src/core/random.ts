@@ -13,7 +13,11 @@
 import seedrandom from 'seedrandom';
 
 /** A uniform generator on [0, 1) with 32-bit resolution. */
-export type Rng = () => number;
+export interface Rng {
+  (): number;
+  /** Optional: the next draw's 32 bits as a signed integer (rng() is that over 2^32). */
+  int32?: () => number;
+}
 
 /** Derives the stream for one name; pure function of its three inputs. */
 export function deriveStream(seed: number, replication: number, name: string): Rng {

@@ -48,6 +48,16 @@ describe('deriveStream', () => {
     }
   });
 
+  it('int32() is the same draw as rng() (its 32 bits), advancing the same stream', () => {
+    const a = deriveStream(5, 1, 'bits');
+    const b = deriveStream(5, 1, 'bits');
+    expect(a.int32).toBeTypeOf('function');
+    for (let i = 0; i < 1000; i++) {
+      const viaInt = i % 3 === 0 ? a() : (a.int32!() >>> 0) / 4294967296;
+      expect(viaInt).toBe(b());
+    }
+  });
+
   it('draws lie in [0, 1) and look uniform and uncorrelated', () => {
     // n = 200,000 draws. Mean: SE = sqrt(1/12/n) = 6.5e-4; chi-square over 100 bins has
     // 99 degrees of freedom (mean 99, sd 14), so < 99 + 5 * 14 = 169 holds unless broken;
