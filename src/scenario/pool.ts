@@ -116,7 +116,7 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
       w.on('message', (reply: WorkerReply) => {
         if (failed) return;
         if (!reply.ok) {
-          const err = reply.name === 'InputError' ? new InputError(reply.message) : new Error(`task ${reply.task}: ${reply.stack}`);
+          const err = reply.name === 'InputError' ? new InputError(reply.message) : new Error(`${describe(w)}: ${reply.stack}`);
           fail(err);
           return;
         }
