@@ -4,7 +4,7 @@
  * and the progress bar (shown on a terminal, silent on a pipe and with --quiet).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +160,18 @@ describe('list and validate', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${SMALL}: valid: 2 point(s) x 1 path(s) x 3 replication(s) = 6 runs\n`);
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("the README's example scenario is valid and makes the runs the README says", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /### Scenario files[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const cwd = tempDir('readme');
+    writeFileSync(join(cwd, 'example.yaml'), example!);
+    const r = runCli(['validate', join(cwd, 'example.yaml')], cwd);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = /(\d+) runs\n$/.exec(r.stdout)?.[1];
+    expect(readme).toContain(`that is ${runs} runs`);
   });
 
   it('JSON scenarios run like YAML ones, to the same bytes', () => {
