@@ -48,8 +48,6 @@ export interface DpdkStages {
 export class DpdkPoller {
   private readonly ports: VhostUserPort[] = [];
   private cursor = 0;
-  /** CPU time owed by the last burst (the call eventfd write), added to the next step [ps]. */
-  private owedPs = 0;
   /** Bursts run, packets moved, drops for want of guest buffers or NIC descriptors. */
   bursts = 0;
   packets = 0;
@@ -78,6 +76,9 @@ export class DpdkPoller {
     port.nicq.onRxReady = wake;
     port.nicq.isTxAutoReclaim = true;
     port.nicq.postRxBuffers(port.nicq.rxRefillable);
+    // the burst's used entries are published ahead of time; a late check notifies then
+    port.txq.lateNotify = (delayPs) => this.lateCall(port, true, delayPs);
+    port.rxq.lateNotify = (delayPs) => this.lateCall(port, false, delayPs);
   }
 
   private loop(): void {
@@ -100,24 +101,27 @@ export class DpdkPoller {
       }
       idx = next;
     }
-    const owed = this.owedPs;
-    this.owedPs = 0;
-    this.thread.idle(undefined, owed); // keeps polling
+    this.thread.idle(); // keeps polling (after the bursts computed ahead)
   }
 
-  private exec(cost: number, fn: () => void): void {
-    const total = this.thread.jitter(cost) + this.owedPs;
-    this.owedPs = 0;
-    this.thread.exec(total, fn, undefined);
+  /** Computes a burst's CPU time ahead (no event); its effects carry the returned end time. */
+  private ahead(cost: number): number {
+    return this.thread.execAhead(this.thread.jitter(cost));
   }
 
-  /** Writes the call eventfd if the guest asked for an interrupt. */
+  private lateCall(port: VhostUserPort, isTx: boolean, delayPs: number): void {
+    this.calls++;
+    this.env.counters.syscalls++;
+    port.call(isTx, delayPs + this.costs.callPs);
+  }
+
+  /** Writes the call eventfd after the burst (ending at endPs) if the guest asked for an interrupt. */
   private maybeCall(port: VhostUserPort, vq: Virtqueue<Packet> | Virtqueue<Packet | null>, isTx: boolean): void {
     if (!vq.shouldNotify()) return;
     this.calls++;
     this.env.counters.syscalls++;
-    this.owedPs += this.costs.callPs;
-    port.call(isTx, this.costs.callPs);
+    const end = this.thread.execAhead(this.costs.callPs); // eventfd write + irqfd routing
+    port.call(isTx, end - this.env.sim.nowPs);
   }
 
   // The burst in progress (one at a time per PMD thread).
@@ -127,8 +131,6 @@ export class DpdkPoller {
   private droppedCount = 0;
   private port: VhostUserPort | null = null;
   private perPktPs = 0;
-  private readonly afterTxFn = (): void => this.afterTx();
-  private readonly afterRxFn = (): void => this.afterRx();
 
   /** rte_vhost_dequeue_burst + rte_eth_tx_burst. */
   private guestTx(port: VhostUserPort): void {
@@ -150,23 +152,23 @@ export class DpdkPoller {
     this.packets += k;
     this.perPktPs = Math.round(cost / k);
     this.port = port;
-    this.exec(cost, this.afterTxFn);
+    this.afterTx(this.ahead(cost));
   }
 
-  private afterTx(): void {
+  private afterTx(end: number): void {
     const port = this.port!;
     const txq = port.txq;
     const items = this.items;
-    const now = this.env.sim.nowPs;
+    const now = end;
     const space = port.nicq.txSpace;
     const k = this.itemCount;
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
-      txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
+      txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)), end);
       this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
       if (i < space) {
-        this.env.tracker.mark(p, this.stages.backendTx, this.perPktPs);
-        port.nicq.post(p, now);
+        this.env.tracker.markAt(p, this.stages.backendTx, this.perPktPs, end);
+        port.nicq.post(p, end);
       } else {
         this.txDrops++; // tx_burst took fewer: the application frees the rest
         this.onDrop(p, now);
@@ -176,7 +178,25 @@ export class DpdkPoller {
     this.itemCount = 0;
     this.port = null;
     this.maybeCall(port, txq, true);
-    this.loop();
+    this.next();
+  }
+
+  /**
+   * After a burst computed ahead: the next pass over the rings happens when the burst is
+   * done (so it sees what arrives meanwhile): scheduled if work is already waiting,
+   * otherwise the ring that receives work wakes the poller.
+   */
+  private next(): void {
+    let hasWork = false;
+    for (const p of this.ports) {
+      if (p.txq.availIdx !== p.txq.lastAvailIdx || !p.nicq.rxDone.isEmpty) {
+        hasWork = true;
+        break;
+      }
+    }
+    this.thread.clearWake();
+    this.thread.idle();
+    if (hasWork) this.thread.wake();
   }
 
   /** rte_eth_rx_burst + rte_vhost_enqueue_burst. */
@@ -211,29 +231,29 @@ export class DpdkPoller {
     this.packets += k;
     this.perPktPs = Math.round(cost / (k + d > 0 ? k + d : 1));
     this.port = port;
-    this.exec(cost, this.afterRxFn);
+    this.afterRx(this.ahead(cost));
   }
 
-  private afterRx(): void {
+  private afterRx(end: number): void {
     const c = this.costs;
     const port = this.port!;
     const rxq = port.rxq;
     const nicq = port.nicq;
     const items = this.items;
     const k = this.itemCount;
-    const now = this.env.sim.nowPs;
+    const now = end;
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
       items[i] = undefined as unknown as Packet;
       const need = rxBuffers(p.bytes, c.rxBufBytes);
       rxq.pop();
-      rxq.pushUsed(p, 1);
+      rxq.pushUsed(p, 1, end);
       for (let b = 1; b < need; b++) {
         rxq.pop();
-        rxq.pushUsed(null, 1);
+        rxq.pushUsed(null, 1, end);
       }
       this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-      this.env.tracker.mark(p, this.stages.backendRx, this.perPktPs);
+      this.env.tracker.markAt(p, this.stages.backendRx, this.perPktPs, end);
     }
     this.itemCount = 0;
     const dropped = this.dropped;
@@ -246,6 +266,6 @@ export class DpdkPoller {
     this.port = null;
     nicq.postRxBuffers(nicq.rxRefillable);
     if (k > 0) this.maybeCall(port, rxq, false);
-    this.loop();
+    this.next();
   }
 }

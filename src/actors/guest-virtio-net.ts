@@ -157,6 +157,7 @@ export class GuestVirtioNet implements NetDevice {
   send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
     const c = this.costs;
     const txq = this.txqs[pkt.queue]!;
+    txq.observeAt(vcpu.workStartPs);
     // free_old_xmit, with TX NAPI: callbacks off while reclaiming, "delayed" on at batch end
     let reclaimed = 0;
     for (;;) {
@@ -240,6 +241,7 @@ export class GuestVirtioNet implements NetDevice {
     let buffers = 0;
     let n = 0;
     const workStartPs = vcpu.workStartPs;
+    rxq.observeAt(workStartPs);
     while (n < c.napiBudget && (item = rxq.getUsed()) !== undefined) {
       buffers++;
       if (item === null) continue; // a continuation buffer of a mergeable frame
@@ -299,6 +301,7 @@ export class GuestVirtioNet implements NetDevice {
   pollTx(napi: TxNapi, vcpu: GuestVcpu): void {
     const c = this.costs;
     const txq = this.txqs[napi.q]!;
+    txq.observeAt(vcpu.workStartPs);
     let reclaimed = 0;
     while (txq.getUsed() !== undefined) reclaimed++;
     napi.vcpu = vcpu;

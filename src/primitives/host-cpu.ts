@@ -72,6 +72,8 @@ class Core {
   ready: HostThread[] = [];
   readyHead = 0;
   isSliceCheckPending = false;
+  /** When the last thread to leave actually stops using the core (after its tail work) [ps]. */
+  freeAtPs = 0;
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
@@ -193,6 +195,23 @@ export class HostThread {
     return this.state === BLOCKED;
   }
 
+  /**
+   * A step computed ahead instead of waited for: the thread holds its core for ps more
+   * (its next step or idle period starts after it) and the caller applies the step's
+   * effects itself, time-stamped with the returned end time. For polling back ends whose
+   * effects are all time-stamped (ring entries, NIC posts, interrupts): no event per step.
+   */
+  execAhead(ps: number): number {
+    if (this.state !== RUNNING || this.isExecuting) {
+      throw new Error(`thread ${this.name}: execAhead while not running its loop`);
+    }
+    const start = this.cpu.sim.nowPs + this.startDelayPs;
+    this.busyPs += this.span(start, start + ps);
+    this.startDelayPs += ps;
+    this.steps++;
+    return start + ps;
+  }
+
   /** Holds the core for ps, then runs fn(arg). Only from the thread's own loop. */
   exec<A>(ps: number, fn: (arg: A) => void, arg: A): void {
     if (this.state !== RUNNING || this.isExecuting) {
@@ -257,10 +276,11 @@ export class HostThread {
       this.onRun();
       return;
     }
-    const now = this.cpu.sim.nowPs;
+    const now = this.cpu.sim.nowPs + this.startDelayPs; // after steps computed ahead
+    this.startDelayPs = 0;
     this.state = IDLE;
-    this.idleSincePs = now;
-
+    if (tailPs > 0) this.busyPs += this.span(now, now + tailPs);
+    this.idleSincePs = now + tailPs;
     this.idleWindowPs = windowPs ?? this.pollWindowPs;
     const core = this.core;
     if (this.idleMode === 'poll') {
@@ -269,6 +289,7 @@ export class HostThread {
     }
     if (this.idleWindowPs > 0 && core.readyCount === 0) return; // keeps the core, polling
     this.idleWindowPs = 0;
+    if (this.idleSincePs > core.freeAtPs) core.freeAtPs = this.idleSincePs;
     this.cpu.releaseCore(core);
   }
 
@@ -306,12 +327,21 @@ export class HostThread {
     let latencyPs: number;
     let isPolling = false;
     if (core.current === this && idleFor <= this.idleWindowPs) {
-      if (idleFor < 0) extraPs -= idleFor; // woken during its tail work: it finishes that first
       // Still polling (PMD, halt poll, busy loop): the loop notices the work.
+      this.isWakee = false;
+      if (idleFor < 0 && this.idleMode === 'poll') {
+        // Still busy with work computed ahead: a poller looks at its rings when that is
+        // done, and must see everything that arrived meanwhile, so it waits.
+        latencyPs = this.pollPickupPs + extraPs - idleFor;
+        this.pollPs += this.span(this.idleSincePs, now + latencyPs);
+        this.state = WAKING;
+        cpu.sim.schedule(latencyPs, wakeDone, this);
+        return;
+      }
       isPolling = true;
+      if (idleFor < 0) extraPs -= idleFor; // woken during its tail work: it finishes that first
       latencyPs = this.pollPickupPs + extraPs;
       this.pollPs += this.span(this.idleSincePs, now + latencyPs);
-      this.isWakee = false;
     } else {
       if (core.current === this) this.stopPolling();
       latencyPs = this.jitter(this.wakeupPs) + extraPs;
@@ -321,16 +351,13 @@ export class HostThread {
       this.isWakee = true;
     }
     if (isPolling || (core.current === null && core.readyCount === 0)) {
+      if (!isPolling && core.freeAtPs > now + latencyPs) latencyPs = core.freeAtPs - now; // the last occupant's tail
       core.current = this;
       core.lastRan = this;
       this.state = RUNNING;
       if (!isPolling) this.sliceStartPs = now + latencyPs;
       this.startDelayPs = latencyPs;
-      this.onRun();
-      if (this.state === IDLE && this.startDelayPs > 0) {
-        // Nothing to do after all: it goes back to polling or sleeping from the wake time.
-        this.idleSincePs = now + this.startDelayPs;
-      }
+      this.onRun(); // (idle() consumes any delay left: the idle period starts after it)
       this.startDelayPs = 0;
       return;
     }
@@ -384,6 +411,8 @@ export class HostThread {
     const end = Math.min(now, this.idleSincePs + this.idleWindowPs);
     this.pollPs += this.span(this.idleSincePs, end);
     this.idleWindowPs = 0;
+    // tail work (HLT exits) or steps computed ahead still occupy the core until idleSince
+    if (this.idleSincePs > this.core.freeAtPs) this.core.freeAtPs = this.idleSincePs;
     if (this.core.current === this) this.core.current = null;
   }
 
@@ -407,10 +436,9 @@ export class HostThread {
     return this.hasPendingExec;
   }
 
-  /** @internal Charges a context switch (the switch delays the thread's step by as much). */
-  chargeSwitch(ps: number): void {
-    const now = this.cpu.sim.nowPs;
-    this.busyPs += this.span(now, now + ps);
+  /** @internal Charges a context switch starting at startPs (the switch delays the thread's step by as much). */
+  chargeSwitch(ps: number, startPs = this.cpu.sim.nowPs): void {
+    this.busyPs += this.span(startPs, startPs + ps);
   }
 
   /** Length of [a, b] inside the accounting window [ps]. */
@@ -512,14 +540,15 @@ export class HostCpu {
     core.current = t;
     core.lastRan = t;
     t.state = RUNNING;
-    t.sliceStartPs = this.sim.nowPs;
+    const now = this.sim.nowPs;
+    const waitPs = core.freeAtPs > now ? core.freeAtPs - now : 0; // the last occupant's tail work
+    t.sliceStartPs = now + waitPs;
     if (switchPs > 0) {
       this.options.counters.contextSwitches++;
-      t.chargeSwitch(switchPs);
-      this.sim.schedule(switchPs, switchDone, t);
-    } else {
-      t.resume();
+      t.chargeSwitch(switchPs, now + waitPs);
     }
+    if (switchPs + waitPs > 0) this.sim.schedule(switchPs + waitPs, switchDone, t);
+    else t.resume();
   }
 
   /** @internal The current thread left the core (sleep, block, yield): run the next ready one. */

@@ -32,6 +32,8 @@ export interface VirtqueueOptions {
   /** Cost of one ring cache line moving between cores [ps]. */
   cachelinePs: number;
   counters: Counters;
+  /** The simulation clock, for used entries published ahead of time (pushUsedAt). */
+  clock?: { readonly nowPs: number };
 }
 
 const U16 = 0xffff;
@@ -63,6 +65,12 @@ export class Virtqueue<T> {
   lastAvailIdx = 0;
   /** Device's used index. */
   usedIdx = 0;
+  /**
+   * Used index as the driver sees it: entries pushed with a future visibility time (by a
+   * back end that computes its work ahead, time-stamping its effects) appear at that time.
+   */
+  private visibleUsedIdx = 0;
+  private readonly usedAt: Float64Array;
   /** Driver's next used index to reclaim. */
   lastUsedIdx = 0;
   /** Free descriptor slots. */
@@ -82,6 +90,13 @@ export class Virtqueue<T> {
 
   /** Device-side polling hook: the driver published into a fully consumed ring. */
   onAvail: (() => void) | null = null;
+  /**
+   * Device notification for entries published ahead of time (pushUsed with a future
+   * visibility): the device checks the driver's event index when the entries become
+   * visible, so when the driver changes it before then (re-enables callbacks), the check
+   * is made again and, if it now calls for one, the notification goes at that time.
+   */
+  lateNotify: ((delayPs: number) => void) | null = null;
 
   // Statistics (also fed to the run's Counters).
   kicksSent = 0;
@@ -110,7 +125,25 @@ export class Virtqueue<T> {
     this.availSlots = new Int32Array(n);
     this.usedItems = new Array<T | undefined>(n).fill(undefined);
     this.usedSlots = new Int32Array(n);
+    this.usedAt = new Float64Array(n);
     this.freeSlots = n;
+    this.clock = options.clock ?? null;
+  }
+
+  private readonly clock: { readonly nowPs: number } | null;
+  /** The driver's logical time, when it runs ahead of the clock (a wake-up in progress). */
+  private driverTimePs = 0;
+
+  /** Makes the ring look as it does at time t to the driver (t may be ahead of the clock). */
+  observeAt(t: number): void {
+    if (t > this.driverTimePs) this.driverTimePs = t;
+    this.sync();
+  }
+
+  private sync(): void {
+    if (this.visibleUsedIdx === this.usedIdx) return;
+    const now = this.clock === null ? Infinity : Math.max(this.clock.nowPs, this.driverTimePs);
+    while (this.visibleUsedIdx < this.usedIdx && this.usedAt[this.visibleUsedIdx % this.size]! <= now) this.visibleUsedIdx++;
   }
 
   /** Slots a buffer of this many segments takes. */
@@ -165,7 +198,8 @@ export class Virtqueue<T> {
 
   /** Used entries the driver has not reclaimed. */
   get usedPending(): number {
-    return this.usedIdx - this.lastUsedIdx;
+    this.sync();
+    return this.visibleUsedIdx - this.lastUsedIdx;
   }
 
   /** Buffers published and not yet reclaimed by the driver. */
@@ -175,7 +209,10 @@ export class Virtqueue<T> {
 
   /** virtqueue_get_buf: reclaims the next used entry (undefined when none). */
   getUsed(): T | undefined {
-    if (this.lastUsedIdx === this.usedIdx) return undefined;
+    if (this.lastUsedIdx === this.visibleUsedIdx) {
+      this.sync();
+      if (this.lastUsedIdx === this.visibleUsedIdx) return undefined;
+    }
     const pos = this.lastUsedIdx % this.size;
     const item = this.usedItems[pos];
     this.usedItems[pos] = undefined;
@@ -197,7 +234,23 @@ export class Virtqueue<T> {
   enableCb(): boolean {
     this.driverWantsIrq = true;
     if (this.hasEventIdx) this.usedEvent = this.lastUsedIdx & U16;
-    return this.usedIdx !== this.lastUsedIdx;
+    this.sync();
+    this.recheckPending();
+    return this.visibleUsedIdx !== this.lastUsedIdx;
+  }
+
+  /** Entries still invisible whose device check ran before the driver's event changed: check again. */
+  private recheckPending(): void {
+    if (this.visibleUsedIdx === this.usedIdx || this.lateNotify === null) return;
+    const last = this.usedIdx;
+    const need = this.hasEventIdx ? vringNeedEvent(this.usedEvent, last & U16, this.visibleUsedIdx & U16) : this.driverWantsIrq;
+    if (!need) return;
+    this.notifiesSent++;
+    this.signalledUsed = last & U16;
+    this.isSignalledValid = true;
+    const atPs = this.usedAt[(last - 1) % this.size]!;
+    const now = this.clock === null ? 0 : this.clock.nowPs;
+    this.lateNotify(atPs > now ? atPs - now : 0);
   }
 
   /**
@@ -208,7 +261,9 @@ export class Virtqueue<T> {
     this.driverWantsIrq = true;
     const bufs = Math.floor(((this.availIdx - this.lastUsedIdx) & U16) * 3 / 4);
     if (this.hasEventIdx) this.usedEvent = (this.lastUsedIdx + bufs) & U16;
-    return this.usedIdx - this.lastUsedIdx > bufs;
+    this.sync();
+    this.recheckPending();
+    return this.visibleUsedIdx - this.lastUsedIdx > bufs;
   }
 
   get isCbEnabled(): boolean {
@@ -238,15 +293,18 @@ export class Virtqueue<T> {
    * entry per popped buffer; a packet spread over several mergeable receive buffers
    * pushes itself once and a continuation entry (null) for each further buffer.
    */
-  pushUsed(item: T, slots: number): void {
+  pushUsed(item: T, slots: number, visibleAtPs = -Infinity): void {
     if (this.usedIdx >= this.lastAvailIdx) {
       throw new Error(`virtqueue ${this.name}: used entry for a buffer never popped`);
     }
     const pos = this.usedIdx % this.size;
     this.usedItems[pos] = item;
     this.usedSlots[pos] = slots;
+    this.usedAt[pos] = visibleAtPs;
+    const wasVisible = this.visibleUsedIdx === this.usedIdx;
     this.usedIdx++;
     this.completed++;
+    if (wasVisible && visibleAtPs === -Infinity) this.visibleUsedIdx = this.usedIdx;
   }
 
   /**
@@ -324,7 +382,7 @@ export class Virtqueue<T> {
     if (outstanding < 0 || outstanding > this.size) {
       throw new Error(`virtqueue ${this.name}: outstanding ${outstanding} outside [0, ${this.size}]`);
     }
-    if (this.lastAvailIdx > this.availIdx || this.usedIdx > this.lastAvailIdx || this.lastUsedIdx > this.usedIdx) {
+    if (this.lastAvailIdx > this.availIdx || this.usedIdx > this.lastAvailIdx || this.lastUsedIdx > this.visibleUsedIdx || this.visibleUsedIdx > this.usedIdx) {
       throw new Error(
         `virtqueue ${this.name}: index order broken (avail ${this.availIdx}, lastAvail ${this.lastAvailIdx}, used ${this.usedIdx}, lastUsed ${this.lastUsedIdx})`,
       );

@@ -66,6 +66,8 @@ const CASES: Case[] = [
   fileCase('sweep-zip-unequal.yaml', 'sweep.zip', 'equal length'),
   fileCase('sweep-bad-point.yaml', 'sweep point 1', 'workload.ops=-1', 'workload.ops', 'got -1'),
   fileCase('sweep-param-out-of-range.yaml', 'sweep.kvm.exit_user_ns', 'must be in [0,', 'got -1'),
+  fileCase('sweep-key-twice.yaml', 'sweep.zip.workload.ops', 'swept twice'),
+  fileCase('sweep-too-many-points.yaml', 'sweep', '125000 points', 'at most 100000'),
   fileCase('params-unknown.yaml', 'params.kvm.exit_usr_ns', 'unknown parameter', 'did you mean kvm.exit_user_ns'),
   fileCase('yaml-syntax.yaml', 'not valid YAML', 'line 3'),
   fileCase('json-syntax.json', 'not valid JSON'),
@@ -84,6 +86,7 @@ const CASES: Case[] = [
   setCase('set-bad-list-index', ['workload.stages.4.servers=2'], 'workload.stages.4', 'list index'),
   setCase('set-zero-servers', ['workload.stages.0.servers=0'], 'workload.stages[0].servers', '>= 1', 'from --set workload.stages.0.servers=0'),
   setCase('set-unknown-distribution', ['workload.stages.0.service_ns.kind=expo'], 'service_ns.kind', 'did you mean exponential'),
+  setCase('set-sweep-workload-kind', ['sweep.workload.kind=[custom]'], 'sweep.workload.kind', 'cannot be swept'),
   setCase('set-replications-zero', ['replications=0'], 'replications', '>= 1'),
   // Flags.
   argsCase('seed-negative', ['run', SMALL, '--out', 'OUT', '--seed', '-1'], '--seed', '"-1"'),

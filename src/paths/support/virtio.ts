@@ -89,6 +89,7 @@ export function makeVirtioDevice(
     hasEventIdx: cfg.hasEventIdx,
     cachelinePs: psOf(ctx.params, 'virtio.cacheline_ns'),
     counters: ctx.counters,
+    clock: ctx.sim,
   };
   const rxqs: Virtqueue<Packet | null>[] = [];
   const txqs: Virtqueue<Packet>[] = [];
