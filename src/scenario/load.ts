@@ -164,6 +164,15 @@ export function planScenario(raw: unknown, source: string): Plan {
     }
   }
   const sweepKeys = dims.flatMap((d) => d.keys);
+  const seenKeys = new Set<string>();
+  for (const d of dims) {
+    for (const key of d.keys) {
+      const at = d.keys.length > 1 || (scenario.sweep && !(key in scenario.sweep)) ? `sweep.zip.${key}` : `sweep.${key}`;
+      if (seenKeys.has(key)) throw new InputError(`${source}: ${at}: swept twice (once plainly and once under zip); keep one`);
+      seenKeys.add(key);
+      if (key === 'workload.kind') throw new InputError(`${source}: ${at}: the workload kind cannot be swept; write one scenario per kind`);
+    }
+  }
   for (const key of sweepKeys) {
     if (!key.startsWith('workload.') && !paramRegistry.has(key)) {
       throw new InputError(
@@ -172,13 +181,14 @@ export function planScenario(raw: unknown, source: string): Plan {
     }
   }
 
+  const pointCount = dims.reduce((n, d) => n * d.rows.length, 1);
+  if (pointCount > 100_000) throw new InputError(`${source}: sweep: ${pointCount} points; at most 100000`);
   const combos: ScalarValue[][] = [[]];
   for (const d of dims) {
     const next: ScalarValue[][] = [];
     for (const c of combos) for (const row of d.rows) next.push([...c, ...row]);
     combos.splice(0, combos.length, ...next);
   }
-  if (combos.length > 100_000) throw new InputError(`${source}: sweep: ${combos.length} points; at most 100000`);
 
   const rawWorkload = (raw as Record<string, unknown>)['workload'];
   const points = combos.map((combo, index): SweepPoint => {
