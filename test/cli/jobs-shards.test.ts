@@ -55,6 +55,15 @@ describe('byte-identical results whatever runs the tasks', () => {
     for (const [name, text] of Object.entries(one)) expect(exec.files[name], name).toBe(text);
   });
 
+  it('worker threads started from the TypeScript sources (vitest) run the built worker, to the same bytes', async () => {
+    const plan = loadPlan(SMALL, SETS);
+    const done: number[] = [];
+    const exec = await executePlan(plan, { jobs: 2, onTaskDone: (o) => done.push(o.index) });
+    expect([...done].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(exec.rows.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5]); // task order, whatever finished first
+    for (const [name, text] of Object.entries(readCsvs(join(dir, 'jobs1')))) expect(exec.files[name], name).toBe(text);
+  });
+
   it('a shard holds its share of tasks (index mod N = I-1) and what merge needs', () => {
     const header = JSON.parse(readFileSync(join(dir, 'four-1', 'shard.json'), 'utf8')) as { tasks: number[]; plan_tasks: number };
     expect(header.tasks).toEqual([0, 4]);
