@@ -69,6 +69,9 @@ function raise(v: IrqVector): void {
 
 export class GuestVcpu {
   private readonly irqs = new Fifo<IrqVector>();
+  /** Interrupts raised from this vCPU's own continuation, due at a later time (ascending). */
+  private readonly delayedIrqs = new Fifo<IrqVector>();
+  private readonly delayedAt = new Fifo<number>();
   private readonly softirqs = new Fifo<GuestTask>();
   private readonly apps = new Fifo<GuestTask>();
   private overheadPs = 0;
@@ -121,6 +124,18 @@ export class GuestVcpu {
       v.hitRunning(false);
       this.irqs.push(v);
       this.thread.wake(delayPs);
+    } else if (this.thread.isRunning && !this.thread.isExecuting && !v.isPending) {
+      // raised from inside this vCPU's own step end (a back end reacting synchronously):
+      // due later; the loop takes it when due, or wakes for it after halting
+      const at = this.env.sim.nowPs + delayPs;
+      const last = this.delayedAt.isEmpty ? -1 : this.delayedAt.peekLast()!;
+      if (at >= last) {
+        v.isPending = true;
+        this.delayedIrqs.push(v);
+        this.delayedAt.push(at);
+      } else {
+        this.env.sim.schedule(delayPs, raise, v);
+      }
     } else {
       this.env.sim.schedule(delayPs, raise, v);
     }
@@ -166,9 +181,20 @@ export class GuestVcpu {
   }
 
   private loop(): void {
+    const wasHalted = this.isHalted;
     if (this.isHalted) {
       this.isHalted = false;
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
+    }
+    if (!this.delayedIrqs.isEmpty) {
+      const t = this.workStartPs;
+      while (!this.delayedAt.isEmpty && this.delayedAt.peek()! <= t) {
+        this.delayedAt.shift();
+        const v = this.delayedIrqs.shift()!;
+        v.raised++;
+        v.hitRunning(!wasHalted);
+        this.irqs.push(v);
+      }
     }
     let v: IrqVector | undefined;
     while ((v = this.irqs.shift()) !== undefined) {
@@ -201,5 +227,13 @@ export class GuestVcpu {
     this.halts++;
     const exitPs = this.hooks !== null ? this.hooks.onHalt(this) : 0;
     this.thread.idle(undefined, exitPs);
+    if (!this.delayedAt.isEmpty) {
+      // an interrupt is on its way: it wakes the halted vCPU when it arrives
+      const due = this.delayedAt.peek()!;
+      const v = this.delayedIrqs.peek()!;
+      v.isPending = true;
+      const now = this.env.sim.nowPs;
+      this.thread.wake(due > now ? due - now : 0);
+    }
   }
 }

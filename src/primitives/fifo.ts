@@ -52,6 +52,10 @@ export class Fifo<T> {
     return this.count === 0 ? undefined : this.items[this.head];
   }
 
+  peekLast(): T | undefined {
+    return this.count === 0 ? undefined : this.items[(this.head + this.count - 1) & this.mask];
+  }
+
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

@@ -339,7 +339,7 @@ export class HostThread {
         return;
       }
       isPolling = true;
-      if (idleFor < 0) extraPs -= idleFor; // woken during its tail work: it finishes that first
+      if (idleFor < 0 && -idleFor > extraPs) extraPs = -idleFor; // woken during its tail work: it finishes that first
       latencyPs = this.pollPickupPs + extraPs;
       this.pollPs += this.span(this.idleSincePs, now + latencyPs);
     } else {
