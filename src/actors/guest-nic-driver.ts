@@ -55,6 +55,8 @@ export class GuestNicDriver implements NetDevice {
   private readonly unposted: Fifo<Packet>[];
   private readonly isStopped: boolean[];
   private readonly txLockUntil: number[];
+  /** Sends in progress per queue (descriptor taken, not yet written). */
+  private readonly sending: number[];
   doorbells = 0;
 
   constructor(
@@ -71,6 +73,7 @@ export class GuestNicDriver implements NetDevice {
     this.unposted = queues.map(() => new Fifo<Packet>());
     this.isStopped = queues.map(() => false);
     this.txLockUntil = queues.map(() => 0);
+    this.sending = queues.map(() => 0);
     for (const napi of this.napis) {
       napi.vector = makeVector(napi.index, napi.vcpu, () => napi.vcpu.scheduleSoftirq(napi));
       napi.queue.postRxBuffers(napi.queue.rxRefillable);
@@ -83,7 +86,7 @@ export class GuestNicDriver implements NetDevice {
 
   canSend(queue: number): boolean {
     const q = this.queues[queue]!;
-    if (q.txSpace - this.unposted[queue]!.length > 0) return true;
+    if (q.txSpace - this.unposted[queue]!.length - this.sending[queue]! > 0) return true;
     this.isStopped[queue] = true; // netif_stop_subqueue; the next clean wakes it
     return false;
   }
@@ -97,7 +100,9 @@ export class GuestNicDriver implements NetDevice {
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
+    this.sending[pkt.queue]!++;
     vcpu.exec(cost, () => {
+      this.sending[pkt.queue]!--;
       this.env.tracker.mark(pkt, this.stages.guestTx, cost);
       const pending = this.unposted[pkt.queue]!;
       pending.push(pkt);

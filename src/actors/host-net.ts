@@ -116,8 +116,7 @@ export class HostNet {
     let cleaned = 0;
     while (q.reclaimTx() !== undefined) cleaned++;
     let cost = c.irqPs + cleaned * c.txCleanPs;
-    let moved = 0;
-    while (!hq.qdisc.isEmpty && q.txSpace - moved > 0) moved++;
+    const moved = Math.min(hq.qdisc.length, q.txSpace);
     const got: Packet[] = [];
     let pkt: Packet | undefined;
     while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) got.push(pkt);
@@ -126,7 +125,8 @@ export class HostNet {
     const total = hq.thread.jitter(cost);
     hq.thread.exec(total, () => {
       const now = this.env.sim.nowPs;
-      for (let i = 0; i < moved; i++) q.post(hq.qdisc.shift()!, now);
+      // the qdisc refills the ring with the descriptors this poll reclaimed
+      for (let i = Math.min(moved, hq.qdisc.length, q.txSpace); i > 0; i--) q.post(hq.qdisc.shift()!, now);
       const startPs = now - total;
       let t = startPs + c.irqPs + cleaned * c.txCleanPs;
       for (const p of got) {

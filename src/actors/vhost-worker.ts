@@ -269,8 +269,11 @@ export class VhostWorker {
   private finishRx(isOutOfBuffers: boolean): void {
     const rxq = this.rxq;
     if (isOutOfBuffers) {
-      // no guest buffers: ask for the refill kick, re-check once
-      if (rxq.enableNotify()) {
+      // not enough guest buffers: ask for the refill kick, and retry at once only if the
+      // guest published more meanwhile (vhost_enable_notify compares with the avail index
+      // it last read)
+      const seen = rxq.availPending;
+      if (rxq.enableNotify() && rxq.availPending > seen) {
         rxq.disableNotify();
         this.rxWork = true;
       }
