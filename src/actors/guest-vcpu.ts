@@ -10,6 +10,7 @@
  * step. A halted vCPU is woken by raiseIrq(); KVM halt polling and the tickless-idle
  * timer exits are the Kvm actor's (hooks onHalt/onUnhalt).
  */
+import { AS_DOUBLE } from '../core/time.js';
 import { Fifo } from '../primitives/fifo.js';
 import type { HostThread } from '../primitives/host-cpu.js';
 import type { ActorEnv } from './env.js';
@@ -74,9 +75,9 @@ export class GuestVcpu {
   private readonly delayedAt = new Fifo<number>();
   private readonly softirqs = new Fifo<GuestTask>();
   private readonly apps = new Fifo<GuestTask>();
-  private overheadPs = 0;
+  private overheadPs = AS_DOUBLE;
   /** Overhead (interrupt entry, exits) that preceded the work of the last step [ps]. */
-  lastOverheadPs = 0;
+  lastOverheadPs = AS_DOUBLE;
   private isHalted = false;
   private readonly doneFn = (): void => this.loop();
   /** Halts (HLT) and interrupts taken. */
@@ -91,6 +92,7 @@ export class GuestVcpu {
     private readonly hooks: HaltHooks | null,
   ) {
     thread.onRun = this.doneFn;
+    this.overheadPs = this.lastOverheadPs = 0;
   }
 
   get isVirtual(): boolean {

@@ -98,7 +98,7 @@ export class GuestVirtioNet implements NetDevice {
   private readonly txNapis: TxNapi[] = [];
   private readonly isStopped: boolean[] = [];
   /** When each queue's transmit lock is next free [ps]. */
-  private readonly txLockUntil: number[] = [];
+  private readonly txLockUntil: Float64Array;
   /** Kicks written, by virtqueue kind. */
   txKicks = 0;
   rxKicks = 0;
@@ -116,6 +116,7 @@ export class GuestVirtioNet implements NetDevice {
     /** Makes a vq's interrupt vector on a vCPU (the path wires its delivery). */
     makeVector: (vq: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
   ) {
+    this.txLockUntil = new Float64Array(rxqs.length);
     for (let q = 0; q < rxqs.length; q++) {
       const vcpu = vcpuOfQueue(q);
       const rx = new RxNapi(this, q, vcpu);
@@ -133,7 +134,6 @@ export class GuestVirtioNet implements NetDevice {
       this.rxNapis.push(rx);
       this.txNapis.push(tx);
       this.isStopped.push(false);
-      this.txLockUntil.push(0);
       while (rxq.canAdd(1)) rxq.add(null, 1); // probe-time try_fill_recv
       rxq.enableCb();
       if (!costs.hasNapiTx) txq.disableCb();

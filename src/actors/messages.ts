@@ -4,6 +4,7 @@
  * A packet carries its own stage bookkeeping (TrackedOp) and its routing: VM, flow and
  * queue pair.
  */
+import { AS_DOUBLE } from '../core/time.js';
 import type { TrackedOp } from '../primitives/stage-tracker.js';
 
 /** Bytes of the Ethernet FCS, part of a frame's size but not copied by software. */
@@ -14,7 +15,7 @@ export const WIRE_OVERHEAD_BYTES = 20;
 export const VIRTIO_NET_HDR_BYTES = 12;
 
 export class Packet implements TrackedOp {
-  stampPs = 0;
+  stampPs = AS_DOUBLE;
   slot = -1;
   /** Creation order of the op (also the order ops are handed out). */
   readonly id: number;
@@ -28,13 +29,14 @@ export class Packet implements TrackedOp {
   readonly requestBytes: number;
   /** Response frame size for a request/response op [bytes]. */
   readonly responseBytes: number;
-  readonly createdPs: number;
+  readonly createdPs: number = AS_DOUBLE;
   /** Request on its way back as the response. */
   isResponse = false;
   /** Payload + header bytes copied (set when counted, for the copy invariant). */
   copies = 0;
 
   constructor(id: number, vm: number, flow: number, queue: number, bytes: number, responseBytes: number, createdPs: number) {
+    this.stampPs = 0;
     this.id = id;
     this.vm = vm;
     this.flow = flow;

@@ -16,7 +16,7 @@
  * disable, drain, enable, re-check pattern).
  */
 import type { Simulator } from '../core/simulator.js';
-import { PS_PER_S } from '../core/time.js';
+import { AS_DOUBLE, PS_PER_S } from '../core/time.js';
 import { Fifo } from '../primitives/fifo.js';
 import type { Iotlb } from '../primitives/iotlb.js';
 import { IrqModerator } from '../primitives/irq-moderator.js';
@@ -72,13 +72,13 @@ export class WirePort {
   private next = 0;
   private isBusy = false;
   /** End of the frame sent without an end event (the port is busy until then) [ps]. */
-  private busyUntilPs = 0;
+  private busyUntilPs = AS_DOUBLE;
   private current: Packet | null = null;
   private currentSource: PortSource | null = null;
   /** @internal */ isRetryArmed = false;
   /** Frames sent, and time spent sending [ps] (for utilisation). */
   framesSent = 0;
-  busyPs = 0;
+  busyPs = AS_DOUBLE;
 
   constructor(
     private readonly sim: Simulator,
@@ -87,7 +87,9 @@ export class WirePort {
     readonly wireLatencyPs: number,
     /** The receiver: gets each frame with the time its last bit arrives. */
     public deliver: PacketPort,
-  ) {}
+  ) {
+    this.busyUntilPs = this.busyPs = 0;
+  }
 
   addSource(s: PortSource): void {
     this.sources.push(s);
@@ -188,19 +190,19 @@ export class NicQueue implements PortSource {
   get needsSentEvent(): boolean {
     return !this.isTxAutoReclaim;
   }
-  nextAllowedPs = 0;
+  nextAllowedPs = AS_DOUBLE;
   rateLimitGbps = 0;
 
   // Transmit: descriptors posted and not yet reclaimed by the driver.
   private txOutstanding = 0;
   private readonly txFetching = new Fifo<Packet>();
-  private lastTxReadyPs = 0;
+  private lastTxReadyPs = AS_DOUBLE;
   /** Transmitted frames whose descriptors the driver has not reclaimed. */
   readonly txDone = new Fifo<Packet>();
   // Receive: free buffers posted by the driver; frames written, awaiting the driver.
   rxFree: number;
   private readonly rxWriting = new Fifo<Packet>();
-  private lastRxDonePs = 0;
+  private lastRxDonePs = AS_DOUBLE;
   readonly rxDone = new Fifo<Packet>();
   private rxSlot = 0;
   private txSlot = 0;
@@ -234,6 +236,7 @@ export class NicQueue implements PortSource {
     private readonly bufferBase: number,
   ) {
     this.rxFree = 0;
+    this.nextAllowedPs = this.lastTxReadyPs = this.lastRxDonePs = 0;
     this.moderator = new IrqModerator(env.sim, nic.costs.itrPs, () => this.fire());
   }
 

@@ -14,6 +14,7 @@
  *   frames leave at the arrival process's times, or back to back at line rate.
  */
 import type { Rng } from '../core/random.js';
+import { AS_DOUBLE } from '../core/time.js';
 import { Fifo } from '../primitives/fifo.js';
 import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../workloads/net-common.js';
 import type { ActorEnv } from './env.js';
@@ -45,9 +46,12 @@ export interface PeerHooks {
 class PeerSource implements PortSource {
   readonly ready = new Fifo<Packet>();
   needsSentEvent = false;
-  nextAllowedPs = 0;
+  nextAllowedPs = AS_DOUBLE;
   rateLimitGbps = 0;
   onSent: (pkt: Packet) => void = () => {};
+  constructor() {
+    this.nextAllowedPs = 0;
+  }
 }
 
 interface PeerFlow {
@@ -104,9 +108,10 @@ export class Peer {
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
     const id = this.flows.length;
     const source = new PeerSource();
-    const f: PeerFlow = {
-      vm, flow, source, arrivals, busyUntilPs: 0, jitterState: (Math.floor(this.rng() * 0xffffffff) | 1) >>> 0,
-    };
+    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterState: AS_DOUBLE };
+    // doubles from the start (times past 2^31 ps, 32-bit states): no representation change later
+    f.busyUntilPs = 0;
+    f.jitterState = (Math.floor(this.rng() * 0xffffffff) | 1) >>> 0;
     this.port.addSource(source);
     if (this.mode === 'generator') {
       source.needsSentEvent = true;

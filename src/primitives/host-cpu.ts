@@ -26,6 +26,7 @@
  * part of it.
  */
 import type { Rng } from '../core/random.js';
+import { AS_DOUBLE } from '../core/time.js';
 import type { Simulator } from '../core/simulator.js';
 import type { Counters } from '../metrics/counters.js';
 import type { CpuRow } from '../metrics/run-result.js';
@@ -73,11 +74,13 @@ class Core {
   readyHead = 0;
   isSliceCheckPending = false;
   /** When the last thread to leave actually stops using the core (after its tail work) [ps]. */
-  freeAtPs = 0;
+  freeAtPs = AS_DOUBLE;
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
-  ) {}
+  ) {
+    this.freeAtPs = 0;
+  }
 
   get readyCount(): number {
     return this.ready.length - this.readyHead;
@@ -117,9 +120,9 @@ export class HostThread {
   readonly coreIndex: number;
   readonly idleMode: IdleMode;
   readonly isHost: boolean;
-  wakeupPs: number;
-  pollPickupPs: number;
-  pollWindowPs: number;
+  wakeupPs = AS_DOUBLE;
+  pollPickupPs = AS_DOUBLE;
+  pollWindowPs = AS_DOUBLE;
   /** The actor's loop: called when the thread gets the CPU after a wake-up. */
   onRun: () => void = noop;
 
@@ -127,29 +130,29 @@ export class HostThread {
   /** @internal */ readonly core: Core;
   isExecuting = false;
   private hasWakePending = false;
-  private idleSincePs = 0;
-  private idleWindowPs = 0;
-  /** @internal */ sliceStartPs = 0;
+  private idleSincePs = AS_DOUBLE;
+  private idleWindowPs = AS_DOUBLE;
+  /** @internal */ sliceStartPs = AS_DOUBLE;
   /** Wake-up latency still to elapse before the first step of a synchronous wake [ps]. */
-  private startDelayPs = 0;
+  private startDelayPs = AS_DOUBLE;
   /** @internal */ isWakee = false;
   private execFn: ((arg: any) => void) | null = null;
   private execArg: unknown = undefined;
-  private execStartPs = 0;
-  private execEndPs = 0;
-  private execHandle = 0;
+  private execStartPs = AS_DOUBLE;
+  private execEndPs = AS_DOUBLE;
+  private execHandle = AS_DOUBLE;
   private hasPendingExec = false;
-  private pendingPs = 0;
+  private pendingPs = AS_DOUBLE;
   private blockedFn: ((arg: any) => void) | null = null;
   private blockedArg: unknown = undefined;
   /** xorshift32 state, seeded once from the thread's named stream (cheap per draw). */
-  private jitterState: number;
+  private jitterState = AS_DOUBLE;
   private readonly jitterSpread: number;
 
   // Accounting since accountFromPs [ps].
-  private busyPs = 0;
-  private pollPs = 0;
-  private accountFromPs = 0;
+  private busyPs = AS_DOUBLE;
+  private pollPs = AS_DOUBLE;
+  private accountFromPs = AS_DOUBLE;
   /** Steps run, wake-ups from sleep, context switches (for tests and reports). */
   steps = 0;
   wakeupsFromSleep = 0;
@@ -170,6 +173,10 @@ export class HostThread {
     const rng: Rng = cpu.options.stream(`cpu/${options.name}/jitter`);
     this.jitterState = (Math.floor(rng() * 0xffffffff) | 1) >>> 0;
     this.jitterSpread = cpu.options.jitterCv * Math.sqrt(3);
+    // the time fields start as doubles (AS_DOUBLE) and get their real initial values here
+    this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
+    this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = 0;
+    this.busyPs = this.pollPs = this.accountFromPs = 0;
   }
 
   /** A cost with the host's jitter applied (integer ps, never negative). */

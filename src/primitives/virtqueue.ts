@@ -20,6 +20,7 @@
  * has fully consumed, so a polling device (PMD, busy loop) can notice it without an
  * event per empty poll.
  */
+import { AS_DOUBLE } from '../core/time.js';
 import type { Counters } from '../metrics/counters.js';
 
 export interface VirtqueueOptions {
@@ -128,11 +129,12 @@ export class Virtqueue<T> {
     this.usedAt = new Float64Array(n);
     this.freeSlots = n;
     this.clock = options.clock ?? null;
+    this.driverTimePs = 0;
   }
 
   private readonly clock: { readonly nowPs: number } | null;
   /** The driver's logical time, when it runs ahead of the clock (a wake-up in progress). */
-  private driverTimePs = 0;
+  private driverTimePs = AS_DOUBLE;
 
   /** Makes the ring look as it does at time t to the driver (t may be ahead of the clock). */
   observeAt(t: number): void {
