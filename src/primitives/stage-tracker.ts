@@ -6,8 +6,9 @@
  * request therefore tile its life exactly, so for the measured requests
  * sum over stages of visits_per_op * (wait_mean + service_mean) = mean latency.
  *
- * Sums are kept per request in a slot of a pooled typed array and added to the totals
- * only when a measured request completes, so warm-up requests never leak in.
+ * Sums are kept per request in a record of a pooled typed array (one contiguous record
+ * per request: wait, service and visits per stage) and added to the totals only when a
+ * measured request completes, so warm-up requests never leak in.
  */
 import { psToNs } from '../core/time.js';
 import type { StageRow } from '../metrics/run-result.js';
@@ -15,21 +16,28 @@ import type { StageRow } from '../metrics/run-result.js';
 export interface TrackedOp {
   /** Time of the last stage boundary [ps]. */
   stampPs: number;
-  /** Pool slot of the per-request sums; -1 when not tracked. */
+  /** Offset of the request's record in the tracker's pool; -1 when not tracked. */
   slot: number;
 }
 
+/** Numbers kept per stage in a request's record: wait, service, visits. */
+const FIELDS = 3;
+
 export class StageTracker {
   private readonly stages: { stage: string; actor: string }[] = [];
-  private n = 0;
+  /** Numbers per request record: FIELDS per stage. */
+  private stride = 0;
   private capacity = 0;
-  private opWait = new Float64Array(0);
-  private opService = new Float64Array(0);
-  private opVisits = new Float64Array(0);
-  private readonly freeSlots: number[] = [];
-  private totalWait = new Float64Array(0);
-  private totalService = new Float64Array(0);
-  private totalVisits = new Float64Array(0);
+  /**
+   * Per-request records, contiguous: record r holds, for stage k at r * stride + FIELDS * k,
+   * the request's wait, service and visits in that stage.
+   */
+  private records = new Float64Array(0);
+  /** Offsets of free records (a stack). */
+  private freeOffsets = new Int32Array(0);
+  private freeCount = 0;
+  /** Totals over measured requests, laid out as one record. */
+  private totals = new Float64Array(0);
   private isFrozen = false;
   /** Marks that would have gone back in time (a modelling bug if non-zero). */
   backwardMarks = 0;
@@ -47,33 +55,28 @@ export class StageTracker {
 
   private freeze(): void {
     this.isFrozen = true;
-    this.n = this.stages.length;
-    this.totalWait = new Float64Array(this.n);
-    this.totalService = new Float64Array(this.n);
-    this.totalVisits = new Float64Array(this.n);
+    this.stride = FIELDS * this.stages.length;
+    this.totals = new Float64Array(this.stride);
     this.grow(64);
   }
 
   private grow(capacity: number): void {
-    const n = this.n;
-    const w = new Float64Array(capacity * n);
-    const s = new Float64Array(capacity * n);
-    const v = new Float64Array(capacity * n);
-    w.set(this.opWait);
-    s.set(this.opService);
-    v.set(this.opVisits);
-    this.opWait = w;
-    this.opService = s;
-    this.opVisits = v;
-    for (let i = capacity - 1; i >= this.capacity; i--) this.freeSlots.push(i);
+    const records = new Float64Array(capacity * this.stride);
+    records.set(this.records);
+    this.records = records;
+    const free = new Int32Array(capacity);
+    free.set(this.freeOffsets.subarray(0, this.freeCount));
+    // new records are handed out lowest first
+    for (let r = capacity - 1; r >= this.capacity; r--) free[this.freeCount++] = r * this.stride;
+    this.freeOffsets = free;
     this.capacity = capacity;
   }
 
   /** Starts tracking a request created now. */
   begin(op: TrackedOp): void {
     if (!this.isFrozen) this.freeze();
-    if (this.freeSlots.length === 0) this.grow(this.capacity * 2);
-    op.slot = this.freeSlots.pop()!;
+    if (this.freeCount === 0) this.grow(this.capacity * 2);
+    op.slot = this.freeOffsets[--this.freeCount]!;
     op.stampPs = this.clock.nowPs;
   }
 
@@ -87,51 +90,55 @@ export class StageTracker {
    * hands a request on with a known future time); marks of one request must not go back.
    */
   markAt(op: TrackedOp, stage: number, servicePs: number, now: number): void {
-    let delta = now - op.stampPs;
+    const stampPs = op.stampPs;
+    let delta = now - stampPs;
     if (delta < 0) {
       this.backwardMarks++;
       delta = 0;
-      now = op.stampPs;
+      now = stampPs;
     }
     const service = servicePs < delta ? (servicePs > 0 ? servicePs : 0) : delta;
-    const i = op.slot * this.n + stage;
-    this.opWait[i]! += delta - service;
-    this.opService[i]! += service;
-    this.opVisits[i]! += 1;
+    const base = op.slot;
     op.stampPs = now;
+    if (base < 0) return; // not tracked (or already ended)
+    const i = base + FIELDS * stage;
+    const r = this.records;
+    r[i]! += delta - service;
+    r[i + 1]! += service;
+    r[i + 2]! += 1;
   }
 
-  /** The request is done: its sums join the totals if it is measured; its slot is freed. */
+  /** The request is done: its sums join the totals if it is measured; its record is freed. */
   end(op: TrackedOp, isMeasured: boolean): void {
-    const n = this.n;
-    const base = op.slot * n;
-    for (let k = 0; k < n; k++) {
-      const i = base + k;
-      if (isMeasured) {
-        this.totalWait[k]! += this.opWait[i]!;
-        this.totalService[k]! += this.opService[i]!;
-        this.totalVisits[k]! += this.opVisits[i]!;
+    const base = op.slot;
+    const r = this.records;
+    const stride = this.stride;
+    if (isMeasured) {
+      const t = this.totals;
+      for (let k = 0; k < stride; k++) {
+        t[k]! += r[base + k]!;
+        r[base + k] = 0;
       }
-      this.opWait[i] = 0;
-      this.opService[i] = 0;
-      this.opVisits[i] = 0;
+    } else {
+      r.fill(0, base, base + stride);
     }
-    this.freeSlots.push(op.slot);
+    this.freeOffsets[this.freeCount++] = base;
     op.slot = -1;
   }
 
   /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
   rows(ops: number): StageRow[] {
     const out: StageRow[] = [];
-    for (let k = 0; k < this.n; k++) {
-      const visits = this.totalVisits[k]!;
+    const t = this.totals;
+    for (let k = 0; k < this.stages.length && FIELDS * k < t.length; k++) {
+      const visits = t[FIELDS * k + 2]!;
       if (visits === 0) continue;
       out.push({
         stage: this.stages[k]!.stage,
         actor: this.stages[k]!.actor,
         visitsPerOp: ops > 0 ? visits / ops : 0,
-        waitMeanNs: psToNs(this.totalWait[k]! / visits),
-        serviceMeanNs: psToNs(this.totalService[k]! / visits),
+        waitMeanNs: psToNs(t[FIELDS * k]! / visits),
+        serviceMeanNs: psToNs(t[FIELDS * k + 1]! / visits),
       });
     }
     return out;
