@@ -14,7 +14,7 @@
  */
 import type { HostThread } from '../primitives/host-cpu.js';
 import type { Virtqueue } from '../primitives/virtqueue.js';
-import { rxBuffers, txSegments } from './guest-virtio-net.js';
+import { rxBuffers } from './guest-virtio-net.js';
 import type { ActorEnv } from './env.js';
 import { copyBytesOf, VIRTIO_NET_HDR_BYTES, type Packet } from './messages.js';
 import type { NicQueue } from './nic.js';
@@ -104,11 +104,6 @@ export class DpdkPoller {
     this.thread.idle(); // keeps polling (after the bursts computed ahead)
   }
 
-  /** Computes a burst's CPU time ahead (no event); its effects carry the returned end time. */
-  private ahead(cost: number): number {
-    return this.thread.execAhead(this.thread.jitter(cost));
-  }
-
   private lateCall(port: VhostUserPort, isTx: boolean, delayPs: number): void {
     this.calls++;
     this.env.counters.syscalls++;
@@ -126,6 +121,8 @@ export class DpdkPoller {
 
   // The burst in progress (one at a time per PMD thread).
   private readonly items: Packet[] = [];
+  /** Ring slots of each dequeued buffer (as popped). */
+  private itemSlots = new Int32Array(32);
   private itemCount = 0;
   private readonly dropped: Packet[] = [];
   private droppedCount = 0;
@@ -141,8 +138,11 @@ export class DpdkPoller {
     let pkt: Packet | undefined;
     let slots = 0;
     let k = 0;
+    if (this.itemSlots.length < c.burst) this.itemSlots = new Int32Array(c.burst);
+    const itemSlots = this.itemSlots;
     while (k < c.burst && (pkt = txq.pop()) !== undefined) {
       slots += txq.poppedSlots;
+      itemSlots[k] = txq.poppedSlots;
       items[k++] = pkt;
       cost += c.vringPerPktPs + this.env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES)) + c.switchPerPktPs + c.nicPerPktPs;
     }
@@ -152,7 +152,7 @@ export class DpdkPoller {
     this.packets += k;
     this.perPktPs = Math.round(cost / k);
     this.port = port;
-    this.afterTx(this.ahead(cost));
+    this.afterTx(this.thread.execAhead(this.thread.jitter(cost))); // computed ahead (no event): effects carry the end time
   }
 
   private afterTx(end: number): void {
@@ -164,7 +164,7 @@ export class DpdkPoller {
     const k = this.itemCount;
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
-      txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)), end);
+      txq.pushUsed(p, this.itemSlots[i]!, end);
       this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
       if (i < space) {
         this.env.tracker.markAt(p, this.stages.backendTx, this.perPktPs, end);
@@ -231,7 +231,7 @@ export class DpdkPoller {
     this.packets += k;
     this.perPktPs = Math.round(cost / (k + d > 0 ? k + d : 1));
     this.port = port;
-    this.afterRx(this.ahead(cost));
+    this.afterRx(this.thread.execAhead(this.thread.jitter(cost))); // computed ahead, as in guestTx
   }
 
   private afterRx(end: number): void {

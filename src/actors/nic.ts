@@ -79,6 +79,9 @@ export class WirePort {
   /** Frames sent, and time spent sending [ps] (for utilisation). */
   framesSent = 0;
   busyPs = AS_DOUBLE;
+  /** wireTimePs of the last frame size asked (frames mostly repeat their size). */
+  private lastBytes = -1;
+  private lastWirePs = 0;
 
   constructor(
     private readonly sim: Simulator,
@@ -109,7 +112,7 @@ export class WirePort {
    * port just remembers until when it is busy: no event at all.
    */
   reserve(source: PortSource, pkt: Packet, readyPs: number): void {
-    const txPs = wireTimePs(pkt.bytes, this.lineRateGbps);
+    const txPs = this.wirePs(pkt.bytes);
     const startPs = readyPs > this.busyUntilPs ? readyPs : this.busyUntilPs;
     this.busyPs += txPs;
     if (!source.needsSentEvent) {
@@ -122,6 +125,15 @@ export class WirePort {
     this.current = pkt;
     this.currentSource = source;
     this.sim.schedule(startPs + txPs - this.sim.nowPs, portTxEnd, this);
+  }
+
+  /** wireTimePs(bytes, line rate), remembered for the last size. */
+  private wirePs(bytes: number): number {
+    if (bytes !== this.lastBytes) {
+      this.lastBytes = bytes;
+      this.lastWirePs = wireTimePs(bytes, this.lineRateGbps);
+    }
+    return this.lastWirePs;
   }
 
   /** A source has a new frame ready: start sending if idle. */
@@ -148,7 +160,7 @@ export class WirePort {
       }
       this.next = (i + 1) % n;
       const pkt = s.ready.shift()!;
-      const txPs = wireTimePs(pkt.bytes, this.lineRateGbps);
+      const txPs = this.wirePs(pkt.bytes);
       if (s.rateLimitGbps > 0) s.nextAllowedPs = now + wireTimePs(pkt.bytes, s.rateLimitGbps);
       this.isBusy = true;
       this.current = pkt;
@@ -262,7 +274,8 @@ export class NicQueue implements PortSource {
     if (this.txOutstanding >= this.nic.costs.txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
     this.txOutstanding++;
     const c = this.nic.costs;
-    const slot = this.txSlot++ % c.txRing;
+    const slot = this.txSlot;
+    this.txSlot = slot + 1 < c.txRing ? slot + 1 : 0;
     const descPs = c.dmaReadPs + this.translate(slot * 16, 16);
     const payloadPs = c.dmaReadPs + Math.round((Math.max(0, pkt.bytes - 64) / 1024) * c.dmaReadPsPerKib) +
       this.translate(0x100000 + slot * 2048, pkt.bytes);
@@ -322,7 +335,8 @@ export class NicQueue implements PortSource {
    */
   receive(pkt: Packet, atPs: number): void {
     const c = this.nic.costs;
-    const slot = this.rxSlot++ % c.rxRing;
+    const slot = this.rxSlot;
+    this.rxSlot = slot + 1 < c.rxRing ? slot + 1 : 0;
     let donePs = atPs + c.dmaWritePs + this.translate(0x100000 + slot * 2048, pkt.bytes);
     if (donePs < this.lastRxDonePs) donePs = this.lastRxDonePs;
     this.lastRxDonePs = donePs;

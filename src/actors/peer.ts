@@ -69,6 +69,10 @@ export class Peer {
   readonly port: WirePort;
   private readonly flows: PeerFlow[] = [];
   private readonly jitterSpread: number;
+  /** Workload figures read per request, hoisted from the spec. */
+  private readonly flowsPerVm: number;
+  private readonly peerStackPs: number;
+  private readonly hasPeerApp: boolean;
   /** Stage ids, set by the path. */
   stagePeer = -1;
   stageWire = -1;
@@ -86,6 +90,9 @@ export class Peer {
     this.port = new WirePort(env.sim, 'peer/port', costs.lineRateGbps, costs.wireLatencyPs, deliver);
     this.modeValue = spec.kind === 'net-rr' ? 'server' : spec.kind === 'net-tx' ? 'sink' : 'generator';
     this.jitterSpread = jitterCv * Math.sqrt(3);
+    this.flowsPerVm = spec.flows;
+    this.peerStackPs = spec.peerStackPs;
+    this.hasPeerApp = spec.peerApp.mean !== 0;
   }
 
   private jitter(f: PeerFlow, ps: number): number {
@@ -149,18 +156,19 @@ export class Peer {
   /** A frame from the host arrives (last bit) at atPs. */
   receive(pkt: Packet, atPs: number): void {
     if (this.stageWire >= 0) this.env.tracker.markAt(pkt, this.stageWire, 0, atPs);
-    if (this.mode === 'sink') {
+    const mode = this.modeValue;
+    if (mode === 'sink') {
       this.hooks.complete(pkt, atPs);
       return;
     }
-    if (this.mode !== 'server') throw new Error('peer: a generator received a frame');
+    if (mode !== 'server') throw new Error('peer: a generator received a frame');
     const c = this.costs;
-    const f = this.flows[pkt.vm * this.spec.flows + pkt.flow]!; // flows are declared VM by VM
+    const f = this.flows[pkt.vm * this.flowsPerVm + pkt.flow]!; // flows are declared VM by VM
     const visiblePs = atPs + c.pipelinePs + c.dmaWritePs;
     // an idle core leaves its C-state first; a busy server takes the request after the last
     const startPs = visiblePs >= f.busyUntilPs ? visiblePs + c.idleExitPs : f.busyUntilPs;
-    const app = this.spec.peerApp.mean === 0 ? 0 : Math.round(this.spec.peerApp.sample(this.rng));
-    const cpuPs = this.jitter(f, c.irqPs + c.rxPs + this.spec.peerStackPs) + app + this.jitter(f, this.spec.peerStackPs + c.xmitPs) + c.doorbellPs;
+    const app = this.hasPeerApp ? Math.round(this.spec.peerApp.sample(this.rng)) : 0;
+    const cpuPs = this.jitter(f, c.irqPs + c.rxPs + this.peerStackPs) + app + this.jitter(f, this.peerStackPs + c.xmitPs) + c.doorbellPs;
     const endPs = startPs + cpuPs;
     f.busyUntilPs = endPs;
     if (this.stagePeer >= 0) this.env.tracker.markAt(pkt, this.stagePeer, cpuPs, endPs);

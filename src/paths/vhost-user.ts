@@ -62,12 +62,14 @@ export const vhostUserPath = netPath({
       );
       for (let q = 0; q < cfg.queuePairs; q++) {
         const pmd = pmds[next++ % pmds.length]!;
+        const rxVector = dev.driver.vectorOf(2 * q);
+        const txVector = dev.driver.vectorOf(2 * q + 1);
         pmd.addPort({
           name: `${vm.name}/q${q}`,
           txq: dev.txqs[q]!,
           rxq: dev.rxqs[q]!,
           nicq: pf.queues[vm.index * cfg.queuePairs + q]!,
-          call: (isTx, delayPs) => kvm.deliverMsi(dev.driver.vectorOf(2 * q + (isTx ? 1 : 0)), delayPs),
+          call: (isTx, delayPs) => kvm.deliverMsi(isTx ? txVector : rxVector, delayPs),
         });
       }
     }

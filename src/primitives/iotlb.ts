@@ -7,6 +7,8 @@
 export class Iotlb {
   private readonly tags: Float64Array;
   private readonly pageBytes: number;
+  /** 1 / pageBytes, exact (a power of two): page numbers by multiplication. */
+  private readonly invPageBytes: number;
   hits = 0;
   misses = 0;
 
@@ -20,17 +22,19 @@ export class Iotlb {
     const shift = Math.log2(pageBytes);
     if (!Number.isInteger(shift)) throw new RangeError(`iotlb: page size ${pageKib} KiB is not a power of two`);
     this.pageBytes = pageBytes;
+    this.invPageBytes = 1 / pageBytes;
     this.tags = new Float64Array(entries).fill(-1);
   }
 
   /** Translates a DMA to [address, address + bytes); returns the added latency [ps]. */
   translate(address: number, bytes: number): number {
-    const pageBytes = this.pageBytes;
-    const first = Math.floor(address / pageBytes);
-    const last = Math.floor((address + (bytes > 1 ? bytes : 1) - 1) / pageBytes);
+    const inv = this.invPageBytes;
+    const first = Math.floor(address * inv);
+    const last = Math.floor((address + (bytes > 1 ? bytes : 1) - 1) * inv);
+    const entries = this.entries;
     let extra = 0;
     for (let page = first; page <= last; page++) {
-      const slot = page % this.entries;
+      const slot = page < entries ? page : page % entries;
       if (this.tags[slot] === page) {
         this.hits++;
       } else {

@@ -59,6 +59,13 @@ export class Virtqueue<T> {
   // Used entries awaiting the driver.
   private readonly usedItems: (T | undefined)[];
   private readonly usedSlots: Int32Array;
+  /**
+   * Storage position of a free-running index: idx & mask, with the storage a power of two
+   * at least `size` long, so any `size` consecutive indexes get distinct positions (a
+   * bit mask instead of an integer division per access; packed rings need not be powers
+   * of two).
+   */
+  private readonly mask: number;
 
   /** Driver's avail index (free running, u16 semantics by masking). */
   availIdx = 0;
@@ -122,11 +129,14 @@ export class Virtqueue<T> {
     this.hasEventIdx = options.hasEventIdx;
     this.cachelinePs = options.cachelinePs;
     this.counters = options.counters;
-    this.availItems = new Array<T | undefined>(n).fill(undefined);
-    this.availSlots = new Int32Array(n);
-    this.usedItems = new Array<T | undefined>(n).fill(undefined);
-    this.usedSlots = new Int32Array(n);
-    this.usedAt = new Float64Array(n);
+    let cap = 2;
+    while (cap < n) cap *= 2;
+    this.mask = cap - 1;
+    this.availItems = new Array<T | undefined>(cap).fill(undefined);
+    this.availSlots = new Int32Array(cap);
+    this.usedItems = new Array<T | undefined>(cap).fill(undefined);
+    this.usedSlots = new Int32Array(cap);
+    this.usedAt = new Float64Array(cap);
     this.freeSlots = n;
     this.clock = options.clock ?? null;
     this.driverTimePs = 0;
@@ -145,7 +155,7 @@ export class Virtqueue<T> {
   private sync(): void {
     if (this.visibleUsedIdx === this.usedIdx) return;
     const now = this.clock === null ? Infinity : Math.max(this.clock.nowPs, this.driverTimePs);
-    while (this.visibleUsedIdx < this.usedIdx && this.usedAt[this.visibleUsedIdx % this.size]! <= now) this.visibleUsedIdx++;
+    while (this.visibleUsedIdx < this.usedIdx && this.usedAt[this.visibleUsedIdx & this.mask]! <= now) this.visibleUsedIdx++;
   }
 
   /** Slots a buffer of this many segments takes. */
@@ -167,7 +177,7 @@ export class Virtqueue<T> {
       throw new Error(`virtqueue ${this.name}: add to a full ring`);
     }
     if (slots > this.size) throw new Error(`virtqueue ${this.name}: a buffer of ${slots} slots never fits`);
-    const pos = this.availIdx % this.size;
+    const pos = this.availIdx & this.mask;
     this.availItems[pos] = item;
     this.availSlots[pos] = slots;
     this.freeSlots -= slots;
@@ -215,7 +225,7 @@ export class Virtqueue<T> {
       this.sync();
       if (this.lastUsedIdx === this.visibleUsedIdx) return undefined;
     }
-    const pos = this.lastUsedIdx % this.size;
+    const pos = this.lastUsedIdx & this.mask;
     const item = this.usedItems[pos];
     this.usedItems[pos] = undefined;
     this.freeSlots += this.usedSlots[pos]!;
@@ -250,7 +260,7 @@ export class Virtqueue<T> {
     this.notifiesSent++;
     this.signalledUsed = last & U16;
     this.isSignalledValid = true;
-    const atPs = this.usedAt[(last - 1) % this.size]!;
+    const atPs = this.usedAt[(last - 1) & this.mask]!;
     const now = this.clock === null ? 0 : this.clock.nowPs;
     this.lateNotify(atPs > now ? atPs - now : 0);
   }
@@ -282,7 +292,7 @@ export class Virtqueue<T> {
   /** Consumes the next available buffer; its slot count is left in poppedSlots. */
   pop(): T | undefined {
     if (this.lastAvailIdx === this.availIdx) return undefined;
-    const pos = this.lastAvailIdx % this.size;
+    const pos = this.lastAvailIdx & this.mask;
     const item = this.availItems[pos];
     this.availItems[pos] = undefined;
     this.poppedSlots = this.availSlots[pos]!;
@@ -299,7 +309,7 @@ export class Virtqueue<T> {
     if (this.usedIdx >= this.lastAvailIdx) {
       throw new Error(`virtqueue ${this.name}: used entry for a buffer never popped`);
     }
-    const pos = this.usedIdx % this.size;
+    const pos = this.usedIdx & this.mask;
     this.usedItems[pos] = item;
     this.usedSlots[pos] = slots;
     this.usedAt[pos] = visibleAtPs;
