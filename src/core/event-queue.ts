@@ -23,13 +23,19 @@
  * guarantees it. The ordering never depends on the bucket width, only the speed does.
  *
  * Memory is struct-of-arrays over typed arrays, so pushing and popping allocate nothing.
- * A slot holds the callback, its argument and a generation counter; a handle is
- * slot + generation * SLOT_LIMIT, so a stale handle (its event already ran or was
- * cancelled) never touches a reused slot, unless that slot was reused exactly a multiple
- * of GEN_LIMIT = 2^26 times in between. Cancellation is lazy: the slot's callback is
- * cleared and the entry is dropped when it reaches the front or is moved.
- * Handles soon exceed 2^31, so they are heap numbers when a call returning one is not
- * inlined: hot code that ignores the handle should not return it from a closure.
+ * A slot holds the callback, its argument and the event's insertion sequence number; the
+ * heap holds (time, slot) pairs and reads the sequence number through the slot on ties.
+ *
+ * Handles: an event's handle is its sequence number, unique for the queue's lifetime, so
+ * a stale handle (its event ran or was cancelled) can never hit a later event. A small
+ * integer up to 2^31 pushes, it never needs a heap number (the old slot + generation
+ * handles passed 2^31 after a slot's 32nd reuse, and so were boxed whenever a call
+ * returning one was not inlined). cancel() finds the slot through a direct-mapped table
+ * indexed by the low bits of the sequence number, sized to at least four times the slot
+ * capacity; an event still pending when its table entry is taken over, HANDLE_SPAN
+ * pushes later, moves to a Map (rare: it must outlive ~4 x capacity later pushes). The
+ * slot's stored sequence number confirms every match. Cancellation is lazy: the slot's
+ * callback is cleared and the entry is dropped when it reaches the front or is moved.
  */
 import { AS_DOUBLE } from './time.js';
 
@@ -38,8 +44,14 @@ export type EventFn<A = any> = (arg: A) => void;
 /** Opaque handle returned by push(); pass it to cancel(). */
 export type EventHandle = number;
 
+/** What run() drives: the simulator's clock, event count and stop flag. */
+export interface RunClock {
+  nowPs: number;
+  eventsProcessed: number;
+  stopRequested: boolean;
+}
+
 const SLOT_LIMIT = 1 << 26; // 67M pending events at most
-const GEN_LIMIT = 1 << 26; // handles stay below 2^52
 
 /** Heap size above which the ladder takes over, and the pending count below which it gives back. */
 const HEAP_HIGH = 512;
@@ -50,11 +62,13 @@ const EVENTS_PER_BUCKET = 2;
 /** Buckets per pending event in a new rung (the rung then spans about 8 median distances). */
 const BUCKETS_PER_EVENT = 2;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Handle table entries per slot of capacity (a power of two), and its least size. */
+const HANDLE_TABLE_PER_SLOT = 4;
+const HANDLE_TABLE_MIN = 4096;
 
 export class EventQueue {
-  // The heap: (time, seq, slot) triples.
+  // The heap: (time, slot) pairs; ties are broken by slotSeq[slot].
   private heapTime: Float64Array;
-  private heapSeq: Float64Array;
   private heapSlot: Int32Array;
   private heapSize = 0;
   /** Every event earlier than this is in the heap [ps]. */
@@ -76,20 +90,32 @@ export class EventQueue {
   private topSlots: Int32Array;
   private topCount = 0;
 
-  // Slots.
+  // Slots. Slot 0 is never used: handle table entries start there, and its sequence
+  // number (-1) matches no handle.
   private slotFn: (EventFn | null)[];
   private slotArg: unknown[];
-  private slotGen: Int32Array;
-  private slotTime: Float64Array;
+  /** Insertion sequence number (= handle) of the event in the slot, kept after it leaves. */
   private slotSeq: Float64Array;
+  /** Time of an event waiting in a bucket or the top list (heap entries keep theirs in heapTime). */
+  private slotTime: Float64Array;
   private slotNext: Int32Array;
   private freeSlots: Int32Array;
   private freeCount: number;
   private capacity: number;
 
+  // Handles: sequence number -> slot.
+  private handleSlot: Int32Array;
+  private handleMask: number;
+  /** Pending events whose handleSlot entry a later push took over. */
+  private readonly farHandles = new Map<number, number>();
+
   private nextSeq = 0;
-  private liveCount = 0;
+  /** Cancelled events still holding a slot (dropped lazily). */
+  private cancelledCount = 0;
   private readonly sample = new Float64Array(65);
+
+  /** Time of the next pushAtNextTime() [ps]. */
+  nextTimePs = AS_DOUBLE;
 
   /** Callback and argument of the entry last returned by popInto(). */
   poppedFn: EventFn | null = null;
@@ -99,26 +125,29 @@ export class EventQueue {
   constructor(initialCapacity = 1024) {
     this.rungStartPs = 0;
     this.poppedTimePs = 0;
-    const cap = Math.max(16, initialCapacity | 0);
+    this.nextTimePs = 0;
+    const cap = Math.max(16, (initialCapacity | 0) + 1);
     this.capacity = cap;
     this.heapTime = new Float64Array(cap);
-    this.heapSeq = new Float64Array(cap);
     this.heapSlot = new Int32Array(cap);
     this.topSlots = new Int32Array(cap);
     this.slotFn = new Array<EventFn | null>(cap).fill(null);
     this.slotArg = new Array<unknown>(cap).fill(undefined);
-    this.slotGen = new Int32Array(cap);
+    this.slotSeq = new Float64Array(cap).fill(-1);
     this.slotTime = new Float64Array(cap);
-    this.slotSeq = new Float64Array(cap);
     this.slotNext = new Int32Array(cap);
     this.freeSlots = new Int32Array(cap);
-    for (let i = 0; i < cap; i++) this.freeSlots[i] = cap - 1 - i;
-    this.freeCount = cap;
+    // Slot 0 stays out of the free list; the lowest slots are taken first.
+    this.freeCount = 0;
+    for (let i = cap - 1; i >= 1; i--) this.freeSlots[this.freeCount++] = i;
+    this.handleSlot = new Int32Array(0);
+    this.handleMask = 0;
+    this.buildHandleTable();
   }
 
   /** Number of events that will still run (cancelled ones excluded). */
   get size(): number {
-    return this.liveCount;
+    return this.capacity - 1 - this.freeCount - this.cancelledCount;
   }
 
   /** True while the ladder (buckets and top list) holds part of the events; false in plain heap mode. */
@@ -133,41 +162,78 @@ export class EventQueue {
       const slot = this.heapSlot[0]!;
       if (this.slotFn[slot] !== null) return this.heapTime[0]!;
       this.removeTop();
-      this.releaseSlot(slot);
+      this.dropCancelled(slot);
     }
   }
 
   /** Adds fn(arg) at timePs; returns a handle for cancel(). */
   push<A>(timePs: number, fn: EventFn<A>, arg: A): EventHandle {
+    this.nextTimePs = timePs;
+    return this.pushAtNextTime(fn, arg);
+  }
+
+  /**
+   * push() at the time the caller has just stored in nextTimePs. The time travels in a
+   * field, not an argument: a double argument is boxed in a new heap number whenever the
+   * compiler does not inline the call, a store into a double field is not.
+   */
+  pushAtNextTime<A>(fn: EventFn<A>, arg: A): EventHandle {
     if (this.freeCount === 0) this.grow();
     const slot = this.freeSlots[--this.freeCount]!;
     this.slotFn[slot] = fn as EventFn;
     this.slotArg[slot] = arg;
-    this.liveCount++;
     const seq = this.nextSeq++;
+    this.slotSeq[slot] = seq;
+    this.takeHandle(seq, slot);
+    const timePs = this.nextTimePs;
     if (timePs < this.heapLimitPs) {
-      this.heapPush(timePs, seq, slot);
-      if (this.heapSize > HEAP_HIGH && this.heapLimitPs === Infinity) this.spillHeap();
+      // Sift up with a hole: move parents down until the new key fits. The new event has
+      // the largest sequence number, so it goes below every parent at its time.
+      const time = this.heapTime, slots = this.heapSlot;
+      let i = this.heapSize++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        const pt = time[p]!;
+        if (pt <= timePs) break;
+        time[i] = pt;
+        slots[i] = slots[p]!;
+        i = p;
+      }
+      time[i] = timePs;
+      slots[i] = slot;
+      if (this.heapSize > HEAP_HIGH) this.checkSpill();
     } else {
       this.slotTime[slot] = timePs;
-      this.slotSeq[slot] = seq;
-      if (timePs < this.rungEndPs) {
-        this.bucketAppend(Math.floor((timePs - this.rungStartPs) * this.invWidth), slot);
-      } else {
-        this.topSlots[this.topCount++] = slot;
-      }
+      this.pushLadder(slot);
     }
-    return slot + this.slotGen[slot]! * SLOT_LIMIT;
+    return seq;
+  }
+
+  /** Points the handle table entry of seq at slot; a pending event it held moves to the map. */
+  private takeHandle(seq: number, slot: number): void {
+    const entry = seq & this.handleMask;
+    const previous = this.handleSlot[entry]!;
+    this.handleSlot[entry] = slot;
+    if (this.slotSeq[previous] === seq - this.handleMask - 1 && this.slotFn[previous] !== null) this.keepFar(previous);
+  }
+
+  private checkSpill(): void {
+    if (this.heapSize > HEAP_HIGH && this.heapLimitPs === Infinity) this.spillHeap();
   }
 
   /** Cancels a pending event; false when it already ran or was cancelled. */
   cancel(handle: EventHandle): boolean {
-    const slot = handle % SLOT_LIMIT;
-    const gen = (handle - slot) / SLOT_LIMIT;
-    if (!(slot >= 0 && slot < this.capacity) || this.slotGen[slot] !== gen || this.slotFn[slot] === null) return false;
+    if (!(handle >= 0 && handle < this.nextSeq)) return false;
+    let slot = this.handleSlot[handle & this.handleMask]!;
+    if (this.slotSeq[slot] !== handle) {
+      const far = this.farHandles.get(handle);
+      if (far === undefined || this.slotSeq[far] !== handle) return false;
+      slot = far;
+    }
+    if (this.slotFn[slot] === null) return false;
     this.slotFn[slot] = null;
     this.slotArg[slot] = undefined;
-    this.liveCount--;
+    this.cancelledCount++;
     return true;
   }
 
@@ -180,75 +246,179 @@ export class EventQueue {
     for (;;) {
       if (this.heapSize === 0 && !this.refill()) return false;
       const slot = this.heapSlot[0]!;
-      const fn = this.slotFn[slot]!;
-      if (fn !== null) {
-        const timePs = this.heapTime[0]!;
-        if (timePs > limitPs) return false;
-        this.poppedFn = fn;
-        this.poppedArg = this.slotArg[slot];
-        this.poppedTimePs = timePs;
-        this.liveCount--;
+      const fn = this.slotFn[slot] as EventFn | null;
+      if (fn === null) {
+        this.removeTop();
+        this.dropCancelled(slot);
+        continue;
       }
+      const timePs = this.heapTime[0]!;
+      if (timePs > limitPs) return false;
+      this.poppedFn = fn;
+      this.poppedArg = this.slotArg[slot];
+      this.poppedTimePs = timePs;
       this.removeTop();
-      this.releaseSlot(slot);
-      if (fn !== null) return true;
+      this.slotFn[slot] = null;
+      this.slotArg[slot] = undefined;
+      this.freeSlots[this.freeCount++] = slot;
+      return true;
     }
   }
 
-  private releaseSlot(slot: number): void {
-    this.slotFn[slot] = null;
-    this.slotArg[slot] = undefined;
-    const gen = this.slotGen[slot]! + 1;
-    this.slotGen[slot] = gen === GEN_LIMIT ? 0 : gen;
+  /**
+   * The simulator's event loop: runs events in order until the queue is empty or
+   * clock.stopRequested is set, advancing clock.nowPs and clock.eventsProcessed.
+   * Returns the number of events run.
+   */
+  runAll(clock: RunClock): number {
+    const first = clock.eventsProcessed;
+    for (;;) {
+      if (this.heapSize === 0 && !this.refill()) break;
+      const slot = this.heapSlot[0]!;
+      const fn = this.slotFn[slot] as EventFn | null;
+      if (fn === null) {
+        this.removeTop();
+        this.dropCancelled(slot);
+        continue;
+      }
+      const arg = this.slotArg[slot];
+      clock.nowPs = this.heapTime[0]!;
+      this.removeTop();
+      this.slotFn[slot] = null;
+      this.slotArg[slot] = undefined;
+      this.freeSlots[this.freeCount++] = slot;
+      clock.eventsProcessed++;
+      fn(arg);
+      if (clock.stopRequested) break;
+    }
+    return clock.eventsProcessed - first;
+  }
+
+  /**
+   * runAll() that also stops before the first event later than untilPs and after
+   * maxEvents events.
+   */
+  runLimited(clock: RunClock, untilPs: number, maxEvents: number): number {
+    const first = clock.eventsProcessed;
+    let count = 0;
+    while (count < maxEvents) {
+      if (this.heapSize === 0 && !this.refill()) break;
+      const slot = this.heapSlot[0]!;
+      const fn = this.slotFn[slot] as EventFn | null;
+      if (fn === null) {
+        this.removeTop();
+        this.dropCancelled(slot);
+        continue;
+      }
+      const timePs = this.heapTime[0]!;
+      if (timePs > untilPs) break;
+      const arg = this.slotArg[slot];
+      clock.nowPs = timePs;
+      this.removeTop();
+      this.slotFn[slot] = null;
+      this.slotArg[slot] = undefined;
+      this.freeSlots[this.freeCount++] = slot;
+      count++;
+      clock.eventsProcessed++;
+      fn(arg);
+      if (clock.stopRequested) break;
+    }
+    return clock.eventsProcessed - first;
+  }
+
+  /** Frees the slot of a cancelled entry that has left the heap, bucket or top list. */
+  private dropCancelled(slot: number): void {
+    this.cancelledCount--;
     this.freeSlots[this.freeCount++] = slot;
   }
 
-  private heapPush(timePs: number, seq: number, slot: number): void {
+  /** Keeps the handle of a pending event whose handle table entry is being taken over. */
+  private keepFar(slot: number): void {
+    const far = this.farHandles;
+    if (far.size >= HANDLE_TABLE_MIN && far.size >= 2 * this.size) {
+      // Forget entries whose event has run or been cancelled.
+      for (const [seq, s] of far) if (this.slotSeq[s] !== seq || this.slotFn[s] === null) far.delete(seq);
+    }
+    far.set(this.slotSeq[slot]!, slot);
+  }
+
+  /** (Re)builds the handle table for the current capacity from the pending events. */
+  private buildHandleTable(): void {
+    let n = HANDLE_TABLE_MIN;
+    while (n < HANDLE_TABLE_PER_SLOT * this.capacity) n *= 2;
+    const table = new Int32Array(n); // every entry starts at slot 0, which matches no handle
+    const mask = n - 1;
+    const seqs = this.slotSeq;
+    for (let s = 1; s < this.capacity; s++) {
+      if (this.slotFn[s] === null) continue;
+      const seq = seqs[s]!;
+      const entry = seq & mask;
+      const other = table[entry]!;
+      if (other === 0) {
+        table[entry] = s;
+      } else if (seqs[other]! < seq) {
+        this.farHandles.set(seqs[other]!, other);
+        table[entry] = s;
+      } else {
+        this.farHandles.set(seq, s);
+      }
+    }
+    this.handleSlot = table;
+    this.handleMask = mask;
+  }
+
+  /** Puts an event at or beyond heapLimitPs (its time in slotTime) into a bucket or the top list. */
+  private pushLadder(slot: number): void {
+    const timePs = this.slotTime[slot]!;
+    if (timePs < this.rungEndPs) {
+      this.bucketAppend(Math.floor((timePs - this.rungStartPs) * this.invWidth), slot);
+    } else {
+      this.topSlots[this.topCount++] = slot;
+    }
+  }
+
+  private heapPush(timePs: number, slot: number): void {
     // Sift up with a hole: move parents down until the new key fits.
-    const time = this.heapTime, seqs = this.heapSeq, slots = this.heapSlot;
+    const time = this.heapTime, slots = this.heapSlot, seqs = this.slotSeq;
+    const seq = seqs[slot]!;
     let i = this.heapSize++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pt = time[p]!;
-      if (pt < timePs || (pt === timePs && seqs[p]! < seq)) break;
+      if (pt < timePs || (pt === timePs && seqs[slots[p]!]! < seq)) break;
       time[i] = pt;
-      seqs[i] = seqs[p]!;
       slots[i] = slots[p]!;
       i = p;
     }
     time[i] = timePs;
-    seqs[i] = seq;
     slots[i] = slot;
   }
 
   private removeTop(): void {
     const n = --this.heapSize;
     if (n === 0) return;
-    const time = this.heapTime, seqs = this.heapSeq, slots = this.heapSlot;
-    const lastTime = time[n]!, lastSeq = seqs[n]!, lastSlot = slots[n]!;
+    const time = this.heapTime, slots = this.heapSlot;
+    const lastTime = time[n]!, lastSlot = slots[n]!;
     // Sift down with a hole from the root.
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      let ct = time[c]!, cs = seqs[c]!;
+      let ct = time[c]!;
       const r = c + 1;
       if (r < n) {
         const rt = time[r]!;
-        if (rt < ct || (rt === ct && seqs[r]! < cs)) {
+        if (rt < ct || (rt === ct && this.slotSeq[slots[r]!]! < this.slotSeq[slots[c]!]!)) {
           c = r;
           ct = rt;
-          cs = seqs[r]!;
         }
       }
-      if (lastTime < ct || (lastTime === ct && lastSeq < cs)) break;
+      if (lastTime < ct || (lastTime === ct && this.slotSeq[lastSlot]! < this.slotSeq[slots[c]!]!)) break;
       time[i] = ct;
-      seqs[i] = cs;
       slots[i] = slots[c]!;
       i = c;
     }
     time[i] = lastTime;
-    seqs[i] = lastSeq;
     slots[i] = lastSlot;
   }
 
@@ -275,8 +445,8 @@ export class EventQueue {
         this.bucketTail[b] = -1;
         while (slot !== -1) {
           const next = this.slotNext[slot]!;
-          if (this.slotFn[slot] === null) this.releaseSlot(slot);
-          else this.heapPush(this.slotTime[slot]!, this.slotSeq[slot]!, slot);
+          if (this.slotFn[slot] === null) this.dropCancelled(slot);
+          else this.heapPush(this.slotTime[slot]!, slot);
           slot = next;
         }
         if (this.heapSize > 0) return true;
@@ -300,7 +470,6 @@ export class EventQueue {
     for (let i = 0; i < n; i++) {
       const slot = this.heapSlot[i]!;
       this.slotTime[slot] = this.heapTime[i]!;
-      this.slotSeq[slot] = this.heapSeq[i]!;
       this.topSlots[this.topCount++] = slot;
     }
     this.heapSize = 0;
@@ -319,7 +488,7 @@ export class EventQueue {
     for (let i = 0; i < this.topCount; i++) {
       const slot = top[i]!;
       if (this.slotFn[slot] === null) {
-        this.releaseSlot(slot);
+        this.dropCancelled(slot);
         continue;
       }
       top[n++] = slot;
@@ -332,7 +501,7 @@ export class EventQueue {
       // Few events left: the heap alone is faster.
       for (let i = 0; i < n; i++) {
         const slot = top[i]!;
-        this.heapPush(times[slot]!, this.slotSeq[slot]!, slot);
+        this.heapPush(times[slot]!, slot);
       }
       this.topCount = 0;
       this.bucketCount = 0;
@@ -375,7 +544,7 @@ export class EventQueue {
     for (let i = 0; i < n; i++) {
       const slot = top[i]!;
       const t = times[slot]!;
-      if (t < heapLimit) this.heapPush(t, this.slotSeq[slot]!, slot);
+      if (t < heapLimit) this.heapPush(t, slot);
       else if (t < rungEnd) this.bucketAppend(Math.floor((t - minPs) * this.invWidth), slot);
       else top[kept++] = slot;
     }
@@ -397,12 +566,11 @@ export class EventQueue {
       return b;
     };
     this.heapTime = f64(this.heapTime);
-    this.heapSeq = f64(this.heapSeq);
     this.heapSlot = i32(this.heapSlot);
     this.topSlots = i32(this.topSlots);
-    this.slotGen = i32(this.slotGen);
-    this.slotTime = f64(this.slotTime);
     this.slotSeq = f64(this.slotSeq);
+    this.slotSeq.fill(-1, old);
+    this.slotTime = f64(this.slotTime);
     this.slotNext = i32(this.slotNext);
     for (let i = old; i < cap; i++) {
       this.slotFn.push(null);
@@ -413,5 +581,6 @@ export class EventQueue {
     for (let i = cap - 1; i >= old; i--) f[this.freeCount++] = i;
     this.freeSlots = f;
     this.capacity = cap;
+    if (HANDLE_TABLE_PER_SLOT * cap > this.handleMask + 1) this.buildHandleTable();
   }
 }

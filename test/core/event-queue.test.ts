@@ -84,6 +84,48 @@ describe('EventQueue', () => {
     expect(q.cancel(c)).toBe(false);
   });
 
+  it('cancels an event that outlived its handle-table entry, and never a later event by a stale handle', () => {
+    // One long-lived event, then 100,000 short ones through a queue of 16 slots: the long
+    // one's table entry is taken over many times (the table has 4096 entries), and every
+    // slot is reused thousands of times.
+    const q = new EventQueue(16);
+    const ran: unknown[] = [];
+    const log = (x: unknown): void => {
+      ran.push(x);
+    };
+    const far = q.push(1e12, log, 'far');
+    const early = q.push(0, log, 'early');
+    expect(q.popInto()).toBe(true);
+    let last = -1;
+    let bad = 0; // plain checks in the loop (expect() per step is slow)
+    for (let i = 0; i < 100_000; i++) {
+      const h = q.push(i + 1, log, i);
+      if (!(Number.isInteger(h) && h > last && h < 2 ** 31)) bad++; // small integers, never reused
+      last = h;
+      if (!q.popInto()) bad++;
+      if (q.cancel(h)) bad++; // ran already
+      if (q.cancel(early)) bad++;
+    }
+    expect(bad).toBe(0);
+    expect(ran.length).toBe(0); // popInto() hands events over; it does not run them
+    expect(q.size).toBe(1);
+    expect(q.cancel(far)).toBe(true);
+    expect(q.cancel(far)).toBe(false);
+    expect(q.size).toBe(0);
+    expect(q.popInto()).toBe(false);
+  });
+
+  it('keeps handles valid while the queue grows (the handle table is rebuilt)', () => {
+    const q = new EventQueue(16);
+    const handles = Array.from({ length: 50_000 }, (_, i) => q.push(1000 + i, noop, i));
+    // Cancel every third event, then drain: the rest run in order.
+    for (let i = 0; i < handles.length; i += 3) expect(q.cancel(handles[i]!)).toBe(true);
+    for (let i = 0; i < handles.length; i += 3) expect(q.cancel(handles[i]!)).toBe(false);
+    const out = drain(q).map((e) => e.arg as number);
+    expect(out.length).toBe(50_000 - Math.ceil(50_000 / 3));
+    expect(out.every((v, k) => v % 3 !== 0 && (k === 0 || v > out[k - 1]!))).toBe(true);
+  });
+
   it('switches to the ladder for many pending events and back to the heap when few remain', () => {
     const q = new EventQueue(16);
     const rng = deriveStream(2, 0, 'test/eq/modes');
