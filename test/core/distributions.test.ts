@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Constant, Empirical, Exponential, Gamma, Lognormal, TruncatedNormal, Uniform, erf,
-  standardExponential, standardNormal, type Distribution,
+  roundHalfUp, standardExponential, standardNormal, type Distribution,
 } from '../../src/core/distributions.js';
 import { deriveStream } from '../../src/core/random.js';
 
@@ -263,6 +263,36 @@ describe('distributions', () => {
     const d = new Empirical([1, 2, 3], [1, 0, 1]);
     const x = sampleOf(d, 'empirical-zero', 50_000);
     expect(x.some((v) => v === 2)).toBe(false);
+  });
+
+  it('sampleRounded() is Math.round(sample()) on the same draws, for every distribution', () => {
+    const dists: Distribution[] = [
+      new Constant(2.5), new Uniform(-3, 1e6), new Exponential(1234.5), new Exponential(3e9),
+      new TruncatedNormal(500, 300), new Lognormal(2000, 1.5), new Gamma(1000, 2), new Gamma(1000, 2.5),
+      new Empirical([0.5, 1.5, 9], [1, 2, 3]),
+    ];
+    dists.forEach((d, k) => {
+      const a = deriveStream(11, 0, `test/dist/rounded/${k}`);
+      const b = deriveStream(11, 0, `test/dist/rounded/${k}`);
+      let bad = 0;
+      for (let i = 0; i < 20_000; i++) if (!Object.is(d.sampleRounded(a), Math.round(d.sample(b)))) bad++;
+      expect(bad).toBe(0);
+    });
+  });
+
+  it('roundHalfUp() equals Math.round, at the edges of its fast range too', () => {
+    const edges = [
+      0, -0, 0.49999999999999994, 0.5, 1.5, 2.5, 1e-300, 2147483646.4999995, 2147483646.5, 2147483647,
+      2147483647.5, 4503599627370495.5, 2 ** 53, -0.5, -1.5, -2147483648.5, NaN, Infinity, -Infinity,
+    ];
+    for (const v of edges) expect(Object.is(roundHalfUp(v), Math.round(v))).toBe(true);
+    const rng = deriveStream(12, 0, 'test/dist/round');
+    let bad = 0;
+    for (let i = 0; i < 200_000; i++) {
+      const v = (rng() - 0.1) * 10 ** (rng() * 12);
+      if (!Object.is(roundHalfUp(v), Math.round(v))) bad++;
+    }
+    expect(bad).toBe(0);
   });
 
   it('rejects parameters outside their domain', () => {
