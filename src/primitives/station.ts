@@ -6,8 +6,7 @@
  * Time integrals (number in system, busy servers) and per-visit wait and service sums
  * are kept from the last resetStats() on, for utilisation, Little's law, the waiting
  * probability (Erlang C) and the stage breakdown. Events carry the server index, so
- * serving allocates nothing; times travel between methods through typed arrays rather
- * than arguments, so the hot path boxes no doubles.
+ * serving allocates nothing.
  */
 import type { Distribution } from '../core/distributions.js';
 import type { Rng } from '../core/random.js';
@@ -48,16 +47,16 @@ export class Station<T> {
   /** Where departing jobs go when chained by connectTo(); null: onDeparture decides. */
   private next: Station<T> | null = null;
 
-  // FIFO queue as a growable ring buffer.
-  private queueJobs: (T | undefined)[] = new Array(64);
-  private queueSincePs = new Float64Array(64);
+  // FIFO queue as a growable ring buffer (a power-of-two length).
+  private queueJobs: (T | undefined)[] = [];
+  private queueSincePs = new Float64Array(0);
   /** When each queued job entered this station (sincePs may be earlier). */
-  private queueArrivePs = new Float64Array(64);
+  private queueArrivePs = new Float64Array(0);
   private queueHead = 0;
   private queueLength = 0;
 
   private readonly serverJob: (T | undefined)[];
-  private readonly serverIsBlocked: Uint8Array;
+  /** When each server's current service ends (or ended, for a blocked server). */
   private readonly serverDonePs: Float64Array;
   /** When the job on each server entered this station. */
   private readonly serverArrivePs: Float64Array;
@@ -65,15 +64,20 @@ export class Station<T> {
   private idleCount: number;
   private readonly blockedServers: number[] = [];
   private hasRefused = false;
-  private readonly finishFn = (server: number) => this.finish(server);
+  private readonly finishFn = (server: number): void => this.finish(server);
 
-  // Statistics since the last reset.
+  // Statistics since the last reset. The time integrals are not updated on every change
+  // of state but derived from per-job sums that are kept anyway (stats() adds the jobs
+  // still present): the area under the number in system is the sojourns of the jobs
+  // that left, plus the time in the window of those present, less the part before the
+  // window of those present at the reset (areaInSystemBase); the busy-server area is
+  // the service times started in the window, plus the part in the window of services
+  // running at the reset (areaBusyBase), plus time blocked after service, less the part
+  // after now of services still running.
   private statsSincePs = AS_DOUBLE;
-  private lastChangePs = AS_DOUBLE;
-  private inSystem = 0;
-  private busy = 0;
-  private areaInSystem = AS_DOUBLE;
-  private areaBusy = AS_DOUBLE;
+  private areaInSystemBase = AS_DOUBLE;
+  private areaBusyBase = AS_DOUBLE;
+  private blockedSumPs = AS_DOUBLE;
   arrivals = 0;
   departures = 0;
   drops = 0;
@@ -95,20 +99,24 @@ export class Station<T> {
     this.queueCapacity = options.queueCapacity ?? Infinity;
     this.whenFull = options.whenFull ?? 'drop';
     this.serverJob = new Array(this.servers).fill(undefined);
-    this.serverIsBlocked = new Uint8Array(this.servers);
     this.serverDonePs = new Float64Array(this.servers);
     this.serverArrivePs = new Float64Array(this.servers);
     this.idleServers = new Int32Array(this.servers);
     for (let i = 0; i < this.servers; i++) this.idleServers[i] = this.servers - 1 - i;
     this.idleCount = this.servers;
-    this.statsSincePs = this.lastChangePs = 0;
-    this.areaInSystem = this.areaBusy = 0;
+    // The ring buffer's fields are assigned twice so V8 sees them as mutable from the
+    // start: the first growth then deoptimizes nothing.
+    this.queueJobs = new Array<T | undefined>(64).fill(undefined);
+    this.queueSincePs = new Float64Array(64);
+    this.queueArrivePs = new Float64Array(64);
+    this.statsSincePs = 0;
+    this.areaInSystemBase = this.areaBusyBase = this.blockedSumPs = 0;
     this.waitSumPs = this.serviceSumPs = this.sojournSumPs = 0;
   }
 
   /** Jobs waiting plus jobs in (or blocked after) service. */
   get population(): number {
-    return this.inSystem;
+    return this.servers - this.idleCount + this.queueLength;
   }
 
   /**
@@ -116,7 +124,19 @@ export class Station<T> {
    * Returns false when it was dropped or refused.
    */
   arrive(job: T, sincePs?: TimePs): boolean {
-    if (this.idleCount === 0 && this.queueLength >= this.queueCapacity) {
+    const now = this.sim.nowPs;
+    if (this.idleCount > 0) {
+      this.arrivals++;
+      if (sincePs !== undefined && sincePs < now) {
+        this.waitSumPs += now - sincePs;
+        this.waitedCount++;
+      }
+      const server = this.idleServers[--this.idleCount]!;
+      this.serverArrivePs[server] = now;
+      this.startService(server, job);
+      return true;
+    }
+    if (this.queueLength >= this.queueCapacity) {
       if (this.whenFull === 'drop') {
         this.drops++;
         this.onDrop(job);
@@ -125,21 +145,8 @@ export class Station<T> {
       }
       return false;
     }
-    this.accumulate();
     this.arrivals++;
-    this.inSystem++;
-    const now = this.sim.nowPs;
-    if (this.idleCount > 0) {
-      if (sincePs !== undefined && sincePs < now) {
-        this.waitSumPs += now - sincePs;
-        this.waitedCount++;
-      }
-      const server = this.idleServers[--this.idleCount]!;
-      this.serverArrivePs[server] = now;
-      this.startService(server, job);
-    } else {
-      this.enqueue(job, sincePs === undefined ? now : sincePs);
-    }
+    this.enqueue(job, sincePs);
     return true;
   }
 
@@ -166,17 +173,29 @@ export class Station<T> {
           : this.onDeparture(job, this.serverDonePs[server]!);
       if (!isAccepted) return;
       this.blockedServers.shift();
-      this.serverIsBlocked[server] = 0;
+      const donePs = this.serverDonePs[server]!;
+      this.blockedSumPs += this.sim.nowPs - Math.max(donePs, this.statsSincePs);
       this.release(server);
     }
   }
 
   /** Starts a new measurement window: time integrals and per-visit sums restart now. */
   resetStats(): void {
-    this.accumulate();
-    this.statsSincePs = this.sim.nowPs;
-    this.areaInSystem = 0;
-    this.areaBusy = 0;
+    const now = this.sim.nowPs;
+    this.statsSincePs = now;
+    // Jobs present now: their time before now is outside the new window.
+    let inSystemBase = 0;
+    let busyBase = 0;
+    for (let s = 0; s < this.servers; s++) {
+      if (this.isServerIdle(s)) continue;
+      inSystemBase -= now - this.serverArrivePs[s]!;
+      if (!this.blockedServers.includes(s)) busyBase += this.serverDonePs[s]! - now;
+    }
+    const mask = this.queueJobs.length - 1;
+    for (let i = 0; i < this.queueLength; i++) inSystemBase -= now - this.queueArrivePs[(this.queueHead + i) & mask]!;
+    this.areaInSystemBase = inSystemBase;
+    this.areaBusyBase = busyBase;
+    this.blockedSumPs = 0;
     this.arrivals = 0;
     this.departures = 0;
     this.drops = 0;
@@ -189,8 +208,22 @@ export class Station<T> {
 
   /** Statistics over the window since the last reset, up to now. */
   stats(): StationStats {
-    this.accumulate();
-    const windowPs = this.sim.nowPs - this.statsSincePs;
+    const now = this.sim.nowPs;
+    const since = this.statsSincePs;
+    const windowPs = now - since;
+    let areaInSystem = this.areaInSystemBase + this.sojournSumPs;
+    let areaBusy = this.areaBusyBase + this.serviceSumPs + this.blockedSumPs;
+    for (let s = 0; s < this.servers; s++) {
+      if (this.isServerIdle(s)) continue;
+      areaInSystem += now - this.serverArrivePs[s]!;
+      const donePs = this.serverDonePs[s]!;
+      if (this.blockedServers.includes(s)) areaBusy += now - Math.max(donePs, since);
+      else areaBusy -= donePs - now;
+    }
+    const mask = this.queueJobs.length - 1;
+    for (let i = 0; i < this.queueLength; i++) {
+      areaInSystem += now - this.queueArrivePs[(this.queueHead + i) & mask]!;
+    }
     return {
       name: this.name,
       servers: this.servers,
@@ -199,8 +232,8 @@ export class Station<T> {
       departures: this.departures,
       drops: this.drops,
       served: this.servedCount,
-      meanInSystem: windowPs > 0 ? this.areaInSystem / windowPs : 0,
-      utilisation: windowPs > 0 ? this.areaBusy / windowPs / this.servers : 0,
+      meanInSystem: windowPs > 0 ? areaInSystem / windowPs : 0,
+      utilisation: windowPs > 0 ? areaBusy / windowPs / this.servers : 0,
       waitMeanPs: this.servedCount > 0 ? this.waitSumPs / this.servedCount : 0,
       serviceMeanPs: this.servedCount > 0 ? this.serviceSumPs / this.servedCount : 0,
       waitProbability: this.servedCount > 0 ? this.waitedCount / this.servedCount : 0,
@@ -208,57 +241,54 @@ export class Station<T> {
     };
   }
 
-  private accumulate(): void {
-    const now = this.sim.nowPs;
-    const dt = now - this.lastChangePs;
-    if (dt > 0) {
-      this.areaInSystem += this.inSystem * dt;
-      this.areaBusy += this.busy * dt;
-      this.lastChangePs = now;
-    }
+  private isServerIdle(s: number): boolean {
+    for (let i = 0; i < this.idleCount; i++) if (this.idleServers[i] === s) return true;
+    return false;
   }
 
   /** Starts serving a job on an idle server; the caller has accounted its wait. */
   private startService(server: number, job: T): void {
     const servicePs = this.service.sampleRounded(this.rng);
     this.serverJob[server] = job;
-    this.busy++;
+    this.serverDonePs[server] = this.sim.nowPs + servicePs;
     this.serviceSumPs += servicePs;
     this.servedCount++;
     this.sim.schedule(servicePs, this.finishFn, server);
   }
 
   private finish(server: number): void {
-    const job = this.serverJob[server]!;
+    const job = this.serverJob[server] as T;
     const next = this.next;
-    const isAccepted = next !== null ? next.arrive(job) || next.whenFull === 'drop' : this.onDeparture(job, this.sim.nowPs);
-    if (!isAccepted) {
+    const isAccepted =
+      next !== null ? next.arrive(job) || next.whenFull === 'drop' : this.onDeparture(job, this.sim.nowPs);
+    if (isAccepted) {
+      this.release(server);
+    } else {
       // Blocked after service: the server keeps the job until the downstream has room.
-      this.serverDonePs[server] = this.sim.nowPs;
-      this.serverIsBlocked[server] = 1;
       this.blockedServers.push(server);
-      return;
     }
-    this.release(server);
   }
 
+  /** The job on `server` leaves; the next queued job, if any, starts on it. */
   private release(server: number): void {
-    this.accumulate();
-    this.serverJob[server] = undefined;
-    this.busy--;
-    this.inSystem--;
-    this.departures++;
     const now = this.sim.nowPs;
+    this.departures++;
     this.sojournSumPs += now - this.serverArrivePs[server]!;
     if (this.queueLength > 0) {
-      const waitPs = now - this.queueSincePs[this.queueHead]!;
-      this.serverArrivePs[server] = this.queueArrivePs[this.queueHead]!;
+      const head = this.queueHead;
+      const waitPs = now - this.queueSincePs[head]!;
+      this.serverArrivePs[server] = this.queueArrivePs[head]!;
       if (waitPs > 0) {
         this.waitSumPs += waitPs;
         this.waitedCount++;
       }
-      this.startService(server, this.dequeue());
+      const job = this.queueJobs[head] as T;
+      this.queueJobs[head] = undefined;
+      this.queueHead = (head + 1) & (this.queueJobs.length - 1);
+      this.queueLength--;
+      this.startService(server, job);
     } else {
+      this.serverJob[server] = undefined;
       this.idleServers[this.idleCount++] = server;
     }
     if (this.hasRefused) {
@@ -267,30 +297,23 @@ export class Station<T> {
     }
   }
 
-  private enqueue(job: T, sincePs: number): void {
+  private enqueue(job: T, sincePs: TimePs | undefined): void {
     if (this.queueLength === this.queueJobs.length) this.growQueue();
     const tail = (this.queueHead + this.queueLength) & (this.queueJobs.length - 1);
+    const now = this.sim.nowPs;
     this.queueJobs[tail] = job;
-    this.queueSincePs[tail] = sincePs;
-    this.queueArrivePs[tail] = this.sim.nowPs;
+    this.queueSincePs[tail] = sincePs === undefined ? now : sincePs;
+    this.queueArrivePs[tail] = now;
     this.queueLength++;
-  }
-
-  private dequeue(): T {
-    const job = this.queueJobs[this.queueHead]!;
-    this.queueJobs[this.queueHead] = undefined;
-    this.queueHead = (this.queueHead + 1) & (this.queueJobs.length - 1); // length is a power of 2
-    this.queueLength--;
-    return job;
   }
 
   private growQueue(): void {
     const cap = this.queueJobs.length;
-    const jobs: (T | undefined)[] = new Array(cap * 2);
+    const jobs = new Array<T | undefined>(cap * 2).fill(undefined);
     const since = new Float64Array(cap * 2);
     const arrive = new Float64Array(cap * 2);
     for (let i = 0; i < this.queueLength; i++) {
-      const j = (this.queueHead + i) % cap;
+      const j = (this.queueHead + i) & (cap - 1);
       jobs[i] = this.queueJobs[j];
       since[i] = this.queueSincePs[j]!;
       arrive[i] = this.queueArrivePs[j]!;

@@ -180,6 +180,48 @@ describe('Station', () => {
     expect(s.utilisation).toBeCloseTo(0.1, 12);
   });
 
+  it('counts in a new window only the part after the reset of jobs present at it (queued, in service, blocked)', () => {
+    // a in service 0-4 us, b queued from 1 us; reset at 2 us. In the window: in system
+    // 2 jobs on [2, 4), 1 on [4, 8); busy [2, 8).
+    const sim = new Simulator();
+    const st = constantStation(sim, 1, us(4));
+    offer(sim, st, [[0, 'a'], [us(1), 'b']]);
+    sim.run({ untilPs: us(2) });
+    st.resetStats();
+    sim.run({ untilPs: us(5) });
+    let s = st.stats(); // mid-window, b in service since 4 us
+    expect(s.windowPs).toBe(us(3));
+    expect(s.meanInSystem).toBeCloseTo((2 * 2 + 1) / 3, 12);
+    expect(s.utilisation).toBeCloseTo(1, 12);
+    sim.run({ untilPs: us(10) });
+    s = st.stats();
+    expect(s.meanInSystem).toBeCloseTo((2 * 2 + 4) / 8, 12);
+    expect(s.utilisation).toBeCloseTo(6 / 8, 12);
+    expect(s.departures).toBe(2);
+    expect(s.sojournMeanPs).toBe((us(4) + us(7)) / 2); // whole sojourns of the jobs that left
+
+    // Blocked at the reset: a done at 1 us, held until 5 us; b queued from 0.5 us, served 5-6 us.
+    const sim2 = new Simulator();
+    const st2 = constantStation(sim2, 1, us(1));
+    let isOpen = false;
+    st2.onDeparture = () => isOpen;
+    offer(sim2, st2, [[0, 'a'], [us(0.5), 'b']]);
+    sim2.at(us(5), () => {
+      isOpen = true;
+      st2.retryBlocked();
+    }, undefined);
+    sim2.run({ untilPs: us(2) });
+    st2.resetStats();
+    sim2.run({ untilPs: us(3) });
+    expect(st2.stats().utilisation).toBe(1); // blocked time is busy time
+    expect(st2.stats().meanInSystem).toBeCloseTo(2, 12);
+    sim2.run();
+    const s2 = st2.stats();
+    expect(s2.windowPs).toBe(us(4));
+    expect(s2.utilisation).toBeCloseTo(1, 12);
+    expect(s2.meanInSystem).toBeCloseTo((3 * 2 + 1) / 4, 12);
+  });
+
   it("satisfies Little's law exactly on a run that starts and ends empty", () => {
     // Sum of sojourns equals the area under the number-in-system curve, so
     // L = meanInSystem equals lambda * W = (served / window) * (wait + service) exactly
