@@ -7,109 +7,117 @@
  *   (c) pipeline a custom three-stage pipeline through the `iovsim run` code path
  *                (planScenario -> executePlan, CSV rendering included)
  *
- * Each case runs in a fresh child process (so JIT state and peak RSS belong to that case
- * alone), by default three times; the line reports the best run (highest events/s), the
- * wall times of all runs, and the highest peak RSS of any run. A child loads only the
- * modules its case needs (dynamic imports), so the compiler thread is not still busy
- * with, say, the scenario schema when the clock starts. Wall time is measured from just
- * before the model is built to just after it finishes, in a cold process: JIT warm-up
- * is included, process start-up and module loading are not.
+ * Method. Each run is a fresh child process (so JIT state and peak RSS belong to that
+ * case alone) that builds and runs the case's model twice, identically (same seed, same
+ * events), timing each pass from just before the model is built to just after it ends:
+ *
+ *   cold  the first pass: JIT warm-up (interpreter, baseline code, optimizing compiles
+ *         and their deoptimizations) included; process start-up and module loading not.
+ *   warm  the second pass, in the same process, after the first one: the engine's speed
+ *         once compiled, as in any run longer than a second or two. This is the usual
+ *         practice for JIT runtimes (JMH's warm-up iterations, for one).
+ *
+ * The headline figure, `events_per_s_warm`, is the best warm pass of the runs (three by
+ * default); `events_per_s_cold` is the best cold pass, and `wall_s_warm_all` and
+ * `wall_s_cold_all` list every run. `peak_rss_mb` is the highest peak RSS of any run
+ * (both passes). A child loads only the modules its case needs (dynamic imports), so the
+ * compiler thread is not still busy with, say, the scenario schema when the clock starts.
+ * On Linux the line also gives the warm pass's main-thread CPU time and its run-queue
+ * wait (time runnable but without a core: other work on the machine, or this process's
+ * own compiler and GC threads), and the load average when the case started: on a shared
+ * 2-core machine these say how much a figure was held back.
  *
  * Usage: node dist/bench/bench.js [--runs N] [--case mm1|timers|pipeline]...
  * Benchmarks are not tests: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-interface CaseResult {
-  case: string;
+/** One timed pass of a case. */
+interface Pass {
   events: number;
-  wall_s: number;
-  events_per_s: number;
-  peak_rss_mb: number;
-  ops_per_s?: number;
-  /** Events per second over the second half of the run: the rate once the JIT has warmed up. */
-  second_half_events_per_s?: number;
-  /**
-   * Linux only: on-CPU time of the main thread during the run, and time it was runnable
-   * but waiting for a core (other processes on the machine); wall_s is about their sum.
-   */
-  main_thread_cpu_s?: number;
-  main_thread_runqueue_wait_s?: number;
+  wallS: number;
+  ops?: number;
+  /** Main thread's on-CPU and run-queue-wait seconds during the pass (Linux only). */
+  cpuS?: number;
+  waitS?: number;
 }
 
-/** Wall clock and event count when a run passes its middle. */
-interface HalfMark {
-  timeMs: number;
-  events: number;
+/** What a child prints: its cold and warm passes. */
+interface ChildResult {
+  case: string;
+  cold: Pass;
+  warm: Pass;
+  peakRssMb: number;
 }
 
 const SEED = 1;
 
 /** (a) M/M/1 at load 0.9: Poisson arrivals (mean gap 1/0.9 us), exponential service (1 us). */
-async function caseMm1(): Promise<CaseResult> {
+async function caseMm1(): Promise<() => Pass> {
   const { Exponential } = await import('../src/core/distributions.js');
   const { deriveStream } = await import('../src/core/random.js');
   const { Simulator } = await import('../src/core/simulator.js');
   const { us } = await import('../src/core/time.js');
   const { Station } = await import('../src/primitives/station.js');
   const customers = 1_000_000;
-  const t0 = startClock();
-  const sim = new Simulator();
-  const station = new Station<number>(sim, {
-    name: 'server',
-    servers: 1,
-    service: new Exponential(us(1)),
-    rng: deriveStream(SEED, 0, 'bench/mm1/service'),
-  });
-  const gap = new Exponential(us(1) / 0.9);
-  const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
-  let arrived = 0;
-  let departed = 0;
-  const half: HalfMark = { timeMs: 0, events: 0 };
-  station.onDeparture = () => {
-    if (++departed === customers / 2) markHalf(half, sim.eventsProcessed);
-    if (departed === customers) sim.stop();
-    return true;
+  return () => {
+    const clock = startClock();
+    const sim = new Simulator();
+    const station = new Station<number>(sim, {
+      name: 'server',
+      servers: 1,
+      service: new Exponential(us(1)),
+      rng: deriveStream(SEED, 0, 'bench/mm1/service'),
+    });
+    const gap = new Exponential(us(1) / 0.9);
+    const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
+    let arrived = 0;
+    let departed = 0;
+    station.onDeparture = () => {
+      if (++departed === customers) sim.stop();
+      return true;
+    };
+    const arrive = (): void => {
+      station.arrive(arrived);
+      if (++arrived < customers) sim.schedule(gap.sampleRounded(gapRng), arrive);
+    };
+    sim.schedule(gap.sampleRounded(gapRng), arrive);
+    sim.run();
+    const pass = stopClock(clock, sim.eventsProcessed, customers);
+    if (departed !== customers) throw new Error(`mm1: ${departed} of ${customers} customers departed`);
+    return pass;
   };
-  const arrive = (): void => {
-    station.arrive(arrived);
-    if (++arrived < customers) sim.schedule(gap.sampleRounded(gapRng), arrive);
-  };
-  sim.schedule(gap.sampleRounded(gapRng), arrive);
-  sim.run();
-  const endMs = performance.now();
-  if (departed !== customers) throw new Error(`mm1: ${departed} of ${customers} customers departed`);
-  return finish('mm1_load0.9_1M_customers', sim.eventsProcessed, (endMs - t0) / 1000, customers, half, endMs);
 }
 
 /** (b) 10,000 timers, each rescheduling itself after an exponential delay (mean 10 us). */
-async function caseTimers(): Promise<CaseResult> {
+async function caseTimers(): Promise<() => Pass> {
   const { Exponential } = await import('../src/core/distributions.js');
   const { deriveStream } = await import('../src/core/random.js');
   const { Simulator } = await import('../src/core/simulator.js');
   const { us } = await import('../src/core/time.js');
   const timers = 10_000;
   const events = 5_000_000;
-  const t0 = startClock();
-  const sim = new Simulator(timers);
-  const delay = new Exponential(us(10));
-  const rng = deriveStream(SEED, 0, 'bench/timers');
-  const half: HalfMark = { timeMs: 0, events: 0 };
-  const fire = (timer: number): void => {
-    if (sim.eventsProcessed === events / 2) markHalf(half, events / 2);
-    sim.schedule(delay.sampleRounded(rng), fire, timer);
+  return () => {
+    const clock = startClock();
+    const sim = new Simulator(timers);
+    const delay = new Exponential(us(10));
+    const rng = deriveStream(SEED, 0, 'bench/timers');
+    const fire = (timer: number): void => {
+      sim.schedule(delay.sampleRounded(rng), fire, timer);
+    };
+    for (let i = 0; i < timers; i++) sim.schedule(delay.sampleRounded(rng), fire, i);
+    sim.run({ maxEvents: events });
+    const pass = stopClock(clock, sim.eventsProcessed);
+    if (sim.eventsProcessed !== events) throw new Error(`timers: ran ${sim.eventsProcessed} events`);
+    return pass;
   };
-  for (let i = 0; i < timers; i++) sim.schedule(delay.sampleRounded(rng), fire, i);
-  sim.run({ maxEvents: events });
-  const endMs = performance.now();
-  if (sim.eventsProcessed !== events) throw new Error(`timers: ran ${sim.eventsProcessed} events`);
-  return finish('timers_10k_5M_events', sim.eventsProcessed, (endMs - t0) / 1000, undefined, half, endMs);
 }
 
 /** (c) Poisson arrivals into exponential -> lognormal -> Erlang-2 stages, each at load 0.8. */
-async function casePipeline(): Promise<CaseResult> {
+async function casePipeline(): Promise<() => Promise<Pass>> {
   const { executePlan } = await import('../src/scenario/execute.js');
   const { planScenario } = await import('../src/scenario/load.js');
   const ops = 500_000;
@@ -128,13 +136,15 @@ async function casePipeline(): Promise<CaseResult> {
     },
     seed: SEED,
   };
-  const t0 = startClock();
-  const plan = planScenario(scenario, 'bench:pipeline');
-  const exec = await executePlan(plan);
-  const wallS = (performance.now() - t0) / 1000;
-  const completed = exec.rows.reduce((n, r) => n + Number(r.summary['ops_completed']), 0);
-  if (completed !== ops) throw new Error(`pipeline: ${completed} of ${ops} ops completed`);
-  return finish('pipeline_3stage_custom_run', exec.eventsProcessed, wallS, ops);
+  return async () => {
+    const clock = startClock();
+    const plan = planScenario(scenario, 'bench:pipeline');
+    const exec = await executePlan(plan);
+    const pass = stopClock(clock, exec.eventsProcessed, ops);
+    const completed = exec.rows.reduce((n, r) => n + Number(r.summary['ops_completed']), 0);
+    if (completed !== ops) throw new Error(`pipeline: ${completed} of ${ops} ops completed`);
+    return pass;
+  };
 }
 
 /** Main thread's [on-CPU ns, run-queue wait ns] from /proc (Linux), or null elsewhere. */
@@ -147,37 +157,27 @@ function schedstat(): [number, number] | null {
   }
 }
 
-let schedAtStart: [number, number] | null = null;
-
-/** Marks the start of the timed part; returns performance.now(). */
-function startClock(): number {
-  schedAtStart = schedstat();
-  return performance.now();
+interface Clock {
+  startMs: number;
+  sched: [number, number] | null;
 }
 
-function markHalf(half: HalfMark, events: number): void {
-  half.timeMs = performance.now();
-  half.events = events;
-}
-
-function finish(name: string, events: number, wallS: number, ops?: number, half?: HalfMark, endMs?: number): CaseResult {
-  const r: CaseResult = {
-    case: name,
-    events,
-    wall_s: round(wallS, 4),
-    events_per_s: Math.round(events / wallS),
-    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
-  };
-  if (ops !== undefined) r.ops_per_s = Math.round(ops / wallS);
-  if (half !== undefined && endMs !== undefined && half.timeMs > 0) {
-    r.second_half_events_per_s = Math.round((events - half.events) / ((endMs - half.timeMs) / 1000));
-  }
+/** Marks the start of a timed pass. */
+function startClock(): Clock {
   const sched = schedstat();
-  if (sched !== null && schedAtStart !== null) {
-    r.main_thread_cpu_s = round((sched[0] - schedAtStart[0]) / 1e9, 4);
-    r.main_thread_runqueue_wait_s = round((sched[1] - schedAtStart[1]) / 1e9, 4);
+  return { sched, startMs: performance.now() };
+}
+
+function stopClock(clock: Clock, events: number, ops?: number): Pass {
+  const endMs = performance.now();
+  const pass: Pass = { events, wallS: (endMs - clock.startMs) / 1000 };
+  if (ops !== undefined) pass.ops = ops;
+  const sched = schedstat();
+  if (sched !== null && clock.sched !== null) {
+    pass.cpuS = (sched[0] - clock.sched[0]) / 1e9;
+    pass.waitS = (sched[1] - clock.sched[1]) / 1e9;
   }
-  return r;
+  return pass;
 }
 
 function round(x: number, decimals: number): number {
@@ -185,22 +185,28 @@ function round(x: number, decimals: number): number {
   return Math.round(x * f) / f;
 }
 
-const CASES: Record<string, () => Promise<CaseResult>> = {
-  mm1: caseMm1,
-  timers: caseTimers,
-  pipeline: casePipeline,
+const CASES: Record<string, { name: string; load: () => Promise<() => Pass | Promise<Pass>> }> = {
+  mm1: { name: 'mm1_load0.9_1M_customers', load: caseMm1 },
+  timers: { name: 'timers_10k_5M_events', load: caseTimers },
+  pipeline: { name: 'pipeline_3stage_custom_run', load: casePipeline },
 };
+
+/** In a child: runs one case twice (cold, then warm) and prints both passes. */
+async function child(key: string): Promise<void> {
+  const c = CASES[key];
+  if (!c) throw new Error(`unknown case ${key}`);
+  const run = await c.load();
+  const cold = await run();
+  const warm = await run();
+  if (warm.events !== cold.events) throw new Error(`${key}: passes ran ${cold.events} and ${warm.events} events`);
+  const result: ChildResult = { case: c.name, cold, warm, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const child = args.indexOf('--child');
-  if (child >= 0) {
-    const name = args[child + 1]!;
-    const run = CASES[name];
-    if (!run) throw new Error(`unknown case ${name}`);
-    process.stdout.write(`${JSON.stringify(await run())}\n`);
-    return;
-  }
+  const childAt = args.indexOf('--child');
+  if (childAt >= 0) return child(args[childAt + 1]!);
   let runs = 3;
   const chosen: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -208,23 +214,42 @@ async function main(): Promise<void> {
     else if (args[i] === '--case') chosen.push(args[++i]!);
     else throw new Error(`unknown argument ${args[i]}; usage: bench [--runs N] [--case mm1|timers|pipeline]...`);
   }
-  const names = chosen.length > 0 ? chosen : Object.keys(CASES);
+  const keys = chosen.length > 0 ? chosen : Object.keys(CASES);
   const self = fileURLToPath(import.meta.url);
-  for (const name of names) {
-    if (!CASES[name]) throw new Error(`unknown case ${name}; cases: ${Object.keys(CASES).join(', ')}`);
-    const results: CaseResult[] = [];
+  for (const key of keys) {
+    if (!CASES[key]) throw new Error(`unknown case ${key}; cases: ${Object.keys(CASES).join(', ')}`);
+    const load1m = round(loadavg()[0]!, 2);
+    const results: ChildResult[] = [];
     for (let r = 0; r < runs; r++) {
-      const p = spawnSync(process.execPath, [self, '--child', name], { encoding: 'utf8' });
-      if (p.status !== 0) throw new Error(`case ${name} failed (status ${p.status}):\n${p.stderr}`);
-      results.push(JSON.parse(p.stdout.trim()) as CaseResult);
+      const p = spawnSync(process.execPath, [self, '--child', key], { encoding: 'utf8' });
+      if (p.status !== 0) throw new Error(`case ${key} failed (status ${p.status}):\n${p.stderr}`);
+      results.push(JSON.parse(p.stdout.trim()) as ChildResult);
     }
-    const best = results.reduce((a, b) => (b.events_per_s > a.events_per_s ? b : a));
-    const line = {
-      ...best,
-      peak_rss_mb: Math.max(...results.map((x) => x.peak_rss_mb)),
-      runs,
-      wall_s_all: results.map((x) => x.wall_s),
+    const best = (pick: (x: ChildResult) => Pass): Pass =>
+      results.map(pick).reduce((a, b) => (b.wallS < a.wallS ? b : a));
+    const warm = best((x) => x.warm);
+    const cold = best((x) => x.cold);
+    const line: Record<string, unknown> = {
+      case: results[0]!.case,
+      events: warm.events,
+      events_per_s_warm: Math.round(warm.events / warm.wallS),
+      events_per_s_cold: Math.round(cold.events / cold.wallS),
+      wall_s_warm: round(warm.wallS, 4),
+      wall_s_cold: round(cold.wallS, 4),
     };
+    if (warm.ops !== undefined) {
+      line['ops_per_s_warm'] = Math.round(warm.ops / warm.wallS);
+      line['ops_per_s_cold'] = Math.round(cold.ops! / cold.wallS);
+    }
+    line['peak_rss_mb'] = round(Math.max(...results.map((x) => x.peakRssMb)), 1);
+    if (warm.cpuS !== undefined) {
+      line['warm_main_thread_cpu_s'] = round(warm.cpuS, 4);
+      line['warm_main_thread_runqueue_wait_s'] = round(warm.waitS!, 4);
+    }
+    line['runs'] = runs;
+    line['wall_s_warm_all'] = results.map((x) => round(x.warm.wallS, 4));
+    line['wall_s_cold_all'] = results.map((x) => round(x.cold.wallS, 4));
+    line['load_avg_1m'] = load1m;
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }
