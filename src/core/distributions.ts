@@ -20,14 +20,19 @@ export interface Distribution {
 }
 
 /**
- * Math.round(v), exactly, for every v. Between 0.5 and 2^31 it adds 0.5 and truncates to
- * an int32, which equals Math.round there (the sum is exact, or rounds within the same
- * integer), is cheaper than V8's round-up-and-correct sequence, and gives the compiler a
- * small integer (no heap number, no integer check before use as a delay).
+ * Math.round(v), exactly, for every v. For 0 < v < 2^31 it adds 0.5 and truncates to an
+ * int32, which equals Math.round there (the sum is exact, or rounds within the same
+ * integer) except at the one double 0.5 - 2^-54, where the sum rounds up to 1. That is
+ * cheaper than V8's round-up-and-correct sequence and gives the compiler a small integer
+ * (no heap number, no integer check before use as a delay). Tiny positive values take the
+ * fast path too, so an optimized caller never meets the Math.round branch in practice.
  */
 export function roundHalfUp(v: number): number {
-  return v >= 0.5 && v < 2147483647 ? (v + 0.5) | 0 : Math.round(v);
+  return v > 0 && v < 2147483647 && v !== HALF_BELOW ? (v + 0.5) | 0 : Math.round(v);
 }
+
+/** The largest double below 0.5: 0.5 + it rounds to 1. */
+const HALF_BELOW = 0.49999999999999994;
 
 function scvOf(mean: number, variance: number): number {
   return mean === 0 ? 0 : variance / (mean * mean);
@@ -83,7 +88,7 @@ export class Exponential implements Distribution {
     const i = j & 255;
     const k = j >>> 8;
     const v = this.mean * (k < zigK[i]! ? k * zigW[i]! : +exponentialSlow(rng, i, k));
-    return v >= 0.5 && v < 2147483647 ? (v + 0.5) | 0 : Math.round(v);
+    return v > 0 && v < 2147483647 && v !== HALF_BELOW ? (v + 0.5) | 0 : Math.round(v);
   }
 }
 

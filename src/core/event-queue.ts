@@ -131,8 +131,9 @@ export class EventQueue {
     this.heapTime = new Float64Array(cap);
     this.heapSlot = new Int32Array(cap);
     this.topSlots = new Int32Array(cap);
-    this.slotFn = new Array<EventFn | null>(cap).fill(null);
-    this.slotArg = new Array<unknown>(cap).fill(undefined);
+    // Packed arrays (Array.from, not new Array(n).fill()): loads need no hole check.
+    this.slotFn = Array.from({ length: cap }, () => null);
+    this.slotArg = Array.from({ length: cap }, () => undefined);
     this.slotSeq = new Float64Array(cap).fill(-1);
     this.slotTime = new Float64Array(cap);
     this.slotNext = new Int32Array(cap);
@@ -214,7 +215,7 @@ export class EventQueue {
     const entry = seq & this.handleMask;
     const previous = this.handleSlot[entry]!;
     this.handleSlot[entry] = slot;
-    if (this.slotSeq[previous] === seq - this.handleMask - 1 && this.slotFn[previous] !== null) this.keepFar(previous);
+    if (this.slotSeq[previous] === seq - this.handleMask - 1) this.keepFar(previous);
   }
 
   private checkSpill(): void {
@@ -267,13 +268,13 @@ export class EventQueue {
 
   /**
    * The simulator's event loop: runs events in order until the queue is empty or
-   * clock.stopRequested is set, advancing clock.nowPs and clock.eventsProcessed.
-   * Returns the number of events run.
+   * clock.stopRequested is set, advancing clock.nowPs and clock.eventsProcessed (the
+   * caller counts the events run from it: arithmetic after the loop would meet its first
+   * use in the loop's on-stack-replaced code and deoptimize it at the end of every run).
    */
-  runAll(clock: RunClock): number {
-    const first = clock.eventsProcessed;
+  runAll(clock: RunClock): void {
     for (;;) {
-      if (this.heapSize === 0 && !this.refill()) break;
+      if (this.heapSize === 0 && !this.refill()) return;
       const slot = this.heapSlot[0]!;
       const fn = this.slotFn[slot] as EventFn | null;
       if (fn === null) {
@@ -289,20 +290,18 @@ export class EventQueue {
       this.freeSlots[this.freeCount++] = slot;
       clock.eventsProcessed++;
       fn(arg);
-      if (clock.stopRequested) break;
+      if (clock.stopRequested === true) return; // a reference compare, not a generic truth test
     }
-    return clock.eventsProcessed - first;
   }
 
   /**
    * runAll() that also stops before the first event later than untilPs and after
-   * maxEvents events.
+   * maxEvents events (counted from clock.eventsProcessed).
    */
-  runLimited(clock: RunClock, untilPs: number, maxEvents: number): number {
-    const first = clock.eventsProcessed;
-    let count = 0;
-    while (count < maxEvents) {
-      if (this.heapSize === 0 && !this.refill()) break;
+  runLimited(clock: RunClock, untilPs: number, maxEvents: number): void {
+    const last = clock.eventsProcessed + maxEvents;
+    while (clock.eventsProcessed < last) {
+      if (this.heapSize === 0 && !this.refill()) return;
       const slot = this.heapSlot[0]!;
       const fn = this.slotFn[slot] as EventFn | null;
       if (fn === null) {
@@ -311,19 +310,17 @@ export class EventQueue {
         continue;
       }
       const timePs = this.heapTime[0]!;
-      if (timePs > untilPs) break;
+      if (timePs > untilPs) return;
       const arg = this.slotArg[slot];
       clock.nowPs = timePs;
       this.removeTop();
       this.slotFn[slot] = null;
       this.slotArg[slot] = undefined;
       this.freeSlots[this.freeCount++] = slot;
-      count++;
       clock.eventsProcessed++;
       fn(arg);
-      if (clock.stopRequested) break;
+      if (clock.stopRequested === true) return;
     }
-    return clock.eventsProcessed - first;
   }
 
   /** Frees the slot of a cancelled entry that has left the heap, bucket or top list. */
@@ -332,8 +329,13 @@ export class EventQueue {
     this.freeSlots[this.freeCount++] = slot;
   }
 
-  /** Keeps the handle of a pending event whose handle table entry is being taken over. */
+  /**
+   * Keeps the handle of the event in `slot`, if still pending, when its handle table
+   * entry is taken over. (Out of line: the check of the slot's callback would otherwise
+   * meet its first use, and deoptimize the caller, only after HANDLE_TABLE_MIN pushes.)
+   */
   private keepFar(slot: number): void {
+    if (this.slotFn[slot] === null) return;
     const far = this.farHandles;
     if (far.size >= HANDLE_TABLE_MIN && far.size >= 2 * this.size) {
       // Forget entries whose event has run or been cancelled.

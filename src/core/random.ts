@@ -29,23 +29,26 @@ export interface Rng {
  * plain array cost a closure call and tagged loads per draw.
  */
 export class Xor4096 {
+  /** x[0..127]: the xorshift state; x[128]: the Weyl sequence w; x[129]: the index i. */
   private readonly x: Int32Array;
-  private w: number;
-  private i: number;
 
   constructor(state: { x: readonly number[]; w: number; i: number }) {
-    this.x = Int32Array.from(state.x);
-    this.w = state.w | 0;
-    this.i = state.i | 0;
+    this.x = new Int32Array(130);
+    this.x.set(state.x);
+    this.x[128] = state.w;
+    this.x[129] = state.i;
   }
 
   /** The next 32 bits as a signed integer. */
   next(): number {
+    // All state in one typed array: every value is an untagged int32, so the additions
+    // compile to plain 32-bit adds (a field holding w was a tagged number, added as a
+    // double and truncated).
     const x = this.x;
-    const w = (this.w + 0x61c88647) | 0;
-    this.w = w;
-    let v = x[(this.i + 34) & 127]!;
-    const i = (this.i + 1) & 127;
+    const w = (x[128]! + 0x61c88647) | 0;
+    const i0 = x[129]!;
+    let v = x[(i0 + 34) & 127]!;
+    const i = (i0 + 1) & 127;
     let t = x[i]!;
     v ^= v << 13;
     t ^= t << 17;
@@ -53,7 +56,8 @@ export class Xor4096 {
     t ^= t >>> 12;
     v ^= t;
     x[i] = v;
-    this.i = i;
+    x[128] = w;
+    x[129] = i;
     return (v + (w ^ (w >>> 16))) | 0;
   }
 }

@@ -87,11 +87,11 @@ export class Simulator implements RunClock {
     const untilPs = limits?.untilPs ?? Infinity;
     const maxEvents = limits?.maxEvents ?? Infinity;
     this.stopRequested = false;
+    const first = this.eventsProcessed;
     // Without limits, a loop that checks none (the usual case, and the fastest).
-    const count =
-      untilPs === Infinity && maxEvents === Infinity
-        ? this.queue.runAll(this)
-        : this.queue.runLimited(this, untilPs, maxEvents);
+    if (untilPs === Infinity && maxEvents === Infinity) this.queue.runAll(this);
+    else this.queue.runLimited(this, untilPs, maxEvents);
+    const count = this.eventsProcessed - first;
     if (untilPs !== Infinity && !this.stopRequested && count < maxEvents && untilPs > this.nowPs) {
       this.nowPs = untilPs;
     }

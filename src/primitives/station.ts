@@ -25,6 +25,13 @@ export interface StationOptions {
   whenFull?: WhenFull;
 }
 
+/**
+ * Initial length of the waiting ring (a power of two; it doubles when full). Large
+ * enough that a queue at load 0.9 rarely grows, and so rarely deoptimizes its callers by
+ * taking the growth path for the first time after they were compiled.
+ */
+const INITIAL_QUEUE = 256;
+
 export class Station<T> {
   readonly name: string;
   readonly servers: number;
@@ -98,7 +105,7 @@ export class Station<T> {
     this.rng = options.rng;
     this.queueCapacity = options.queueCapacity ?? Infinity;
     this.whenFull = options.whenFull ?? 'drop';
-    this.serverJob = new Array(this.servers).fill(undefined);
+    this.serverJob = packedArray<T>(this.servers);
     this.serverDonePs = new Float64Array(this.servers);
     this.serverArrivePs = new Float64Array(this.servers);
     this.idleServers = new Int32Array(this.servers);
@@ -106,9 +113,9 @@ export class Station<T> {
     this.idleCount = this.servers;
     // The ring buffer's fields are assigned twice so V8 sees them as mutable from the
     // start: the first growth then deoptimizes nothing.
-    this.queueJobs = new Array<T | undefined>(64).fill(undefined);
-    this.queueSincePs = new Float64Array(64);
-    this.queueArrivePs = new Float64Array(64);
+    this.queueJobs = packedArray<T>(INITIAL_QUEUE);
+    this.queueSincePs = new Float64Array(INITIAL_QUEUE);
+    this.queueArrivePs = new Float64Array(INITIAL_QUEUE);
     this.statsSincePs = 0;
     this.areaInSystemBase = this.areaBusyBase = this.blockedSumPs = 0;
     this.waitSumPs = this.serviceSumPs = this.sojournSumPs = 0;
@@ -291,7 +298,7 @@ export class Station<T> {
       this.serverJob[server] = undefined;
       this.idleServers[this.idleCount++] = server;
     }
-    if (this.hasRefused) {
+    if (this.hasRefused === true) {
       this.hasRefused = false;
       this.onSpace();
     }
@@ -309,7 +316,7 @@ export class Station<T> {
 
   private growQueue(): void {
     const cap = this.queueJobs.length;
-    const jobs = new Array<T | undefined>(cap * 2).fill(undefined);
+    const jobs = packedArray<T>(cap * 2);
     const since = new Float64Array(cap * 2);
     const arrive = new Float64Array(cap * 2);
     for (let i = 0; i < this.queueLength; i++) {
@@ -323,6 +330,11 @@ export class Station<T> {
     this.queueArrivePs = arrive;
     this.queueHead = 0;
   }
+}
+
+/** n undefined elements in a packed array (new Array(n).fill() is holey: loads check for holes). */
+function packedArray<T>(n: number): (T | undefined)[] {
+  return Array.from({ length: n }, () => undefined);
 }
 
 export interface StationStats {
