@@ -12,7 +12,7 @@
  */
 import { AS_DOUBLE } from '../core/time.js';
 import { Fifo } from '../primitives/fifo.js';
-import type { HostThread } from '../primitives/host-cpu.js';
+import { THREAD_IDLE, THREAD_RUNNING, type HostThread } from '../primitives/host-cpu.js';
 import type { ActorEnv } from './env.js';
 
 /** A unit of guest kernel or application work that can be queued on a vCPU. */
@@ -36,7 +36,8 @@ export class IrqVector {
    */
   runningExitIds: number[] = [];
   runningExtraPs = 0;
-  private isRunningHit = false;
+  /** Whether the pending delivery found the vCPU in guest mode (set by the vCPU). */
+  isRunningHit = false;
   constructor(
     readonly name: string,
     readonly vcpu: GuestVcpu,
@@ -107,7 +108,7 @@ export class GuestVcpu {
       return;
     }
     v.isPending = true;
-    v.hitRunning(this.thread.isRunning);
+    v.isRunningHit = this.thread.state === THREAD_RUNNING;
     this.irqs.push(v);
     this.thread.wake();
   }
@@ -118,19 +119,21 @@ export class GuestVcpu {
    * delay.
    */
   raiseIrqAfter(v: IrqVector, delayPs: number): void {
+    const thread = this.thread;
+    const state = thread.state;
     if (delayPs <= 0) {
       this.raiseIrq(v);
-    } else if (this.thread.isIdle && !v.isPending) {
+    } else if (state === THREAD_IDLE && !v.isPending) {
       v.raised++;
       v.isPending = true;
-      v.hitRunning(false);
+      v.isRunningHit = false;
       this.irqs.push(v);
-      this.thread.wake(delayPs);
-    } else if (this.thread.isRunning && !this.thread.isExecuting && !v.isPending) {
+      thread.wake(delayPs);
+    } else if (state === THREAD_RUNNING && !thread.isExecuting && !v.isPending) {
       // raised from inside this vCPU's own step end (a back end reacting synchronously):
       // due later; the loop takes it when due, or wakes for it after halting
       const at = this.env.sim.nowPs + delayPs;
-      const last = this.delayedAt.isEmpty ? -1 : this.delayedAt.peekLast()!;
+      const last = this.delayedAt.length === 0 ? -1 : this.delayedAt.peekLast()!;
       if (at >= last) {
         v.isPending = true;
         this.delayedIrqs.push(v);
@@ -188,24 +191,26 @@ export class GuestVcpu {
       this.isHalted = false;
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
     }
-    if (!this.delayedIrqs.isEmpty) {
-      const t = this.workStartPs;
-      while (!this.delayedAt.isEmpty && this.delayedAt.peek()! <= t) {
-        this.delayedAt.shift();
+    const delayedAt = this.delayedAt;
+    if (delayedAt.length !== 0) {
+      const t = this.thread.nextStepStartPs + this.overheadPs; // workStartPs
+      while (delayedAt.length !== 0 && delayedAt.peek()! <= t) {
+        delayedAt.shift();
         const v = this.delayedIrqs.shift()!;
         v.raised++;
-        v.hitRunning(!wasHalted);
+        v.isRunningHit = !wasHalted;
         this.irqs.push(v);
       }
     }
-    let v: IrqVector | undefined;
-    while ((v = this.irqs.shift()) !== undefined) {
+    const irqs = this.irqs;
+    while (irqs.length !== 0) {
+      const v = irqs.shift()!;
       v.isPending = false;
       this.interruptsTaken++;
       this.overheadPs += v.entryPs;
       const ids = v.exitIds;
       for (let i = 0; i < ids.length; i++) this.env.exits.count(ids[i]!);
-      if (v.wasRunningHit) {
+      if (v.isRunningHit) {
         this.overheadPs += v.runningExtraPs;
         const r = v.runningExitIds;
         for (let i = 0; i < r.length; i++) this.env.exits.count(r[i]!);
@@ -229,7 +234,7 @@ export class GuestVcpu {
     this.halts++;
     const exitPs = this.hooks !== null ? this.hooks.onHalt(this) : 0;
     this.thread.idle(undefined, exitPs);
-    if (!this.delayedAt.isEmpty) {
+    if (delayedAt.length !== 0) {
       // an interrupt is on its way: it wakes the halted vCPU when it arrives
       const due = this.delayedAt.peek()!;
       const v = this.delayedIrqs.peek()!;

@@ -57,6 +57,12 @@ export class Kvm implements HaltHooks {
   private readonly hltId: number;
   private readonly timerId: number;
   private readonly extIntId: number;
+  private readonly counters: ActorEnv['counters'];
+  private readonly exits: ActorEnv['exits'];
+  /** Delivery latency an MSI adds: posting with APICv, none without [ps]. */
+  private readonly msiPostPs: number;
+  private readonly exitLightPs: number;
+  private readonly hasNohzTimerExits: boolean;
 
   constructor(
     private readonly env: ActorEnv,
@@ -67,6 +73,11 @@ export class Kvm implements HaltHooks {
     this.hltId = env.exits.id('hlt', false);
     this.timerId = env.exits.id('timer', false);
     this.extIntId = env.exits.id('external-interrupt', true);
+    this.counters = env.counters;
+    this.exits = env.exits;
+    this.msiPostPs = costs.isApicv ? costs.postedIrqPs : 0;
+    this.exitLightPs = costs.exitLightPs;
+    this.hasNohzTimerExits = costs.hasNohzTimerExits;
   }
 
   // ------------------------------------------------------------------ kicks and exits
@@ -151,8 +162,8 @@ export class Kvm implements HaltHooks {
    * syscall and routing): posted with APICv, else injected on the next entry.
    */
   deliverMsi(v: IrqVector, delayPs = 0): void {
-    this.env.counters.interrupts++;
-    v.vcpu.raiseIrqAfter(v, delayPs + (this.costs.isApicv ? this.costs.postedIrqPs : 0));
+    this.counters.interrupts++;
+    v.vcpu.raiseIrqAfter(v, delayPs + this.msiPostPs);
   }
 
   /** Raises a legacy INTx line (the caller paid the KVM_IRQ_LINE ioctl or in-kernel injection). */
@@ -187,20 +198,20 @@ export class Kvm implements HaltHooks {
   // ------------------------------------------------------------------ halting
 
   onHalt(_vcpu: GuestVcpu): number {
-    const t = this.env.exits;
+    const t = this.exits;
     t.count(this.hltId);
-    let ps = this.costs.exitLightPs;
-    if (this.costs.hasNohzTimerExits) {
+    let ps = this.exitLightPs;
+    if (this.hasNohzTimerExits) {
       t.count(this.timerId);
-      ps += this.costs.exitLightPs;
+      ps += this.exitLightPs;
     }
     return ps;
   }
 
   onUnhalt(_vcpu: GuestVcpu): number {
-    if (!this.costs.hasNohzTimerExits) return 0;
-    this.env.exits.count(this.timerId);
-    return this.costs.exitLightPs;
+    if (!this.hasNohzTimerExits) return 0;
+    this.exits.count(this.timerId);
+    return this.exitLightPs;
   }
 }
 

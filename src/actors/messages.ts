@@ -32,8 +32,6 @@ export class Packet implements TrackedOp {
   readonly createdPs: number = AS_DOUBLE;
   /** Request on its way back as the response. */
   isResponse = false;
-  /** Payload + header bytes copied (set when counted, for the copy invariant). */
-  copies = 0;
 
   constructor(id: number, vm: number, flow: number, queue: number, bytes: number, responseBytes: number, createdPs: number) {
     this.stampPs = 0;

@@ -61,8 +61,8 @@ interface PeerFlow {
   arrivals: ArrivalProcess | null;
   /** The server is busy until then [ps]. */
   busyUntilPs: number;
-  /** xorshift32 state for cost jitter. */
-  jitterState: number;
+  /** xorshift32 state for cost jitter (a typed array: the 32-bit state is never boxed). */
+  jitterBits: Int32Array;
 }
 
 export class Peer {
@@ -97,13 +97,13 @@ export class Peer {
 
   private jitter(f: PeerFlow, ps: number): number {
     if (this.jitterSpread === 0) return ps;
-    let x = f.jitterState;
+    const bits = f.jitterBits;
+    let x = bits[0]!;
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    x >>>= 0;
-    f.jitterState = x;
-    return Math.round(ps * (1 + this.jitterSpread * (2 * (x / 4294967296) - 1)));
+    bits[0] = x;
+    return Math.round(ps * (1 + this.jitterSpread * (2 * ((x >>> 0) / 4294967296) - 1)));
   }
 
   get mode(): 'server' | 'sink' | 'generator' {
@@ -115,10 +115,10 @@ export class Peer {
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
     const id = this.flows.length;
     const source = new PeerSource();
-    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterState: AS_DOUBLE };
-    // doubles from the start (times past 2^31 ps, 32-bit states): no representation change later
+    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1) };
+    // a double from the start (times pass 2^31 ps): no representation change later
     f.busyUntilPs = 0;
-    f.jitterState = (Math.floor(this.rng() * 0xffffffff) | 1) >>> 0;
+    f.jitterBits[0] = Math.floor(this.rng() * 0xffffffff) | 1;
     this.port.addSource(source);
     if (this.mode === 'generator') {
       source.needsSentEvent = true;

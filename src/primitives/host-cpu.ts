@@ -38,6 +38,9 @@ const WAKING = 1;
 const READY = 2;
 const RUNNING = 3;
 const BLOCKED = 4;
+/** HostThread.state values actors may test directly (cheaper than the getters in hot code). */
+export const THREAD_IDLE = IDLE;
+export const THREAD_RUNNING = RUNNING;
 
 export interface HostCpuOptions {
   /** Cost of switching a core between two threads [ps]. */
@@ -128,6 +131,8 @@ export class HostThread {
 
   /** @internal */ state = IDLE;
   /** @internal */ readonly core: Core;
+  private readonly sim: Simulator;
+  private readonly slicePs: number;
   isExecuting = false;
   private hasWakePending = false;
   private idleSincePs = AS_DOUBLE;
@@ -136,6 +141,8 @@ export class HostThread {
   /** Wake-up latency still to elapse before the first step of a synchronous wake [ps]. */
   private startDelayPs = AS_DOUBLE;
   /** @internal */ isWakee = false;
+  /** idleMode === 'poll' (a PMD). */
+  private readonly isPoller: boolean;
   private execFn: ((arg: any) => void) | null = null;
   private execArg: unknown = undefined;
   private execStartPs = AS_DOUBLE;
@@ -145,8 +152,11 @@ export class HostThread {
   private pendingPs = AS_DOUBLE;
   private blockedFn: ((arg: any) => void) | null = null;
   private blockedArg: unknown = undefined;
-  /** xorshift32 state, seeded once from the thread's named stream (cheap per draw). */
-  private jitterState = AS_DOUBLE;
+  /**
+   * xorshift32 state, seeded once from the thread's named stream (cheap per draw); kept
+   * in a typed array, so the 32-bit state is never boxed as a double.
+   */
+  private readonly jitterBits = new Int32Array(1);
   private readonly jitterSpread: number;
 
   // Accounting since accountFromPs [ps].
@@ -165,13 +175,16 @@ export class HostThread {
     this.name = options.name;
     this.coreIndex = options.core;
     this.core = core;
+    this.sim = cpu.sim;
+    this.slicePs = cpu.options.slicePs;
     this.idleMode = options.idleMode;
+    this.isPoller = options.idleMode === 'poll';
     this.isHost = options.isHost ?? true;
     this.wakeupPs = options.wakeupPs;
     this.pollPickupPs = options.pollPickupPs ?? 0;
     this.pollWindowPs = options.idleMode === 'poll' ? Infinity : (options.pollWindowPs ?? 0);
     const rng: Rng = cpu.options.stream(`cpu/${options.name}/jitter`);
-    this.jitterState = (Math.floor(rng() * 0xffffffff) | 1) >>> 0;
+    this.jitterBits[0] = Math.floor(rng() * 0xffffffff) | 1;
     this.jitterSpread = cpu.options.jitterCv * Math.sqrt(3);
     // the time fields start as doubles (AS_DOUBLE) and get their real initial values here
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
@@ -182,13 +195,13 @@ export class HostThread {
   /** A cost with the host's jitter applied (integer ps, never negative). */
   jitter(ps: number): number {
     if (this.jitterSpread === 0 || ps === 0) return ps;
-    let x = this.jitterState;
+    const bits = this.jitterBits;
+    let x = bits[0]!;
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    x >>>= 0;
-    this.jitterState = x;
-    const u = x / 4294967296; // uniform in [0, 1)
+    bits[0] = x;
+    const u = (x >>> 0) / 4294967296; // uniform in [0, 1)
     return Math.round(ps * (1 + this.jitterSpread * (2 * u - 1)));
   }
 
@@ -212,11 +225,13 @@ export class HostThread {
     if (this.state !== RUNNING || this.isExecuting) {
       throw new Error(`thread ${this.name}: execAhead while not running its loop`);
     }
-    const start = this.cpu.sim.nowPs + this.startDelayPs;
-    this.busyPs += this.span(start, start + ps);
+    const start = this.sim.nowPs + this.startDelayPs;
+    const end = start + ps;
+    const from = start > this.accountFromPs ? start : this.accountFromPs; // span(start, end), inline
+    if (end > from) this.busyPs += end - from;
     this.startDelayPs += ps;
     this.steps++;
-    return start + ps;
+    return end;
   }
 
   /** Holds the core for ps, then runs fn(arg). Only from the thread's own loop. */
@@ -225,8 +240,7 @@ export class HostThread {
       throw new Error(`thread ${this.name}: exec while not running its loop (state ${this.state})`);
     }
     const core = this.core;
-    const now = this.cpu.sim.nowPs;
-    if (core.readyCount > 0 && now - this.sliceStartPs >= this.cpu.options.slicePs) {
+    if (core.ready.length > core.readyHead && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
       // Slice used up and others wait: yield before this step.
       this.hasPendingExec = true;
       this.pendingPs = ps;
@@ -241,7 +255,8 @@ export class HostThread {
   }
 
   private startExec(ps: number, fn: ((arg: any) => void) | null, arg: unknown): void {
-    const now = this.cpu.sim.nowPs;
+    const sim = this.sim;
+    const now = sim.nowPs;
     const delay = this.startDelayPs;
     this.startDelayPs = 0;
     this.isExecuting = true;
@@ -249,14 +264,17 @@ export class HostThread {
     this.execArg = arg;
     this.execStartPs = now + delay;
     this.execEndPs = now + delay + ps;
-    this.execHandle = this.cpu.sim.schedule(delay + ps, execDone, this);
+    this.execHandle = sim.schedule(delay + ps, execDone, this);
   }
 
   /** @internal */
   finishExec(): void {
     this.isExecuting = false;
     this.steps++;
-    this.busyPs += this.span(this.execStartPs, this.execEndPs);
+    const startPs = this.execStartPs;
+    const endPs = this.execEndPs;
+    const from = startPs > this.accountFromPs ? startPs : this.accountFromPs; // span(start, end), inline
+    if (endPs > from) this.busyPs += endPs - from;
     const fn = this.execFn!;
     const arg = this.execArg;
     this.execFn = null;
@@ -283,18 +301,19 @@ export class HostThread {
       this.onRun();
       return;
     }
-    const now = this.cpu.sim.nowPs + this.startDelayPs; // after steps computed ahead
+    const now = this.sim.nowPs + this.startDelayPs; // after steps computed ahead
     this.startDelayPs = 0;
     this.state = IDLE;
     if (tailPs > 0) this.busyPs += this.span(now, now + tailPs);
     this.idleSincePs = now + tailPs;
     this.idleWindowPs = windowPs ?? this.pollWindowPs;
     const core = this.core;
-    if (this.idleMode === 'poll') {
-      if (core.readyCount > 0) this.cpu.scheduleSliceCheck(core);
+    const othersReady = core.ready.length > core.readyHead;
+    if (this.isPoller) {
+      if (othersReady) this.cpu.scheduleSliceCheck(core);
       return;
     }
-    if (this.idleWindowPs > 0 && core.readyCount === 0) return; // keeps the core, polling
+    if (this.idleWindowPs > 0 && !othersReady) return; // keeps the core, polling
     this.idleWindowPs = 0;
     if (this.idleSincePs > core.freeAtPs) core.freeAtPs = this.idleSincePs;
     this.cpu.releaseCore(core);
@@ -302,7 +321,7 @@ export class HostThread {
 
   /** When a step started now would begin (after a pending wake-up latency) [ps]. */
   get nextStepStartPs(): number {
-    return this.cpu.sim.nowPs + this.startDelayPs;
+    return this.sim.nowPs + this.startDelayPs;
   }
 
   /** Forgets a wake recorded while running (the caller has just checked for work itself). */
@@ -327,42 +346,47 @@ export class HostThread {
       }
       return;
     }
-    const cpu = this.cpu;
-    const now = cpu.sim.nowPs;
+    const now = this.sim.nowPs;
     const core = this.core;
-    const idleFor = now - this.idleSincePs;
-    let latencyPs: number;
-    let isPolling = false;
+    const idleSincePs = this.idleSincePs;
+    const idleFor = now - idleSincePs;
     if (core.current === this && idleFor <= this.idleWindowPs) {
       // Still polling (PMD, halt poll, busy loop): the loop notices the work.
       this.isWakee = false;
-      if (idleFor < 0 && this.idleMode === 'poll') {
+      if (idleFor < 0 && this.isPoller) {
         // Still busy with work computed ahead: a poller looks at its rings when that is
         // done, and must see everything that arrived meanwhile, so it waits.
-        latencyPs = this.pollPickupPs + extraPs - idleFor;
-        this.pollPs += this.span(this.idleSincePs, now + latencyPs);
+        const waitPs = this.pollPickupPs + extraPs - idleFor;
+        this.pollPs += this.span(idleSincePs, now + waitPs);
         this.state = WAKING;
-        cpu.sim.schedule(latencyPs, wakeDone, this);
+        this.sim.schedule(waitPs, wakeDone, this);
         return;
       }
-      isPolling = true;
       if (idleFor < 0 && -idleFor > extraPs) extraPs = -idleFor; // woken during its tail work: it finishes that first
-      latencyPs = this.pollPickupPs + extraPs;
-      this.pollPs += this.span(this.idleSincePs, now + latencyPs);
-    } else {
-      if (core.current === this) this.stopPolling();
-      latencyPs = this.jitter(this.wakeupPs) + extraPs;
-      this.wakeupsFromSleep++;
-      cpu.options.counters.wakeups++;
-      cpu.options.counters.contextSwitches++;
-      this.isWakee = true;
+      const latencyPs = this.pollPickupPs + extraPs;
+      const end = now + latencyPs;
+      const from = idleSincePs > this.accountFromPs ? idleSincePs : this.accountFromPs; // span(idleSince, end), inline
+      if (end > from) this.pollPs += end - from;
+      core.lastRan = this;
+      this.state = RUNNING;
+      this.startDelayPs = latencyPs;
+      this.onRun(); // (idle() consumes any delay left: the idle period starts after it)
+      this.startDelayPs = 0;
+      return;
     }
-    if (isPolling || (core.current === null && core.readyCount === 0)) {
-      if (!isPolling && core.freeAtPs > now + latencyPs) latencyPs = core.freeAtPs - now; // the last occupant's tail
+    if (core.current === this) this.stopPolling();
+    let latencyPs = this.jitter(this.wakeupPs) + extraPs;
+    this.wakeupsFromSleep++;
+    const counters = this.cpu.options.counters;
+    counters.wakeups++;
+    counters.contextSwitches++;
+    this.isWakee = true;
+    if (core.current === null && core.ready.length === core.readyHead) {
+      if (core.freeAtPs > now + latencyPs) latencyPs = core.freeAtPs - now; // the last occupant's tail
       core.current = this;
       core.lastRan = this;
       this.state = RUNNING;
-      if (!isPolling) this.sliceStartPs = now + latencyPs;
+      this.sliceStartPs = now + latencyPs;
       this.startDelayPs = latencyPs;
       this.onRun(); // (idle() consumes any delay left: the idle period starts after it)
       this.startDelayPs = 0;
@@ -370,7 +394,7 @@ export class HostThread {
     }
     this.state = WAKING;
     if (latencyPs === 0) this.cpu.arrive(this);
-    else cpu.sim.schedule(latencyPs, wakeDone, this);
+    else this.sim.schedule(latencyPs, wakeDone, this);
   }
 
   /**
