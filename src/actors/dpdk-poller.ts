@@ -13,6 +13,7 @@
  * notices it within half an empty poll loop.
  */
 import type { HostThread } from '../primitives/host-cpu.js';
+import type { StageTracker } from '../primitives/stage-tracker.js';
 import type { Virtqueue } from '../primitives/virtqueue.js';
 import { rxBuffers } from './guest-virtio-net.js';
 import type { ActorEnv } from './env.js';
@@ -57,12 +58,35 @@ export class DpdkPoller {
   /** Called with each dropped packet (op accounting). */
   onDrop: (pkt: Packet, atPs: number) => void = () => {};
 
+  // Costs, stage ids and helpers read per burst or packet, hoisted from their objects.
+  private readonly burst: number;
+  private readonly burstPs: number;
+  private readonly vringPerPktPs: number;
+  private readonly switchPerPktPs: number;
+  private readonly nicPerPktPs: number;
+  private readonly callPs: number;
+  private readonly rxBufBytes: number;
+  private readonly tracker: StageTracker;
+  private readonly backendTxStage: number;
+  private readonly backendRxStage: number;
+
   constructor(
     private readonly env: ActorEnv,
     readonly thread: HostThread,
-    private readonly costs: DpdkCosts,
-    private readonly stages: DpdkStages,
+    costs: DpdkCosts,
+    stages: DpdkStages,
   ) {
+    this.burst = costs.burst;
+    this.burstPs = costs.burstPs;
+    this.vringPerPktPs = costs.vringPerPktPs;
+    this.switchPerPktPs = costs.switchPerPktPs;
+    this.nicPerPktPs = costs.nicPerPktPs;
+    this.callPs = costs.callPs;
+    this.rxBufBytes = costs.rxBufBytes;
+    this.tracker = env.tracker;
+    this.backendTxStage = stages.backendTx;
+    this.backendRxStage = stages.backendRx;
+    this.itemSlots = new Int32Array(Math.max(32, costs.burst));
     thread.onRun = () => this.loop();
   }
 
@@ -89,12 +113,13 @@ export class DpdkPoller {
       const port = ports[idx >> 1]!;
       const next = idx + 1 === slots ? 0 : idx + 1;
       if ((idx & 1) === 0) {
-        if (port.txq.availIdx !== port.txq.lastAvailIdx) {
+        const txq = port.txq;
+        if (txq.availIdx !== txq.lastAvailIdx) {
           this.cursor = next;
           this.guestTx(port);
           return;
         }
-      } else if (!port.nicq.rxDone.isEmpty) {
+      } else if (port.nicq.rxDone.length !== 0) {
         this.cursor = next;
         this.guestRx(port);
         return;
@@ -107,7 +132,7 @@ export class DpdkPoller {
   private lateCall(port: VhostUserPort, isTx: boolean, delayPs: number): void {
     this.calls++;
     this.env.counters.syscalls++;
-    port.call(isTx, delayPs + this.costs.callPs);
+    port.call(isTx, delayPs + this.callPs);
   }
 
   /** Writes the call eventfd after the burst (ending at endPs) if the guest asked for an interrupt. */
@@ -115,68 +140,60 @@ export class DpdkPoller {
     if (!vq.shouldNotify()) return;
     this.calls++;
     this.env.counters.syscalls++;
-    const end = this.thread.execAhead(this.costs.callPs); // eventfd write + irqfd routing
+    const end = this.thread.execAhead(this.callPs); // eventfd write + irqfd routing
     port.call(isTx, end - this.env.sim.nowPs);
   }
 
   // The burst in progress (one at a time per PMD thread).
   private readonly items: Packet[] = [];
   /** Ring slots of each dequeued buffer (as popped). */
-  private itemSlots = new Int32Array(32);
-  private itemCount = 0;
+  private readonly itemSlots: Int32Array;
   private readonly dropped: Packet[] = [];
-  private droppedCount = 0;
-  private port: VhostUserPort | null = null;
-  private perPktPs = 0;
 
-  /** rte_vhost_dequeue_burst + rte_eth_tx_burst. */
+  /**
+   * rte_vhost_dequeue_burst + rte_eth_tx_burst. The burst's CPU time is computed ahead
+   * (no event); its effects carry the end time.
+   */
   private guestTx(port: VhostUserPort): void {
-    const c = this.costs;
+    const env = this.env;
     const txq = port.txq;
     const items = this.items;
-    let cost = c.burstPs;
+    const itemSlots = this.itemSlots;
+    const burst = this.burst;
+    let cost = this.burstPs;
     let pkt: Packet | undefined;
     let slots = 0;
     let k = 0;
-    if (this.itemSlots.length < c.burst) this.itemSlots = new Int32Array(c.burst);
-    const itemSlots = this.itemSlots;
-    while (k < c.burst && (pkt = txq.pop()) !== undefined) {
-      slots += txq.poppedSlots;
-      itemSlots[k] = txq.poppedSlots;
+    while (k < burst && (pkt = txq.pop()) !== undefined) {
+      const popped = txq.poppedSlots;
+      slots += popped;
+      itemSlots[k] = popped;
       items[k++] = pkt;
-      cost += c.vringPerPktPs + this.env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES)) + c.switchPerPktPs + c.nicPerPktPs;
+      cost += this.vringPerPktPs + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES)) + this.switchPerPktPs + this.nicPerPktPs;
     }
-    this.itemCount = k;
     cost += txq.deviceCostPs(k, slots / k);
     this.bursts++;
     this.packets += k;
-    this.perPktPs = Math.round(cost / k);
-    this.port = port;
-    this.afterTx(this.thread.execAhead(this.thread.jitter(cost))); // computed ahead (no event): effects carry the end time
-  }
-
-  private afterTx(end: number): void {
-    const port = this.port!;
-    const txq = port.txq;
-    const items = this.items;
-    const now = end;
-    const space = port.nicq.txSpace;
-    const k = this.itemCount;
+    const perPktPs = Math.round(cost / k);
+    const thread = this.thread;
+    const end = thread.execAhead(thread.jitter(cost));
+    const nicq = port.nicq;
+    const space = nicq.txSpace;
+    const tracker = this.tracker;
+    const stage = this.backendTxStage;
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
-      txq.pushUsed(p, this.itemSlots[i]!, end);
-      this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      txq.pushUsed(p, itemSlots[i]!, end);
+      env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
       if (i < space) {
-        this.env.tracker.markAt(p, this.stages.backendTx, this.perPktPs, end);
-        port.nicq.post(p, end);
+        tracker.markAt(p, stage, perPktPs, end);
+        nicq.post(p, end);
       } else {
         this.txDrops++; // tx_burst took fewer: the application frees the rest
-        this.onDrop(p, now);
+        this.onDrop(p, end);
       }
       items[i] = undefined as unknown as Packet;
     }
-    this.itemCount = 0;
-    this.port = null;
     this.maybeCall(port, txq, true);
     this.next();
   }
@@ -188,33 +205,38 @@ export class DpdkPoller {
    */
   private next(): void {
     let hasWork = false;
-    for (const p of this.ports) {
-      if (p.txq.availIdx !== p.txq.lastAvailIdx || !p.nicq.rxDone.isEmpty) {
+    const ports = this.ports;
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
+      if (p.txq.availIdx !== p.txq.lastAvailIdx || p.nicq.rxDone.length !== 0) {
         hasWork = true;
         break;
       }
     }
-    this.thread.clearWake();
-    this.thread.idle();
-    if (hasWork) this.thread.wake();
+    const thread = this.thread;
+    thread.clearWake();
+    thread.idle();
+    if (hasWork) thread.wake();
   }
 
-  /** rte_eth_rx_burst + rte_vhost_enqueue_burst. */
+  /** rte_eth_rx_burst + rte_vhost_enqueue_burst (computed ahead, as in guestTx). */
   private guestRx(port: VhostUserPort): void {
-    const c = this.costs;
+    const env = this.env;
     const nicq = port.nicq;
     const rxq = port.rxq;
     const items = this.items;
     const dropped = this.dropped;
-    let cost = c.burstPs;
+    const burst = this.burst;
+    const rxBufBytes = this.rxBufBytes;
+    let cost = this.burstPs;
     let buffersLeft = rxq.availPending;
     let buffers = 0;
     let pkt: Packet | undefined;
     let k = 0;
     let d = 0;
-    while (k + d < c.burst && (pkt = nicq.takeRx()) !== undefined) {
-      const need = rxBuffers(pkt.bytes, c.rxBufBytes);
-      cost += c.nicPerPktPs + c.switchPerPktPs;
+    while (k + d < burst && (pkt = nicq.takeRx()) !== undefined) {
+      const need = rxBuffers(pkt.bytes, rxBufBytes);
+      cost += this.nicPerPktPs + this.switchPerPktPs;
       if (need > buffersLeft) {
         dropped[d++] = pkt; // the guest ring is full: the enqueue takes fewer, the rest is freed
         continue;
@@ -222,48 +244,34 @@ export class DpdkPoller {
       buffersLeft -= need;
       buffers += need;
       items[k++] = pkt;
-      cost += c.vringPerPktPs + this.env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
+      cost += this.vringPerPktPs + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
     }
-    this.itemCount = k;
-    this.droppedCount = d;
     cost += rxq.deviceCostPs(buffers, 1);
     this.bursts++;
     this.packets += k;
-    this.perPktPs = Math.round(cost / (k + d > 0 ? k + d : 1));
-    this.port = port;
-    this.afterRx(this.thread.execAhead(this.thread.jitter(cost))); // computed ahead, as in guestTx
-  }
-
-  private afterRx(end: number): void {
-    const c = this.costs;
-    const port = this.port!;
-    const rxq = port.rxq;
-    const nicq = port.nicq;
-    const items = this.items;
-    const k = this.itemCount;
-    const now = end;
+    const perPktPs = Math.round(cost / (k + d > 0 ? k + d : 1));
+    const thread = this.thread;
+    const end = thread.execAhead(thread.jitter(cost));
+    const tracker = this.tracker;
+    const stage = this.backendRxStage;
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
       items[i] = undefined as unknown as Packet;
-      const need = rxBuffers(p.bytes, c.rxBufBytes);
+      const need = rxBuffers(p.bytes, rxBufBytes);
       rxq.pop();
       rxq.pushUsed(p, 1, end);
       for (let b = 1; b < need; b++) {
         rxq.pop();
         rxq.pushUsed(null, 1, end);
       }
-      this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-      this.env.tracker.markAt(p, this.stages.backendRx, this.perPktPs, end);
+      env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      tracker.markAt(p, stage, perPktPs, end);
     }
-    this.itemCount = 0;
-    const dropped = this.dropped;
-    for (let i = 0; i < this.droppedCount; i++) {
+    for (let i = 0; i < d; i++) {
       this.rxDrops++;
-      this.onDrop(dropped[i]!, now);
+      this.onDrop(dropped[i]!, end);
       dropped[i] = undefined as unknown as Packet;
     }
-    this.droppedCount = 0;
-    this.port = null;
     nicq.postRxBuffers(nicq.rxRefillable);
     if (k > 0) this.maybeCall(port, rxq, false);
     this.next();

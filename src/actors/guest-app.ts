@@ -52,27 +52,35 @@ class FlowSender implements GuestTask {
   private run_ = 0;
   private readonly afterSendFn = (): void => this.afterSend();
   private vcpuNow: GuestVcpu | null = null;
+  private readonly device: NetDevice;
+  private readonly txBatch: number;
+  private readonly guestStackPs: number;
 
   constructor(
     readonly app: GuestApp,
     readonly flow: number,
     readonly queue: number,
     readonly vcpu: GuestVcpu,
-  ) {}
+  ) {
+    this.device = app.device;
+    this.txBatch = app.spec.txBatch;
+    this.guestStackPs = app.spec.guestStackPs;
+  }
 
   get hasWork(): boolean {
-    return this.isSaturating || !this.backlog.isEmpty;
+    return this.isSaturating || this.backlog.length !== 0;
   }
 
   run(vcpu: GuestVcpu): void {
-    const app = this.app;
-    if (!app.device.canSend(this.queue)) {
+    const device = this.device;
+    if (!device.canSend(this.queue)) {
       this.isBlocked = true;
       vcpu.done();
       return;
     }
     let pkt = this.backlog.shift();
     if (pkt === undefined && this.isSaturating) {
+      const app = this.app;
       pkt = app.hooks.newOp(app.vm, this.flow, this.queue) ?? undefined;
     }
     if (pkt === undefined) {
@@ -81,16 +89,16 @@ class FlowSender implements GuestTask {
     }
     this.vcpuNow = vcpu;
     // xmit_more while backlogged, but the batch ends (and notifies) every txBatch packets
-    let isMore = this.hasWork && ++this.run_ < app.spec.txBatch;
+    const isMore = (this.isSaturating || this.backlog.length !== 0) && ++this.run_ < this.txBatch;
     if (!isMore) this.run_ = 0;
-    const stackPs = vcpu.thread.jitter(app.spec.guestStackPs);
-    app.device.send(vcpu, pkt, isMore, stackPs, this.afterSendFn);
+    const stackPs = vcpu.thread.jitter(this.guestStackPs);
+    device.send(vcpu, pkt, isMore, stackPs, this.afterSendFn);
   }
 
   private afterSend(): void {
     const vcpu = this.vcpuNow!;
     this.vcpuNow = null;
-    if (this.hasWork) vcpu.scheduleApp(this);
+    if (this.isSaturating || this.backlog.length !== 0) vcpu.scheduleApp(this);
     vcpu.done();
   }
 

@@ -13,6 +13,7 @@
  * something slipped in. TX completions: the TX interrupt schedules TX NAPI, which
  * reclaims and wakes a stopped queue, then re-enables callbacks with a re-check.
  */
+import type { StageTracker } from '../primitives/stage-tracker.js';
 import type { Virtqueue } from '../primitives/virtqueue.js';
 import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
@@ -68,11 +69,17 @@ class RxNapi implements GuestTask {
   refill = 0;
   cost = 0;
   received = 0;
+  /** Free slots above which a poll refills: half of min(budget, ring size) (try_fill_recv). */
+  readonly refillAbove: number;
   constructor(
     readonly driver: GuestVirtioNet,
     readonly q: number,
     readonly vcpu: GuestVcpu,
-  ) {}
+    readonly rxq: Virtqueue<Packet | null>,
+    napiBudget: number,
+  ) {
+    this.refillAbove = Math.min(napiBudget, rxq.size) / 2;
+  }
   run(vcpu: GuestVcpu): void {
     this.driver.pollRx(this, vcpu);
   }
@@ -85,6 +92,7 @@ class TxNapi implements GuestTask {
   constructor(
     readonly driver: GuestVirtioNet,
     readonly q: number,
+    readonly txq: Virtqueue<Packet>,
   ) {}
   run(vcpu: GuestVcpu): void {
     this.driver.pollTx(this, vcpu);
@@ -102,6 +110,17 @@ export class GuestVirtioNet implements NetDevice {
   /** Kicks written, by virtqueue kind. */
   txKicks = 0;
   rxKicks = 0;
+  // Costs and stage ids read per packet, hoisted from `costs` and `stages`.
+  private readonly hasNapiTx: boolean;
+  private readonly napiBudget: number;
+  private readonly xmitPs: number;
+  private readonly reclaimPs: number;
+  /** Receive driver work plus the stack per frame [ps]. */
+  private readonly rxPerPktPs: number;
+  private readonly tracker: StageTracker;
+  private readonly guestTxStage: number;
+  private readonly irqStage: number;
+  private readonly guestRxStage: number;
 
   constructor(
     private readonly env: ActorEnv,
@@ -117,12 +136,21 @@ export class GuestVirtioNet implements NetDevice {
     makeVector: (vq: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
   ) {
     this.txLockUntil = new Float64Array(rxqs.length);
+    this.hasNapiTx = costs.hasNapiTx;
+    this.napiBudget = costs.napiBudget;
+    this.xmitPs = costs.xmitPs;
+    this.reclaimPs = costs.reclaimPs;
+    this.rxPerPktPs = costs.rxPs + costs.stackPs;
+    this.tracker = env.tracker;
+    this.guestTxStage = stages.guestTx;
+    this.irqStage = stages.irq;
+    this.guestRxStage = stages.guestRx;
     for (let q = 0; q < rxqs.length; q++) {
       const vcpu = vcpuOfQueue(q);
-      const rx = new RxNapi(this, q, vcpu);
-      const tx = new TxNapi(this, q);
       const rxq = rxqs[q]!;
       const txq = txqs[q]!;
+      const rx = new RxNapi(this, q, vcpu, rxq, costs.napiBudget);
+      const tx = new TxNapi(this, q, txq);
       rx.vector = makeVector(2 * q, vcpu, () => {
         rxq.disableCb(); // skb_recv_done
         vcpu.scheduleSoftirq(rx);
@@ -155,24 +183,27 @@ export class GuestVirtioNet implements NetDevice {
   }
 
   send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
-    const c = this.costs;
-    const txq = this.txqs[pkt.queue]!;
-    txq.observeAt(vcpu.workStartPs);
+    const queue = pkt.queue;
+    const txq = this.txqs[queue]!;
+    const hasNapiTx = this.hasNapiTx;
+    // (the work starts after any wake-up latency and pending overhead; nothing below changes it)
+    const workStartPs = vcpu.workStartPs;
+    txq.observeAt(workStartPs);
     // free_old_xmit, with TX NAPI: callbacks off while reclaiming, "delayed" on at batch end
     let reclaimed = 0;
     for (;;) {
-      if (c.hasNapiTx) txq.disableCb();
+      if (hasNapiTx) txq.disableCb();
       while (txq.getUsed() !== undefined) reclaimed++;
-      if (!c.hasNapiTx || isMore || !txq.enableCbDelayed()) break;
+      if (!hasNapiTx || isMore || !txq.enableCbDelayed()) break;
     }
     const segments = txSegments(pkt.bytes);
     const slots = txq.slotsFor(segments);
     // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
-    const driverPs = vcpu.thread.jitter(c.xmitPs) + reclaimed * c.reclaimPs + txq.driverCostPs(1, slots, !isMore);
-    const lockFreePs = this.txLockUntil[pkt.queue]!;
-    const reachPs = vcpu.workStartPs + extraPs;
+    const driverPs = vcpu.thread.jitter(this.xmitPs) + reclaimed * this.reclaimPs + txq.driverCostPs(1, slots, !isMore);
+    const lockFreePs = this.txLockUntil[queue]!;
+    const reachPs = workStartPs + extraPs;
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
-    this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
+    this.txLockUntil[queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
     const st = this.txState(vcpu);
     st.pkt = pkt;
@@ -197,14 +228,13 @@ export class GuestVirtioNet implements NetDevice {
   }
 
   private afterXmit(st: TxStep): void {
-    const c = this.costs;
     const pkt = st.pkt!;
     const fn = st.fn!;
     const vcpu = st.vcpu;
     st.pkt = null;
     st.fn = null;
     const txq = this.txqs[pkt.queue]!;
-    this.env.tracker.mark(pkt, this.stages.guestTx, st.cost);
+    this.tracker.mark(pkt, this.guestTxStage, st.cost);
     txq.add(pkt, st.segments);
     let isStopping = false;
     if (txq.freeSlots < TX_STOP_THRESHOLD) {
@@ -212,7 +242,7 @@ export class GuestVirtioNet implements NetDevice {
       isStopping = true;
       this.isStopped[pkt.queue] = true;
       if (txq.enableCbDelayed()) {
-        if (c.hasNapiTx) {
+        if (this.hasNapiTx) {
           txq.disableCb();
           vcpu.scheduleSoftirq(this.txNapis[pkt.queue]!); // enough already used: reclaim now
         } else {
@@ -234,36 +264,38 @@ export class GuestVirtioNet implements NetDevice {
 
   /** @internal RX NAPI poll. */
   pollRx(napi: RxNapi, vcpu: GuestVcpu): void {
-    const c = this.costs;
-    const rxq = this.rxqs[napi.q]!;
+    const rxq = napi.rxq;
     const got = napi.got;
+    const budget = this.napiBudget;
+    const tracker = this.tracker;
+    const irqStage = this.irqStage;
     let item: Packet | null | undefined;
     let buffers = 0;
     let n = 0;
     const workStartPs = vcpu.workStartPs;
     rxq.observeAt(workStartPs);
-    while (n < c.napiBudget && (item = rxq.getUsed()) !== undefined) {
+    while (n < budget && (item = rxq.getUsed()) !== undefined) {
       buffers++;
       if (item === null) continue; // a continuation buffer of a mergeable frame
-      this.env.tracker.markAt(item, this.stages.irq, 0, workStartPs);
+      tracker.markAt(item, irqStage, 0, workStartPs);
       got[n++] = item;
     }
     napi.received = n;
-    let refill = 0;
-    if (rxq.freeSlots > Math.min(c.napiBudget, rxq.size) / 2) refill = rxq.freeSlots;
+    const freeSlots = rxq.freeSlots;
+    const refill = freeSlots > napi.refillAbove ? freeSlots : 0;
     napi.refill = refill;
-    napi.cost = vcpu.thread.jitter(n * (c.rxPs + c.stackPs)) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * c.reclaimPs) / 2);
-    vcpu.exec(napi.cost, this.afterPollRxFn, napi);
+    const cost = vcpu.thread.jitter(n * this.rxPerPktPs) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * this.reclaimPs) / 2);
+    napi.cost = cost;
+    vcpu.exec(cost, this.afterPollRxFn, napi);
   }
 
   private readonly afterPollRxFn = (napi: RxNapi): void => this.afterPollRx(napi);
 
   private afterPollRx(napi: RxNapi): void {
-    const c = this.costs;
-    const rxq = this.rxqs[napi.q]!;
+    const rxq = napi.rxq;
     const got = napi.got;
     const n = napi.received;
-    const perPkt = c.rxPs + c.stackPs;
+    const perPkt = this.rxPerPktPs;
     const now = this.env.sim.nowPs;
     let t = now - napi.cost; // the start of the NAPI work
     for (let i = 0; i < n; i++) {
@@ -271,7 +303,7 @@ export class GuestVirtioNet implements NetDevice {
       got[i] = undefined as unknown as Packet;
       t += perPkt;
       const at = t < now ? t : now;
-      this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
+      this.tracker.markAt(p, this.guestRxStage, perPkt, at);
       this.onReceive(p, at);
     }
     if (napi.refill > 0) {
@@ -286,9 +318,9 @@ export class GuestVirtioNet implements NetDevice {
   }
 
   private afterRefill(napi: RxNapi): void {
-    const rxq = this.rxqs[napi.q]!;
+    const rxq = napi.rxq;
     const vcpu = napi.vcpu;
-    if (napi.received >= this.costs.napiBudget) {
+    if (napi.received >= this.napiBudget) {
       vcpu.scheduleSoftirq(napi);
     } else if (rxq.enableCb()) {
       rxq.disableCb(); // virtqueue_napi_complete: something slipped in, poll again
@@ -299,19 +331,18 @@ export class GuestVirtioNet implements NetDevice {
 
   /** @internal TX NAPI poll (virtnet_poll_tx). */
   pollTx(napi: TxNapi, vcpu: GuestVcpu): void {
-    const c = this.costs;
-    const txq = this.txqs[napi.q]!;
+    const txq = napi.txq;
     txq.observeAt(vcpu.workStartPs);
     let reclaimed = 0;
     while (txq.getUsed() !== undefined) reclaimed++;
     napi.vcpu = vcpu;
-    vcpu.exec(reclaimed * c.reclaimPs + txq.driverCostPs(0, 1, true), this.afterPollTxFn, napi);
+    vcpu.exec(reclaimed * this.reclaimPs + txq.driverCostPs(0, 1, true), this.afterPollTxFn, napi);
   }
 
   private readonly afterPollTxFn = (napi: TxNapi): void => this.afterPollTx(napi);
 
   private afterPollTx(napi: TxNapi): void {
-    const txq = this.txqs[napi.q]!;
+    const txq = napi.txq;
     const vcpu = napi.vcpu!;
     if (this.isStopped[napi.q] && txq.freeSlots >= TX_STOP_THRESHOLD) {
       this.isStopped[napi.q] = false;

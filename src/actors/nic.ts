@@ -237,6 +237,14 @@ export class NicQueue implements PortSource {
   txStage = -1;
   rxStage = -1;
   irqsFired = 0;
+  // Read per frame, hoisted from nic.costs and nic.port.
+  private readonly sim: Simulator;
+  private readonly costs: NicCosts;
+  private readonly port: WirePort;
+  private readonly txRing: number;
+  private readonly rxRing: number;
+  /** Fixed part of the descriptor and payload fetch: DMA read, pipeline, VF switch [ps]. */
+  private readonly txFixedPs: number;
 
   constructor(
     private readonly env: ActorEnv,
@@ -249,19 +257,21 @@ export class NicQueue implements PortSource {
   ) {
     this.rxFree = 0;
     this.nextAllowedPs = this.lastTxReadyPs = this.lastRxDonePs = 0;
+    this.sim = env.sim;
+    this.costs = nic.costs;
+    this.port = nic.port;
+    this.txRing = nic.costs.txRing;
+    this.rxRing = nic.costs.rxRing;
+    this.txFixedPs = nic.costs.pipelinePs + (isVf ? nic.costs.vfSwitchPs : 0);
     this.moderator = new IrqModerator(env.sim, nic.costs.itrPs, () => this.fire());
   }
 
   get txSpace(): number {
-    return this.nic.costs.txRing - this.txOutstanding;
+    return this.txRing - this.txOutstanding;
   }
 
   get rxRingSize(): number {
-    return this.nic.costs.rxRing;
-  }
-
-  private translate(offset: number, bytes: number): number {
-    return this.iotlb === null ? 0 : this.iotlb.translate(this.bufferBase + offset, bytes);
+    return this.rxRing;
   }
 
   /**
@@ -269,28 +279,33 @@ export class NicQueue implements PortSource {
    * fetches descriptor and payload, and the frame joins the port's queue.
    */
   post(pkt: Packet, atPs: number): void {
+    const sim = this.sim;
+    const now = sim.nowPs;
     // A back end that batches hands its frames over together at the end of its step.
-    if (atPs < this.env.sim.nowPs) atPs = this.env.sim.nowPs;
-    if (this.txOutstanding >= this.nic.costs.txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
+    if (atPs < now) atPs = now;
+    const txRing = this.txRing;
+    if (this.txOutstanding >= txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
     this.txOutstanding++;
-    const c = this.nic.costs;
+    const c = this.costs;
     const slot = this.txSlot;
-    this.txSlot = slot + 1 < c.txRing ? slot + 1 : 0;
-    const descPs = c.dmaReadPs + this.translate(slot * 16, 16);
-    const payloadPs = c.dmaReadPs + Math.round((Math.max(0, pkt.bytes - 64) / 1024) * c.dmaReadPsPerKib) +
-      this.translate(0x100000 + slot * 2048, pkt.bytes);
-    let readyPs = atPs + descPs + payloadPs + c.pipelinePs + (this.isVf ? c.vfSwitchPs : 0);
+    this.txSlot = slot + 1 < txRing ? slot + 1 : 0;
+    const iotlb = this.iotlb;
+    const bytes = pkt.bytes;
+    const descPs = c.dmaReadPs + (iotlb === null ? 0 : iotlb.translate(this.bufferBase + slot * 16, 16));
+    const payloadPs = c.dmaReadPs + Math.round((Math.max(0, bytes - 64) / 1024) * c.dmaReadPsPerKib) +
+      (iotlb === null ? 0 : iotlb.translate(this.bufferBase + (0x100000 + slot * 2048), bytes));
+    let readyPs = atPs + descPs + payloadPs + this.txFixedPs;
     if (readyPs < this.lastTxReadyPs) readyPs = this.lastTxReadyPs;
     this.lastTxReadyPs = readyPs;
-    const port = this.nic.port;
-    if (this.txFetching.isEmpty && this.rateLimitGbps === 0 && port.canReserve) {
+    const port = this.port;
+    if (this.txFetching.length === 0 && this.rateLimitGbps === 0 && port.canReserve) {
       if (this.txStage >= 0) this.env.tracker.markAt(pkt, this.txStage, 0, readyPs);
       if (this.isTxAutoReclaim) this.txOutstanding--; // sent within the fetch time; reclaimed lazily
       port.reserve(this, pkt, readyPs);
       return;
     }
     this.txFetching.push(pkt);
-    this.env.sim.schedule(readyPs - this.env.sim.nowPs, txFetched, this);
+    sim.schedule(readyPs - now, txFetched, this);
   }
 
   /** @internal */
@@ -321,12 +336,12 @@ export class NicQueue implements PortSource {
   /** The driver posts n free receive buffers. */
   postRxBuffers(n: number): void {
     this.rxFree += n;
-    if (this.rxFree > this.nic.costs.rxRing) throw new Error(`nic ${this.name}: more receive buffers than ring slots`);
+    if (this.rxFree > this.rxRing) throw new Error(`nic ${this.name}: more receive buffers than ring slots`);
   }
 
   /** Free receive descriptors the driver could post (ring slots minus posted and unreaped). */
   get rxRefillable(): number {
-    return this.nic.costs.rxRing - this.rxFree - this.rxDone.length;
+    return this.rxRing - this.rxFree - this.rxDone.length;
   }
 
   /**
@@ -334,14 +349,15 @@ export class NicQueue implements PortSource {
    * needs a free receive descriptor when its DMA completes, else it is dropped.
    */
   receive(pkt: Packet, atPs: number): void {
-    const c = this.nic.costs;
     const slot = this.rxSlot;
-    this.rxSlot = slot + 1 < c.rxRing ? slot + 1 : 0;
-    let donePs = atPs + c.dmaWritePs + this.translate(0x100000 + slot * 2048, pkt.bytes);
+    this.rxSlot = slot + 1 < this.rxRing ? slot + 1 : 0;
+    const iotlb = this.iotlb;
+    let donePs = atPs + this.costs.dmaWritePs + (iotlb === null ? 0 : iotlb.translate(this.bufferBase + (0x100000 + slot * 2048), pkt.bytes));
     if (donePs < this.lastRxDonePs) donePs = this.lastRxDonePs;
     this.lastRxDonePs = donePs;
     this.rxWriting.push(pkt);
-    this.env.sim.schedule(donePs - this.env.sim.nowPs, rxWritten, this);
+    const sim = this.sim;
+    sim.schedule(donePs - sim.nowPs, rxWritten, this);
   }
 
   /** @internal */

@@ -149,7 +149,7 @@ export class Virtqueue<T> {
   /** Makes the ring look as it does at time t to the driver (t may be ahead of the clock). */
   observeAt(t: number): void {
     if (t > this.driverTimePs) this.driverTimePs = t;
-    this.sync();
+    if (this.visibleUsedIdx !== this.usedIdx) this.sync();
   }
 
   private sync(): void {
@@ -222,6 +222,7 @@ export class Virtqueue<T> {
   /** virtqueue_get_buf: reclaims the next used entry (undefined when none). */
   getUsed(): T | undefined {
     if (this.lastUsedIdx === this.visibleUsedIdx) {
+      if (this.visibleUsedIdx === this.usedIdx) return undefined;
       this.sync();
       if (this.lastUsedIdx === this.visibleUsedIdx) return undefined;
     }
@@ -246,8 +247,10 @@ export class Virtqueue<T> {
   enableCb(): boolean {
     this.driverWantsIrq = true;
     if (this.hasEventIdx) this.usedEvent = this.lastUsedIdx & U16;
-    this.sync();
-    this.recheckPending();
+    if (this.visibleUsedIdx !== this.usedIdx) {
+      this.sync();
+      this.recheckPending();
+    }
     return this.visibleUsedIdx !== this.lastUsedIdx;
   }
 
@@ -273,8 +276,10 @@ export class Virtqueue<T> {
     this.driverWantsIrq = true;
     const bufs = Math.floor(((this.availIdx - this.lastUsedIdx) & U16) * 3 / 4);
     if (this.hasEventIdx) this.usedEvent = (this.lastUsedIdx + bufs) & U16;
-    this.sync();
-    this.recheckPending();
+    if (this.visibleUsedIdx !== this.usedIdx) {
+      this.sync();
+      this.recheckPending();
+    }
     return this.visibleUsedIdx - this.lastUsedIdx > bufs;
   }
 

@@ -86,6 +86,11 @@ export function sampleFrameBytes(d: Distribution, rng: Rng): number {
   return v < MIN_FRAME_BYTES ? MIN_FRAME_BYTES : v > MAX_FRAME_BYTES ? MAX_FRAME_BYTES : v;
 }
 
+/** The frame size every op of a constant distribution gets, or -1 when it is drawn per op. */
+export function fixedFrameBytes(d: Distribution): number {
+  return d instanceof Constant ? sampleFrameBytes(d, () => 0) : -1;
+}
+
 export function frameDistribution(spec: DistributionSpec): Distribution {
   return buildDistribution(spec, 1);
 }

@@ -28,7 +28,7 @@ import { Mutex } from '../../primitives/mutex.js';
 import { StageTracker } from '../../primitives/stage-tracker.js';
 import { InputError } from '../../util/input-error.js';
 import { toNetSpec, type WorkloadInput } from '../../workloads/index.js';
-import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import { ArrivalProcess, fixedFrameBytes, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
 import type { PathModel, PathRunInput } from '../index.js';
 import { kvmCosts, nicCosts, peerCosts, psOf } from './costs.js';
 
@@ -216,6 +216,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     cpu.resetStats();
   };
 
+  const isRr = spec.kind === 'net-rr';
+  const warmupOps = spec.warmupOps;
   const finish = (pkt: Packet, atPs: number, isCompleted: boolean): void => {
     if (pkt.id >= opState.length) {
       const grown = new Uint8Array(Math.max(opState.length * 2, pkt.id + 1));
@@ -242,7 +244,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       if (isCompleted) {
         completed++;
         latency.record(atPs - pkt.createdPs);
-        const bytes = spec.kind === 'net-rr' ? pkt.requestBytes + pkt.responseBytes : pkt.requestBytes;
+        const bytes = isRr ? pkt.requestBytes + pkt.responseBytes : pkt.requestBytes;
         bytesCompleted += bytes;
         const v = perVm[pkt.vm]!;
         v.opsCompleted++;
@@ -252,17 +254,20 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       }
     }
     tracker.end(pkt, measured && isCompleted);
-    if (!isMeasuring && finished >= spec.warmupOps) startMeasuring();
+    if (!isMeasuring && finished >= warmupOps) startMeasuring();
     if (measuredFinished >= targetOps) {
       isStopped = true;
       sim.stop();
     }
   };
 
+  // constant frame sizes are resolved once (they draw nothing from the stream)
+  const fixedRequestBytes = fixedFrameBytes(spec.frameBytes);
+  const fixedResponseBytes = isRr ? fixedFrameBytes(spec.responseBytes) : -1;
   const hooks: OpHooks = {
     newOp: (vm, flow, queue) => {
-      const bytes = sampleFrameBytes(spec.frameBytes, opRng);
-      const resp = spec.kind === 'net-rr' ? sampleFrameBytes(spec.responseBytes, opRng) : bytes;
+      const bytes = fixedRequestBytes >= 0 ? fixedRequestBytes : sampleFrameBytes(spec.frameBytes, opRng);
+      const resp = !isRr ? bytes : fixedResponseBytes >= 0 ? fixedResponseBytes : sampleFrameBytes(spec.responseBytes, opRng);
       const pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
       tracker.begin(pkt);
       return pkt;
