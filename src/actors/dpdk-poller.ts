@@ -140,8 +140,9 @@ export class DpdkPoller {
     if (!vq.shouldNotify()) return;
     this.calls++;
     this.env.counters.syscalls++;
-    const end = this.thread.execAhead(this.callPs); // eventfd write + irqfd routing
-    port.call(isTx, end - this.env.sim.nowPs);
+    const thread = this.thread;
+    thread.execAhead(this.callPs); // eventfd write + irqfd routing
+    port.call(isTx, thread.aheadEndPs - this.env.sim.nowPs);
   }
 
   // The burst in progress (one at a time per PMD thread).
@@ -176,7 +177,8 @@ export class DpdkPoller {
     this.packets += k;
     const perPktPs = Math.round(cost / k);
     const thread = this.thread;
-    const end = thread.execAhead(thread.jitter(cost));
+    thread.execAhead(thread.jitter(cost));
+    const end = thread.aheadEndPs;
     const nicq = port.nicq;
     const space = nicq.txSpace;
     const tracker = this.tracker;
@@ -251,7 +253,8 @@ export class DpdkPoller {
     this.packets += k;
     const perPktPs = Math.round(cost / (k + d > 0 ? k + d : 1));
     const thread = this.thread;
-    const end = thread.execAhead(thread.jitter(cost));
+    thread.execAhead(thread.jitter(cost));
+    const end = thread.aheadEndPs;
     const tracker = this.tracker;
     const stage = this.backendRxStage;
     for (let i = 0; i < k; i++) {

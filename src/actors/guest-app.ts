@@ -171,9 +171,10 @@ export class GuestApp {
   }
 
   private receive(pkt: Packet, atPs: number): void {
+    const flow = pkt.flow; // (the packet is not read after its op ends: it is recycled)
     this.hooks.complete(pkt, atPs);
     if (!this.isClosedLoop) return;
-    const s = this.senders[pkt.flow]!;
+    const s = this.senders[flow]!;
     const think = this.hasThink ? Math.round(this.spec.think.sample(this.rng)) : 0;
     const delay = Math.max(0, atPs + think - this.env.sim.nowPs);
     if (delay === 0) this.openTransaction(s);
@@ -182,7 +183,8 @@ export class GuestApp {
 
   /** A transaction's packet was lost: a closed-loop client opens a new one at once. */
   lost(pkt: Packet, atPs: number): void {
+    const flow = pkt.flow; // (the packet is not read after its op ends: it is recycled)
     this.hooks.drop(pkt, atPs);
-    if (this.spec.kind === 'net-rr' && this.spec.arrival.kind === 'closed') this.openTransaction(this.senders[pkt.flow]!);
+    if (this.isClosedLoop) this.openTransaction(this.senders[flow]!);
   }
 }

@@ -3,6 +3,12 @@
  * transaction reuses it for the response) and the port types that carry them.
  * A packet carries its own stage bookkeeping (TrackedOp) and its routing: VM, flow and
  * queue pair.
+ *
+ * The run harness recycles the object of a finished op for a later op (reset()), so that
+ * packets live long enough to stay out of the young generation: storing a young object
+ * into the rings (old objects) costs a slow write barrier, several times per op. Actors
+ * must therefore not read a packet after handing it to the op's end (complete or drop);
+ * rings may still hold it (a used entry the driver reclaims later only counts it).
  */
 import { AS_DOUBLE } from '../core/time.js';
 import type { TrackedOp } from '../primitives/stage-tracker.js';
@@ -17,19 +23,20 @@ export const VIRTIO_NET_HDR_BYTES = 12;
 export class Packet implements TrackedOp {
   stampPs = AS_DOUBLE;
   slot = -1;
+  // The op's identity and sizes: set when the op is created (constructor or reset()).
   /** Creation order of the op (also the order ops are handed out). */
-  readonly id: number;
-  readonly vm: number;
-  readonly flow: number;
+  id: number;
+  vm: number;
+  flow: number;
   /** Queue pair this flow is steered to. */
-  readonly queue: number;
+  queue: number;
   /** Frame size of the current direction, FCS included [bytes]. */
   bytes: number;
   /** Frame size of the request (or of the stream frame) [bytes]. */
-  readonly requestBytes: number;
+  requestBytes: number;
   /** Response frame size for a request/response op [bytes]. */
-  readonly responseBytes: number;
-  readonly createdPs: number = AS_DOUBLE;
+  responseBytes: number;
+  createdPs: number = AS_DOUBLE;
   /** Request on its way back as the response. */
   isResponse = false;
 
@@ -43,6 +50,21 @@ export class Packet implements TrackedOp {
     this.requestBytes = bytes;
     this.responseBytes = responseBytes;
     this.createdPs = createdPs;
+  }
+
+  /** Makes this object a new op (recycling; same fields as the constructor sets). */
+  reset(id: number, vm: number, flow: number, queue: number, bytes: number, responseBytes: number, createdPs: number): void {
+    this.stampPs = 0;
+    this.slot = -1;
+    this.id = id;
+    this.vm = vm;
+    this.flow = flow;
+    this.queue = queue;
+    this.bytes = bytes;
+    this.requestBytes = bytes;
+    this.responseBytes = responseBytes;
+    this.createdPs = createdPs;
+    this.isResponse = false;
   }
 }
 

@@ -141,6 +141,8 @@ export class HostThread {
   /** Wake-up latency still to elapse before the first step of a synchronous wake [ps]. */
   private startDelayPs = AS_DOUBLE;
   /** @internal */ isWakee = false;
+  /** End of the last step computed ahead (execAhead) [ps]. */
+  aheadEndPs = AS_DOUBLE;
   /** idleMode === 'poll' (a PMD). */
   private readonly isPoller: boolean;
   private execFn: ((arg: any) => void) | null = null;
@@ -188,7 +190,7 @@ export class HostThread {
     this.jitterSpread = cpu.options.jitterCv * Math.sqrt(3);
     // the time fields start as doubles (AS_DOUBLE) and get their real initial values here
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
-    this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = 0;
+    this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = this.aheadEndPs = 0;
     this.busyPs = this.pollPs = this.accountFromPs = 0;
   }
 
@@ -218,10 +220,12 @@ export class HostThread {
   /**
    * A step computed ahead instead of waited for: the thread holds its core for ps more
    * (its next step or idle period starts after it) and the caller applies the step's
-   * effects itself, time-stamped with the returned end time. For polling back ends whose
-   * effects are all time-stamped (ring entries, NIC posts, interrupts): no event per step.
+   * effects itself, time-stamped with the step's end time, left in aheadEndPs (a field
+   * rather than a return value: a time returned from a call that is not inlined is a
+   * heap-allocated number). For polling back ends whose effects are all time-stamped
+   * (ring entries, NIC posts, interrupts): no event per step.
    */
-  execAhead(ps: number): number {
+  execAhead(ps: number): void {
     if (this.state !== RUNNING || this.isExecuting) {
       throw new Error(`thread ${this.name}: execAhead while not running its loop`);
     }
@@ -231,7 +235,7 @@ export class HostThread {
     if (end > from) this.busyPs += end - from;
     this.startDelayPs += ps;
     this.steps++;
-    return end;
+    this.aheadEndPs = end;
   }
 
   /** Holds the core for ps, then runs fn(arg). Only from the thread's own loop. */

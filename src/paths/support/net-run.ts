@@ -218,6 +218,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
 
   const isRr = spec.kind === 'net-rr';
   const warmupOps = spec.warmupOps;
+  /** Packets of finished ops, reused by newOp (see Packet: they stay out of the young generation). */
+  const freePackets: Packet[] = [];
   const finish = (pkt: Packet, atPs: number, isCompleted: boolean): void => {
     if (pkt.id >= opState.length) {
       const grown = new Uint8Array(Math.max(opState.length * 2, pkt.id + 1));
@@ -233,6 +235,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       // the run has its ops; frames still landing in the same event are not counted
       afterStop++;
       tracker.end(pkt, false);
+      freePackets.push(pkt);
       return;
     }
     finished++;
@@ -254,6 +257,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       }
     }
     tracker.end(pkt, measured && isCompleted);
+    freePackets.push(pkt);
     if (!isMeasuring && finished >= warmupOps) startMeasuring();
     if (measuredFinished >= targetOps) {
       isStopped = true;
@@ -268,7 +272,9 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     newOp: (vm, flow, queue) => {
       const bytes = fixedRequestBytes >= 0 ? fixedRequestBytes : sampleFrameBytes(spec.frameBytes, opRng);
       const resp = !isRr ? bytes : fixedResponseBytes >= 0 ? fixedResponseBytes : sampleFrameBytes(spec.responseBytes, opRng);
-      const pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
+      let pkt = freePackets.pop();
+      if (pkt === undefined) pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
+      else pkt.reset(created++, vm, flow, queue, bytes, resp, sim.nowPs);
       tracker.begin(pkt);
       return pkt;
     },
