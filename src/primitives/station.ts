@@ -131,18 +131,19 @@ export class Station<T> {
    * Returns false when it was dropped or refused.
    */
   arrive(job: T, sincePs?: TimePs): boolean {
-    const now = this.sim.nowPs;
-    if (this.idleCount > 0) {
-      this.arrivals++;
-      if (sincePs !== undefined && sincePs < now) {
-        this.waitSumPs += now - sincePs;
-        this.waitedCount++;
-      }
-      const server = this.idleServers[--this.idleCount]!;
-      this.serverArrivePs[server] = now;
-      this.startService(server, job);
-      return true;
-    }
+    // Kept short (rare branches in helpers), so the compiler can inline it with the
+    // service start and the event push behind it.
+    if (this.idleCount === 0) return this.arriveBusy(job, sincePs);
+    this.arrivals++;
+    if (sincePs !== undefined) this.countWait(sincePs);
+    const server = this.idleServers[--this.idleCount]!;
+    this.serverArrivePs[server] = this.sim.nowPs;
+    this.startService(server, job);
+    return true;
+  }
+
+  /** arrive() when every server is busy: the job waits, or is dropped or refused. */
+  private arriveBusy(job: T, sincePs: TimePs | undefined): boolean {
     if (this.queueLength >= this.queueCapacity) {
       if (this.whenFull === 'drop') {
         this.drops++;
@@ -155,6 +156,15 @@ export class Station<T> {
     this.arrivals++;
     this.enqueue(job, sincePs);
     return true;
+  }
+
+  /** Counts the wait of a job that was ready at sincePs and starts service now. */
+  private countWait(sincePs: TimePs): void {
+    const waitPs = this.sim.nowPs - sincePs;
+    if (waitPs > 0) {
+      this.waitSumPs += waitPs;
+      this.waitedCount++;
+    }
   }
 
   /**
