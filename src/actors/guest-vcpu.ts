@@ -217,8 +217,7 @@ export class GuestVcpu {
       }
       v.handler();
     }
-    let task = this.softirqs.shift();
-    if (task === undefined) task = this.apps.shift();
+    const task = this.softirqs.length !== 0 ? this.softirqs.shift() : this.apps.length !== 0 ? this.apps.shift() : undefined;
     if (task !== undefined) {
       task.isQueued = false;
       task.run(this);

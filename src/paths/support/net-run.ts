@@ -220,6 +220,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const warmupOps = spec.warmupOps;
   /** Packets of finished ops, reused by newOp (see Packet: they stay out of the young generation). */
   const freePackets: Packet[] = [];
+  let freeCount = 0;
   const finish = (pkt: Packet, atPs: number, isCompleted: boolean): void => {
     if (pkt.id >= opState.length) {
       const grown = new Uint8Array(Math.max(opState.length * 2, pkt.id + 1));
@@ -235,7 +236,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       // the run has its ops; frames still landing in the same event are not counted
       afterStop++;
       tracker.end(pkt, false);
-      freePackets.push(pkt);
+      freePackets[freeCount++] = pkt;
       return;
     }
     finished++;
@@ -257,7 +258,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       }
     }
     tracker.end(pkt, measured && isCompleted);
-    freePackets.push(pkt);
+    freePackets[freeCount++] = pkt;
     if (!isMeasuring && finished >= warmupOps) startMeasuring();
     if (measuredFinished >= targetOps) {
       isStopped = true;
@@ -272,9 +273,12 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     newOp: (vm, flow, queue) => {
       const bytes = fixedRequestBytes >= 0 ? fixedRequestBytes : sampleFrameBytes(spec.frameBytes, opRng);
       const resp = !isRr ? bytes : fixedResponseBytes >= 0 ? fixedResponseBytes : sampleFrameBytes(spec.responseBytes, opRng);
-      let pkt = freePackets.pop();
-      if (pkt === undefined) pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
-      else pkt.reset(created++, vm, flow, queue, bytes, resp, sim.nowPs);
+      let pkt: Packet;
+      if (freeCount === 0) pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
+      else {
+        pkt = freePackets[--freeCount]!;
+        pkt.reset(created++, vm, flow, queue, bytes, resp, sim.nowPs);
+      }
       tracker.begin(pkt);
       return pkt;
     },
