@@ -26,6 +26,12 @@ export interface PathModel {
   description: string;
   /** Workload kinds this path can run. */
   workloads: readonly string[];
+  /**
+   * Plan-time check of one (sweep point, path): throws the InputError run() would throw at
+   * set-up for these parameters and workload (impossible combinations such as a packed ring
+   * on vhost-kernel), so a sweep fails before any task runs. Absent: nothing to check.
+   */
+  check?(params: ParamValues, workload: WorkloadInput): void;
   run(input: PathRunInput): RunResult;
 }
 

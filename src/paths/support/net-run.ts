@@ -115,8 +115,26 @@ export function netPath(def: NetPathDef): PathModel {
     name: def.name,
     description: def.description,
     workloads: NET_WORKLOADS,
+    check: (params, workload) => {
+      checkNetInput(def, params, workload);
+    },
     run: (input) => runNetPath(def, input),
   };
+}
+
+/**
+ * The set-up checks of a network path, shared by PathModel.check (plan time) and the run:
+ * the workload kind, VMs on bare metal, host.pinning and the path's own validate().
+ */
+function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput): NetWorkloadSpec {
+  const spec = toNetSpec(workload);
+  if (!spec) throw new InputError(`workload.kind: path ${def.name} runs ${NET_WORKLOADS.join(', ')}, not ${workload.kind}`);
+  if (!def.isVirtual && num(p, 'host.vms') > 1) {
+    throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
+  }
+  parsePinning(str(p, 'host.pinning'));
+  def.validate?.(p, spec);
+  return spec;
 }
 
 function parsePinning(text: string): Map<string, number> {
@@ -134,16 +152,11 @@ function parsePinning(text: string): Map<string, number> {
 }
 
 export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
-  const spec = toNetSpec(input.workload as WorkloadInput);
-  if (!spec) throw new InputError(`workload.kind: path ${def.name} runs ${NET_WORKLOADS.join(', ')}, not ${input.workload.kind}`);
   const p = input.params;
+  const spec = checkNetInput(def, p, input.workload);
   const vmCount = num(p, 'host.vms');
   const vcpusPerVm = num(p, 'vm.vcpus');
   const queuePairs = num(p, 'vm.queue_pairs');
-  if (!def.isVirtual && vmCount > 1) {
-    throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
-  }
-  def.validate?.(p, spec);
 
   const sim = new Simulator();
   const streams = new RandomStreams(input.seed, input.replication);
