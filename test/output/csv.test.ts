@@ -1,6 +1,7 @@
 /**
- * The CSV formatter against fast-csv (the reference it replaced for speed): the same
- * bytes for ordinary and awkward fields; a file is its header plus the tasks' bodies.
+ * CSV rendering (fast-csv's field formatter, used directly) against fast-csv's public
+ * writeToString: the same bytes for ordinary and awkward fields, numbers included (they
+ * skip the formatter); a file is its header plus the tasks' bodies.
  */
 import { writeToString } from 'fast-csv';
 import { describe, expect, it } from 'vitest';
