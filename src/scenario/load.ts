@@ -65,7 +65,12 @@ export function parseSets(sets: readonly string[]): [string, unknown][] {
     if (name === '' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
       throw new InputError(`--set ${JSON.stringify(s)}: expected name=value, e.g. --set workload.ops=10000 or --set kvm.exit_user_ns=3200`);
     }
-    return [name, parseSetValue(s.slice(eq + 1))];
+    const text = s.slice(eq + 1);
+    const value = parseSetValue(text);
+    // A string parameter keeps its text: YAML would read virtio.version=1.1 as the number 1.1 (and 1.0 as 1).
+    const def = paramRegistry.get(name.replace(/^params\./, ''));
+    const isStringParam = def !== undefined && typeof def.default === 'string' && !name.startsWith('workload.');
+    return [name, isStringParam && typeof value !== 'string' ? text.trim() : value];
   });
 }
 
