@@ -9,10 +9,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HOOK_TIMEOUT_MS, FIXTURES, SMALL, ensureBuilt, readTree, runCli, tempDir } from './helpers.js';
 
 const M = (f: string): string => join(FIXTURES, 'malformed', f);
+/** A valid network scenario (vhost-kernel, virtio 1.0) that overrides make impossible. */
+const NET_SMALL = join(FIXTURES, 'net-small.yaml');
 
 interface Case {
   name: string;
-  /** Arguments; OUT is replaced by the existing result folder. */
+  /**
+   * Arguments; OUT is replaced by the existing result folder, NEWOUT by a folder that does
+   * not exist (it must not be created: the working folder is compared before and after).
+   */
   args: string[];
   /** Substrings the one stderr line must contain. */
   expect: string[];
@@ -108,6 +113,67 @@ const CASES: Case[] = [
   argsCase('compare-bad-ops', ['compare', '--workload', 'custom', '--ops', '0', '--out', 'OUT'], '--ops', '"0"'),
   argsCase('compare-bad-set', ['compare', '--set', 'nonsense', '--out', 'OUT'], '--set', '"nonsense"'),
   argsCase('merge-not-a-shard', ['merge', 'OUT', '--out', 'OUT2'], 'merge', 'no shard.json'),
+  // Impossible path/parameter combinations, rejected at plan time (PathModel.check), before any task runs.
+  fileCase('packed-ring-vhost-kernel.yaml', 'path vhost-kernel: params.virtio.version', 'packed ring', 'not supported by vhost-kernel'),
+  argsCase(
+    'sweep-one-impossible-point',
+    ['run', M('sweep-one-impossible-point.yaml'), '--out', 'NEWOUT', '--jobs', '1'],
+    'sweep-one-impossible-point.yaml',
+    'sweep point 2 (virtio.version=1.1), path vhost-kernel: params.virtio.version',
+    'packed ring',
+  ),
+  argsCase(
+    'sweep-sriov-too-many-vms',
+    ['run', M('sweep-sriov-too-many-vms.yaml'), '--out', 'NEWOUT', '--jobs', '1'],
+    'sweep point 2 (host.vms=8), path sriov: params.host.vms',
+    'sriov.max_vfs = 4',
+  ),
+  argsCase(
+    'set-packed-ring-vhost-kernel',
+    ['run', NET_SMALL, '--out', 'NEWOUT', '--set', 'params.virtio.version=1.1'],
+    'net-small.yaml',
+    'path vhost-kernel: params.virtio.version',
+    'packed ring',
+    'from --set params.virtio.version=1.1',
+  ),
+  argsCase(
+    'set-split-ring-size-vhost-kernel',
+    ['run', NET_SMALL, '--out', 'NEWOUT', '--set', 'virtio.rx_queue_size=300'],
+    'path vhost-kernel: params.virtio.rx_queue_size',
+    'power of two',
+    'got 300',
+    'from --set virtio.rx_queue_size=300',
+  ),
+  argsCase(
+    'set-passthrough-two-vms',
+    ['run', NET_SMALL, '--out', 'NEWOUT', '--set', 'paths=passthrough', '--set', 'host.vms=2'],
+    'path passthrough: params.host.vms',
+    'one vm',
+    'from --set host.vms=2',
+  ),
+  argsCase(
+    'validate-packed-ring-vhost-kernel',
+    ['validate', M('packed-ring-vhost-kernel.yaml')],
+    'packed-ring-vhost-kernel.yaml',
+    'path vhost-kernel: params.virtio.version',
+  ),
+  argsCase(
+    'validate-sweep-one-impossible-point',
+    ['validate', M('sweep-one-impossible-point.yaml')],
+    'sweep point 2 (virtio.version=1.1), path vhost-kernel: params.virtio.version',
+  ),
+  argsCase(
+    'validate-set-packed-ring-vhost-kernel',
+    ['validate', NET_SMALL, '--set', 'virtio.version=1.1'],
+    'path vhost-kernel: params.virtio.version',
+    'from --set virtio.version=1.1',
+  ),
+  argsCase(
+    'compare-packed-ring-default-paths',
+    ['compare', '--set', 'virtio.version=1.1', '--out', 'NEWOUT'],
+    'compare: path vhost-kernel: params.virtio.version',
+    'packed ring',
+  ),
 ];
 
 describe('malformed input: exit 2, one line naming the field, nothing touched', () => {
@@ -135,7 +201,7 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
 
   for (const c of CASES) {
     it(c.name, () => {
-      const args = c.args.map((a) => (a === 'OUT' ? out : a === 'OUT2' ? join(cwd, 'merged') : a));
+      const args = c.args.map((a) => (a === 'OUT' ? out : a === 'OUT2' ? join(cwd, 'merged') : a === 'NEWOUT' ? join(cwd, 'new-result') : a));
       const r = runCli(args, cwd);
       expect(r.status, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(2);
       expect(r.stdout).toBe('');

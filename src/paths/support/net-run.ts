@@ -124,7 +124,7 @@ export function netPath(def: NetPathDef): PathModel {
 
 /**
  * The set-up checks of a network path, shared by PathModel.check (plan time) and the run:
- * the workload kind, VMs on bare metal, host.pinning and the path's own validate().
+ * the workload kind, VMs on bare metal, the path's own validate() and host.pinning.
  */
 function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput): NetWorkloadSpec {
   const spec = toNetSpec(workload);
@@ -132,8 +132,8 @@ function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput)
   if (!def.isVirtual && num(p, 'host.vms') > 1) {
     throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
   }
-  parsePinning(str(p, 'host.pinning'));
   def.validate?.(p, spec);
+  parsePinning(str(p, 'host.pinning'));
   return spec;
 }
 
