@@ -53,6 +53,24 @@ export function hdrValueAt(index: number): number {
   return sub * 2 ** bucket;
 }
 
+/**
+ * The highest value in the bucket at a counts-array index: hdr-histogram-js's
+ * highestEquivalentValue(hdrValueAt(index)). Below 2048 a bucket is one value wide;
+ * above, the bucket at magnitude b is 2^b wide.
+ */
+export function hdrHighestEquivalentAt(index: number): number {
+  if (index < SUB_BUCKET_COUNT) return index;
+  return hdrValueAt(index) + 2 ** ((index >> SUB_BUCKET_HALF_BITS) - 1) - 1;
+}
+
+/** The non-empty buckets of a recorder as parallel arrays (see LatencyRecorder.bucketTable). */
+export interface LatencyBucketTable {
+  /** Highest value equivalent to each bucket [ps]. */
+  valuePs: Float64Array;
+  count: Float64Array;
+  cumulativeFraction: Float64Array;
+}
+
 export class LatencyRecorder {
   /** Counts by HDR index; grows to the largest index seen (at most about 45,000). */
   private counts = new Float64Array(4 * SUB_BUCKET_COUNT);
@@ -116,24 +134,37 @@ export class LatencyRecorder {
     return this.synced().getValueAtPercentile(q * 100);
   }
 
-  /** The non-empty buckets in increasing order, for CDF plots. */
-  buckets(): LatencyBucket[] {
-    const out: LatencyBucket[] = [];
-    if (this.count === 0) return out;
-    const histogram = this.synced();
-    const it = histogram.recordedValuesIterator;
-    it.reset();
+  /**
+   * The non-empty buckets in increasing order, for CDF plots: each bucket's highest
+   * equivalent value, its count and the cumulative fraction up to it. The same buckets
+   * and values as the library's recordedValuesIterator with highestEquivalentValue()
+   * (test/metrics checks it), read straight from our counts: the iterator allocates an
+   * object per step, and a run has some 10^4 buckets.
+   */
+  bucketTable(): LatencyBucketTable {
+    let n = 0;
+    const counts = this.counts;
+    for (let i = 0; i <= this.maxIndex; i++) if (counts[i]! > 0) n++;
+    const table = { valuePs: new Float64Array(n), count: new Float64Array(n), cumulativeFraction: new Float64Array(n) };
+    if (this.count === 0) return table;
+    let k = 0;
     let cumulative = 0;
-    while (it.hasNext()) {
-      const v = it.next();
-      cumulative += v.countAddedInThisIterationStep;
-      out.push({
-        valuePs: histogram.highestEquivalentValue(v.valueIteratedTo),
-        count: v.countAddedInThisIterationStep,
-        cumulativeFraction: cumulative / this.count,
-      });
+    for (let i = 0; i <= this.maxIndex; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      cumulative += c;
+      table.valuePs[k] = hdrHighestEquivalentAt(i);
+      table.count[k] = c;
+      table.cumulativeFraction[k] = cumulative / this.count;
+      k++;
     }
-    return out;
+    return table;
+  }
+
+  /** bucketTable() as objects. */
+  buckets(): LatencyBucket[] {
+    const t = this.bucketTable();
+    return Array.from(t.valuePs, (valuePs, k) => ({ valuePs, count: t.count[k]!, cumulativeFraction: t.cumulativeFraction[k]! }));
   }
 
   /** The library histogram with every recorded count in it. */

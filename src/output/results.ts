@@ -12,9 +12,9 @@ import type { Plan } from '../scenario/load.js';
 import { ci95HalfWidth } from '../util/student-t.js';
 import {
   CPU_COLUMNS, EXIT_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_CI_COLUMNS, SUMMARY_COLUMNS,
-  round, type Row, type TaskRows,
+  round, type LatencyRows, type Row, type TaskRows,
 } from './rows.js';
-import { renderCsv, renderCsvBody, renderCsvHeader } from './write.js';
+import { formatCsvCells, renderCsv, renderCsvBody, renderCsvHeader } from './write.js';
 
 /** manifest.json (design.md section 5). */
 export interface Manifest {
@@ -70,8 +70,25 @@ function paramColumns(plan: Plan): string[] {
 export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows): Promise<TaskOutput> {
   const extra = paramColumns(plan);
   const csv = {} as Record<DetailKind, string>;
-  for (const [kind, , columns] of DETAIL_FILES) csv[kind] = renderCsvBody(columns, extra, rows[kind]);
+  for (const [kind, , columns] of DETAIL_FILES) {
+    csv[kind] = kind === 'latency' ? renderLatencyBody(extra, rows.latency) : renderCsvBody(columns, extra, rows[kind]);
+  }
   return { index, summary: rows.summary, csv, eventsProcessed: rows.eventsProcessed };
+}
+
+/**
+ * latency.csv body of one run: the same bytes as renderCsvBody over one row object per
+ * bucket (test/output checks it), with the id and param cells formatted once. The
+ * numbers need no formatting: a number's text never needs quoting.
+ */
+export function renderLatencyBody(extra: readonly string[], t: LatencyRows): string {
+  const head = formatCsvCells([t.id['point'] ?? '', t.id['path'] ?? '', t.id['replication'] ?? '']);
+  const tail = extra.length > 0 ? `,${formatCsvCells(extra.map((h) => t.params[h] ?? ''))}` : '';
+  const parts: string[] = new Array(t.latencyNs.length);
+  for (let k = 0; k < t.latencyNs.length; k++) {
+    parts[k] = `${head},${t.latencyNs[k]},${t.count[k]},${t.cumulativeFraction[k]}${tail}\n`;
+  }
+  return parts.join('');
 }
 
 /**

@@ -43,10 +43,25 @@ export function round(value: number, decimals: number): number {
   return Object.is(r, -0) ? 0 : r;
 }
 
+/**
+ * latency.csv rows of one run, by column: a run has some 10^4 of them, so no object per
+ * row. Each row is the id cells, then latency_ns, count and cumulative_fraction at one
+ * index, then the param cells.
+ */
+export interface LatencyRows {
+  /** point, path, replication. */
+  id: Row;
+  /** param.* cells by column name. */
+  params: Row;
+  latencyNs: Float64Array;
+  count: Float64Array;
+  cumulativeFraction: Float64Array;
+}
+
 /** One run's rows for every output file. */
 export interface TaskRows {
   summary: Row;
-  latency: Row[];
+  latency: LatencyRows;
   stages: Row[];
   cpu: Row[];
   exits: Row[];
@@ -108,13 +123,14 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
     host_cpu_cores: round(r.hostCpuCores, 4),
     ...params,
   };
-  const latency = lat.buckets().map((b) => ({
-    ...id,
-    latency_ns: round(psToNs(b.valuePs), 3),
-    count: b.count,
-    cumulative_fraction: round(b.cumulativeFraction, 8),
-    ...params,
-  }));
+  const table = lat.bucketTable();
+  const latency: LatencyRows = {
+    id,
+    params,
+    latencyNs: table.valuePs.map((v) => round(psToNs(v), 3)),
+    count: table.count,
+    cumulativeFraction: table.cumulativeFraction.map((f) => round(f, 8)),
+  };
   const stages = r.stages.map((s) => ({
     ...id,
     stage: s.stage,

@@ -30,11 +30,16 @@ export function formatCsvField(value: string | number): string {
   return typeof value === 'number' ? String(value) : fieldFormatter.format(value, 0, false);
 }
 
-/** One CSV line, ending in \n. */
-export function formatCsvLine(cells: readonly (string | number)[]): string {
+/** CSV cells joined by commas, without a line end. */
+export function formatCsvCells(cells: readonly (string | number)[]): string {
   let line = '';
   for (let i = 0; i < cells.length; i++) line += (i === 0 ? '' : ',') + formatCsvField(cells[i]!);
-  return `${line}\n`;
+  return line;
+}
+
+/** One CSV line, ending in \n. */
+export function formatCsvLine(cells: readonly (string | number)[]): string {
+  return `${formatCsvCells(cells)}\n`;
 }
 
 /** Renders rows as RFC 4180 CSV lines (each ending in \n) for the given columns, no header. */

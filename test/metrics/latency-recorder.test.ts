@@ -165,4 +165,32 @@ describe('LatencyRecorder', () => {
       if (v < 2 ** 48) expect(hdrValueAt(i)).toBe(h.lowestEquivalentValue(v));
     }
   });
+
+  it('gives the same buckets as hdr-histogram-js iterated with highestEquivalentValue', () => {
+    const rec = new LatencyRecorder();
+    const h = new Float64Histogram(1, 2, 3);
+    h.autoResize = true;
+    const rng = deriveStream(11, 0, 'test/latency/bucket-table');
+    for (let i = 0; i < 30_000; i++) {
+      // integers from 0 to 2^44, spread over every magnitude, with repeats
+      const v = Math.floor(2 ** (44 * rng()));
+      rec.record(v);
+      h.recordValue(v < 1 ? 1 : v);
+    }
+    const expected: { valuePs: number; count: number; cumulativeFraction: number }[] = [];
+    const it = h.recordedValuesIterator;
+    it.reset();
+    let cumulative = 0;
+    while (it.hasNext()) {
+      const step = it.next();
+      cumulative += step.countAddedInThisIterationStep;
+      expected.push({
+        valuePs: h.highestEquivalentValue(step.valueIteratedTo),
+        count: step.countAddedInThisIterationStep,
+        cumulativeFraction: cumulative / 30_000,
+      });
+    }
+    expect(expected.length).toBeGreaterThan(10_000);
+    expect(rec.buckets()).toEqual(expected);
+  });
 });

@@ -6,7 +6,8 @@
 import { writeToString } from 'fast-csv';
 import { describe, expect, it } from 'vitest';
 import { formatCsvField, renderCsv, renderCsvBody, renderCsvHeader } from '../../src/output/write.js';
-import type { Row } from '../../src/output/rows.js';
+import { renderLatencyBody } from '../../src/output/results.js';
+import { LATENCY_COLUMNS, type LatencyRows, type Row } from '../../src/output/rows.js';
 
 const AWKWARD: (string | number)[] = [
   '', 'plain', 'with,comma', 'with "quotes"', 'line\nbreak', 'cr\rreturn', 'pipe|char', 'nul\0byte', ' padded ',
@@ -39,5 +40,26 @@ describe('CSV rendering', () => {
     expect(parts).toBe(whole);
     expect(whole).toBe('a,b\n1,x\n2,"y,z"\n3,w\n');
     expect(renderCsvBody(['a'], [], [])).toBe('');
+  });
+
+  it('renders latency rows from columns exactly as from one row object per bucket', () => {
+    const t: LatencyRows = {
+      id: { point: 3, path: 'odd,"path"', replication: 1 },
+      params: { 'param.a': 'x|y', 'param.b': 0.25, 'param.c': 'true' },
+      latencyNs: Float64Array.from([0.001, 21.348, 1234567.891, 1e21]),
+      count: Float64Array.from([1, 40, 2, 7]),
+      cumulativeFraction: Float64Array.from([0.0000025, 0.5, 0.99999999, 1]),
+    };
+    const extra = ['param.a', 'param.b', 'param.missing', 'param.c'];
+    const rows: Row[] = Array.from(t.latencyNs, (v, k) => ({
+      ...t.id,
+      latency_ns: v,
+      count: t.count[k]!,
+      cumulative_fraction: t.cumulativeFraction[k]!,
+      ...t.params,
+    }));
+    expect(renderLatencyBody(extra, t)).toBe(renderCsvBody(LATENCY_COLUMNS, extra, rows));
+    expect(renderLatencyBody([], t)).toBe(renderCsvBody(LATENCY_COLUMNS, [], rows));
+    expect(renderLatencyBody(extra, { ...t, latencyNs: new Float64Array(0) })).toBe('');
   });
 });
