@@ -6,6 +6,12 @@
  *                for 5,000,000 events (Simulator alone)
  *   (c) pipeline a custom three-stage pipeline through the `iovsim run` code path
  *                (planScenario -> executePlan, CSV rendering included)
+ *   reference    not the engine: case (a) as a bare loop (a typed-array binary heap
+ *                keyed (time, sequence), no Simulator, no Station, no statistics) with the
+ *                same random streams and exponential sampler. It says what this machine
+ *                gives plain TypeScript at the moment of the run, so that (a) can be read
+ *                against it: its speed varies by a third from hour to hour here, because
+ *                the last-level cache is shared with other tenants.
  *
  * Method. Each run is a fresh child process (so JIT state and peak RSS belong to that
  * case alone) that builds and runs the case's model twice, identically (same seed, same
@@ -27,7 +33,7 @@
  * own compiler and GC threads), and the load average when the case started: on a shared
  * 2-core machine these say how much a figure was held back.
  *
- * Usage: node dist/bench/bench.js [--runs N] [--case mm1|timers|pipeline]...
+ * Usage: node dist/bench/bench.js [--runs N] [--case mm1|timers|pipeline|reference]...
  * Benchmarks are not tests: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
@@ -147,6 +153,89 @@ async function casePipeline(): Promise<() => Promise<Pass>> {
   };
 }
 
+/** Reference: case (a) as a bare loop over a typed-array heap (see the header). */
+async function caseBareMm1(): Promise<() => Pass> {
+  const { Exponential } = await import('../src/core/distributions.js');
+  const { deriveStream } = await import('../src/core/random.js');
+  const { us } = await import('../src/core/time.js');
+  const customers = 1_000_000;
+  return () => {
+    const clock = startClock();
+    const capacity = 1024;
+    const heapTime = new Float64Array(capacity);
+    const heapSeq = new Float64Array(capacity);
+    const heapKind = new Int32Array(capacity); // 0 arrival, 1 departure
+    let size = 0;
+    let seq = 0;
+    const push = (timePs: number, kind: number): void => {
+      const s = seq++;
+      let i = size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heapTime[p]! < timePs || (heapTime[p] === timePs && heapSeq[p]! < s)) break;
+        heapTime[i] = heapTime[p]!;
+        heapSeq[i] = heapSeq[p]!;
+        heapKind[i] = heapKind[p]!;
+        i = p;
+      }
+      heapTime[i] = timePs;
+      heapSeq[i] = s;
+      heapKind[i] = kind;
+    };
+    const service = new Exponential(us(1));
+    const serviceRng = deriveStream(SEED, 0, 'bench/mm1/service');
+    const gap = new Exponential(us(1) / 0.9);
+    const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
+    let nowPs = 0;
+    let waiting = 0;
+    let isBusy = false;
+    let arrived = 0;
+    let departed = 0;
+    let events = 0;
+    push(gap.sampleRounded(gapRng), 0);
+    while (size > 0 && departed < customers) {
+      // pop the root, then sift the last entry down from the top
+      nowPs = heapTime[0]!;
+      const kind = heapKind[0]!;
+      const t = heapTime[--size]!;
+      const s = heapSeq[size]!;
+      const k = heapKind[size]!;
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= size) break;
+        if (c + 1 < size && (heapTime[c + 1]! < heapTime[c]! || (heapTime[c + 1] === heapTime[c] && heapSeq[c + 1]! < heapSeq[c]!))) c++;
+        if (t < heapTime[c]! || (t === heapTime[c] && s < heapSeq[c]!)) break;
+        heapTime[i] = heapTime[c]!;
+        heapSeq[i] = heapSeq[c]!;
+        heapKind[i] = heapKind[c]!;
+        i = c;
+      }
+      heapTime[i] = t;
+      heapSeq[i] = s;
+      heapKind[i] = k;
+      events++;
+      if (kind === 0) {
+        if (++arrived < customers) push(nowPs + gap.sampleRounded(gapRng), 0);
+        if (isBusy) waiting++;
+        else {
+          isBusy = true;
+          push(nowPs + service.sampleRounded(serviceRng), 1);
+        }
+      } else {
+        departed++;
+        if (waiting > 0) {
+          waiting--;
+          push(nowPs + service.sampleRounded(serviceRng), 1);
+        } else isBusy = false;
+      }
+    }
+    const pass = stopClock(clock, events, customers);
+    if (departed !== customers) throw new Error(`bare mm1: ${departed} of ${customers} customers departed`);
+    return pass;
+  };
+}
+
 /** Main thread's [on-CPU ns, run-queue wait ns] from /proc (Linux), or null elsewhere. */
 function schedstat(): [number, number] | null {
   try {
@@ -189,6 +278,7 @@ const CASES: Record<string, { name: string; load: () => Promise<() => Pass | Pro
   mm1: { name: 'mm1_load0.9_1M_customers', load: caseMm1 },
   timers: { name: 'timers_10k_5M_events', load: caseTimers },
   pipeline: { name: 'pipeline_3stage_custom_run', load: casePipeline },
+  reference: { name: 'reference_bare_loop_mm1_load0.9_1M_customers', load: caseBareMm1 },
 };
 
 /** In a child: runs one case twice (cold, then warm) and prints both passes. */
@@ -212,7 +302,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--runs') runs = Math.max(1, Number(args[++i]) | 0);
     else if (args[i] === '--case') chosen.push(args[++i]!);
-    else throw new Error(`unknown argument ${args[i]}; usage: bench [--runs N] [--case mm1|timers|pipeline]...`);
+    else throw new Error(`unknown argument ${args[i]}; usage: bench [--runs N] [--case mm1|timers|pipeline|reference]...`);
   }
   const keys = chosen.length > 0 ? chosen : Object.keys(CASES);
   const self = fileURLToPath(import.meta.url);
