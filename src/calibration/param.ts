@@ -54,7 +54,10 @@ export class ParamRegistry {
     return [...this.defs.keys()];
   }
 
-  /** Checks one override and returns it coerced (strings from --set become numbers or booleans). */
+  /**
+   * Checks one override and returns it coerced (strings from --set become numbers or booleans,
+   * a number becomes the string choice it spells).
+   */
   check(name: string, raw: unknown, where: string): ParamValue {
     const def = this.defs.get(name);
     if (!def) throw new InputError(`${where}: unknown parameter "${name}"${didYouMean(name, this.defs.keys())}`);
@@ -75,12 +78,14 @@ export class ParamRegistry {
       if (typeof v !== 'boolean') throw new InputError(`${at}: must be true or false, got ${JSON.stringify(raw)}`);
       return v;
     }
-    if (typeof raw !== 'string' || (def.choices && !def.choices.includes(raw))) {
+    // YAML reads an unquoted 1.0 as the number 1: a number stands for the choice it spells.
+    const v = typeof raw === 'number' && def.choices ? (choiceOfNumber(def.choices, raw) ?? raw) : raw;
+    if (typeof v !== 'string' || (def.choices && !def.choices.includes(v))) {
       throw new InputError(
         `${at}: must be ${def.choices ? `one of ${def.choices.join(', ')}` : 'a string'}, got ${JSON.stringify(raw)}`,
       );
     }
-    return raw;
+    return v;
   }
 
   /** Defaults overlaid with checked overrides. */
@@ -90,6 +95,16 @@ export class ParamRegistry {
     for (const [k, v] of Object.entries(overrides)) out[k] = this.check(k, v, where);
     return out;
   }
+}
+
+/**
+ * The choice a number spells (1 -> "1.0" when "1.0" is a choice, 0.95 -> "0.95"): the one
+ * choice written as a decimal number of that value; undefined when none or several are.
+ */
+export function choiceOfNumber(choices: readonly string[], n: number): string | undefined {
+  if (!Number.isFinite(n)) return undefined;
+  const matches = choices.filter((c) => /^[+-]?(\d+\.?\d*|\.\d+)$/.test(c) && Number(c) === n);
+  return matches.length === 1 ? matches[0] : undefined;
 }
 
 /** Reads a numeric parameter that the registry guarantees exists. */

@@ -5,7 +5,7 @@
  * The CLI's own validation stays the authority (it also checks cross-field rules).
  */
 import { z } from 'zod';
-import { params as paramRegistry, type ParamDef } from '../calibration/index.js';
+import { choiceOfNumber, params as paramRegistry, type ParamDef } from '../calibration/index.js';
 import { PATHS } from '../paths/index.js';
 import { TOOL } from '../version.js';
 import { scenarioSchema } from './schema.js';
@@ -24,8 +24,10 @@ function paramSchema(d: ParamDef): JsonSchema {
   } else if (typeof d.default === 'boolean') {
     s['type'] = 'boolean';
   } else {
-    s['type'] = 'string';
-    if (d.choices) s['enum'] = [...d.choices];
+    // An unquoted 1.0 is the number 1 in YAML; the CLI takes it as the choice "1.0" (ParamRegistry.check).
+    const spelled = (d.choices ?? []).flatMap((c) => (choiceOfNumber(d.choices!, Number(c)) === c ? [Number(c)] : []));
+    s['type'] = spelled.length > 0 ? ['string', 'number'] : 'string';
+    if (d.choices) s['enum'] = [...d.choices, ...spelled];
   }
   return s;
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { params as paramRegistry, type ParamValues } from '../calibration/index.js';
+import { choiceOfNumber, params as paramRegistry, type ParamValues } from '../calibration/index.js';
 import { PATHS, findPath } from '../paths/index.js';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
@@ -68,9 +68,12 @@ export function parseSets(sets: readonly string[]): [string, unknown][] {
     const text = s.slice(eq + 1);
     const value = parseSetValue(text);
     // A string parameter keeps its text: YAML would read virtio.version=1.1 as the number 1.1 (and 1.0 as 1).
+    // A number that is not a choice's text stands for the choice it spells, as in a file (1 -> "1.0").
     const def = paramRegistry.get(name.replace(/^params\./, ''));
     const isStringParam = def !== undefined && typeof def.default === 'string' && !name.startsWith('workload.');
-    return [name, isStringParam && typeof value !== 'string' ? text.trim() : value];
+    if (!isStringParam || typeof value === 'string') return [name, value];
+    const spelled = typeof value === 'number' && def.choices && !def.choices.includes(text.trim()) ? choiceOfNumber(def.choices, value) : undefined;
+    return [name, spelled ?? text.trim()];
   });
 }
 
@@ -150,7 +153,7 @@ export function planScenario(raw: unknown, source: string): Plan {
     if (!paramRegistry.has(k)) {
       throw new InputError(`${source}: params.${k}: unknown parameter${didYouMean(k, paramRegistry.names())}; ${allowedParams()}`);
     }
-    paramRegistry.check(k, v, `${source}: params`);
+    scenario.params[k] = canonical(k, v, paramRegistry.check(k, v, `${source}: params`));
   }
 
   const isCustom = scenario.workload.kind === 'custom';
@@ -161,11 +164,14 @@ export function planScenario(raw: unknown, source: string): Plan {
   for (const [key, value] of Object.entries(scenario.sweep ?? {})) {
     if (key === 'zip') {
       const lists = value as Record<string, ScalarValue[]>;
+      for (const k of Object.keys(lists)) lists[k] = canonicalList(k, lists[k]!, `${source}: sweep.zip`);
       const keys = Object.keys(lists);
       const n = lists[keys[0]!]!.length;
       dims.push({ keys, rows: Array.from({ length: n }, (_, i) => keys.map((k) => lists[k]![i]!)) });
     } else {
-      dims.push({ keys: [key], rows: (value as ScalarValue[]).map((v) => [v]) });
+      const list = canonicalList(key, value as ScalarValue[], `${source}: sweep`);
+      scenario.sweep![key] = list;
+      dims.push({ keys: [key], rows: list.map((v) => [v]) });
     }
   }
   const sweepKeys = dims.flatMap((d) => d.keys);
@@ -214,6 +220,22 @@ export function planScenario(raw: unknown, source: string): Plan {
   });
   checkPathSetups(points, paths, source, sweepKeys.length > 0);
   return { source, scenario, sweepKeys, points, paths };
+}
+
+/**
+ * A parameter value as the plan keeps it: a string parameter's number becomes the choice it
+ * spells (YAML reads virtio.version: 1.0 as 1; the plan, manifest and param.* columns say
+ * "1.0", as if it had been quoted). Other values stay as written.
+ */
+function canonical(name: string, raw: ScalarValue, checked: ScalarValue): ScalarValue {
+  return typeof checked === 'string' && typeof raw === 'number' && paramRegistry.get(name) !== undefined ? checked : raw;
+}
+
+/** A sweep list with string parameters' numbers canonical (a new list; the file's is unchanged). */
+function canonicalList(key: string, list: ScalarValue[], where: string): ScalarValue[] {
+  const def = paramRegistry.get(key);
+  if (key.startsWith('workload.') || def === undefined || typeof def.default !== 'string') return list;
+  return list.map((v) => canonical(key, v, paramRegistry.check(key, v, where)));
 }
 
 /**
