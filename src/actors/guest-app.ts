@@ -11,6 +11,10 @@
  * - net-rx: a receiver; each frame the driver delivers completes an op.
  * The guest's socket and protocol stack cost (workload guest_stack_ns) is charged here on
  * transmit, and by the driver on receive.
+ * The backlogs are the transmit queues' qdiscs: the open-loop senders (net-tx or net-rr
+ * at a rate) of one queue hold at most the device's txQueueLen packets in all, and an
+ * arrival to a full qdisc is dropped at once (pfifo_fast). A saturating sender or a
+ * closed-loop client is never dropped there: it waits for room, it does not arrive.
  */
 import type { Rng } from '../core/random.js';
 import { Fifo } from '../primitives/fifo.js';
@@ -22,6 +26,8 @@ import type { Packet } from './messages.js';
 /** What a guest network driver offers the application. */
 export interface NetDevice {
   readonly queuePairs: number;
+  /** Packets the qdisc of each transmit queue holds (dev->tx_queue_len). */
+  readonly txQueueLen: number;
   /** True if queue `queue` can take one more frame now. */
   canSend(queue: number): boolean;
   /**
@@ -55,6 +61,10 @@ class FlowSender implements GuestTask {
   private readonly device: NetDevice;
   private readonly txBatch: number;
   private readonly guestStackPs: number;
+  /** Backlogged packets per queue, shared by the senders of the app (the qdisc lengths). */
+  private readonly queued: Int32Array;
+  /** Arrivals beyond it are dropped: txQueueLen for open-loop senders, unbounded otherwise. */
+  private readonly limit: number;
 
   constructor(
     readonly app: GuestApp,
@@ -65,6 +75,8 @@ class FlowSender implements GuestTask {
     this.device = app.device;
     this.txBatch = app.spec.txBatch;
     this.guestStackPs = app.spec.guestStackPs;
+    this.queued = app.queued;
+    this.limit = app.backlogLimit;
   }
 
   get hasWork(): boolean {
@@ -79,7 +91,8 @@ class FlowSender implements GuestTask {
       return;
     }
     let pkt = this.backlog.shift();
-    if (pkt === undefined && this.isSaturating) {
+    if (pkt !== undefined) this.queued[this.queue]!--;
+    else if (this.isSaturating) {
       const app = this.app;
       pkt = app.hooks.newOp(app.vm, this.flow, this.queue) ?? undefined;
     }
@@ -102,8 +115,17 @@ class FlowSender implements GuestTask {
     vcpu.done();
   }
 
-  /** New work for this sender. */
+  /** New work for this sender; dropped at once when its queue's qdisc is full. */
   push(pkt: Packet): void {
+    const queued = this.queued;
+    const q = this.queue;
+    if (queued[q]! >= this.limit) {
+      const app = this.app;
+      app.qdiscDrops++;
+      app.onDrop(pkt, app.env.sim.nowPs);
+      return;
+    }
+    queued[q]!++;
     this.backlog.push(pkt);
     if (!this.isBlocked) this.vcpu.scheduleApp(this);
   }
@@ -120,6 +142,14 @@ export class GuestApp {
   private readonly thinkFn = (s: FlowSender): void => this.openTransaction(s);
   private readonly isClosedLoop: boolean;
   private readonly hasThink: boolean;
+  /** @internal Backlogged packets per transmit queue (its qdisc length). */
+  readonly queued: Int32Array;
+  /** @internal The qdisc limit for this app's senders. */
+  readonly backlogLimit: number;
+  /** Open-loop arrivals dropped because their queue's qdisc was full (qdisc drops). */
+  qdiscDrops = 0;
+  /** Where a qdisc drop goes: the op's drop hook, or the run's drop port when the path wires it. */
+  onDrop: (pkt: Packet, atPs: number) => void;
 
   constructor(
     readonly env: ActorEnv,
@@ -133,6 +163,12 @@ export class GuestApp {
   ) {
     this.isClosedLoop = spec.kind === 'net-rr' && spec.arrival.kind === 'closed';
     this.hasThink = spec.think.mean > 0;
+    this.onDrop = hooks.drop;
+    this.queued = new Int32Array(device.queuePairs);
+    // Only an open-loop sender arrives regardless of room (a closed-loop client would
+    // reopen a dropped transaction at once; a saturating one only sends when it can).
+    const isOpenLoop = spec.arrival.kind !== 'closed' && spec.arrival.kind !== 'saturate';
+    this.backlogLimit = isOpenLoop ? device.txQueueLen : Infinity;
     for (let f = 0; f < spec.flows; f++) {
       const queue = f % device.queuePairs;
       this.senders.push(new FlowSender(this, f, queue, vcpuOfFlow(f)));
@@ -179,6 +215,13 @@ export class GuestApp {
     const delay = Math.max(0, atPs + think - this.env.sim.nowPs);
     if (delay === 0) this.openTransaction(s);
     else this.env.sim.schedule(delay, this.thinkFn, s);
+  }
+
+  /** The longest backlog one sender had (its flow's; its queue's when it has the queue alone). */
+  maxBacklog(): number {
+    let max = 0;
+    for (const s of this.senders) if (s.backlog.maxLength > max) max = s.backlog.maxLength;
+    return max;
   }
 
   /** A transaction's packet was lost: a closed-loop client opens a new one at once. */

@@ -25,6 +25,8 @@ export interface E1000DriverCosts {
   napiBudget: number;
   stackPs: number;
   ringSize: number;
+  /** The qdisc length of each transmit queue, dev->tx_queue_len (guest.txqueuelen_packets). */
+  txQueueLen: number;
 }
 
 export interface E1000DriverStages {
@@ -78,6 +80,10 @@ export class GuestE1000 implements NetDevice {
 
   get queuePairs(): number {
     return 1;
+  }
+
+  get txQueueLen(): number {
+    return this.costs.txQueueLen;
   }
 
   /** The INTx vector's handler: the ISR itself traps, so it runs as guest work. */

@@ -24,6 +24,8 @@ export interface NicDriverCosts {
   napiBudget: number;
   /** Receive-side stack cost per frame (workload guest_stack_ns) [ps]. */
   stackPs: number;
+  /** The qdisc length of each transmit queue, dev->tx_queue_len (guest.txqueuelen_packets). */
+  txQueueLen: number;
 }
 
 export interface NicDriverStages {
@@ -82,6 +84,10 @@ export class GuestNicDriver implements NetDevice {
 
   get queuePairs(): number {
     return this.queues.length;
+  }
+
+  get txQueueLen(): number {
+    return this.costs.txQueueLen;
   }
 
   canSend(queue: number): boolean {

@@ -32,6 +32,8 @@ export interface VirtioDriverCosts {
   /** Receive-side stack cost per frame (workload guest_stack_ns) [ps]. */
   stackPs: number;
   rxBufBytes: number;
+  /** The qdisc length of each transmit queue, dev->tx_queue_len (guest.txqueuelen_packets). */
+  txQueueLen: number;
 }
 
 export interface VirtioDriverStages {
@@ -170,6 +172,10 @@ export class GuestVirtioNet implements NetDevice {
 
   get queuePairs(): number {
     return this.txqs.length;
+  }
+
+  get txQueueLen(): number {
+    return this.costs.txQueueLen;
   }
 
   /** The interrupt vector of virtqueue `vq` (rx = 2q, tx = 2q + 1). */

@@ -61,6 +61,11 @@ export const GUEST_PARAMS: ParamDef[] = [
     description: 'e1000 driver receive per packet',
   },
   {
+    name: 'guest.txqueuelen_packets', default: 1000, unit: 'packets', min: 1, integer: true,
+    source: 'Linux net/ethernet/eth.c ether_setup(): dev->tx_queue_len = DEFAULT_TX_QUEUE_LEN (1000); virtio-net, e1000 and ixgbe keep it',
+    description: 'qdisc length per transmit queue (pfifo_fast limit): an open-loop sender\'s packets beyond it are dropped',
+  },
+  {
     name: 'guest.nohz_timer_exits', default: true, unit: 'bool',
     source: 'Linux tick_nohz_idle_enter/exit reprogram the LAPIC TSC-deadline timer; KVM traps the MSR write',
     description: 'a tickless guest pays a timer exit when it goes idle and when it wakes (counted as timer, not I/O)',

@@ -6,6 +6,7 @@
 import { IrqVector } from '../actors/guest-vcpu.js';
 import { GuestNicDriver } from '../actors/guest-nic-driver.js';
 import { nicDriverCosts, psOf } from './support/costs.js';
+import { attachGuestQdisc } from './support/guest-qdisc.js';
 import { netPath } from './support/net-run.js';
 
 export const bareMetalPath = netPath({
@@ -45,5 +46,6 @@ export const bareMetalPath = netPath({
         return v;
       },
     );
+    attachGuestQdisc(ctx, vm);
   },
 });

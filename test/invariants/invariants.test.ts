@@ -67,12 +67,14 @@ function randomConfig(i: number): Config {
   if (path === 'vhost-kernel' && params['virtio.version'] === '1.1') params['virtio.version'] = '1.0';
   if (path !== 'bare-metal' && path !== 'passthrough') params['host.vms'] = pick([1, 2]);
   if (rng() < 0.25) params['host.cores'] = pick([1, 2, 3]);
+  // a short guest qdisc on every other configuration (not drawn: the draws stay as they were)
+  if (i % 2 === 1) params['guest.txqueuelen_packets'] = 32;
   return { path, workload, params, seed: 1 + Math.floor(rng() * 1000) };
 }
 
 const CONFIGS = Array.from({ length: Number(process.env['IOVSIM_INVARIANT_COUNT'] ?? 120) }, (_, i) => randomConfig(i));
 
-const seen = { drops: 0, saturated: 0, multiVm: 0, contended: 0 };
+const seen = { drops: 0, guestQdiscDrops: 0, saturated: 0, multiVm: 0, contended: 0 };
 
 describe('io-paths.md s11.3 invariants over random valid configurations', () => {
   it.each(CONFIGS.map((c, i) => [i, c.path, c.workload['kind'], c] as const))('#%i %s %s', (_i, _p, _k, c) => {
@@ -96,8 +98,9 @@ describe('io-paths.md s11.3 invariants over random valid configurations', () => 
     expect(d.duplicateCompletions).toBe(0);
     const finished = d.opsCompletedTotal + d.opsDroppedTotal + d.opsFinishedAfterStop;
     expect(finished).toBeLessThanOrEqual(d.opsCreated);
+    const guestQdiscDrops = Object.entries(d.extra).reduce((s, [k, v]) => s + (k.endsWith('/guest.qdisc_drops') ? v : 0), 0);
     const dropPoints = ['nic.rx_drops', 'pmd.rx_drops', 'pmd.tx_drops', 'hostnet.qdisc_drops', 'hostnet.tap_drops']
-      .reduce((s, k) => s + (d.extra[k] ?? 0), 0);
+      .reduce((s, k) => s + (d.extra[k] ?? 0), guestQdiscDrops);
     expect(dropPoints).toBe(d.dropReports);
     expect(d.opsDroppedTotal).toBeLessThanOrEqual(d.dropReports);
 
@@ -128,13 +131,15 @@ describe('io-paths.md s11.3 invariants over random valid configurations', () => 
     for (const [core, used] of byCore) expect(used, `core ${core}`).toBeLessThanOrEqual(1.001);
 
     if (d.dropReports > 0) seen.drops++;
+    if (guestQdiscDrops > 0) seen.guestQdiscDrops++;
     if (c.workload['arrival'] === 'saturate' || c.workload['rate_per_s'] === 3_000_000) seen.saturated++;
     if ((c.params['host.vms'] ?? 1) !== 1) seen.multiVm++;
     if (r.counters.contextSwitches > r.counters.wakeups) seen.contended++;
   });
 
-  it('the random configurations exercised drops, overload, several VMs and shared cores', () => {
+  it('the random configurations exercised drops (guest qdisc drops among them), overload, several VMs and shared cores', () => {
     expect(seen.drops).toBeGreaterThan(2);
+    expect(seen.guestQdiscDrops).toBeGreaterThan(2);
     expect(seen.saturated).toBeGreaterThan(2);
     expect(seen.multiVm).toBeGreaterThan(2);
     expect(seen.contended).toBeGreaterThan(0);

@@ -73,6 +73,7 @@ export function nicDriverCosts(p: ParamValues, spec: NetWorkloadSpec): NicDriver
     doorbellPs: psOf(p, 'guest.mmio_write_ns'),
     napiBudget: num(p, 'guest.napi_budget'),
     stackPs: spec.guestStackPs,
+    txQueueLen: num(p, 'guest.txqueuelen_packets'),
   };
 }
 
@@ -85,6 +86,7 @@ export function virtioDriverCosts(p: ParamValues, spec: NetWorkloadSpec): Virtio
     hasNapiTx: bool(p, 'guest.napi_tx'),
     stackPs: spec.guestStackPs,
     rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+    txQueueLen: num(p, 'guest.txqueuelen_packets'),
   };
 }
 
