@@ -8,9 +8,10 @@
  * recordValue() costs about 220 ns here (Math.log2 and Math.pow per value). So record()
  * computes the same counts-array index itself with integer bit tricks (about 15 ns) and
  * counts into a Float64Array; the counts move into an hdr-histogram-js histogram, bucket
- * by bucket with recordValueWithCount(), only when a quantile or the buckets are asked
- * for. Quantile and bucket semantics are therefore the library's; the index mapping is
- * checked against the library's countsArrayIndex() in test/metrics.
+ * by bucket with recordValueWithCount(), only when a quantile is asked for, so quantile
+ * semantics are the library's. The buckets for CDF plots are read from our counts with
+ * the library's bucket bounds. test/metrics checks the index mapping against the
+ * library's countsArrayIndex() and the buckets against its recordedValuesIterator.
  */
 import { Float64Histogram } from 'hdr-histogram-js';
 import { AS_DOUBLE } from '../core/time.js';
