@@ -38,9 +38,18 @@ export class ExitTally {
     this.counts[id]!++;
   }
 
-  /** Counts one exit by reason name (slower; for rare exits). */
+  private lastReason = '';
+  private lastId = -1;
+
+  /** Counts one exit by reason name (a map lookup, unless it is the reason counted last). */
   countByName(reason: string, isIo: boolean): void {
-    this.counts[this.id(reason, isIo)]!++;
+    let id = this.lastId;
+    if (reason !== this.lastReason) {
+      id = this.id(reason, isIo);
+      this.lastReason = reason;
+      this.lastId = id;
+    }
+    this.counts[id]!++;
   }
 
   reset(): void {

@@ -42,13 +42,25 @@ export class Tap {
 class HostQueue {
   readonly qdisc: Fifo<Packet>;
   isPolling = false;
+  // The NAPI poll in progress (one at a time: the softirq thread runs one step at a
+  // time). Reused, so a poll allocates nothing.
+  readonly got: (Packet | undefined)[] = [];
+  gotCount = 0;
+  moved = 0;
+  cleaned = 0;
+  totalPs = 0;
   constructor(
+    readonly net: HostNet,
     readonly nicq: NicQueue,
     readonly thread: HostThread,
     capacity: number,
   ) {
     this.qdisc = new Fifo<Packet>(capacity);
   }
+}
+
+function pollDone(hq: HostQueue): void {
+  hq.net.pollDone(hq);
 }
 
 export class HostNet {
@@ -75,7 +87,7 @@ export class HostNet {
 
   /** Serves a host NIC queue with a softirq thread (its IRQ is affine to that core). */
   addQueue(nicq: NicQueue, thread: HostThread): void {
-    const hq = new HostQueue(nicq, thread, this.costs.qdiscQueue);
+    const hq = new HostQueue(this, nicq, thread, this.costs.qdiscQueue);
     this.queues.push(hq);
     nicq.postRxBuffers(nicq.rxRefillable);
     nicq.onIrq = () => {
@@ -117,38 +129,52 @@ export class HostNet {
     while (q.reclaimTx() !== undefined) cleaned++;
     let cost = c.irqPs + cleaned * c.txCleanPs;
     const moved = Math.min(hq.qdisc.length, q.txSpace);
-    const got: Packet[] = [];
+    const got = hq.got;
+    let n = 0;
     let pkt: Packet | undefined;
-    while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) got.push(pkt);
-    cost += got.length * c.rxPerPktPs;
+    while (n < c.napiBudget && (pkt = q.takeRx()) !== undefined) got[n++] = pkt;
+    cost += n * c.rxPerPktPs;
     this.polls++;
-    const total = hq.thread.jitter(cost);
-    hq.thread.exec(total, () => {
-      const now = this.env.sim.nowPs;
-      // the qdisc refills the ring with the descriptors this poll reclaimed
-      for (let i = Math.min(moved, hq.qdisc.length, q.txSpace); i > 0; i--) q.post(hq.qdisc.shift()!, now);
-      const startPs = now - total;
-      let t = startPs + c.irqPs + cleaned * c.txCleanPs;
-      for (const p of got) {
-        t += c.rxPerPktPs;
-        const tap = this.tapOf(p);
-        if (this.rxStage >= 0) this.env.tracker.markAt(p, this.rxStage, c.rxPerPktPs, t < now ? t : now);
-        if (tap.queue.push(p)) {
-          tap.onReadable();
-        } else {
-          tap.drops++;
-          this.tapDrops++;
-          this.drop(p, now);
-        }
+    hq.gotCount = n;
+    hq.moved = moved;
+    hq.cleaned = cleaned;
+    hq.totalPs = hq.thread.jitter(cost);
+    hq.thread.exec(hq.totalPs, pollDone, hq);
+  }
+
+  /** @internal The poll's CPU time has run: transmit from the qdisc, frames into the taps. */
+  pollDone(hq: HostQueue): void {
+    const c = this.costs;
+    const q = hq.nicq;
+    const now = this.env.sim.nowPs;
+    // the qdisc refills the ring with the descriptors this poll reclaimed
+    for (let i = Math.min(hq.moved, hq.qdisc.length, q.txSpace); i > 0; i--) q.post(hq.qdisc.shift()!, now);
+    const startPs = now - hq.totalPs;
+    let t = startPs + c.irqPs + hq.cleaned * c.txCleanPs;
+    const got = hq.got;
+    const n = hq.gotCount;
+    hq.gotCount = 0;
+    for (let i = 0; i < n; i++) {
+      const p = got[i]!;
+      got[i] = undefined;
+      t += c.rxPerPktPs;
+      const tap = this.tapOf(p);
+      if (this.rxStage >= 0) this.env.tracker.markAt(p, this.rxStage, c.rxPerPktPs, t < now ? t : now);
+      if (tap.queue.push(p)) {
+        tap.onReadable();
+      } else {
+        tap.drops++;
+        this.tapDrops++;
+        this.drop(p, now);
       }
-      q.postRxBuffers(q.rxRefillable);
-      if (got.length >= c.napiBudget) {
-        this.poll(hq);
-        return;
-      }
-      hq.isPolling = false;
-      q.unmask();
-      hq.thread.idle();
-    }, undefined);
+    }
+    q.postRxBuffers(q.rxRefillable);
+    if (n >= c.napiBudget) {
+      this.poll(hq);
+      return;
+    }
+    hq.isPolling = false;
+    q.unmask();
+    hq.thread.idle();
   }
 }

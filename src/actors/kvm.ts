@@ -48,6 +48,22 @@ interface ExitContext {
   release: () => void;
 }
 
+/** A kick in progress on one vCPU (one step at a time per vCPU, so one record each). */
+interface KickStep {
+  eventfd: SignalPort;
+  fn: (arg: any) => void;
+  arg: unknown;
+}
+
+function noop(): void {}
+
+function kickDone(st: KickStep): void {
+  const { eventfd, fn, arg } = st;
+  st.arg = undefined;
+  eventfd();
+  fn(arg);
+}
+
 export class Kvm implements HaltHooks {
   /** Exits by class, for tests. */
   lightExits = 0;
@@ -93,12 +109,20 @@ export class Kvm implements HaltHooks {
    */
   ioeventfdKick<A>(vcpu: GuestVcpu, eventfd: SignalPort, reason: string, fn: (arg: A) => void, arg: A): void {
     this.lightExits++;
-    this.env.exits.countByName(reason, true);
-    vcpu.exec(this.kickPs, () => {
-      eventfd();
-      fn(arg);
-    }, undefined);
+    this.exits.countByName(reason, true);
+    let st = this.kickSteps[vcpu.index];
+    if (st === undefined) {
+      st = { eventfd: noop, fn: noop, arg: undefined };
+      this.kickSteps[vcpu.index] = st;
+    }
+    st.eventfd = eventfd;
+    st.fn = fn;
+    st.arg = arg;
+    vcpu.exec(this.kickPs, kickDone, st);
   }
+
+  /** Scratch records of the kicks in progress, by vCPU index (reused: a kick allocates nothing). */
+  private readonly kickSteps: (KickStep | undefined)[] = [];
 
   /**
    * A heavy exit: KVM_RUN returns to QEMU on the vCPU thread, which takes the BQL and runs

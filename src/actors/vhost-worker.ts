@@ -42,6 +42,14 @@ function busyloopExpired(w: VhostWorker): void {
   w.busyloopExpired();
 }
 
+function txBatchDone(w: VhostWorker): void {
+  w.txBatchDone();
+}
+
+function rxBatchDone(w: VhostWorker): void {
+  w.rxBatchDone();
+}
+
 export class VhostWorker {
   private txWork = false;
   private rxWork = false;
@@ -58,6 +66,23 @@ export class VhostWorker {
   runs = 0;
   onDrop: PacketPort = () => {};
 
+  // The batch in progress in each direction (one at a time: the worker is one thread, and
+  // a batch's step ends before the loop can start the next). Reused, so a run of the
+  // worker allocates nothing.
+  private readonly txItems: (Packet | undefined)[];
+  /** Cumulative CPU time up to the end of each packet of the batch [ps]. */
+  private readonly txOffsets: Float64Array;
+  private txCount = 0;
+  private txTotalPs = 0;
+  /** total / cost of the batch: the packets' times within it stretch with the jitter. */
+  private txScale = 1;
+  private readonly rxItems: (Packet | undefined)[];
+  private readonly rxOffsets: Float64Array;
+  private rxCount = 0;
+  private rxTotalPs = 0;
+  private rxScale = 1;
+  private rxIsOutOfBuffers = false;
+
   constructor(
     private readonly env: ActorEnv,
     readonly name: string,
@@ -72,6 +97,10 @@ export class VhostWorker {
     /** Signals the guest for the rx or tx virtqueue after delayPs (irqfd). */
     private readonly call: (isTx: boolean, delayPs: number) => void,
   ) {
+    this.txItems = Array.from({ length: costs.batch }, () => undefined);
+    this.txOffsets = new Float64Array(costs.batch);
+    this.rxItems = Array.from({ length: costs.batch }, () => undefined);
+    this.rxOffsets = new Float64Array(costs.batch);
     thread.onRun = () => this.loop();
     tap.onReadable = () => {
       this.rxWork = true;
@@ -143,44 +172,56 @@ export class VhostWorker {
     this.txWork = false;
     txq.disableNotify();
     this.runs++;
-    const items: Packet[] = [];
+    const items = this.txItems;
+    const offsets = this.txOffsets;
     let cost = 0;
-    const offsets: number[] = [];
+    let k = 0;
     let pkt: Packet | undefined;
-    while (items.length < c.batch && this.txRunPackets < c.pktWeight && this.txRunBytes < c.byteWeight && (pkt = txq.pop()) !== undefined) {
-      items.push(pkt);
+    while (k < c.batch && this.txRunPackets < c.pktWeight && this.txRunBytes < c.byteWeight && (pkt = txq.pop()) !== undefined) {
+      items[k] = pkt;
       const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
       cost += c.perPktPs + this.env.copyPs(bytes) + c.hostTxPs;
-      offsets.push(cost);
+      offsets[k++] = cost;
       this.txRunPackets++;
       this.txRunBytes += pkt.bytes;
     }
-    const k = items.length;
     if (k === 0) {
       this.finishTx();
       return;
     }
     cost += txq.deviceCostPs(k, 1);
     const total = this.thread.jitter(cost);
-    const scale = total / cost;
-    this.thread.exec(total, () => {
-      const now = this.env.sim.nowPs;
-      const startPs = now - total;
-      for (let i = 0; i < k; i++) {
-        const p = items[i]!;
-        const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
-        txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
-        this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-        this.env.tracker.markAt(p, this.stages.backendTx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
-        this.transmit(p, at);
-      }
-      this.txPackets += k;
-      this.signal(txq, true);
-      this.finishTx();
-    }, undefined);
+    this.txCount = k;
+    this.txTotalPs = total;
+    this.txScale = total / cost;
+    this.thread.exec(total, txBatchDone, this);
   }
 
-  /** After a TX chunk: continue, requeue for fairness, or re-enable kicks with a re-check. */
+  /** @internal The TX batch's CPU time has run: the packets go out along it. */
+  txBatchDone(): void {
+    const txq = this.txq;
+    const items = this.txItems;
+    const offsets = this.txOffsets;
+    const k = this.txCount;
+    const total = this.txTotalPs;
+    const scale = this.txScale;
+    const now = this.env.sim.nowPs;
+    const startPs = now - total;
+    for (let i = 0; i < k; i++) {
+      const p = items[i]!;
+      items[i] = undefined;
+      const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
+      txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
+      this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      this.env.tracker.markAt(p, this.stages.backendTx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
+      this.transmit(p, at);
+    }
+    this.txCount = 0;
+    this.txPackets += k;
+    this.signal(txq, true);
+    this.finishTx();
+  }
+
   private finishTx(): void {
     const c = this.costs;
     const txq = this.txq;
@@ -217,13 +258,14 @@ export class VhostWorker {
     const tap = this.tap.queue;
     this.rxWork = false;
     rxq.disableNotify();
-    const items: Packet[] = [];
-    const offsets: number[] = [];
+    const items = this.rxItems;
+    const offsets = this.rxOffsets;
+    let k = 0;
     let cost = 0;
     let buffersLeft = rxq.availPending;
     let buffers = 0;
     let isOutOfBuffers = false;
-    while (items.length < c.batch && !tap.isEmpty) {
+    while (k < c.batch && !tap.isEmpty) {
       const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes);
       if (need > buffersLeft) {
         isOutOfBuffers = true;
@@ -232,38 +274,52 @@ export class VhostWorker {
       const p = tap.shift()!;
       buffersLeft -= need;
       buffers += need;
-      items.push(p);
+      items[k] = p;
       cost += c.perPktPs + this.env.copyPs(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-      offsets.push(cost);
+      offsets[k++] = cost;
     }
-    const k = items.length;
     if (k === 0) {
       this.finishRx(isOutOfBuffers);
       return;
     }
     cost += rxq.deviceCostPs(buffers, 1);
     const total = this.thread.jitter(cost);
-    const scale = total / cost;
-    this.thread.exec(total, () => {
-      const now = this.env.sim.nowPs;
-      const startPs = now - total;
-      for (let i = 0; i < k; i++) {
-        const p = items[i]!;
-        const need = rxBuffers(p.bytes, c.rxBufBytes);
+    this.rxCount = k;
+    this.rxTotalPs = total;
+    this.rxScale = total / cost;
+    this.rxIsOutOfBuffers = isOutOfBuffers;
+    this.thread.exec(total, rxBatchDone, this);
+  }
+
+  /** @internal The RX batch's CPU time has run: the frames are in the guest's buffers. */
+  rxBatchDone(): void {
+    const c = this.costs;
+    const rxq = this.rxq;
+    const items = this.rxItems;
+    const offsets = this.rxOffsets;
+    const k = this.rxCount;
+    const total = this.rxTotalPs;
+    const scale = this.rxScale;
+    const now = this.env.sim.nowPs;
+    const startPs = now - total;
+    for (let i = 0; i < k; i++) {
+      const p = items[i]!;
+      items[i] = undefined;
+      const need = rxBuffers(p.bytes, c.rxBufBytes);
+      rxq.pop();
+      rxq.pushUsed(p, 1);
+      for (let b = 1; b < need; b++) {
         rxq.pop();
-        rxq.pushUsed(p, 1);
-        for (let b = 1; b < need; b++) {
-          rxq.pop();
-          rxq.pushUsed(null, 1);
-        }
-        this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-        const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
-        this.env.tracker.markAt(p, this.stages.backendRx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
+        rxq.pushUsed(null, 1);
       }
-      this.rxPackets += k;
-      this.signal(rxq, false);
-      this.finishRx(isOutOfBuffers);
-    }, undefined);
+      this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
+      this.env.tracker.markAt(p, this.stages.backendRx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
+    }
+    this.rxCount = 0;
+    this.rxPackets += k;
+    this.signal(rxq, false);
+    this.finishRx(this.rxIsOutOfBuffers);
   }
 
   private finishRx(isOutOfBuffers: boolean): void {

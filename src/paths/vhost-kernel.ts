@@ -40,13 +40,20 @@ export const vhostKernelPath = netPath({
     for (const vm of ctx.vms) {
       const kvm = vm.kvm!;
       const vmWorkers: VhostWorker[] = [];
+      const eventfds: (() => void)[] = [];
       const dev = makeVirtioDevice(
         ctx,
         vm,
         cfg,
         (vcpu, vq, fn) => {
-          const w = vmWorkers[vq >> 1]!;
-          kvm.ioeventfdKick(vcpu, (vq & 1) === 1 ? () => w.kickTx() : () => w.kickRx(), cfg.notifyReason, fn, undefined);
+          // one eventfd per virtqueue, made at its first kick (the workers exist by then)
+          let eventfd = eventfds[vq];
+          if (eventfd === undefined) {
+            const w = vmWorkers[vq >> 1]!;
+            eventfd = (vq & 1) === 1 ? () => w.kickTx() : () => w.kickRx();
+            eventfds[vq] = eventfd;
+          }
+          kvm.ioeventfdKick(vcpu, eventfd, cfg.notifyReason, fn, undefined);
         },
         (vq, vcpu, handler) => kvm.vector(`${vm.name}/vq${vq}`, vcpu, 'msi', handler),
       );
