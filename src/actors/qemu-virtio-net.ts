@@ -39,6 +39,22 @@ export interface QemuVirtioStages {
 }
 
 /** One queue pair of the device. */
+function flushPacketDone(q: QemuVirtioQueue): void {
+  q.flushPacketDone();
+}
+
+function flushMsiDone(q: QemuVirtioQueue): void {
+  q.flushMsiDone();
+}
+
+function readFrameDone(q: QemuVirtioQueue): void {
+  q.readFrameDone();
+}
+
+function readMsiDone(q: QemuVirtioQueue): void {
+  q.readMsiDone();
+}
+
 export class QemuVirtioQueue {
   private isTxWaiting = false;
   private isTapReadable = true;
@@ -109,78 +125,121 @@ export class QemuVirtioQueue {
   }
 
   private txBhRun(done: () => void): void {
-    this.flushTx(0, done, false);
+    this.flushDone = done;
+    this.flushTx(0, false);
   }
 
+  // The TX flush in progress (the main loop runs one handler at a time, so one flush per
+  // queue): its steps keep their state here and name module-level callbacks, so a flush
+  // allocates nothing.
+  private flushDone: (() => void) | null = null;
+  private flushSent = 0;
+  private flushIsRecheck = false;
+  private flushPkt: Packet | null = null;
+  private flushCostPs = 0;
+  private flushBytes = 0;
+
   /** virtio_net_flush_tx: one packet per step, then the notify and the burst decision. */
-  private flushTx(sent: number, done: () => void, isRecheck: boolean): void {
+  private flushTx(sent: number, isRecheck: boolean): void {
     const c = this.costs;
     const txq = this.txq;
     const thread = this.loop.thread;
+    this.flushSent = sent;
+    this.flushIsRecheck = isRecheck;
     if (sent < c.txBurst) {
       const pkt = txq.pop();
       if (pkt !== undefined) {
         const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
         const cost = thread.jitter(c.perPktPs + c.syscallPs + this.env.copyPs(bytes) + c.hostTxPs) + txq.deviceCostPs(1, 1);
-        thread.exec(cost, () => {
-          this.env.counters.syscalls++;
-          this.env.countCopy(bytes);
-          txq.pushUsed(pkt, txq.slotsFor(txSegments(pkt.bytes)));
-          this.env.tracker.mark(pkt, this.stages.backendTx, cost);
-          this.transmit(pkt, this.env.sim.nowPs);
-          this.txPackets++;
-          this.flushTx(sent + 1, done, isRecheck);
-        }, undefined);
+        this.flushPkt = pkt;
+        this.flushBytes = bytes;
+        this.flushCostPs = cost;
+        thread.exec(cost, flushPacketDone, this);
         return;
       }
     }
     // virtio_notify once for the burst
-    const afterNotify = (): void => {
-      if (sent >= c.txBurst) {
-        this.loop.notify(this.txBh); // more to do: reschedule the BH, kicks stay off
-        done();
-        return;
-      }
-      if (isRecheck) {
-        if (sent > 0) {
-          txq.disableNotify();
-          this.loop.notify(this.txBh);
-          done();
-          return;
-        }
-        this.isTxWaiting = false;
-        done();
-        return;
-      }
-      // short burst: re-enable kicks and flush once more (the race close)
-      txq.enableNotify();
-      this.flushTx(0, done, true);
-    };
     if (sent > 0 && txq.shouldNotify()) {
       this.msiIoctls++;
       this.env.counters.syscalls++;
-      thread.exec(c.msiPs, () => {
-        this.msi(true, 0);
-        afterNotify();
-      }, undefined);
+      thread.exec(c.msiPs, flushMsiDone, this);
     } else {
-      afterNotify();
+      this.afterFlushNotify();
     }
+  }
+
+  /** @internal A packet's step of the flush has run: it leaves through the tap. */
+  flushPacketDone(): void {
+    const pkt = this.flushPkt!;
+    this.flushPkt = null;
+    const txq = this.txq;
+    this.env.counters.syscalls++;
+    this.env.countCopy(this.flushBytes);
+    txq.pushUsed(pkt, txq.slotsFor(txSegments(pkt.bytes)));
+    this.env.tracker.mark(pkt, this.stages.backendTx, this.flushCostPs);
+    this.transmit(pkt, this.env.sim.nowPs);
+    this.txPackets++;
+    this.flushTx(this.flushSent + 1, this.flushIsRecheck);
+  }
+
+  /** @internal The flush's MSI ioctl has run. */
+  flushMsiDone(): void {
+    this.msi(true, 0);
+    this.afterFlushNotify();
+  }
+
+  private afterFlushNotify(): void {
+    const txq = this.txq;
+    const sent = this.flushSent;
+    if (sent >= this.costs.txBurst) {
+      this.loop.notify(this.txBh); // more to do: reschedule the BH, kicks stay off
+      this.endFlush();
+      return;
+    }
+    if (this.flushIsRecheck) {
+      if (sent > 0) {
+        txq.disableNotify();
+        this.loop.notify(this.txBh);
+        this.endFlush();
+        return;
+      }
+      this.isTxWaiting = false;
+      this.endFlush();
+      return;
+    }
+    // short burst: re-enable kicks and flush once more (the race close)
+    txq.enableNotify();
+    this.flushTx(0, true);
+  }
+
+  private endFlush(): void {
+    const done = this.flushDone!;
+    this.flushDone = null;
+    done();
   }
 
   /** tap_send: up to the read limit, one frame per step. */
   private tapSend(done: () => void): void {
-    this.readFrames(0, done);
+    this.readDone = done;
+    this.readFrames(0);
   }
 
-  private readFrames(read: number, done: () => void): void {
+  // The tap read in progress (one per queue, like the flush above).
+  private readDone: (() => void) | null = null;
+  private readCount = 0;
+  private readPkt: Packet | null = null;
+  private readNeed = 0;
+  private readBytes = 0;
+  private readCostPs = 0;
+
+  private readFrames(read: number): void {
     const c = this.costs;
     const rxq = this.rxq;
     const tap = this.tap.queue;
     const thread = this.loop.thread;
     if (read >= c.tapReadLimit || tap.isEmpty) {
       if (!tap.isEmpty && this.isTapReadable) this.loop.notify(this.tapHandler); // still readable
-      done();
+      this.endRead();
       return;
     }
     const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes);
@@ -190,38 +249,59 @@ export class QemuVirtioQueue {
       if (rxq.enableNotify() && rxq.availPending >= need) {
         rxq.disableNotify();
         this.isTapReadable = true;
-        this.readFrames(read, done);
+        this.readFrames(read);
         return;
       }
-      done();
+      this.endRead();
       return;
     }
     const pkt = tap.shift()!;
     const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
     const cost = thread.jitter(c.syscallPs + c.perPktPs + 2 * this.env.copyPs(bytes)) + rxq.deviceCostPs(need, 1);
-    thread.exec(cost, () => {
-      this.env.counters.syscalls++;
-      this.env.countCopy(bytes);
-      this.env.countCopy(bytes);
+    this.readCount = read;
+    this.readPkt = pkt;
+    this.readNeed = need;
+    this.readBytes = bytes;
+    this.readCostPs = cost;
+    thread.exec(cost, readFrameDone, this);
+  }
+
+  /** @internal A frame's step of the tap read has run: it is in the guest's buffers. */
+  readFrameDone(): void {
+    const rxq = this.rxq;
+    const pkt = this.readPkt!;
+    this.readPkt = null;
+    const bytes = this.readBytes;
+    this.env.counters.syscalls++;
+    this.env.countCopy(bytes);
+    this.env.countCopy(bytes);
+    rxq.pop();
+    rxq.pushUsed(pkt, 1);
+    for (let b = 1; b < this.readNeed; b++) {
       rxq.pop();
-      rxq.pushUsed(pkt, 1);
-      for (let b = 1; b < need; b++) {
-        rxq.pop();
-        rxq.pushUsed(null, 1);
-      }
-      this.env.tracker.mark(pkt, this.stages.backendRx, cost);
-      this.rxPackets++;
-      if (rxq.shouldNotify()) {
-        this.msiIoctls++;
-        this.env.counters.syscalls++;
-        thread.exec(c.msiPs, () => {
-          this.msi(false, 0);
-          this.readFrames(read + 1, done);
-        }, undefined);
-      } else {
-        this.readFrames(read + 1, done);
-      }
-    }, undefined);
+      rxq.pushUsed(null, 1);
+    }
+    this.env.tracker.mark(pkt, this.stages.backendRx, this.readCostPs);
+    this.rxPackets++;
+    if (rxq.shouldNotify()) {
+      this.msiIoctls++;
+      this.env.counters.syscalls++;
+      this.loop.thread.exec(this.costs.msiPs, readMsiDone, this);
+    } else {
+      this.readFrames(this.readCount + 1);
+    }
+  }
+
+  /** @internal The read's MSI ioctl has run. */
+  readMsiDone(): void {
+    this.msi(false, 0);
+    this.readFrames(this.readCount + 1);
+  }
+
+  private endRead(): void {
+    const done = this.readDone!;
+    this.readDone = null;
+    done();
   }
 
   /** virtio_net_handle_rx: buffers were refilled; read the tap again. */

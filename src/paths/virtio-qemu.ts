@@ -50,6 +50,7 @@ export const virtioQemuPath = netPath({
       loops.push(loop);
       ctx.starters.push(() => ctx.cpu.start(thread));
       const vmQueues: QemuVirtioQueue[] = [];
+      const eventfds: (() => void)[] = [];
       const heavyReason = cfg.isLegacy ? 'pio-notify' : 'mmio-notify';
       const dev = makeVirtioDevice(
         ctx,
@@ -59,7 +60,13 @@ export const virtioQemuPath = netPath({
           const q = vmQueues[vq >> 1]!;
           const isTx = (vq & 1) === 1;
           if (isIoeventfd) {
-            kvm.ioeventfdKick(vcpu, isTx ? () => q.kickTx() : () => q.kickRx(), cfg.notifyReason, fn, undefined);
+            // one eventfd per virtqueue, made at its first kick (the queues exist by then)
+            let eventfd = eventfds[vq];
+            if (eventfd === undefined) {
+              eventfd = isTx ? () => q.kickTx() : () => q.kickRx();
+              eventfds[vq] = eventfd;
+            }
+            kvm.ioeventfdKick(vcpu, eventfd, cfg.notifyReason, fn, undefined);
           } else {
             // K2: KVM_EXIT_MMIO/IO to QEMU on the vCPU thread; the notify handler runs under the BQL
             kvm.heavyExit(vcpu, heavyReason, (v, done) => {
