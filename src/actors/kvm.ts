@@ -40,12 +40,38 @@ export interface KvmCosts {
 
 export type InterruptKind = 'msi' | 'intx' | 'device-msi';
 
+/**
+ * A heavy or in-kernel exit in progress on one vCPU (one at a time: the vCPU is in the
+ * exit until it resumes at fn(arg)), reused from exit to exit so an exit allocates nothing.
+ */
 interface ExitContext {
   vcpu: GuestVcpu;
+  bql: Mutex | null;
   handler: (vcpu: GuestVcpu, done: () => void) => void;
   fn: (arg: any) => void;
   arg: unknown;
-  release: () => void;
+  /** Handed to the handler: ends the exit (releasing the BQL of a heavy exit). */
+  done: () => void;
+}
+
+function heavyExitEntered(ctx: ExitContext): void {
+  ctx.bql!.acquire(ctx.vcpu.thread, heavyExitLocked, ctx);
+}
+
+function heavyExitLocked(ctx: ExitContext): void {
+  ctx.handler(ctx.vcpu, ctx.done);
+}
+
+function kernelIoExitEntered(ctx: ExitContext): void {
+  ctx.handler(ctx.vcpu, ctx.done);
+}
+
+/** Resumes the guest at the exit's continuation. */
+function resume(ctx: ExitContext): void {
+  const fn = ctx.fn;
+  const arg = ctx.arg;
+  ctx.arg = undefined;
+  fn(arg);
 }
 
 /** A kick in progress on one vCPU (one step at a time per vCPU, so one record each). */
@@ -133,22 +159,46 @@ export class Kvm implements HaltHooks {
     const bql = this.bql;
     if (bql === null) throw new Error('heavy exit without a QEMU device model');
     this.heavyExits++;
-    this.env.exits.countByName(reason, true);
-    const ctx: ExitContext = { vcpu, handler, fn, arg, release: () => {} };
-    ctx.release = () => {
-      bql.release(vcpu.thread);
-      ctx.fn(ctx.arg);
-    };
-    vcpu.exec(this.costs.exitUserPs, () => {
-      bql.acquire(vcpu.thread, () => ctx.handler(ctx.vcpu, ctx.release), undefined);
-    }, undefined);
+    this.exits.countByName(reason, true);
+    const ctx = this.heavyContext(vcpu, bql);
+    ctx.handler = handler;
+    ctx.fn = fn;
+    ctx.arg = arg;
+    vcpu.exec(this.costs.exitUserPs, heavyExitEntered, ctx);
+  }
+
+  private readonly heavyContexts: (ExitContext | undefined)[] = [];
+  private readonly kernelIoContexts: (ExitContext | undefined)[] = [];
+
+  private heavyContext(vcpu: GuestVcpu, bql: Mutex): ExitContext {
+    let ctx = this.heavyContexts[vcpu.index];
+    if (ctx === undefined) {
+      const c: ExitContext = { vcpu, bql, handler: noop, fn: noop, arg: undefined, done: noop };
+      c.done = () => {
+        bql.release(vcpu.thread);
+        resume(c);
+      };
+      this.heavyContexts[vcpu.index] = c;
+      ctx = c;
+    }
+    return ctx;
   }
 
   /** An MMIO/PIO exit emulated inside the hypervisor: handler runs in the exit, no BQL. */
   kernelIoExit<A>(vcpu: GuestVcpu, reason: string, handler: (vcpu: GuestVcpu, done: () => void) => void, fn: (arg: A) => void, arg: A): void {
     this.kernelIoExits++;
-    this.env.exits.countByName(reason, true);
-    vcpu.exec(this.costs.exitKernelIoPs, () => handler(vcpu, () => fn(arg)), undefined);
+    this.exits.countByName(reason, true);
+    let ctx = this.kernelIoContexts[vcpu.index];
+    if (ctx === undefined) {
+      const c: ExitContext = { vcpu, bql: null, handler: noop, fn: noop, arg: undefined, done: noop };
+      c.done = () => resume(c);
+      this.kernelIoContexts[vcpu.index] = c;
+      ctx = c;
+    }
+    ctx.handler = handler;
+    ctx.fn = fn;
+    ctx.arg = arg;
+    vcpu.exec(this.costs.exitKernelIoPs, kernelIoExitEntered, ctx);
   }
 
   // ------------------------------------------------------------------ interrupts
