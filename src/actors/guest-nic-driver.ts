@@ -34,10 +34,33 @@ export interface NicDriverStages {
   guestRx: number;
 }
 
+interface NicTxStep {
+  driver: GuestNicDriver;
+  pkt: Packet | null;
+  isMore: boolean;
+  costPs: number;
+  fn: (() => void) | null;
+}
+
+function sendDone(st: NicTxStep): void {
+  st.driver.sendDone(st);
+}
+
+function pollDone(napi: NicNapi): void {
+  napi.driver.pollDone(napi);
+}
+
 class NicNapi implements GuestTask {
   isQueued = false;
   vector: IrqVector | null = null;
   readonly pending = new Fifo<Packet>();
+  // The poll in progress (one at a time per queue): its CPU time, TX descriptors cleaned
+  // and frames received.
+  totalPs = 0;
+  cleaned = 0;
+  received = 0;
+  /** The vCPU running the poll. */
+  pollVcpu: GuestVcpu | null = null;
   constructor(
     readonly driver: GuestNicDriver,
     readonly queue: NicQueue,
@@ -107,20 +130,39 @@ export class GuestNicDriver implements NetDevice {
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
     this.sending[pkt.queue]!++;
-    vcpu.exec(cost, () => {
-      this.sending[pkt.queue]!--;
-      this.env.tracker.mark(pkt, this.stages.guestTx, cost);
-      const pending = this.unposted[pkt.queue]!;
-      pending.push(pkt);
-      if (!isMore) {
-        this.doorbells++;
-        const q = this.queues[pkt.queue]!;
-        const now = this.env.sim.nowPs;
-        let p: Packet | undefined;
-        while ((p = pending.shift()) !== undefined) q.post(p, now);
-      }
-      fn();
-    }, undefined);
+    let st = this.txSteps[vcpu.index];
+    if (st === undefined) {
+      st = { driver: this, pkt: null, isMore: false, costPs: 0, fn: null };
+      this.txSteps[vcpu.index] = st;
+    }
+    st.pkt = pkt;
+    st.isMore = isMore;
+    st.costPs = cost;
+    st.fn = fn;
+    vcpu.exec(cost, sendDone, st);
+  }
+
+  /** Scratch state of the transmit step running on each vCPU (one step at a time per vCPU). */
+  private readonly txSteps: (NicTxStep | undefined)[] = [];
+
+  /** @internal The transmit step has run: descriptors posted, doorbell at the batch end. */
+  sendDone(st: NicTxStep): void {
+    const pkt = st.pkt!;
+    const fn = st.fn!;
+    st.pkt = null;
+    st.fn = null;
+    this.sending[pkt.queue]!--;
+    this.env.tracker.mark(pkt, this.stages.guestTx, st.costPs);
+    const pending = this.unposted[pkt.queue]!;
+    pending.push(pkt);
+    if (!st.isMore) {
+      this.doorbells++;
+      const q = this.queues[pkt.queue]!;
+      const now = this.env.sim.nowPs;
+      let p: Packet | undefined;
+      while ((p = pending.shift()) !== undefined) q.post(p, now);
+    }
+    fn();
   }
 
   /** @internal NAPI poll of one queue: clean TX, receive up to the budget, refill, unmask. */
@@ -143,28 +185,39 @@ export class GuestNicDriver implements NetDevice {
     cost += n * perPkt;
     const refill = q.rxRefillable + n;
     if (refill > 0) cost += c.doorbellPs;
-    const total = vcpu.thread.jitter(cost);
-    vcpu.exec(total, () => {
-      // frames reach the socket layer one after the other during the poll
-      let t = this.env.sim.nowPs - total + cleaned * c.reclaimPs; // the start of the poll's work
-      let p: Packet | undefined;
-      while ((p = got.shift()) !== undefined) {
-        t += perPkt;
-        const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
-        this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
-        this.onReceive(p, at);
-      }
-      q.postRxBuffers(q.rxRefillable);
-      if (cleaned > 0 && this.isStopped[napi.index]) {
-        this.isStopped[napi.index] = false;
-        this.onTxSpace(napi.index);
-      }
-      if (n >= c.napiBudget) {
-        vcpu.scheduleSoftirq(napi); // budget used up: poll again
-      } else {
-        q.unmask(); // napi_complete_done + re-enable the vector
-      }
-      vcpu.done();
-    }, undefined);
+    napi.totalPs = vcpu.thread.jitter(cost);
+    napi.cleaned = cleaned;
+    napi.received = n;
+    napi.pollVcpu = vcpu;
+    vcpu.exec(napi.totalPs, pollDone, napi);
+  }
+
+  /** @internal The poll's CPU time has run: frames to the socket layer, refill, unmask. */
+  pollDone(napi: NicNapi): void {
+    const c = this.costs;
+    const q = napi.queue;
+    const vcpu = napi.pollVcpu!;
+    const got = napi.pending;
+    const perPkt = c.rxPs + c.stackPs;
+    // frames reach the socket layer one after the other during the poll
+    let t = this.env.sim.nowPs - napi.totalPs + napi.cleaned * c.reclaimPs; // the start of the poll's work
+    let p: Packet | undefined;
+    while ((p = got.shift()) !== undefined) {
+      t += perPkt;
+      const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
+      this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
+      this.onReceive(p, at);
+    }
+    q.postRxBuffers(q.rxRefillable);
+    if (napi.cleaned > 0 && this.isStopped[napi.index]) {
+      this.isStopped[napi.index] = false;
+      this.onTxSpace(napi.index);
+    }
+    if (napi.received >= c.napiBudget) {
+      vcpu.scheduleSoftirq(napi); // budget used up: poll again
+    } else {
+      q.unmask(); // napi_complete_done + re-enable the vector
+    }
+    vcpu.done();
   }
 }
