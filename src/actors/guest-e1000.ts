@@ -39,6 +39,23 @@ export interface E1000DriverStages {
 const TX_STOP_THRESHOLD = 21;
 const IMS_ENABLE_MASK = 3;
 
+interface E1000TxStep {
+  driver: GuestE1000;
+  vcpu: GuestVcpu;
+  pkt: Packet | null;
+  isMore: boolean;
+  costPs: number;
+  fn: (() => void) | null;
+}
+
+function sendDone(st: E1000TxStep): void {
+  st.driver.sendDone(st);
+}
+
+function pollDone(driver: GuestE1000): void {
+  driver.pollDone();
+}
+
 class E1000Isr implements GuestTask {
   isQueued = false;
   constructor(readonly driver: GuestE1000) {}
@@ -74,6 +91,7 @@ export class GuestE1000 implements NetDevice {
     private readonly stages: E1000DriverStages,
     private readonly regExit: RegisterExit,
   ) {
+    this.regPs = dev.regPs;
     dev.writeRdt(costs.ringSize - 1); // probe: fill the receive ring (one slot stays empty)
     dev.writeIms(IMS_ENABLE_MASK);
   }
@@ -97,90 +115,152 @@ export class GuestE1000 implements NetDevice {
 
   send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
     const cost = extraPs + vcpu.thread.jitter(this.costs.xmitPs);
-    vcpu.exec(cost, () => {
-      this.env.tracker.mark(pkt, this.stages.guestTx, cost);
-      this.dev.txPending.push(pkt);
-      this.txInUse++;
-      const isStopping = this.costs.ringSize - this.txInUse < TX_STOP_THRESHOLD;
-      if (isStopping) this.isStopped = true;
-      if (!isMore || isStopping) {
-        this.regExit(vcpu, 'mmio-e1000-tdt', (v, done) => this.dev.writeTdt(v, done), fn);
-      } else {
-        fn();
-      }
-    }, undefined);
+    let st = this.txSteps[vcpu.index];
+    if (st === undefined) {
+      st = { driver: this, vcpu, pkt: null, isMore: false, costPs: 0, fn: null };
+      this.txSteps[vcpu.index] = st;
+    }
+    st.pkt = pkt;
+    st.isMore = isMore;
+    st.costPs = cost;
+    st.fn = fn;
+    vcpu.exec(cost, sendDone, st);
   }
 
-  private reg(vcpu: GuestVcpu, reason: string, work: () => void, fn: () => void): void {
-    this.regExit(vcpu, reason, (v, done) => {
-      work();
-      v.exec(this.dev.regPs, done, undefined);
-    }, fn);
+  // Register sequences run as chains of exits. Their handlers and continuations are made
+  // once per driver and keep the chain's state in fields (one transmit per vCPU, one ISR
+  // and one NAPI poll at a time on the interrupt's vCPU), so an access allocates nothing.
+  /** Scratch state of the transmit step running on each vCPU. */
+  private readonly txSteps: (E1000TxStep | undefined)[] = [];
+  private readonly regPs: number;
+  private readonly tdtWrite = (v: GuestVcpu, done: () => void): void => this.dev.writeTdt(v, done);
+  private readonly statusRead = (v: GuestVcpu, done: () => void): void => v.exec(this.regPs, done, undefined);
+
+  /** @internal The transmit step has run: descriptor filled; TDT written at the batch end. */
+  sendDone(st: E1000TxStep): void {
+    const pkt = st.pkt!;
+    const fn = st.fn!;
+    st.pkt = null;
+    st.fn = null;
+    this.env.tracker.mark(pkt, this.stages.guestTx, st.costPs);
+    this.dev.txPending.push(pkt);
+    this.txInUse++;
+    const isStopping = this.costs.ringSize - this.txInUse < TX_STOP_THRESHOLD;
+    if (isStopping) this.isStopped = true;
+    if (!st.isMore || isStopping) {
+      this.regExit(st.vcpu, 'mmio-e1000-tdt', this.tdtWrite, fn);
+    } else {
+      fn();
+    }
   }
 
-  /** @internal e1000_intr: ICR read, then mask (IMC + flush) and schedule NAPI. */
+  // e1000_intr: ICR read, then mask (IMC + flush) and schedule NAPI.
+  private isrVcpu: GuestVcpu | null = null;
+  private isrIcr = 0;
+  private readonly icrRead = (v: GuestVcpu, done: () => void): void => {
+    this.isrIcr = this.dev.readIcr();
+    v.exec(this.regPs, done, undefined);
+  };
+  private readonly afterIcr = (): void => {
+    const vcpu = this.isrVcpu!;
+    if (this.isrIcr === 0) {
+      this.spuriousInterrupts++;
+      vcpu.done();
+      return;
+    }
+    this.regExit(vcpu, 'mmio-e1000-imc', this.imcWrite, this.afterImc);
+  };
+  private readonly imcWrite = (v: GuestVcpu, done: () => void): void => {
+    this.dev.writeImc(IMS_ENABLE_MASK);
+    v.exec(this.regPs, done, undefined);
+  };
+  private readonly afterImc = (): void => this.regExit(this.isrVcpu!, 'mmio-e1000-status', this.statusRead, this.afterIsrStatus);
+  private readonly afterIsrStatus = (): void => {
+    const vcpu = this.isrVcpu!;
+    vcpu.scheduleSoftirq(this.napi);
+    vcpu.done();
+  };
+
+  /** @internal e1000_intr. */
   isr(vcpu: GuestVcpu): void {
-    let icr = 0;
-    this.reg(vcpu, 'mmio-e1000-icr', () => (icr = this.dev.readIcr()), () => {
-      if (icr === 0) {
-        this.spuriousInterrupts++;
-        vcpu.done();
-        return;
-      }
-      this.reg(vcpu, 'mmio-e1000-imc', () => this.dev.writeImc(IMS_ENABLE_MASK), () => {
-        this.reg(vcpu, 'mmio-e1000-status', () => undefined, () => {
-          vcpu.scheduleSoftirq(this.napi);
-          vcpu.done();
-        });
-      });
-    });
+    this.isrVcpu = vcpu;
+    this.isrIcr = 0;
+    this.regExit(vcpu, 'mmio-e1000-icr', this.icrRead, this.afterIcr);
   }
 
-  /** @internal e1000_clean: TX clean, RX up to the budget, RDT refill, unmask. */
+  // e1000_clean: TX clean, RX up to the budget, RDT refill, unmask.
+  private pollVcpu: GuestVcpu | null = null;
+  private readonly pollGot: (Packet | undefined)[] = [];
+  private pollCount = 0;
+  private pollCleaned = 0;
+  private pollCostPs = 0;
+  private readonly rdtWrite = (v: GuestVcpu, done: () => void): void => {
+    this.dev.writeRdt(this.pollCount);
+    v.exec(this.regPs, done, undefined);
+  };
+  private readonly pollFinish = (): void => {
+    const vcpu = this.pollVcpu!;
+    if (this.pollCount >= this.costs.napiBudget) {
+      vcpu.scheduleSoftirq(this.napi);
+      vcpu.done();
+      return;
+    }
+    // napi_complete + e1000_irq_enable: IMS write and a flush read
+    this.regExit(vcpu, 'mmio-e1000-ims', this.imsWrite, this.afterIms);
+  };
+  private readonly imsWrite = (v: GuestVcpu, done: () => void): void => {
+    this.dev.writeIms(IMS_ENABLE_MASK);
+    v.exec(this.regPs, done, undefined);
+  };
+  private readonly afterIms = (): void => this.regExit(this.pollVcpu!, 'mmio-e1000-status', this.statusRead, this.afterPollStatus);
+  private readonly afterPollStatus = (): void => this.pollVcpu!.done();
+
+  /** @internal e1000_clean. */
   poll(vcpu: GuestVcpu): void {
     const c = this.costs;
     const dev = this.dev;
     const cleaned = dev.txDone;
     dev.txDone = 0;
     this.txInUse -= cleaned;
-    const got: Packet[] = [];
+    const got = this.pollGot;
+    let n = 0;
     let pkt: Packet | undefined;
     const workStartPs = vcpu.workStartPs;
-    while (got.length < c.napiBudget && (pkt = dev.rxDone.shift()) !== undefined) {
+    while (n < c.napiBudget && (pkt = dev.rxDone.shift()) !== undefined) {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
-      got.push(pkt);
+      got[n++] = pkt;
     }
     const perPkt = c.rxPs + c.stackPs;
-    const cost = vcpu.thread.jitter(cleaned * c.reclaimPs + got.length * perPkt);
-    vcpu.exec(cost, () => {
-      let t = this.env.sim.nowPs - cost + cleaned * c.reclaimPs;
-      for (const p of got) {
-        t += perPkt;
-        const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
-        this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
-        this.onReceive(p, at);
-      }
-      if (this.isStopped && c.ringSize - this.txInUse >= TX_STOP_THRESHOLD) {
-        this.isStopped = false;
-        this.onTxSpace(0);
-      }
-      const finish = (): void => {
-        if (got.length >= c.napiBudget) {
-          vcpu.scheduleSoftirq(this.napi);
-          vcpu.done();
-          return;
-        }
-        // napi_complete + e1000_irq_enable: IMS write and a flush read
-        this.reg(vcpu, 'mmio-e1000-ims', () => this.dev.writeIms(IMS_ENABLE_MASK), () => {
-          this.reg(vcpu, 'mmio-e1000-status', () => undefined, () => vcpu.done());
-        });
-      };
-      if (got.length > 0) {
-        const n = got.length;
-        this.reg(vcpu, 'mmio-e1000-rdt', () => this.dev.writeRdt(n), finish);
-      } else {
-        finish();
-      }
-    }, undefined);
+    this.pollVcpu = vcpu;
+    this.pollCount = n;
+    this.pollCleaned = cleaned;
+    this.pollCostPs = vcpu.thread.jitter(cleaned * c.reclaimPs + n * perPkt);
+    vcpu.exec(this.pollCostPs, pollDone, this);
+  }
+
+  /** @internal The poll's CPU time has run: frames up the stack, then RDT and unmask. */
+  pollDone(): void {
+    const c = this.costs;
+    const perPkt = c.rxPs + c.stackPs;
+    const got = this.pollGot;
+    const n = this.pollCount;
+    let t = this.env.sim.nowPs - this.pollCostPs + this.pollCleaned * c.reclaimPs;
+    for (let i = 0; i < n; i++) {
+      const p = got[i]!;
+      got[i] = undefined;
+      t += perPkt;
+      const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
+      this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
+      this.onReceive(p, at);
+    }
+    if (this.isStopped && c.ringSize - this.txInUse >= TX_STOP_THRESHOLD) {
+      this.isStopped = false;
+      this.onTxSpace(0);
+    }
+    if (n > 0) {
+      this.regExit(this.pollVcpu!, 'mmio-e1000-rdt', this.rdtWrite, this.pollFinish);
+    } else {
+      this.pollFinish();
+    }
   }
 }
