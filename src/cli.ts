@@ -97,6 +97,7 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags) {
       tasks,
       jobs: flags.jobs,
       overrides: flags.overrides,
+      clockMs: () => performance.now(), // the manifest's wall_time_s only
       onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
     });
   } finally {
