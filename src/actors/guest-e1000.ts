@@ -13,6 +13,7 @@ import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu } from './guest-vcpu.js';
 import type { Packet } from './messages.js';
+import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { E1000Device } from './qemu-e1000.js';
 
 /** Runs one trapped register access: exit, device handler, re-entry, then fn. */
@@ -39,19 +40,6 @@ export interface E1000DriverStages {
 const TX_STOP_THRESHOLD = 21;
 const IMS_ENABLE_MASK = 3;
 
-interface E1000TxStep {
-  driver: GuestE1000;
-  vcpu: GuestVcpu;
-  pkt: Packet | null;
-  isMore: boolean;
-  costPs: number;
-  fn: (() => void) | null;
-}
-
-function sendDone(st: E1000TxStep): void {
-  st.driver.sendDone(st);
-}
-
 function pollDone(driver: GuestE1000): void {
   driver.pollDone();
 }
@@ -72,7 +60,7 @@ class E1000Napi implements GuestTask {
   }
 }
 
-export class GuestE1000 implements NetDevice {
+export class GuestE1000 implements NetDevice, TxStepOwner {
   onReceive: (pkt: Packet, atPs: number) => void = () => {};
   onTxSpace: (queue: number) => void = () => {};
   private readonly isrTask = new E1000Isr(this);
@@ -115,29 +103,20 @@ export class GuestE1000 implements NetDevice {
 
   send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
     const cost = extraPs + vcpu.thread.jitter(this.costs.xmitPs);
-    let st = this.txSteps[vcpu.index];
-    if (st === undefined) {
-      st = { driver: this, vcpu, pkt: null, isMore: false, costPs: 0, fn: null };
-      this.txSteps[vcpu.index] = st;
-    }
-    st.pkt = pkt;
-    st.isMore = isMore;
-    st.costPs = cost;
-    st.fn = fn;
-    vcpu.exec(cost, sendDone, st);
+    this.txSteps.start(vcpu, pkt, isMore, cost, fn);
   }
 
   // Register sequences run as chains of exits. Their handlers and continuations are made
   // once per driver and keep the chain's state in fields (one transmit per vCPU, one ISR
   // and one NAPI poll at a time on the interrupt's vCPU), so an access allocates nothing.
   /** Scratch state of the transmit step running on each vCPU. */
-  private readonly txSteps: (E1000TxStep | undefined)[] = [];
+  private readonly txSteps = new TxSteps(this);
   private readonly regPs: number;
   private readonly tdtWrite = (v: GuestVcpu, done: () => void): void => this.dev.writeTdt(v, done);
   private readonly statusRead = (v: GuestVcpu, done: () => void): void => v.exec(this.regPs, done, undefined);
 
   /** @internal The transmit step has run: descriptor filled; TDT written at the batch end. */
-  sendDone(st: E1000TxStep): void {
+  sendDone(st: TxStep): void {
     const pkt = st.pkt!;
     const fn = st.fn!;
     st.pkt = null;

@@ -14,6 +14,7 @@ import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
 import type { Packet } from './messages.js';
+import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { NicQueue } from './nic.js';
 
 export interface NicDriverCosts {
@@ -32,18 +33,6 @@ export interface NicDriverStages {
   guestTx: number;
   irq: number;
   guestRx: number;
-}
-
-interface NicTxStep {
-  driver: GuestNicDriver;
-  pkt: Packet | null;
-  isMore: boolean;
-  costPs: number;
-  fn: (() => void) | null;
-}
-
-function sendDone(st: NicTxStep): void {
-  st.driver.sendDone(st);
 }
 
 function pollDone(napi: NicNapi): void {
@@ -72,7 +61,7 @@ class NicNapi implements GuestTask {
   }
 }
 
-export class GuestNicDriver implements NetDevice {
+export class GuestNicDriver implements NetDevice, TxStepOwner {
   onReceive: (pkt: Packet, atPs: number) => void = () => {};
   onTxSpace: (queue: number) => void = () => {};
   private readonly napis: NicNapi[];
@@ -130,23 +119,14 @@ export class GuestNicDriver implements NetDevice {
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
     this.sending[pkt.queue]!++;
-    let st = this.txSteps[vcpu.index];
-    if (st === undefined) {
-      st = { driver: this, pkt: null, isMore: false, costPs: 0, fn: null };
-      this.txSteps[vcpu.index] = st;
-    }
-    st.pkt = pkt;
-    st.isMore = isMore;
-    st.costPs = cost;
-    st.fn = fn;
-    vcpu.exec(cost, sendDone, st);
+    this.txSteps.start(vcpu, pkt, isMore, cost, fn);
   }
 
   /** Scratch state of the transmit step running on each vCPU (one step at a time per vCPU). */
-  private readonly txSteps: (NicTxStep | undefined)[] = [];
+  private readonly txSteps = new TxSteps(this);
 
   /** @internal The transmit step has run: descriptors posted, doorbell at the batch end. */
-  sendDone(st: NicTxStep): void {
+  sendDone(st: TxStep): void {
     const pkt = st.pkt!;
     const fn = st.fn!;
     st.pkt = null;
