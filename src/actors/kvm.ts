@@ -55,14 +55,10 @@ interface ExitContext {
 }
 
 function heavyExitEntered(ctx: ExitContext): void {
-  ctx.bql!.acquire(ctx.vcpu.thread, heavyExitLocked, ctx);
+  ctx.bql!.acquire(ctx.vcpu.thread, runExitHandler, ctx);
 }
 
-function heavyExitLocked(ctx: ExitContext): void {
-  ctx.handler(ctx.vcpu, ctx.done);
-}
-
-function kernelIoExitEntered(ctx: ExitContext): void {
+function runExitHandler(ctx: ExitContext): void {
   ctx.handler(ctx.vcpu, ctx.done);
 }
 
@@ -72,6 +68,24 @@ function resume(ctx: ExitContext): void {
   const arg = ctx.arg;
   ctx.arg = undefined;
   fn(arg);
+}
+
+/** The vCPU's exit context in `contexts`, made at its first exit; done releases `bql` if any. */
+function exitContext(contexts: (ExitContext | undefined)[], vcpu: GuestVcpu, bql: Mutex | null): ExitContext {
+  let ctx = contexts[vcpu.index];
+  if (ctx === undefined) {
+    const c: ExitContext = { vcpu, bql, handler: noop, fn: noop, arg: undefined, done: noop };
+    c.done =
+      bql === null
+        ? () => resume(c)
+        : () => {
+            bql.release(vcpu.thread);
+            resume(c);
+          };
+    contexts[vcpu.index] = c;
+    ctx = c;
+  }
+  return ctx;
 }
 
 /** A kick in progress on one vCPU (one step at a time per vCPU, so one record each). */
@@ -160,45 +174,26 @@ export class Kvm implements HaltHooks {
     if (bql === null) throw new Error('heavy exit without a QEMU device model');
     this.heavyExits++;
     this.exits.countByName(reason, true);
-    const ctx = this.heavyContext(vcpu, bql);
+    const ctx = exitContext(this.heavyContexts, vcpu, bql);
     ctx.handler = handler;
     ctx.fn = fn;
     ctx.arg = arg;
     vcpu.exec(this.costs.exitUserPs, heavyExitEntered, ctx);
   }
 
+  /** Exit contexts by vCPU index: heavy exits (under the BQL) and in-kernel ones. */
   private readonly heavyContexts: (ExitContext | undefined)[] = [];
   private readonly kernelIoContexts: (ExitContext | undefined)[] = [];
-
-  private heavyContext(vcpu: GuestVcpu, bql: Mutex): ExitContext {
-    let ctx = this.heavyContexts[vcpu.index];
-    if (ctx === undefined) {
-      const c: ExitContext = { vcpu, bql, handler: noop, fn: noop, arg: undefined, done: noop };
-      c.done = () => {
-        bql.release(vcpu.thread);
-        resume(c);
-      };
-      this.heavyContexts[vcpu.index] = c;
-      ctx = c;
-    }
-    return ctx;
-  }
 
   /** An MMIO/PIO exit emulated inside the hypervisor: handler runs in the exit, no BQL. */
   kernelIoExit<A>(vcpu: GuestVcpu, reason: string, handler: (vcpu: GuestVcpu, done: () => void) => void, fn: (arg: A) => void, arg: A): void {
     this.kernelIoExits++;
     this.exits.countByName(reason, true);
-    let ctx = this.kernelIoContexts[vcpu.index];
-    if (ctx === undefined) {
-      const c: ExitContext = { vcpu, bql: null, handler: noop, fn: noop, arg: undefined, done: noop };
-      c.done = () => resume(c);
-      this.kernelIoContexts[vcpu.index] = c;
-      ctx = c;
-    }
+    const ctx = exitContext(this.kernelIoContexts, vcpu, null);
     ctx.handler = handler;
     ctx.fn = fn;
     ctx.arg = arg;
-    vcpu.exec(this.costs.exitKernelIoPs, kernelIoExitEntered, ctx);
+    vcpu.exec(this.costs.exitKernelIoPs, runExitHandler, ctx);
   }
 
   // ------------------------------------------------------------------ interrupts

@@ -6,7 +6,6 @@
 import { IrqVector } from '../actors/guest-vcpu.js';
 import { GuestNicDriver } from '../actors/guest-nic-driver.js';
 import { nicDriverCosts, psOf } from './support/costs.js';
-import { attachGuestQdisc } from './support/guest-qdisc.js';
 import { netPath } from './support/net-run.js';
 
 export const bareMetalPath = netPath({
@@ -46,6 +45,5 @@ export const bareMetalPath = netPath({
         return v;
       },
     );
-    attachGuestQdisc(ctx, vm);
   },
 });

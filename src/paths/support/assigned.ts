@@ -8,7 +8,6 @@
 import { GuestNicDriver } from '../../actors/guest-nic-driver.js';
 import type { NicFunction } from '../../actors/nic.js';
 import { nicDriverCosts } from './costs.js';
-import { attachGuestQdisc } from './guest-qdisc.js';
 import type { NetContext, VmContext } from './net-run.js';
 
 export function attachAssignedFunction(ctx: NetContext, vm: VmContext, fn: NicFunction): void {
@@ -38,5 +37,4 @@ export function attachAssignedFunction(ctx: NetContext, vm: VmContext, fn: NicFu
       return v;
     },
   );
-  attachGuestQdisc(ctx, vm);
 }

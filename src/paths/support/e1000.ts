@@ -8,7 +8,6 @@ import { GuestE1000, type RegisterExit } from '../../actors/guest-e1000.js';
 import { E1000Device, type E1000Costs } from '../../actors/qemu-e1000.js';
 import type { HostStack } from './host-stack.js';
 import { psOf } from './costs.js';
-import { attachGuestQdisc } from './guest-qdisc.js';
 import type { NetContext, VmContext } from './net-run.js';
 
 export function e1000Costs(ctx: NetContext, stack: HostStack, isInKernel: boolean): E1000Costs {
@@ -66,7 +65,6 @@ export function attachE1000(ctx: NetContext, vm: VmContext, stack: HostStack, co
   const vector = kvm.vector(`${vm.name}/e1000-intx`, vcpu, 'intx', () => driver.interrupt());
   dev.raiseLine = (delayPs) => kvm.raiseIntx(vector, delayPs);
   vm.device = driver;
-  attachGuestQdisc(ctx, vm);
   ctx.onFinish.push((extra) => {
     extra[`${vm.name}.e1000.interrupts`] = dev.interruptsRaised;
     extra[`${vm.name}.e1000.spurious`] = driver.spuriousInterrupts;

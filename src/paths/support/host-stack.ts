@@ -49,7 +49,6 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
   hostNet.tapOf = (pkt) => taps[index(pkt.vm, pkt.queue)]!;
   hostNet.queueOf = (pkt) => index(pkt.vm, pkt.queue);
   // softirq threads are created after the back-end threads (placement order), see finish()
-  ctx.starters.unshift(() => undefined);
   const stack: HostStack = {
     hostNet,
     tap: (vm, q) => taps[index(vm, q)]!,

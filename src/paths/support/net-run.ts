@@ -353,7 +353,14 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
 
   for (const vm of vms) {
     if (vm.device === null) throw new Error(`path ${def.name} built no device for ${vm.name}`);
-    vm.app = new GuestApp(env, vm.index, spec, vm.device, (f) => ctx.vcpuOfQueue(vm, f), hooks, appRng);
+    const app = new GuestApp(env, vm.index, spec, vm.device, (f) => ctx.vcpuOfQueue(vm, f), hooks, appRng);
+    // qdisc drops go through the drop port, like every other drop point
+    app.onDrop = ctx.drop;
+    vm.app = app;
+    onFinish.push((extra) => {
+      extra[`${vm.name}/guest.qdisc_drops`] = app.qdiscDrops;
+      extra[`${vm.name}/guest.max_backlog`] = app.maxBacklog();
+    });
   }
   for (const vm of vms) {
     for (let f = 0; f < spec.flows; f++) {

@@ -11,7 +11,6 @@ import type { Packet } from '../../actors/messages.js';
 import { Virtqueue } from '../../primitives/virtqueue.js';
 import { InputError } from '../../util/input-error.js';
 import { virtioDriverCosts, psOf } from './costs.js';
-import { attachGuestQdisc } from './guest-qdisc.js';
 import type { NetContext, VmContext } from './net-run.js';
 
 export interface VirtioConfig {
@@ -115,7 +114,6 @@ export function makeVirtioDevice(
     makeVector,
   );
   vm.device = driver;
-  attachGuestQdisc(ctx, vm);
   ctx.onFinish.push((extra, violations) => {
     for (const q of [...rxqs, ...txqs]) {
       try {
