@@ -13,10 +13,11 @@
  *   netrr_sweep16  64-byte net-rr on vhost-kernel with 1 to 16 outstanding transactions,
  *                  100,000 ops after 10,000 warm-up ops per point (a path sweep as users
  *                  run them: about 0.4-0.8 s per point).
- * About 0.7 s of each run cannot be shared out: Node start and module loading in the main
- * thread and in each worker (about 0.5 s), the JIT warm-up of each worker's first task,
- * writing the files. A sweep of points much shorter than that gains less: the M/M/1
- * sweep at 400,000 ops per point (0.13 s each) gives about 1.5x.
+ * Part of each run cannot be shared out: Node start and loading the bundled command in the
+ * main thread and in each worker (about 0.3 s; the unbundled build's 390 module files took
+ * 0.6-1 s more), the JIT warm-up of each worker's first two tasks (about 0.5 s: the
+ * second run's new closures re-optimize), writing the files. A sweep of points much
+ * shorter than that gains less.
  *
  * Usage: node dist/bench/jobs-bench.js [--runs N] [--ops N] [--case mm1|netrr]...
  *   --ops scales the ops per point of every case (default 1: as above).
@@ -29,7 +30,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = resolve(here, '..', 'src', 'cli.js');
+// The bundled command, as `iovsim` (the package's bin) runs it.
+const CLI = resolve(here, '..', 'bundle', 'iovsim.js');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);

@@ -3,8 +3,9 @@
  * to whichever worker is free; their outputs are put back in task order, so the result
  * does not depend on the number of workers or on which one finished first.
  *
- * The workers run the compiled JS: `dist/src/scenario/worker.js`. When this module is
- * itself loaded from TypeScript source (vitest), it points at the built copy in dist/.
+ * The workers run the compiled worker entry next to this code: `dist/bundle/worker.js`
+ * from the bundled command, `dist/src/scenario/worker.js` from the unbundled build. When
+ * this module is itself loaded from TypeScript source (vitest), it points at the latter.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -20,7 +20,9 @@ function isCliProcess(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
   try {
-    return realpathSync(script) === fileURLToPath(new URL('../cli.js', import.meta.url));
+    // The compiled command (dist/src/cli.js), or the bundle this module was bundled into.
+    const path = realpathSync(script);
+    return path === fileURLToPath(new URL('../cli.js', import.meta.url)) || path === fileURLToPath(import.meta.url);
   } catch {
     return false;
   }

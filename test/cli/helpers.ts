@@ -1,8 +1,8 @@
 /**
- * Helpers for tests that run the built command (`node dist/src/cli.js`), as users do.
- * `ensureBuilt()` compiles once when dist/ is older than src/ (the worker threads of
- * --jobs need the compiled JS); a lock folder keeps parallel test files from building
- * at the same time.
+ * Helpers for tests that run the built command (`node dist/bundle/iovsim.js`, what the
+ * `iovsim` bin runs), as users do. `ensureBuilt()` compiles and bundles once when dist/
+ * is older than src/ (the worker threads of --jobs need the compiled JS); a lock folder
+ * keeps parallel test files from building at the same time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -11,7 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'bundle', 'iovsim.js');
+/** The same command unbundled, as tsc emits it (it starts dist/src/scenario/worker.js). */
+export const UNBUNDLED_CLI = join(ROOT, 'dist', 'src', 'cli.js');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const SMALL = join(FIXTURES, 'small.yaml');
 /** Set-up hooks build and run the command several times: allow for a busy 2-core machine. */
@@ -28,7 +30,7 @@ function newestMtime(dir: string): number {
 }
 
 function isFresh(): boolean {
-  const outputs = [CLI, join(ROOT, 'dist', 'src', 'scenario', 'worker.js')];
+  const outputs = [CLI, UNBUNDLED_CLI, join(ROOT, 'dist', 'bundle', 'worker.js'), join(ROOT, 'dist', 'src', 'scenario', 'worker.js')];
   if (!outputs.every(existsSync)) return false;
   const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   return built >= newestMtime(join(ROOT, 'src'));
@@ -56,10 +58,11 @@ export function ensureBuilt(): void {
   try {
     // tsc emits even when another engineer's file has a type error; only the JS matters here.
     spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', ROOT], { stdio: 'ignore' });
+    spawnSync(join(ROOT, 'node_modules', '.bin', 'rolldown'), ['-c', 'rolldown.config.mjs', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'ignore' });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
-  if (!existsSync(CLI)) throw new Error('the build did not produce dist/src/cli.js');
+  if (!existsSync(CLI)) throw new Error('the build did not produce dist/bundle/iovsim.js');
 }
 
 export interface CliResult {

@@ -3,12 +3,13 @@
  * shards merged (given in scrambled order) write identical CSV files, and manifests that
  * differ only in wall time and merge provenance. Merge refuses incomplete or mixed sets.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/scenario/load.js';
 import { executePlan } from '../../src/scenario/execute.js';
-import { HOOK_TIMEOUT_MS, SMALL, ensureBuilt, readCsvs, readTree, runCli, tempDir } from './helpers.js';
+import { HOOK_TIMEOUT_MS, ROOT, SMALL, UNBUNDLED_CLI, ensureBuilt, parseCsv, readCsvs, readTree, runCli, tempDir } from './helpers.js';
 
 // 3 points x 2 replications = 6 tasks.
 const SETS = ['workload.ops=3000', 'sweep.workload.arrival.rate_per_s=[200000, 400000, 600000]'];
@@ -53,6 +54,33 @@ describe('byte-identical results whatever runs the tasks', () => {
     const exec = await executePlan(plan);
     const one = readCsvs(join(dir, 'jobs1'));
     for (const [name, text] of Object.entries(one)) expect(exec.files[name], name).toBe(text);
+  });
+
+  it('the unbundled build (node dist/src/cli.js, its own worker script) writes the same bytes as the bundle', () => {
+    // The bundle renames clashing identifiers and inlines every module: nothing in the
+    // results may depend on that. Network paths too, not only the custom workload.
+    const args = ['--workload', 'net-rr', '--ops', '3000', '--paths', 'vhost-user,emulated,sriov', '--jobs', '2', '--quiet'];
+    const unbundled = spawnSync(process.execPath, [UNBUNDLED_CLI, 'compare', ...args, '--out', join(dir, 'net-unbundled')], { cwd: dir, encoding: 'utf8' });
+    expect(unbundled.status, unbundled.stderr).toBe(0);
+    const bundled = runCli(['compare', ...args, '--out', join(dir, 'net-bundled')], dir);
+    expect(bundled.status, bundled.stderr).toBe(0);
+    expect(bundled.stdout).toBe(unbundled.stdout);
+    const one = readCsvs(join(dir, 'net-bundled'));
+    expect(parseCsv(one['summary.csv']!)).toHaveLength(3);
+    expect(readCsvs(join(dir, 'net-unbundled'))).toEqual(one);
+    const unbundledRun = spawnSync(process.execPath, [UNBUNDLED_CLI, 'run', SMALL, '--out', join(dir, 'small-unbundled'), '--quiet', '--jobs', '2', ...SET_ARGS], { cwd: dir, encoding: 'utf8' });
+    expect(unbundledRun.status, unbundledRun.stderr).toBe(0);
+    expect(readCsvs(join(dir, 'small-unbundled'))).toEqual(readCsvs(join(dir, 'jobs1')));
+  });
+
+  it('the bundle stands alone: copied without dist/src or node_modules, --jobs 2 gives the same bytes', () => {
+    // Proves the bundled command starts the bundled worker (dist/src is not there to fall back on).
+    const alone = join(dir, 'alone', 'dist', 'bundle');
+    mkdirSync(alone, { recursive: true });
+    for (const f of ['iovsim.js', 'worker.js']) copyFileSync(join(ROOT, 'dist', 'bundle', f), join(alone, f));
+    const r = spawnSync(process.execPath, [join(alone, 'iovsim.js'), 'run', SMALL, '--out', join(dir, 'alone-out'), '--quiet', '--jobs', '2', ...SET_ARGS], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readCsvs(join(dir, 'alone-out'))).toEqual(readCsvs(join(dir, 'jobs1')));
   });
 
   it('worker threads started from the TypeScript sources (vitest) run the built worker, to the same bytes', async () => {
