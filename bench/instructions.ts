@@ -1,0 +1,201 @@
+/**
+ * Instruction-count benchmark (`npm run bench:instructions`): how many machine
+ * instructions one simulated event (M/M/1) or one 64-byte net-rr request (a path) costs
+ * once the code is compiled, and in which JavaScript functions. Needs valgrind.
+ *
+ * Why: wall-clock figures on a shared machine swing by a third or more from minute to
+ * minute (the memory system is shared with other tenants), so a 5% change is invisible in
+ * them. Instruction counts do not depend on the machine's state: the same build, inputs
+ * and flags give the same count to within a fraction of a percent.
+ *
+ * Method. The model runs under `valgrind --tool=callgrind`, with V8 compiling on the main
+ * thread (`--single-threaded`: tiering decisions do not depend on thread timing) and
+ * writing a map of its JIT code (`--perf-basic-prof`), once with N passes and once with
+ * N + 1 identical passes of the same model; the difference is one warm pass, without
+ * process start, module loading or the JIT's first compilations. Callgrind attributes
+ * JIT code to bare addresses; the perf map names them (`*` optimized code, `^` baseline,
+ * `~` interpreted). A name is the code object, so a function's figure includes whatever
+ * the compiler inlined into it. Callgrind charges code to the function last entered by a
+ * call: optimized loop code entered by a jump (on-stack replacement, as the event loop's
+ * is) counts under the code that jumped, shown as `^runAll`.
+ *
+ * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--ops N] [--passes N] [--top K]
+ *   --case   mm1 (the engine benchmark's case (a)) or a network path (default vhost-user)
+ *   --ops    customers (mm1, default 200,000) or requests (a path, default 50,000) per pass
+ *   --passes warm-up passes before the measured one (default 2)
+ * Prints one JSON line. Not a test: nothing asserts a count. Takes a few minutes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SEED = 1;
+
+/** Runs the case `passes` times in this process (the child under valgrind). */
+async function child(kind: string, passes: number, ops: number): Promise<void> {
+  if (kind === 'mm1') {
+    const { Exponential } = await import('../src/core/distributions.js');
+    const { deriveStream } = await import('../src/core/random.js');
+    const { Simulator } = await import('../src/core/simulator.js');
+    const { us } = await import('../src/core/time.js');
+    const { Station } = await import('../src/primitives/station.js');
+    for (let p = 0; p < passes; p++) {
+      const sim = new Simulator();
+      const station = new Station<number>(sim, {
+        name: 'server',
+        servers: 1,
+        service: new Exponential(us(1)),
+        rng: deriveStream(SEED, 0, 'bench/mm1/service'),
+      });
+      const gap = new Exponential(us(1) / 0.9);
+      const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
+      let arrived = 0;
+      let departed = 0;
+      station.onDeparture = () => {
+        if (++departed === ops) sim.stop();
+        return true;
+      };
+      const arrive = (): void => {
+        station.arrive(arrived);
+        if (++arrived < ops) sim.schedule(gap.sampleRounded(gapRng), arrive);
+      };
+      sim.schedule(gap.sampleRounded(gapRng), arrive);
+      sim.run();
+      process.stdout.write(`${sim.eventsProcessed}\n`);
+    }
+    return;
+  }
+  const { params } = await import('../src/calibration/index.js');
+  const { findPath } = await import('../src/paths/index.js');
+  const { workloadSchema } = await import('../src/workloads/index.js');
+  const model = findPath(kind);
+  if (!model) throw new Error(`unknown path ${kind}`);
+  const workload = workloadSchema.parse({ kind: 'net-rr', size_bytes: 64, outstanding: 1, ops, warmup_ops: 0 });
+  const p = params.resolve({});
+  for (let i = 0; i < passes; i++) {
+    const r = model.run({ workload, params: p, seed: SEED, replication: 0 });
+    process.stdout.write(`${r.eventsProcessed}\n`);
+  }
+}
+
+interface CodeRange {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** V8's perf map: "start size name" per line, hexadecimal. */
+function readPerfMap(file: string): CodeRange[] {
+  const ranges: CodeRange[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
+    if (!m) continue;
+    const start = parseInt(m[1]!, 16);
+    ranges.push({ start, end: start + parseInt(m[2]!, 16), name: m[3]!.replace(/ file:\/\/\S*\/(dist|node_modules)\//, ' $1/') });
+  }
+  return ranges.sort((a, b) => a.start - b.start);
+}
+
+function nameAt(ranges: CodeRange[], address: number): string {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]!.start <= address) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const r = ranges[hi];
+  return r !== undefined && address < r.end ? r.name : '(unnamed JIT code)';
+}
+
+/** Instructions per function of one callgrind run, JIT addresses named by the perf map. */
+function countByFunction(callgrindOut: string, perfMap: string): { total: number; byName: Map<string, number> } {
+  const annotate = spawnSync('callgrind_annotate', ['--threshold=100', callgrindOut], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (annotate.status !== 0) throw new Error(`callgrind_annotate failed: ${annotate.stderr}`);
+  const ranges = readPerfMap(perfMap);
+  const byName = new Map<string, number>();
+  let total = 0;
+  for (const line of annotate.stdout.split('\n')) {
+    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const count = Number(m[1]!.replace(/,/g, ''));
+    const where = m[2]!;
+    if (where.startsWith('PROGRAM TOTALS')) {
+      total = count;
+      continue;
+    }
+    const jit = /^\?\?\?:0x([0-9a-f]+)/.exec(where);
+    const name = jit ? nameAt(ranges, parseInt(jit[1]!, 16)) : where.replace(/ \[.*\]$/, '').replace(/^\?\?\?:/, '');
+    byName.set(name, (byName.get(name) ?? 0) + count);
+  }
+  return { total, byName };
+}
+
+function arg(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]));
+  const kind = arg(args, '--case') ?? 'vhost-user';
+  const ops = Number(arg(args, '--ops') ?? (kind === 'mm1' ? 200_000 : 50_000));
+  const passes = Number(arg(args, '--passes') ?? 2);
+  const top = Number(arg(args, '--top') ?? 25);
+  if (!(ops > 0 && Number.isInteger(ops) && passes >= 1 && Number.isInteger(passes) && top >= 1)) {
+    throw new Error('--ops and --passes must be positive integers');
+  }
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    process.stderr.write('bench:instructions needs valgrind (Debian: apt-get install valgrind)\n');
+    process.exit(2);
+  }
+  const self = fileURLToPath(import.meta.url);
+  const dir = mkdtempSync(join(tmpdir(), 'iovsim-instructions-'));
+  try {
+    const runs: { total: number; byName: Map<string, number>; events: number }[] = [];
+    for (const n of [passes, passes + 1]) {
+      const out = join(dir, `callgrind.${n}`);
+      const r = spawnSync(
+        'valgrind',
+        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops)],
+        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      );
+      if (r.status !== 0) throw new Error(`valgrind run failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
+      const map = `/tmp/perf-${r.pid}.map`;
+      try {
+        const counted = countByFunction(out, map);
+        const lines = r.stdout.trim().split('\n');
+        runs.push({ ...counted, events: Number(lines[lines.length - 1]) });
+      } finally {
+        rmSync(map, { force: true });
+      }
+    }
+    const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    const units = kind === 'mm1' ? b.events : ops;
+    const unit = kind === 'mm1' ? 'event' : 'request';
+    const names = new Set([...a.byName.keys(), ...b.byName.keys()]);
+    const perUnit = [...names]
+      .map((name) => ({ name, n: ((b.byName.get(name) ?? 0) - (a.byName.get(name) ?? 0)) / units }))
+      .sort((x, y) => y.n - x.n);
+    process.stdout.write(
+      `${JSON.stringify({
+        case: kind,
+        unit,
+        units_per_pass: units,
+        events_per_pass: b.events,
+        instructions_per_unit: Math.round((b.total - a.total) / units),
+        top: perUnit.slice(0, top).map((x) => ({ function: x.name, instructions_per_unit: Math.round(x.n) })),
+      })}\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
