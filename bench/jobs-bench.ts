@@ -14,8 +14,8 @@
  *                  100,000 ops after 10,000 warm-up ops per point (a path sweep as users
  *                  run them: about 0.4-0.8 s per point).
  * Part of each run cannot be shared out: Node start and loading the bundled command in the
- * main thread and in each worker (about 0.3 s; the unbundled build's 390 module files took
- * 0.6-1 s more), the JIT warm-up of each worker's first two tasks (about 0.5 s: the
+ * main thread and in each worker (about 0.3 s; the unbundled build's 360 modules took
+ * 0.15-0.6 s more), the JIT warm-up of each worker's first two tasks (about 0.5 s: the
  * second run's new closures re-optimize), writing the files. A sweep of points much
  * shorter than that gains less.
  *
