@@ -63,38 +63,12 @@ const SEED = 1;
 
 /** (a) M/M/1 at load 0.9: Poisson arrivals (mean gap 1/0.9 us), exponential service (1 us). */
 async function caseMm1(): Promise<() => Pass> {
-  const { Exponential } = await import('../src/core/distributions.js');
-  const { deriveStream } = await import('../src/core/random.js');
-  const { Simulator } = await import('../src/core/simulator.js');
-  const { us } = await import('../src/core/time.js');
-  const { Station } = await import('../src/primitives/station.js');
+  const { runMm1 } = await import('./mm1-model.js');
   const customers = 1_000_000;
   return () => {
     const clock = startClock();
-    const sim = new Simulator();
-    const station = new Station<number>(sim, {
-      name: 'server',
-      servers: 1,
-      service: new Exponential(us(1)),
-      rng: deriveStream(SEED, 0, 'bench/mm1/service'),
-    });
-    const gap = new Exponential(us(1) / 0.9);
-    const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
-    let arrived = 0;
-    let departed = 0;
-    station.onDeparture = () => {
-      if (++departed === customers) sim.stop();
-      return true;
-    };
-    const arrive = (): void => {
-      station.arrive(arrived);
-      if (++arrived < customers) sim.schedule(gap.sampleRounded(gapRng), arrive);
-    };
-    sim.schedule(gap.sampleRounded(gapRng), arrive);
-    sim.run();
-    const pass = stopClock(clock, sim.eventsProcessed, customers);
-    if (departed !== customers) throw new Error(`mm1: ${departed} of ${customers} customers departed`);
-    return pass;
+    const events = runMm1(customers, SEED);
+    return stopClock(clock, events, customers);
   };
 }
 

@@ -39,35 +39,8 @@ const SEED = 1;
 /** Runs the case `passes` times in this process (the child under valgrind). */
 async function child(kind: string, passes: number, ops: number): Promise<void> {
   if (kind === 'mm1') {
-    const { Exponential } = await import('../src/core/distributions.js');
-    const { deriveStream } = await import('../src/core/random.js');
-    const { Simulator } = await import('../src/core/simulator.js');
-    const { us } = await import('../src/core/time.js');
-    const { Station } = await import('../src/primitives/station.js');
-    for (let p = 0; p < passes; p++) {
-      const sim = new Simulator();
-      const station = new Station<number>(sim, {
-        name: 'server',
-        servers: 1,
-        service: new Exponential(us(1)),
-        rng: deriveStream(SEED, 0, 'bench/mm1/service'),
-      });
-      const gap = new Exponential(us(1) / 0.9);
-      const gapRng = deriveStream(SEED, 0, 'bench/mm1/gap');
-      let arrived = 0;
-      let departed = 0;
-      station.onDeparture = () => {
-        if (++departed === ops) sim.stop();
-        return true;
-      };
-      const arrive = (): void => {
-        station.arrive(arrived);
-        if (++arrived < ops) sim.schedule(gap.sampleRounded(gapRng), arrive);
-      };
-      sim.schedule(gap.sampleRounded(gapRng), arrive);
-      sim.run();
-      process.stdout.write(`${sim.eventsProcessed}\n`);
-    }
+    const { runMm1 } = await import('./mm1-model.js');
+    for (let p = 0; p < passes; p++) process.stdout.write(`${runMm1(ops, SEED)}\n`);
     return;
   }
   const { params } = await import('../src/calibration/index.js');
