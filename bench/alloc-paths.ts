@@ -12,9 +12,8 @@
  * Benchmarks are not tests: nothing here asserts a figure.
  */
 import { Session } from 'node:inspector/promises';
-import { params } from '../src/calibration/index.js';
-import { PATHS, findPath } from '../src/paths/index.js';
-import { workloadSchema } from '../src/workloads/index.js';
+import { PATHS } from '../src/paths/index.js';
+import { netRrRunner } from './net-rr-model.js';
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -37,12 +36,8 @@ const names = chosen.length > 0 ? chosen : PATHS.filter((p) => p.workloads.inclu
 const session = new Session();
 session.connect();
 for (const name of names) {
-  const model = findPath(name);
-  if (!model) throw new Error(`unknown path ${name}`);
   const warmup = Math.round(ops / 25);
-  const workload = workloadSchema.parse({ kind: 'net-rr', size_bytes: 64, outstanding: 1, ops, warmup_ops: warmup });
-  const p = params.resolve({});
-  const run = (): void => void model.run({ workload, params: p, seed: 1, replication: 0 });
+  const run = netRrRunner(name, ops, warmup);
   run();
   run();
   await session.post('HeapProfiler.startSampling', {

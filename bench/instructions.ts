@@ -43,17 +43,9 @@ async function child(kind: string, passes: number, ops: number): Promise<void> {
     for (let p = 0; p < passes; p++) process.stdout.write(`${runMm1(ops, SEED)}\n`);
     return;
   }
-  const { params } = await import('../src/calibration/index.js');
-  const { findPath } = await import('../src/paths/index.js');
-  const { workloadSchema } = await import('../src/workloads/index.js');
-  const model = findPath(kind);
-  if (!model) throw new Error(`unknown path ${kind}`);
-  const workload = workloadSchema.parse({ kind: 'net-rr', size_bytes: 64, outstanding: 1, ops, warmup_ops: 0 });
-  const p = params.resolve({});
-  for (let i = 0; i < passes; i++) {
-    const r = model.run({ workload, params: p, seed: SEED, replication: 0 });
-    process.stdout.write(`${r.eventsProcessed}\n`);
-  }
+  const { netRrRunner } = await import('./net-rr-model.js');
+  const run = netRrRunner(kind, ops, 0);
+  for (let i = 0; i < passes; i++) process.stdout.write(`${run().eventsProcessed}\n`);
 }
 
 interface CodeRange {

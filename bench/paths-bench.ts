@@ -51,19 +51,14 @@ function onCpuNs(): number | null {
 }
 
 async function runOne(path: string, ops: number, warmRuns: number): Promise<PathResult> {
-  const { params } = await import('../src/calibration/index.js');
-  const { findPath } = await import('../src/paths/index.js');
-  const { workloadSchema } = await import('../src/workloads/index.js');
-  const model = findPath(path);
-  if (!model) throw new Error(`unknown path ${path}`);
+  const { netRrRunner } = await import('./net-rr-model.js');
   const warmup = Math.round(ops / 20);
-  const workload = workloadSchema.parse({ kind: 'net-rr', size_bytes: 64, outstanding: 1, ops, warmup_ops: warmup });
-  const p = params.resolve({});
+  const run = netRrRunner(path, ops, warmup);
   const requests = ops + warmup;
   const timed = () => {
     const cpu0 = onCpuNs();
     const t0 = performance.now();
-    const r = model.run({ workload, params: p, seed: 1, replication: 0 });
+    const r = run();
     const wallS = (performance.now() - t0) / 1000;
     const cpu1 = onCpuNs();
     const cpuS = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / 1e9 : null;
