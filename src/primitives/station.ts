@@ -319,7 +319,10 @@ export class Station<T> {
     const tail = (this.queueHead + this.queueLength) & (this.queueJobs.length - 1);
     const now = this.sim.nowPs;
     this.queueJobs[tail] = job;
-    this.queueSincePs[tail] = sincePs === undefined ? now : sincePs;
+    // Two stores, not one of (sincePs ?? now): that value would merge a double with a
+    // tagged one, and the compiler boxes the double in a new heap number on every call.
+    if (sincePs === undefined) this.queueSincePs[tail] = now;
+    else this.queueSincePs[tail] = sincePs;
     this.queueArrivePs[tail] = now;
     this.queueLength++;
   }
