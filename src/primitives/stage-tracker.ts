@@ -29,15 +29,15 @@ export class StageTracker {
   private stride = 0;
   private capacity = 0;
   /**
-   * Per-request records, contiguous: record r holds, for stage k at r * stride + FIELDS * k,
-   * the request's wait, service and visits in that stage.
+   * Records, contiguous: record r holds, for stage k at r * stride + FIELDS * k, a wait,
+   * a service and a visit count in that stage. Record 0 holds the totals over measured
+   * requests; the others are per-request. (One array, not two: end() then checks and
+   * loads one array's map and length per element, where two cost a third more.)
    */
   private records = new Float64Array(0);
-  /** Offsets of free records (a stack). */
+  /** Offsets of free request records (a stack). */
   private freeOffsets = new Int32Array(0);
   private freeCount = 0;
-  /** Totals over measured requests, laid out as one record. */
-  private totals = new Float64Array(0);
   private isFrozen = false;
   /** Marks that would have gone back in time (a modelling bug if non-zero). */
   backwardMarks = 0;
@@ -56,7 +56,6 @@ export class StageTracker {
   private freeze(): void {
     this.isFrozen = true;
     this.stride = FIELDS * this.stages.length;
-    this.totals = new Float64Array(this.stride);
     this.grow(64);
   }
 
@@ -66,8 +65,8 @@ export class StageTracker {
     this.records = records;
     const free = new Int32Array(capacity);
     free.set(this.freeOffsets.subarray(0, this.freeCount));
-    // new records are handed out lowest first
-    for (let r = capacity - 1; r >= this.capacity; r--) free[this.freeCount++] = r * this.stride;
+    // new records are handed out lowest first; record 0 is the totals
+    for (let r = capacity - 1; r >= Math.max(this.capacity, 1); r--) free[this.freeCount++] = r * this.stride;
     this.freeOffsets = free;
     this.capacity = capacity;
   }
@@ -114,9 +113,8 @@ export class StageTracker {
     const r = this.records;
     const stride = this.stride;
     if (isMeasured) {
-      const t = this.totals;
       for (let k = 0; k < stride; k++) {
-        t[k]! += r[base + k]!;
+        r[k]! += r[base + k]!;
         r[base + k] = 0;
       }
     } else {
@@ -129,8 +127,8 @@ export class StageTracker {
   /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
   rows(ops: number): StageRow[] {
     const out: StageRow[] = [];
-    const t = this.totals;
-    for (let k = 0; k < this.stages.length && FIELDS * k < t.length; k++) {
+    const t = this.records;
+    for (let k = 0; k < this.stages.length && FIELDS * k < this.stride; k++) {
       const visits = t[FIELDS * k + 2]!;
       if (visits === 0) continue;
       out.push({
