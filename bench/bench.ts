@@ -12,6 +12,10 @@
  *                gives plain TypeScript at the moment of the run, so that (a) can be read
  *                against it: its speed varies by a third from hour to hour here, because
  *                the last-level cache is shared with other tenants.
+ *   ratio        with both mm1 and reference chosen (the default), their runs alternate
+ *                and a last line gives the warm events/s of mm1 over the reference's,
+ *                run by run, and the median: how close the engine comes to the bare
+ *                loop, a figure that moves far less than either speed.
  *
  * Method. Each run is a fresh child process (so JIT state and peak RSS belong to that
  * case alone) that builds and runs the case's model twice, identically (same seed, same
@@ -282,40 +286,73 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   for (const key of keys) {
     if (!CASES[key]) throw new Error(`unknown case ${key}; cases: ${Object.keys(CASES).join(', ')}`);
-    const load1m = round(loadavg()[0]!, 2);
-    const results: ChildResult[] = [];
-    for (let r = 0; r < runs; r++) {
-      const p = spawnSync(process.execPath, [self, '--child', key], { encoding: 'utf8' });
-      if (p.status !== 0) throw new Error(`case ${key} failed (status ${p.status}):\n${p.stderr}`);
-      results.push(JSON.parse(p.stdout.trim()) as ChildResult);
-    }
-    const best = (pick: (x: ChildResult) => Pass): Pass =>
-      results.map(pick).reduce((a, b) => (b.wallS < a.wallS ? b : a));
-    const warm = best((x) => x.warm);
-    const cold = best((x) => x.cold);
-    const line: Record<string, unknown> = {
-      case: results[0]!.case,
-      events: warm.events,
-      events_per_s_warm: Math.round(warm.events / warm.wallS),
-      events_per_s_cold: Math.round(cold.events / cold.wallS),
-      wall_s_warm: round(warm.wallS, 4),
-      wall_s_cold: round(cold.wallS, 4),
-    };
-    if (warm.ops !== undefined) {
-      line['ops_per_s_warm'] = Math.round(warm.ops / warm.wallS);
-      line['ops_per_s_cold'] = Math.round(cold.ops! / cold.wallS);
-    }
-    line['peak_rss_mb'] = round(Math.max(...results.map((x) => x.peakRssMb)), 1);
-    if (warm.cpuS !== undefined) {
-      line['warm_main_thread_cpu_s'] = round(warm.cpuS, 4);
-      line['warm_main_thread_runqueue_wait_s'] = round(warm.waitS!, 4);
-    }
-    line['runs'] = runs;
-    line['wall_s_warm_all'] = results.map((x) => round(x.warm.wallS, 4));
-    line['wall_s_cold_all'] = results.map((x) => round(x.cold.wallS, 4));
-    line['load_avg_1m'] = load1m;
-    process.stdout.write(`${JSON.stringify(line)}\n`);
   }
+  const runChild = (key: string): ChildResult => {
+    const p = spawnSync(process.execPath, [self, '--child', key], { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`case ${key} failed (status ${p.status}):\n${p.stderr}`);
+    return JSON.parse(p.stdout.trim()) as ChildResult;
+  };
+  // With both mm1 and its reference chosen, their runs alternate (mm1, reference, mm1,
+  // ...), so that each mm1 run has a reference run next to it in time: the ratio of a
+  // pair says how close the engine comes to the bare loop whatever the machine's state.
+  const isPaired = keys.includes('mm1') && keys.includes('reference');
+  const paired = new Map<string, ChildResult[]>();
+  const loads = new Map<string, number>();
+  if (isPaired) {
+    loads.set('mm1', round(loadavg()[0]!, 2));
+    loads.set('reference', loads.get('mm1')!);
+    const a: ChildResult[] = [];
+    const b: ChildResult[] = [];
+    for (let r = 0; r < runs; r++) {
+      a.push(runChild('mm1'));
+      b.push(runChild('reference'));
+    }
+    paired.set('mm1', a);
+    paired.set('reference', b);
+  }
+  for (const key of keys) {
+    const load1m = loads.get(key) ?? round(loadavg()[0]!, 2);
+    const results = paired.get(key) ?? Array.from({ length: runs }, () => runChild(key));
+    process.stdout.write(`${JSON.stringify(summaryLine(results, runs, load1m))}\n`);
+  }
+  if (isPaired) {
+    // events per second of mm1 over those of the reference, warm passes, run by run
+    const ratios = paired.get('mm1')!.map((m, i) => round(paired.get('reference')![i]!.warm.wallS / m.warm.wallS, 3));
+    const sorted = [...ratios].sort((x, y) => x - y);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2, 3);
+    process.stdout.write(`${JSON.stringify({ case: 'mm1_over_reference_warm', pairs: runs, ratio_median: median, ratio_all: ratios })}\n`);
+  }
+}
+
+/** One JSON line for a case: its best warm and cold passes, and every run's wall times. */
+function summaryLine(results: ChildResult[], runs: number, load1m: number): Record<string, unknown> {
+  const best = (pick: (x: ChildResult) => Pass): Pass =>
+    results.map(pick).reduce((a, b) => (b.wallS < a.wallS ? b : a));
+  const warm = best((x) => x.warm);
+  const cold = best((x) => x.cold);
+  const line: Record<string, unknown> = {
+    case: results[0]!.case,
+    events: warm.events,
+    events_per_s_warm: Math.round(warm.events / warm.wallS),
+    events_per_s_cold: Math.round(cold.events / cold.wallS),
+    wall_s_warm: round(warm.wallS, 4),
+    wall_s_cold: round(cold.wallS, 4),
+  };
+  if (warm.ops !== undefined) {
+    line['ops_per_s_warm'] = Math.round(warm.ops / warm.wallS);
+    line['ops_per_s_cold'] = Math.round(cold.ops! / cold.wallS);
+  }
+  line['peak_rss_mb'] = round(Math.max(...results.map((x) => x.peakRssMb)), 1);
+  if (warm.cpuS !== undefined) {
+    line['warm_main_thread_cpu_s'] = round(warm.cpuS, 4);
+    line['warm_main_thread_runqueue_wait_s'] = round(warm.waitS!, 4);
+  }
+  line['runs'] = runs;
+  line['wall_s_warm_all'] = results.map((x) => round(x.warm.wallS, 4));
+  line['wall_s_cold_all'] = results.map((x) => round(x.cold.wallS, 4));
+  line['load_avg_1m'] = load1m;
+  return line;
 }
 
 main().catch((e: unknown) => {
