@@ -90,9 +90,9 @@ async function caseTimers(): Promise<() => Pass> {
     const delay = new Exponential(us(10));
     const rng = deriveStream(SEED, 0, 'bench/timers');
     const fire = (timer: number): void => {
-      sim.schedule(delay.sampleRounded(rng), fire, timer);
+      sim.post(delay.sampleRounded(rng), fire, timer);
     };
-    for (let i = 0; i < timers; i++) sim.schedule(delay.sampleRounded(rng), fire, i);
+    for (let i = 0; i < timers; i++) sim.post(delay.sampleRounded(rng), fire, i);
     sim.run({ maxEvents: events });
     const pass = stopClock(clock, sim.eventsProcessed);
     if (sim.eventsProcessed !== events) throw new Error(`timers: ran ${sim.eventsProcessed} events`);

@@ -28,9 +28,9 @@ export function runMm1(customers: number, seed: number): number {
   };
   const arrive = (): void => {
     station.arrive(arrived);
-    if (++arrived < customers) sim.schedule(gap.sampleRounded(gapRng), arrive);
+    if (++arrived < customers) sim.post(gap.sampleRounded(gapRng), arrive);
   };
-  sim.schedule(gap.sampleRounded(gapRng), arrive);
+  sim.post(gap.sampleRounded(gapRng), arrive);
   sim.run();
   if (departed !== customers) throw new Error(`mm1: ${departed} of ${customers} customers departed`);
   return sim.eventsProcessed;

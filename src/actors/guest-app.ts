@@ -214,7 +214,7 @@ export class GuestApp {
     const think = this.hasThink ? Math.round(this.spec.think.sample(this.rng)) : 0;
     const delay = Math.max(0, atPs + think - this.env.sim.nowPs);
     if (delay === 0) this.openTransaction(s);
-    else this.env.sim.schedule(delay, this.thinkFn, s);
+    else this.env.sim.post(delay, this.thinkFn, s);
   }
 
   /** The longest backlog one sender had (its flow's; its queue's when it has the queue alone). */

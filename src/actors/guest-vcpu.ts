@@ -139,10 +139,10 @@ export class GuestVcpu {
         this.delayedIrqs.push(v);
         this.delayedAt.push(at);
       } else {
-        this.env.sim.schedule(delayPs, raise, v);
+        this.env.sim.post(delayPs, raise, v);
       }
     } else {
-      this.env.sim.schedule(delayPs, raise, v);
+      this.env.sim.post(delayPs, raise, v);
     }
   }
 

@@ -124,7 +124,7 @@ export class WirePort {
     this.isBusy = true;
     this.current = pkt;
     this.currentSource = source;
-    this.sim.schedule(startPs + txPs - this.sim.nowPs, portTxEnd, this);
+    this.sim.post(startPs + txPs - this.sim.nowPs, portTxEnd, this);
   }
 
   /** wireTimePs(bytes, line rate), remembered for the last size. */
@@ -144,7 +144,7 @@ export class WirePort {
       // a frame sent without an end event is still on the wire
       if (!this.isRetryArmed) {
         this.isRetryArmed = true;
-        this.sim.schedule(this.busyUntilPs - now, portRetry, this);
+        this.sim.post(this.busyUntilPs - now, portRetry, this);
       }
       return;
     }
@@ -166,12 +166,12 @@ export class WirePort {
       this.current = pkt;
       this.currentSource = s;
       this.busyPs += txPs;
-      this.sim.schedule(txPs, portTxEnd, this);
+      this.sim.post(txPs, portTxEnd, this);
       return;
     }
     if (earliest < Infinity && !this.isRetryArmed) {
       this.isRetryArmed = true;
-      this.sim.schedule(earliest - now, portRetry, this);
+      this.sim.post(earliest - now, portRetry, this);
     }
   }
 
@@ -305,7 +305,7 @@ export class NicQueue implements PortSource {
       return;
     }
     this.txFetching.push(pkt);
-    sim.schedule(readyPs - now, txFetched, this);
+    sim.post(readyPs - now, txFetched, this);
   }
 
   /** @internal */
@@ -357,7 +357,7 @@ export class NicQueue implements PortSource {
     this.lastRxDonePs = donePs;
     this.rxWriting.push(pkt);
     const sim = this.sim;
-    sim.schedule(donePs - sim.nowPs, rxWritten, this);
+    sim.post(donePs - sim.nowPs, rxWritten, this);
   }
 
   /** @internal */

@@ -15,8 +15,8 @@ export interface RunLimits {
   maxEvents?: number;
 }
 
-function badDelay(delayPs: number): never {
-  throw new RangeError(`schedule: delay must be a non-negative integer of picoseconds, got ${delayPs}`);
+function badDelay(method: string, delayPs: number): never {
+  throw new RangeError(`${method}: delay must be a non-negative integer of picoseconds, got ${delayPs}`);
 }
 
 export class Simulator implements RunClock {
@@ -45,9 +45,24 @@ export class Simulator implements RunClock {
     const queue = this.queue;
     const timePs = this.nowPs + delayPs;
     // Rejects negative, fractional, NaN and infinite delays, and times past 2^53 ps.
-    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay(delayPs);
+    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay('schedule', delayPs);
     queue.nextTimePs = timePs;
     return queue.pushAtNextTime(fn, arg as A);
+  }
+
+  /**
+   * schedule() for an event nobody will cancel: no handle is returned or kept, which
+   * spares the queue's handle bookkeeping. Ordering is the same as schedule()'s (equal
+   * times run first-in first-out across both).
+   */
+  post<A>(delayPs: TimePs, fn: EventFn<A>, arg: A): void;
+  post(delayPs: TimePs, fn: EventFn<undefined>): void;
+  post<A>(delayPs: TimePs, fn: EventFn<A>, arg?: A): void {
+    const queue = this.queue;
+    const timePs = this.nowPs + delayPs;
+    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay('post', delayPs);
+    queue.nextTimePs = timePs;
+    queue.postAtNextTime(fn, arg as A);
   }
 
   /** Runs fn(arg) at absolute time timePs (not in the past, an integer). */

@@ -363,7 +363,7 @@ export class HostThread {
         const waitPs = this.pollPickupPs + extraPs - idleFor;
         this.pollPs += this.span(idleSincePs, now + waitPs);
         this.state = WAKING;
-        this.sim.schedule(waitPs, wakeDone, this);
+        this.sim.post(waitPs, wakeDone, this);
         return;
       }
       if (idleFor < 0 && -idleFor > extraPs) extraPs = -idleFor; // woken during its tail work: it finishes that first
@@ -398,7 +398,7 @@ export class HostThread {
     }
     this.state = WAKING;
     if (latencyPs === 0) this.cpu.arrive(this);
-    else this.sim.schedule(latencyPs, wakeDone, this);
+    else this.sim.post(latencyPs, wakeDone, this);
   }
 
   /**
@@ -427,7 +427,7 @@ export class HostThread {
     this.wakeupsFromSleep++;
     this.cpu.options.counters.wakeups++;
     this.cpu.options.counters.contextSwitches++;
-    this.cpu.sim.schedule(this.jitter(this.wakeupPs), wakeDone, this);
+    this.cpu.sim.post(this.jitter(this.wakeupPs), wakeDone, this);
   }
 
   /** @internal The thread got the core (after a switch): continue its step or loop. */
@@ -582,7 +582,7 @@ export class HostCpu {
       this.options.counters.contextSwitches++;
       t.chargeSwitch(switchPs, now + waitPs);
     }
-    if (switchPs + waitPs > 0) this.sim.schedule(switchPs + waitPs, switchDone, t);
+    if (switchPs + waitPs > 0) this.sim.post(switchPs + waitPs, switchDone, t);
     else t.resume();
   }
 
@@ -600,7 +600,7 @@ export class HostCpu {
     if (cur === null) return;
     core.isSliceCheckPending = true;
     const at = Math.max(this.sim.nowPs, cur.sliceStartPs + this.options.slicePs);
-    this.sim.schedule(at - this.sim.nowPs, sliceCheck, core);
+    this.sim.post(at - this.sim.nowPs, sliceCheck, core);
   }
 
   /** @internal */

@@ -38,7 +38,7 @@ export class IrqModerator {
     } else {
       this.isPending = true;
       this.isTimerArmed = true;
-      this.sim.schedule(nextAllowed - now, fire, this);
+      this.sim.post(nextAllowed - now, fire, this);
     }
   }
 

@@ -52,7 +52,7 @@ export class Link<T> {
     }
     this.sent++;
     const arrivePs = departPs + this.latencyPs;
-    this.sim.schedule(arrivePs - now, this.deliver, message);
+    this.sim.post(arrivePs - now, this.deliver, message);
     return arrivePs;
   }
 

@@ -270,7 +270,7 @@ export class Station<T> {
     this.serverDonePs[server] = this.sim.nowPs + servicePs;
     this.serviceSumPs += servicePs;
     this.servedCount++;
-    this.sim.schedule(servicePs, this.finishFn, server);
+    this.sim.post(servicePs, this.finishFn, server);
   }
 
   private finish(server: number): void {

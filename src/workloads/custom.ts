@@ -154,9 +154,9 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
     const submit = (): void => admit(newOp());
     // A block body: returning the event handle (a double) would box it on every op.
     onFinished = () => {
-      sim.schedule(think.sampleRounded(thinkRng), submit);
+      sim.post(think.sampleRounded(thinkRng), submit);
     };
-    for (let c = 0; c < arrival.clients; c++) sim.schedule(think.sampleRounded(thinkRng), submit);
+    for (let c = 0; c < arrival.clients; c++) sim.post(think.sampleRounded(thinkRng), submit);
   } else {
     const meanGapPs = PS_PER_S / arrival.ratePerS;
     const gapRng: Rng = streams.stream('arrival/gap');
@@ -166,9 +166,9 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
       const gap = new Exponential(meanGapPs);
       const arrive = (): void => {
         admit(newOp());
-        sim.schedule(gap.sampleRounded(gapRng), arrive);
+        sim.post(gap.sampleRounded(gapRng), arrive);
       };
-      sim.schedule(gap.sampleRounded(gapRng), arrive);
+      sim.post(gap.sampleRounded(gapRng), arrive);
     } else {
       // Constant-rate arrivals keep fractional picoseconds so the long-run rate is exact;
       // the next arrival time lives in a typed array (a closure variable holding a double

@@ -115,6 +115,30 @@ describe('EventQueue', () => {
     expect(q.popInto()).toBe(false);
   });
 
+  it('never cancels a posted event by a stale handle, and keeps older handles cancellable among posts', () => {
+    // Posted events take slots and sequence numbers but no handle-table entries.
+    const q = new EventQueue(16);
+    const far = q.push(1e12, noop, 'far');
+    const stale: number[] = [];
+    for (let i = 0; i < 64; i++) stale.push(q.push(i, noop, -1));
+    while (q.size > 1) q.popInto();
+    let bad = 0;
+    for (let i = 0; i < 20_000; i++) {
+      q.nextTimePs = 1000 + i;
+      q.postAtNextTime(noop, i);
+      if (i % 3 === 0) {
+        // a cancellable event between the posts, cancelled at once
+        if (!q.cancel(q.push(1000 + i, noop, 'x'))) bad++;
+      }
+      for (const h of stale) if (q.cancel(h)) bad++;
+      if (!q.popInto() || q.poppedArg !== i) bad++;
+    }
+    expect(bad).toBe(0);
+    expect(q.size).toBe(1);
+    expect(q.cancel(far)).toBe(true);
+    expect(q.popInto()).toBe(false);
+  });
+
   it('keeps handles valid while the queue grows (the handle table is rebuilt)', () => {
     const q = new EventQueue(16);
     const handles = Array.from({ length: 50_000 }, (_, i) => q.push(1000 + i, noop, i));
@@ -162,7 +186,7 @@ describe('EventQueue', () => {
     expect(out.map((e) => e.time)).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
   });
 
-  it('matches a sorted-list model under random pushes, pops and cancels', () => {
+  it('matches a sorted-list model under random pushes, posts, pops and cancels', () => {
     // Monotone use, as the simulator does: pushes never go before the last popped time.
     // Phases of growth and shrinkage cross the heap/ladder switch both ways; the spreads
     // go from all-ties to far outliers.
@@ -188,11 +212,18 @@ describe('EventQueue', () => {
           const u = rng();
           const delay = u < 0.1 ? 0 : u < 0.97 ? Math.floor(rng() * spread) : Math.floor(rng() * spread * 1000);
           const e: Entry = { time: now + delay, seq: seq++, handle: 0, live: true };
-          e.handle = q.push(e.time, noop, e.seq);
+          // A third of the events are posted: no handle, never cancelled, same order.
+          const isPosted = rng() < 1 / 3;
+          if (isPosted) {
+            q.nextTimePs = e.time;
+            q.postAtNextTime(noop, e.seq);
+          } else {
+            e.handle = q.push(e.time, noop, e.seq);
+          }
           let i = live.length;
           while (i > 0 && live[i - 1]!.time > e.time) i--;
           live.splice(i, 0, e);
-          all.push(e);
+          if (!isPosted) all.push(e);
         } else if (r < 0.7 && all.length > 0) {
           const e = all[Math.floor(rng() * all.length)]!;
           check('cancel', q.cancel(e.handle), e.live);

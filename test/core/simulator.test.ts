@@ -28,6 +28,27 @@ describe('Simulator', () => {
     expect(sim.nowPs).toBe(ns(5));
   });
 
+  it('orders posted events with scheduled ones: equal times first-in first-out across both', () => {
+    const sim = new Simulator();
+    const order: string[] = [];
+    const log = (name: string): void => {
+      order.push(name);
+    };
+    sim.post(ns(5), log, 'a');
+    sim.schedule(ns(5), (x: string) => {
+      order.push(x);
+      sim.post(0, log, 'b-child-post');
+      sim.schedule(0, log, 'b-child');
+    }, 'b');
+    sim.post(ns(5), log, 'c');
+    sim.post(ns(1), log, 'first');
+    sim.at(ns(5), log, 'd');
+    expect(sim.pending).toBe(5);
+    sim.run();
+    expect(order).toEqual(['first', 'a', 'b', 'c', 'd', 'b-child-post', 'b-child']);
+    expect(sim.eventsProcessed).toBe(7);
+  });
+
   it('cancels a pending event: it does not run, pending drops, a second cancel is false', () => {
     const sim = new Simulator();
     const ran: number[] = [];
@@ -170,7 +191,8 @@ describe('Simulator', () => {
   it('rejects negative, fractional, NaN and infinite delays, and times in the past', () => {
     const sim = new Simulator();
     for (const bad of [-1, 0.5, 1.5, NaN, Infinity, -Infinity]) {
-      expect(() => sim.schedule(bad, () => {})).toThrow(RangeError);
+      expect(() => sim.schedule(bad, () => {})).toThrow(/^schedule: delay must be a non-negative integer/);
+      expect(() => sim.post(bad, () => {})).toThrow(/^post: delay must be a non-negative integer/);
     }
     sim.at(ns(10), () => {});
     sim.run();
