@@ -154,7 +154,13 @@ export class Virtqueue<T> {
 
   private sync(): void {
     if (this.visibleUsedIdx === this.usedIdx) return;
-    const now = this.clock === null ? Infinity : Math.max(this.clock.nowPs, this.driverTimePs);
+    if (this.clock === null) {
+      this.visibleUsedIdx = this.usedIdx; // no clock: every entry is visible
+      return;
+    }
+    // (no `clock === null ? Infinity : max`: merged with the constant, the time would be
+    // boxed in a new heap number at every call)
+    const now = Math.max(this.clock.nowPs, this.driverTimePs);
     while (this.visibleUsedIdx < this.usedIdx && this.usedAt[this.visibleUsedIdx & this.mask]! <= now) this.visibleUsedIdx++;
   }
 
