@@ -71,6 +71,8 @@ class RxNapi implements GuestTask {
   refill = 0;
   cost = 0;
   received = 0;
+  /** The driver's afterRefill(this), bound once (a closure made per poll allocated its context at every poll). */
+  afterRefillFn: () => void = () => {};
   /** Free slots above which a poll refills: half of min(budget, ring size) (try_fill_recv). */
   readonly refillAbove: number;
   constructor(
@@ -152,6 +154,7 @@ export class GuestVirtioNet implements NetDevice {
       const rxq = rxqs[q]!;
       const txq = txqs[q]!;
       const rx = new RxNapi(this, q, vcpu, rxq, costs.napiBudget);
+      rx.afterRefillFn = () => this.afterRefill(rx);
       const tx = new TxNapi(this, q, txq);
       rx.vector = makeVector(2 * q, vcpu, () => {
         rxq.disableCb(); // skb_recv_done
@@ -316,7 +319,7 @@ export class GuestVirtioNet implements NetDevice {
       while (rxq.canAdd(1)) rxq.add(null, 1);
       if (rxq.kickPrepare()) {
         this.rxKicks++;
-        this.kick(napi.vcpu, 2 * napi.q, () => this.afterRefill(napi));
+        this.kick(napi.vcpu, 2 * napi.q, napi.afterRefillFn);
         return;
       }
     }
