@@ -8,6 +8,7 @@
  */
 import { bool, num } from '../calibration/param.js';
 import { QemuMainLoop } from '../actors/qemu.js';
+import type { GuestVcpu } from '../actors/guest-vcpu.js';
 import { QemuVirtioQueue } from '../actors/qemu-virtio-net.js';
 import { psOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
@@ -50,32 +51,24 @@ export const virtioQemuPath = netPath({
       loops.push(loop);
       ctx.starters.push(() => ctx.cpu.start(thread));
       const vmQueues: QemuVirtioQueue[] = [];
-      const eventfds: (() => void)[] = [];
       const heavyReason = cfg.isLegacy ? 'pio-notify' : 'mmio-notify';
+      // Per virtqueue, made at its first kick (the queues exist by then) by functions
+      // outside the kick port: a closure written inside it would make V8 allocate the
+      // port's context at every kick.
+      const eventfds: (() => void)[] = [];
+      const notifyHandlers: NotifyHandler[] = [];
       const dev = makeVirtioDevice(
         ctx,
         vm,
         cfg,
         (vcpu, vq, fn) => {
-          const q = vmQueues[vq >> 1]!;
-          const isTx = (vq & 1) === 1;
           if (isIoeventfd) {
-            // one eventfd per virtqueue, made at its first kick (the queues exist by then)
-            let eventfd = eventfds[vq];
-            if (eventfd === undefined) {
-              eventfd = isTx ? () => q.kickTx() : () => q.kickRx();
-              eventfds[vq] = eventfd;
-            }
+            const eventfd = eventfds[vq] ?? (eventfds[vq] = eventfdOf(vmQueues[vq >> 1]!, vq));
             kvm.ioeventfdKick(vcpu, eventfd, cfg.notifyReason, fn, undefined);
           } else {
             // K2: KVM_EXIT_MMIO/IO to QEMU on the vCPU thread; the notify handler runs under the BQL
-            kvm.heavyExit(vcpu, heavyReason, (v, done) => {
-              if (isTx) v.exec(q.txKickWork(), done, undefined);
-              else {
-                q.kickRx();
-                v.exec(costs.bhPs, done, undefined);
-              }
-            }, fn, undefined);
+            const handler = notifyHandlers[vq] ?? (notifyHandlers[vq] = notifyHandlerOf(vmQueues[vq >> 1]!, vq, costs.bhPs));
+            kvm.heavyExit(vcpu, heavyReason, handler, fn, undefined);
           }
         },
         (vq, vcpu, handler) => kvm.vector(`${vm.name}/vq${vq}`, vcpu, 'msi', handler),
@@ -105,3 +98,20 @@ export const virtioQemuPath = netPath({
     });
   },
 });
+
+/** QEMU's notify handler for a heavy exit, run on the vCPU thread under the BQL. */
+type NotifyHandler = (vcpu: GuestVcpu, done: () => void) => void;
+
+/** The ioeventfd of virtqueue vq (odd: transmit) of queue pair q. */
+function eventfdOf(q: QemuVirtioQueue, vq: number): () => void {
+  return (vq & 1) === 1 ? () => q.kickTx() : () => q.kickRx();
+}
+
+/** The notify handler of virtqueue vq: a TX kick flushes now; an RX kick schedules the bottom half. */
+function notifyHandlerOf(q: QemuVirtioQueue, vq: number, bhPs: number): NotifyHandler {
+  if ((vq & 1) === 1) return (v, done) => v.exec(q.txKickWork(), done, undefined);
+  return (v, done) => {
+    q.kickRx();
+    v.exec(bhPs, done, undefined);
+  };
+}
