@@ -9,12 +9,17 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOOK_TIMEOUT_MS, SMALL, ensureBuilt, readCsvs, readTree, runCli, startCli, tempDir } from './helpers.js';
 
-// 4 points x 2 replications of 200,000 ops: a few seconds on two cores.
+// 4 points x 2 replications of 200,000 ops: one to a few seconds on two cores.
 const LONG = [
   '--set', 'workload.ops=200000',
   '--set', 'sweep.workload.arrival.rate_per_s=[200000, 400000, 600000, 800000]',
   '--jobs', '2', '--quiet',
 ];
+
+// The same sweep with 250 times the ops: minutes of work, so a SIGINT sent a second in
+// always lands mid-run however fast the engine gets (LONG itself may finish in under a
+// second on a fast minute). It is never run to the end.
+const ENDLESS = LONG.map((a) => (a === 'workload.ops=200000' ? 'workload.ops=50000000' : a));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +46,7 @@ describe('interrupted runs', () => {
   }, HOOK_TIMEOUT_MS);
 
   it('SIGINT part-way: exit 130, previous result intact, no staging folder', async () => {
-    const { child, done } = startCli(['run', SMALL, '--out', out, ...LONG], dir);
+    const { child, done } = startCli(['run', SMALL, '--out', out, ...ENDLESS], dir);
     // Late enough for the handlers (installed as the process starts) to be in place.
     await sleep(1000);
     child.kill('SIGINT');
