@@ -19,6 +19,7 @@ import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
 import type { Packet } from './messages.js';
+import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 
 /** MAX_SKB_FRAGS + 2: start_xmit stops the queue below this many free slots. */
 export const TX_STOP_THRESHOLD = 2 + 17;
@@ -53,15 +54,6 @@ export function txSegments(frameBytes: number): number {
 /** Mergeable receive buffers a frame fills. */
 export function rxBuffers(frameBytes: number, bufBytes: number): number {
   return Math.max(1, Math.ceil(frameBytes / bufBytes));
-}
-
-interface TxStep {
-  vcpu: GuestVcpu;
-  pkt: Packet | null;
-  isMore: boolean;
-  segments: number;
-  cost: number;
-  fn: (() => void) | null;
 }
 
 class RxNapi implements GuestTask {
@@ -103,7 +95,7 @@ class TxNapi implements GuestTask {
   }
 }
 
-export class GuestVirtioNet implements NetDevice {
+export class GuestVirtioNet implements NetDevice, TxStepOwner {
   onReceive: (pkt: Packet, atPs: number) => void = () => {};
   onTxSpace: (queue: number) => void = () => {};
   private readonly rxNapis: RxNapi[] = [];
@@ -214,37 +206,22 @@ export class GuestVirtioNet implements NetDevice {
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
     this.txLockUntil[queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
-    const st = this.txState(vcpu);
-    st.pkt = pkt;
-    st.isMore = isMore;
-    st.segments = segments;
-    st.cost = cost;
-    st.fn = fn;
-    vcpu.exec(cost, this.afterXmitFn, st);
+    this.txSteps.start(vcpu, pkt, isMore, cost, fn);
   }
 
-  private readonly txStates: TxStep[] = [];
-  private readonly afterXmitFn = (st: TxStep): void => this.afterXmit(st);
+  /** Scratch state of the transmit step running on each vCPU (one step at a time per vCPU). */
+  private readonly txSteps = new TxSteps(this);
 
-  /** Scratch state of the transmit step running on a vCPU (one step at a time per vCPU). */
-  private txState(vcpu: GuestVcpu): TxStep {
-    let st = this.txStates[vcpu.index];
-    if (st === undefined) {
-      st = { vcpu, pkt: null, isMore: false, segments: 1, cost: 0, fn: null };
-      this.txStates[vcpu.index] = st;
-    }
-    return st;
-  }
-
-  private afterXmit(st: TxStep): void {
+  /** @internal The transmit step has run: the frame goes into the ring, kicked at the batch end. */
+  sendDone(st: TxStep): void {
     const pkt = st.pkt!;
     const fn = st.fn!;
     const vcpu = st.vcpu;
     st.pkt = null;
     st.fn = null;
     const txq = this.txqs[pkt.queue]!;
-    this.tracker.mark(pkt, this.guestTxStage, st.cost);
-    txq.add(pkt, st.segments);
+    this.tracker.mark(pkt, this.guestTxStage, st.costPs);
+    txq.add(pkt, txSegments(pkt.bytes));
     let isStopping = false;
     if (txq.freeSlots < TX_STOP_THRESHOLD) {
       // check_sq_full_and_disable: stop, and ask for a TX interrupt after 3/4 of the ring
