@@ -22,10 +22,11 @@
  * call: optimized loop code entered by a jump (on-stack replacement, as the event loop's
  * is) counts under the code that jumped, shown as `^runAll`.
  *
- * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--ops N] [--passes N] [--top K]
+ * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--ops N] [--passes N] [--top K] [--node-flags "F ..."]
  *   --case   mm1 (the engine benchmark's case (a)) or a network path (default vhost-user)
  *   --ops    customers (mm1, default 200,000) or requests (a path, default 50,000) per pass
  *   --passes warm-up passes before the measured one (default 2)
+ *   --node-flags extra Node/V8 flags for the measured process (to compare V8 settings)
  * Prints one JSON line. Not a test: nothing asserts a count. Takes a few minutes.
  */
 import { spawnSync } from 'node:child_process';
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
   const ops = Number(arg(args, '--ops') ?? (kind === 'mm1' ? 200_000 : 50_000));
   const passes = Number(arg(args, '--passes') ?? 2);
   const top = Number(arg(args, '--top') ?? 25);
+  const nodeFlags = (arg(args, '--node-flags') ?? '').split(' ').filter((f) => f !== '');
   if (!(ops > 0 && Number.isInteger(ops) && passes >= 1 && Number.isInteger(passes) && top >= 1)) {
     throw new Error('--ops and --passes must be positive integers');
   }
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
       const out = join(dir, `callgrind.${n}`);
       const r = spawnSync(
         'valgrind',
-        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops)],
+        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops)],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       if (r.status !== 0) throw new Error(`valgrind run failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
