@@ -204,7 +204,8 @@ export class GuestE1000 implements NetDevice, TxStepOwner {
     const got = this.pollGot;
     let n = 0;
     let pkt: Packet | undefined;
-    const workStartPs = vcpu.workStartPs;
+    vcpu.noteWorkStart();
+    const workStartPs = vcpu.workStartAtPs;
     while (n < c.napiBudget && (pkt = dev.rxDone.shift()) !== undefined) {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
       got[n++] = pkt;

@@ -113,7 +113,8 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const c = this.costs;
     // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
     const driverPs = vcpu.thread.jitter(c.xmitPs) + (isMore ? 0 : c.doorbellPs);
-    const reachPs = vcpu.workStartPs + extraPs;
+    vcpu.noteWorkStart();
+    const reachPs = vcpu.workStartAtPs + extraPs;
     const lockFreePs = this.txLockUntil[pkt.queue]!;
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
@@ -155,7 +156,8 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     cost += cleaned * c.reclaimPs;
     const got = napi.pending;
     let pkt: Packet | undefined;
-    const workStartPs = vcpu.workStartPs;
+    vcpu.noteWorkStart();
+    const workStartPs = vcpu.workStartAtPs;
     while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
       got.push(pkt);

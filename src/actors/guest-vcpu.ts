@@ -71,14 +71,23 @@ function raise(v: IrqVector): void {
 
 export class GuestVcpu {
   private readonly irqs = new Fifo<IrqVector>();
-  /** Interrupts raised from this vCPU's own continuation, due at a later time (ascending). */
-  private readonly delayedIrqs = new Fifo<IrqVector>();
-  private readonly delayedAt = new Fifo<number>();
+  /**
+   * Interrupts raised from this vCPU's own continuation, due at a later time (ascending):
+   * a ring of vectors and their due times. The times live in a Float64Array: in a plain
+   * array (a Fifo<number>) each was boxed in a heap number, and the Fifo class met a
+   * second elements kind, which slowed every Fifo's push and shift.
+   */
+  private delayedIrqs: (IrqVector | undefined)[] = new Array<IrqVector | undefined>(4).fill(undefined);
+  private delayedAtPs = new Float64Array(4);
+  private delayedHead = 0;
+  private delayedCount = 0;
   private readonly softirqs = new Fifo<GuestTask>();
   private readonly apps = new Fifo<GuestTask>();
   private overheadPs = AS_DOUBLE;
   /** Overhead (interrupt entry, exits) that preceded the work of the last step [ps]. */
   lastOverheadPs = AS_DOUBLE;
+  /** workStartPs as of the last noteWorkStart() [ps]. */
+  workStartAtPs = AS_DOUBLE;
   private isHalted = false;
   private readonly doneFn = (): void => this.loop();
   /** Halts (HLT) and interrupts taken. */
@@ -93,7 +102,7 @@ export class GuestVcpu {
     private readonly hooks: HaltHooks | null,
   ) {
     thread.onRun = this.doneFn;
-    this.overheadPs = this.lastOverheadPs = 0;
+    this.overheadPs = this.lastOverheadPs = this.workStartAtPs = 0;
   }
 
   get isVirtual(): boolean {
@@ -133,17 +142,36 @@ export class GuestVcpu {
       // raised from inside this vCPU's own step end (a back end reacting synchronously):
       // due later; the loop takes it when due, or wakes for it after halting
       const at = this.env.sim.nowPs + delayPs;
-      const last = this.delayedAt.length === 0 ? -1 : this.delayedAt.peekLast()!;
-      if (at >= last) {
+      const count = this.delayedCount;
+      const mask = this.delayedAtPs.length - 1;
+      if (count === 0 || at >= this.delayedAtPs[(this.delayedHead + count - 1) & mask]!) {
         v.isPending = true;
-        this.delayedIrqs.push(v);
-        this.delayedAt.push(at);
+        if (count === mask + 1) this.growDelayed();
+        const i = (this.delayedHead + count) & (this.delayedAtPs.length - 1);
+        this.delayedIrqs[i] = v;
+        this.delayedAtPs[i] = at;
+        this.delayedCount = count + 1;
       } else {
         this.env.sim.post(delayPs, raise, v);
       }
     } else {
       this.env.sim.post(delayPs, raise, v);
     }
+  }
+
+  /** Doubles the delayed-interrupt ring (rare: several interrupts due from one step). */
+  private growDelayed(): void {
+    const n = this.delayedAtPs.length;
+    const irqs = new Array<IrqVector | undefined>(2 * n).fill(undefined);
+    const atPs = new Float64Array(2 * n);
+    for (let k = 0; k < this.delayedCount; k++) {
+      const i = (this.delayedHead + k) & (n - 1);
+      irqs[k] = this.delayedIrqs[i];
+      atPs[k] = this.delayedAtPs[i]!;
+    }
+    this.delayedIrqs = irqs;
+    this.delayedAtPs = atPs;
+    this.delayedHead = 0;
   }
 
   /** Queues softirq work (NAPI); the vCPU runs it before application work. */
@@ -164,7 +192,17 @@ export class GuestVcpu {
 
   /** When the work of a step started now begins: after wake-up latency and pending overhead [ps]. */
   get workStartPs(): number {
-    return this.thread.nextStepStartPs + this.overheadPs;
+    this.noteWorkStart();
+    return this.workStartAtPs;
+  }
+
+  /**
+   * Sets workStartAtPs to workStartPs. Hot drivers call this and read the field: a time
+   * returned by a getter the compiler does not inline is a new heap number (32 bytes per
+   * vhost-user request), a store into a double field is not.
+   */
+  noteWorkStart(): void {
+    this.workStartAtPs = this.env.sim.nowPs + this.thread.startDelayPs + this.overheadPs;
   }
 
   /** Adds CPU time to the next step (an exit or handler cost incurred synchronously) [ps]. */
@@ -191,12 +229,15 @@ export class GuestVcpu {
       this.isHalted = false;
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
     }
-    const delayedAt = this.delayedAt;
-    if (delayedAt.length !== 0) {
-      const t = this.thread.nextStepStartPs + this.overheadPs; // workStartPs
-      while (delayedAt.length !== 0 && delayedAt.peek()! <= t) {
-        delayedAt.shift();
-        const v = this.delayedIrqs.shift()!;
+    if (this.delayedCount !== 0) {
+      const t = this.env.sim.nowPs + this.thread.startDelayPs + this.overheadPs; // workStartPs
+      const atPs = this.delayedAtPs;
+      const mask = atPs.length - 1;
+      while (this.delayedCount !== 0 && atPs[this.delayedHead]! <= t) {
+        const v = this.delayedIrqs[this.delayedHead]!;
+        this.delayedIrqs[this.delayedHead] = undefined;
+        this.delayedHead = (this.delayedHead + 1) & mask;
+        this.delayedCount--;
         v.raised++;
         v.isRunningHit = !wasHalted;
         this.irqs.push(v);
@@ -233,10 +274,10 @@ export class GuestVcpu {
     this.halts++;
     const exitPs = this.hooks !== null ? this.hooks.onHalt(this) : 0;
     this.thread.idle(undefined, exitPs);
-    if (delayedAt.length !== 0) {
+    if (this.delayedCount !== 0) {
       // an interrupt is on its way: it wakes the halted vCPU when it arrives
-      const due = this.delayedAt.peek()!;
-      const v = this.delayedIrqs.peek()!;
+      const due = this.delayedAtPs[this.delayedHead]!;
+      const v = this.delayedIrqs[this.delayedHead]!;
       v.isPending = true;
       const now = this.env.sim.nowPs;
       this.thread.wake(due > now ? due - now : 0);

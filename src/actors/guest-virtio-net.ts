@@ -188,7 +188,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     const txq = this.txqs[queue]!;
     const hasNapiTx = this.hasNapiTx;
     // (the work starts after any wake-up latency and pending overhead; nothing below changes it)
-    const workStartPs = vcpu.workStartPs;
+    vcpu.noteWorkStart();
+    const workStartPs = vcpu.workStartAtPs;
     txq.observeAt(workStartPs);
     // free_old_xmit, with TX NAPI: callbacks off while reclaiming, "delayed" on at batch end
     let reclaimed = 0;
@@ -258,7 +259,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     let item: Packet | null | undefined;
     let buffers = 0;
     let n = 0;
-    const workStartPs = vcpu.workStartPs;
+    vcpu.noteWorkStart();
+    const workStartPs = vcpu.workStartAtPs;
     rxq.observeAt(workStartPs);
     while (n < budget && (item = rxq.getUsed()) !== undefined) {
       buffers++;
@@ -318,7 +320,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   /** @internal TX NAPI poll (virtnet_poll_tx). */
   pollTx(napi: TxNapi, vcpu: GuestVcpu): void {
     const txq = napi.txq;
-    txq.observeAt(vcpu.workStartPs);
+    vcpu.noteWorkStart();
+    txq.observeAt(vcpu.workStartAtPs);
     let reclaimed = 0;
     while (txq.getUsed() !== undefined) reclaimed++;
     napi.vcpu = vcpu;

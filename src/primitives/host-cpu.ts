@@ -138,8 +138,11 @@ export class HostThread {
   private idleSincePs = AS_DOUBLE;
   private idleWindowPs = AS_DOUBLE;
   /** @internal */ sliceStartPs = AS_DOUBLE;
-  /** Wake-up latency still to elapse before the first step of a synchronous wake [ps]. */
-  private startDelayPs = AS_DOUBLE;
+  /**
+   * @internal Wake-up latency and steps computed ahead still to elapse before a step
+   * started now begins [ps] (a step started now begins at sim.nowPs + startDelayPs).
+   */
+  startDelayPs = AS_DOUBLE;
   /** @internal */ isWakee = false;
   /** End of the last step computed ahead (execAhead) [ps]. */
   aheadEndPs = AS_DOUBLE;
@@ -321,11 +324,6 @@ export class HostThread {
     this.idleWindowPs = 0;
     if (this.idleSincePs > core.freeAtPs) core.freeAtPs = this.idleSincePs;
     this.cpu.releaseCore(core);
-  }
-
-  /** When a step started now would begin (after a pending wake-up latency) [ps]. */
-  get nextStepStartPs(): number {
-    return this.sim.nowPs + this.startDelayPs;
   }
 
   /** Forgets a wake recorded while running (the caller has just checked for work itself). */

@@ -107,4 +107,29 @@ describe('guest vCPU', () => {
     expect(handledAt).toBe(us(25));
     expect(bql.contended).toBe(1);
   });
+
+  it('interrupts raised from its own step end with delays are taken once each, in due order, never early', () => {
+    const { sim, kvm, vcpu } = setup();
+    const dueNs = [100, 250, 250, 400, 700, 900, 1300, 50]; // the last one is due before the others
+    const taken: { i: number; atPs: number }[] = [];
+    // a handler's work starts at workStartPs (the vCPU may run ahead of the clock)
+    const vectors = dueNs.map((_, i) => kvm.vector(`v${i}`, vcpu, 'msi', () => taken.push({ i, atPs: vcpu.workStartPs })));
+    let raisedAtPs = -1;
+    vcpu.scheduleApp({
+      isQueued: false,
+      run: (v) => v.exec(ns(1000), () => {
+        raisedAtPs = sim.nowPs;
+        dueNs.forEach((d, i) => v.raiseIrqAfter(vectors[i]!, ns(d)));
+        v.done();
+      }, undefined),
+    });
+    sim.run();
+    // seven wait in the vCPU's ring at once (more than its first capacity, 4), taken in
+    // due order; the eighth, due before them, travels as an event of its own
+    expect(taken.map((t) => t.i).filter((i) => i !== 7)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(taken.length).toBe(8);
+    for (const t of taken) expect(t.atPs).toBeGreaterThanOrEqual(raisedAtPs + ns(dueNs[t.i]!));
+    expect(vectors.map((x) => x.raised)).toEqual(dueNs.map(() => 1));
+    expect(vectors.every((x) => !x.isPending)).toBe(true);
+  });
 });
