@@ -72,6 +72,8 @@ export interface ThreadOptions {
 
 class Core {
   current: HostThread | null = null;
+  /** Threads pinned to this core (all are added before the run starts). */
+  threadCount = 0;
   lastRan: HostThread | null = null;
   ready: HostThread[] = [];
   readyHead = 0;
@@ -153,6 +155,8 @@ export class HostThread {
   private execStartPs = AS_DOUBLE;
   private execEndPs = AS_DOUBLE;
   private execHandle = AS_DOUBLE;
+  /** @internal The running step was scheduled with a handle (preemption can cancel it). */
+  isStepCancellable = false;
   private hasPendingExec = false;
   private pendingPs = AS_DOUBLE;
   private blockedFn: ((arg: any) => void) | null = null;
@@ -271,7 +275,12 @@ export class HostThread {
     this.execArg = arg;
     this.execStartPs = now + delay;
     this.execEndPs = now + delay + ps;
-    this.execHandle = sim.schedule(delay + ps, execDone, this);
+    // Only a thread that shares its core can be preempted (its step cancelled); a thread
+    // alone on its core posts its step, which spares the event queue's handle bookkeeping.
+    // (a thread that joins the core later cannot preempt a step posted before it came)
+    this.isStepCancellable = this.core.threadCount > 1;
+    if (this.isStepCancellable) this.execHandle = sim.schedule(delay + ps, execDone, this);
+    else sim.post(delay + ps, execDone, this);
   }
 
   /** @internal */
@@ -518,7 +527,9 @@ export class HostCpu {
   }
 
   addThread(options: ThreadOptions): HostThread {
-    const t = new HostThread(this, this.coreAt(options.core), options);
+    const core = this.coreAt(options.core);
+    const t = new HostThread(this, core, options);
+    core.threadCount++;
     this.threads.push(t);
     return t;
   }
@@ -625,7 +636,7 @@ export class HostCpu {
   private suspend(cur: HostThread): boolean {
     if (cur.state === IDLE) {
       cur.endPollInterval(); // a PMD stops polling; it is always runnable
-    } else if (cur.isExecuting) {
+    } else if (cur.isExecuting && cur.isStepCancellable) {
       cur.preemptStep();
     } else {
       return false;

@@ -139,6 +139,22 @@ describe('host CPU', () => {
     expect(hog.state.doneAt).toEqual([us(1000) + 2 * ns(1500) + us(1)]);
   });
 
+  it('a step started while its thread was alone on the core is not preempted by a thread that joins later', () => {
+    // a thread alone on its core posts its steps (no cancel handle); one added to the
+    // core afterwards waits for the step's end, even past the slice, instead of cancelling it
+    const { sim, cpu } = makeCpu({ slicePs: us(200), granularityPs: us(100) });
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(1000));
+    hog.give(1);
+    let io: ReturnType<typeof worker> | null = null;
+    sim.at(us(400), () => {
+      io = worker(cpu, { name: 'io', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    }, undefined);
+    sim.at(us(500), () => io!.give(1), undefined);
+    sim.run();
+    expect(hog.state.doneAt).toEqual([us(1000)]); // once, at its own end
+    expect(io!.state.doneAt).toEqual([us(1000) + ns(1500) + us(1)]); // then a switch, then its job
+  });
+
   it('a mutex hands off FIFO and the waiter blocks off its core', () => {
     const { sim, cpu } = makeCpu();
     const lock = new Mutex('bql');
