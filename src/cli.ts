@@ -17,7 +17,7 @@ import { Command, CommanderError } from 'commander';
 import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
 import { comparePlan, compareTable } from './scenario/compare.js';
-import { executePlan, manifestOf, renderManifest } from './scenario/execute.js';
+import { executePlan, manifestOf, renderManifest, type Execution } from './scenario/execute.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
@@ -123,6 +123,19 @@ async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFla
   return exec;
 }
 
+/**
+ * The run's speed for the closing line: events and measured ops (completed or dropped,
+ * warm-up excluded) per second of wall time, the whole run (workers' start-up and CSV
+ * rendering included); empty when the run took no measurable time.
+ */
+function speedNote(exec: Execution): string {
+  if (!(exec.wallTimeS > 0)) return '';
+  let ops = 0;
+  for (const r of exec.rows) ops += Number(r.summary['ops_completed'] ?? 0) + Number(r.summary['ops_dropped'] ?? 0);
+  const rate = (n: number): string => Math.round(n / exec.wallTimeS).toLocaleString('en-US');
+  return `: ${rate(exec.eventsProcessed)} events/s, ${rate(ops)} ops/s`;
+}
+
 function say(quiet: boolean | undefined, text: string): void {
   if (!quiet) process.stdout.write(text);
 }
@@ -165,7 +178,7 @@ export function buildProgram(): Command {
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
       const exec = await runAndWrite(plan, tasks, out, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
-      say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s) to ${relativeOrAbsolute(out)}\n`);
+      say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
     });
 
   program

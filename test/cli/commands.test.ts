@@ -193,7 +193,12 @@ describe('output folders', () => {
     const cwd = tempDir('defaults');
     const r = runCli(['run', SMALL, '--set', 'workload.ops=300', '--jobs', '1'], cwd);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^wrote 4 runs \(\d+ events, [\d.]+ s\) to results\/small\n$/);
+    const line = /^wrote 4 runs \((\d+) events, ([\d.]+) s: ([\d,]+) events\/s, ([\d,]+) ops\/s\) to results\/small\n$/.exec(r.stdout);
+    expect(line, r.stdout).not.toBeNull();
+    // the speeds are the counts over the wall time (4 runs of 300 measured ops)
+    const [events, wallS, eventsPerS, opsPerS] = [line![1], line![2], line![3], line![4]].map((x) => Number(x!.replace(/,/g, ''))) as [number, number, number, number];
+    expect(eventsPerS).toBe(Math.round(events / wallS));
+    expect(opsPerS).toBe(Math.round(1200 / wallS));
     expect(r.stderr).toBe(''); // not a terminal: no progress bar
     expect(readdirSync(join(cwd, 'results', 'small')).sort()).toEqual(['cpu.csv', 'exits.csv', 'latency.csv', 'manifest.json', 'stages.csv', 'summary.csv']);
     const s = runCli(['run', SMALL, '--set', 'workload.ops=300', '--shard', '2/2', '--quiet'], cwd);
