@@ -74,8 +74,8 @@ export class GuestVcpu {
   /**
    * Interrupts raised from this vCPU's own continuation, due at a later time (ascending):
    * a ring of vectors and their due times. The times live in a Float64Array: in a plain
-   * array (a Fifo<number>) each was boxed in a heap number, and the Fifo class met a
-   * second elements kind, which slowed every Fifo's push and shift.
+   * array (a Fifo<number>) each was boxed in a heap number, and every Fifo's push and
+   * shift had to handle a second elements kind.
    */
   private delayedIrqs: (IrqVector | undefined)[] = new Array<IrqVector | undefined>(4).fill(undefined);
   private delayedAtPs = new Float64Array(4);
@@ -230,7 +230,8 @@ export class GuestVcpu {
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
     }
     if (this.delayedCount !== 0) {
-      const t = this.env.sim.nowPs + this.thread.startDelayPs + this.overheadPs; // workStartPs
+      this.noteWorkStart();
+      const t = this.workStartAtPs;
       const atPs = this.delayedAtPs;
       const mask = atPs.length - 1;
       while (this.delayedCount !== 0 && atPs[this.delayedHead]! <= t) {
