@@ -17,20 +17,20 @@ import { copyCostFn, ExitTally, type ActorEnv } from '../../actors/env.js';
 import { GuestApp, type NetDevice, type OpHooks } from '../../actors/guest-app.js';
 import { GuestVcpu } from '../../actors/guest-vcpu.js';
 import { Kvm } from '../../actors/kvm.js';
-import { Packet } from '../../actors/messages.js';
+import type { Packet } from '../../actors/messages.js';
 import { Nic } from '../../actors/nic.js';
 import { Peer } from '../../actors/peer.js';
 import { Counters } from '../../metrics/counters.js';
-import { LatencyRecorder } from '../../metrics/latency-recorder.js';
 import type { RunResult } from '../../metrics/run-result.js';
 import { HostCpu, type HostThread, type ThreadOptions } from '../../primitives/host-cpu.js';
 import { Mutex } from '../../primitives/mutex.js';
 import { StageTracker } from '../../primitives/stage-tracker.js';
 import { InputError } from '../../util/input-error.js';
 import { toNetSpec, type WorkloadInput } from '../../workloads/index.js';
-import { ArrivalProcess, fixedFrameBytes, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
 import type { PathModel, PathRunInput } from '../index.js';
 import { kvmCosts, nicCosts, peerCosts, psOf } from './costs.js';
+import { OpLedger } from './op-ledger.js';
 
 /** One VM of the run. */
 export interface VmContext {
@@ -197,106 +197,21 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   };
 
   // ---- op accounting
-  const opRng = streams.stream('workload/sizes');
+  const ledger = new OpLedger(sim, tracker, spec, vmCount, streams.stream('workload/sizes'));
   const appRng = streams.stream('workload/app');
-  const latency = new LatencyRecorder();
-  const targetOps = spec.ops;
-  let created = 0;
-  let finished = 0;
-  let completedTotal = 0;
-  let droppedTotal = 0;
-  let duplicates = 0;
-  let opState = new Uint8Array(1024);
-  let isMeasuring = spec.warmupOps === 0;
-  let windowStartPs = 0;
-  let measuredFinished = 0;
-  let isStopped = false;
   let dropCalls = 0;
-  let afterStop = 0;
-  let completed = 0;
-  let dropped = 0;
-  let bytesCompleted = 0;
-  const perVm = Array.from({ length: vmCount }, () => ({ opsCompleted: 0, bytesCompleted: 0 }));
-
   let guestIrqsAtStart = 0;
   const guestIrqs = (): number => vms.reduce((s, vm) => s + vm.vcpus.reduce((a, v) => a + v.interruptsTaken, 0), 0);
-  const startMeasuring = (): void => {
+  ledger.onWindowStart = () => {
     guestIrqsAtStart = guestIrqs();
-    isMeasuring = true;
-    windowStartPs = sim.nowPs;
     counters.reset();
     exits.reset();
     cpu.resetStats();
   };
-
-  const isRr = spec.kind === 'net-rr';
-  const warmupOps = spec.warmupOps;
-  /** Packets of finished ops, reused by newOp (see Packet: they stay out of the young generation). */
-  const freePackets: Packet[] = [];
-  let freeCount = 0;
-  const finish = (pkt: Packet, atPs: number, isCompleted: boolean): void => {
-    if (pkt.id >= opState.length) {
-      const grown = new Uint8Array(Math.max(opState.length * 2, pkt.id + 1));
-      grown.set(opState);
-      opState = grown;
-    }
-    if (opState[pkt.id] !== 0) {
-      duplicates++;
-      return;
-    }
-    opState[pkt.id] = 1;
-    if (isStopped) {
-      // the run has its ops; frames still landing in the same event are not counted
-      afterStop++;
-      tracker.end(pkt, false);
-      freePackets[freeCount++] = pkt;
-      return;
-    }
-    finished++;
-    if (isCompleted) completedTotal++;
-    else droppedTotal++;
-    const measured = isMeasuring;
-    if (measured) {
-      measuredFinished++;
-      if (isCompleted) {
-        completed++;
-        latency.record(atPs - pkt.createdPs);
-        const bytes = isRr ? pkt.requestBytes + pkt.responseBytes : pkt.requestBytes;
-        bytesCompleted += bytes;
-        const v = perVm[pkt.vm]!;
-        v.opsCompleted++;
-        v.bytesCompleted += bytes;
-      } else {
-        dropped++;
-      }
-    }
-    tracker.end(pkt, measured && isCompleted);
-    freePackets[freeCount++] = pkt;
-    if (!isMeasuring && finished >= warmupOps) startMeasuring();
-    if (measuredFinished >= targetOps) {
-      isStopped = true;
-      sim.stop();
-    }
-  };
-
-  // constant frame sizes are resolved once (they draw nothing from the stream)
-  const fixedRequestBytes = fixedFrameBytes(spec.frameBytes);
-  const fixedResponseBytes = isRr ? fixedFrameBytes(spec.responseBytes) : -1;
   const hooks: OpHooks = {
-    newOp: (vm, flow, queue) => {
-      const bytes = fixedRequestBytes >= 0 ? fixedRequestBytes : sampleFrameBytes(spec.frameBytes, opRng);
-      const resp = !isRr ? bytes : fixedResponseBytes >= 0 ? fixedResponseBytes : sampleFrameBytes(spec.responseBytes, opRng);
-      let pkt: Packet;
-      if (freeCount === 0) pkt = new Packet(created++, vm, flow, queue, bytes, resp, sim.nowPs);
-      else {
-        pkt = freePackets[--freeCount]!;
-        pkt.reset(created++, vm, flow, queue, bytes, resp, sim.nowPs);
-      }
-      tracker.begin(pkt);
-      return pkt;
-    },
-    complete: (pkt, atPs) => finish(pkt, atPs, true),
-    drop: (pkt, atPs) => finish(pkt, atPs, false),
+    newOp: (vm, flow, queue) => ledger.newOp(vm, flow, queue),
+    complete: (pkt, atPs) => ledger.finish(pkt, atPs, true),
+    drop: (pkt, atPs) => ledger.finish(pkt, atPs, false),
   };
 
   // ---- host NIC, wire and peer
@@ -378,17 +293,17 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   for (const s of starters) s();
   for (const vm of vms) vm.app!.start();
   peer.start();
-  if (isMeasuring) startMeasuring();
+  if (ledger.isMeasuring) ledger.startMeasuring();
 
   sim.run();
-  if (measuredFinished < targetOps) {
+  if (!ledger.isDone) {
     throw new Error(
-      `path ${def.name}: the run stopped after ${finished} of ${spec.warmupOps + targetOps} ops with no events left (a lost wake-up or a stuck ring)`,
+      `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} ops with no events left (a lost wake-up or a stuck ring)`,
     );
   }
 
   // ---- results
-  const windowPs = sim.nowPs - windowStartPs;
+  const windowPs = sim.nowPs - ledger.windowStartPs;
   exits.flushInto(counters);
   const hz = num(p, 'guest.timer_hz');
   if (def.isVirtual && hz > 0) {
@@ -409,25 +324,25 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
   extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
   return {
-    opsCompleted: completed,
-    opsDropped: dropped,
+    opsCompleted: ledger.completed,
+    opsDropped: ledger.dropped,
     windowPs,
-    bytesCompleted,
-    latency,
+    bytesCompleted: ledger.bytesCompleted,
+    latency: ledger.latency,
     counters,
     hostCpuCores: cpu.hostCores(),
-    stages: tracker.rows(completed),
+    stages: tracker.rows(ledger.completed),
     cpu: cpu.rows(),
     eventsProcessed: sim.eventsProcessed,
     details: {
-      opsCreated: created,
-      opsCompletedTotal: completedTotal,
-      opsDroppedTotal: droppedTotal,
-      opsFinishedAfterStop: afterStop,
+      opsCreated: ledger.created,
+      opsCompletedTotal: ledger.completedTotal,
+      opsDroppedTotal: ledger.droppedTotal,
+      opsFinishedAfterStop: ledger.afterStop,
       dropReports: dropCalls,
-      duplicateCompletions: duplicates,
+      duplicateCompletions: ledger.duplicates,
       backwardMarks: tracker.backwardMarks,
-      perVm,
+      perVm: ledger.perVm,
       extra,
       violations,
     },
