@@ -8,7 +8,7 @@
 import { Exponential, type Distribution } from '../core/distributions.js';
 import { RandomStreams, type Rng } from '../core/random.js';
 import { Simulator } from '../core/simulator.js';
-import { PS_PER_S, psToNs } from '../core/time.js';
+import { AS_DOUBLE, PS_PER_S, psToNs } from '../core/time.js';
 import { Counters } from '../metrics/counters.js';
 import { LatencyRecorder } from '../metrics/latency-recorder.js';
 import type { RunResult, StageRow } from '../metrics/run-result.js';
@@ -48,26 +48,105 @@ export interface CustomRunDetail {
   stations: StationStats[];
 }
 
+/**
+ * The ops of a custom run: integer ids (recycled when an op finishes) with their creation
+ * times in a typed array, so the hot path allocates nothing; admission to the first
+ * station (ops it refuses in 'block' mode wait in arrival order); the warm-up, the
+ * measurement window and the stop. Fields of a class rather than closure variables (see
+ * paths/support/op-ledger.ts: a captured `let` is re-checked at every access).
+ */
+class CustomOps {
+  readonly latency = new LatencyRecorder();
+  finished = 0;
+  completed = 0;
+  dropped = 0;
+  isMeasuring: boolean;
+  /** Start of the measurement window [ps]. */
+  windowStartPs = AS_DOUBLE;
+  /** Runs after each op that ends before the stop (a closed-loop client thinks, then submits). */
+  onFinished: () => void = () => {};
+  private createdPs = new Float64Array(1024);
+  private readonly freeIds: number[] = [];
+  private nextId = 0;
+  private readonly backlog: number[] = [];
+  private backlogHead = 0;
+  private readonly first: Station<number>;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly stations: Station<number>[],
+    private readonly warmupOps: number,
+    private readonly targetFinished: number,
+  ) {
+    this.first = stations[0]!;
+    this.isMeasuring = warmupOps === 0;
+    this.windowStartPs = 0;
+  }
+
+  /** A new op, created now; returns its id. */
+  newOp(): number {
+    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
+    if (id >= this.createdPs.length) {
+      const grown = new Float64Array(this.createdPs.length * 2);
+      grown.set(this.createdPs);
+      this.createdPs = grown;
+    }
+    this.createdPs[id] = this.sim.nowPs;
+    return id;
+  }
+
+  /** Offers a new op (created now) to the first station. */
+  admit(op: number): void {
+    const first = this.first;
+    if (this.backlogHead < this.backlog.length || !first.arrive(op)) {
+      if (first.whenFull === 'block') this.backlog.push(op);
+    }
+  }
+
+  /** The first station has room: waiting ops enter it in arrival order. */
+  admitWaiting(): void {
+    const backlog = this.backlog;
+    while (this.backlogHead < backlog.length && this.first.arrive(backlog[this.backlogHead]!, this.createdPs[backlog[this.backlogHead]!]!)) {
+      this.backlogHead++;
+    }
+    if (this.backlogHead > 1024 && this.backlogHead * 2 > backlog.length) {
+      backlog.splice(0, this.backlogHead);
+      this.backlogHead = 0;
+    }
+  }
+
+  /** Opens the measurement window now. */
+  startMeasuring(): void {
+    this.isMeasuring = true;
+    this.windowStartPs = this.sim.nowPs;
+    for (const st of this.stations) st.resetStats();
+  }
+
+  /** The op ended now, completed (left the last station) or dropped. */
+  finish(op: number, isCompleted: boolean): void {
+    this.finished++;
+    if (this.isMeasuring) {
+      if (isCompleted) {
+        this.completed++;
+        this.latency.record(this.sim.nowPs - this.createdPs[op]!);
+      } else {
+        this.dropped++;
+      }
+    }
+    this.freeIds.push(op);
+    if (!this.isMeasuring && this.finished === this.warmupOps) this.startMeasuring();
+    if (this.finished === this.targetFinished) {
+      this.sim.stop();
+      return;
+    }
+    this.onFinished();
+  }
+}
+
 /** Runs the workload and also returns every station's statistics (for Little's law, Erlang C). */
 export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replication: number): CustomRunDetail {
   const sim = new Simulator();
   const streams = new RandomStreams(seed, replication);
-  const latency = new LatencyRecorder();
-  // An op is an integer id; its creation time lives in createdPs[id] and ids are recycled
-  // when the op finishes, so the hot path allocates nothing.
-  let createdPs = new Float64Array(1024);
-  const freeIds: number[] = [];
-  let nextId = 0;
-  const newOp = (): number => {
-    const id = freeIds.length > 0 ? freeIds.pop()! : nextId++;
-    if (id >= createdPs.length) {
-      const grown = new Float64Array(createdPs.length * 2);
-      grown.set(createdPs);
-      createdPs = grown;
-    }
-    createdPs[id] = sim.nowPs;
-    return id;
-  };
   const stations = spec.stages.map(
     (s) =>
       new Station<number>(sim, {
@@ -79,69 +158,19 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
         whenFull: s.whenFull,
       }),
   );
-  const first = stations[0]!;
   const targetFinished = spec.warmupOps + spec.ops;
-  let finished = 0;
-  let measuring = spec.warmupOps === 0;
-  let windowStartPs = 0;
-  let completed = 0;
-  let dropped = 0;
-
-  const startMeasuring = (): void => {
-    measuring = true;
-    windowStartPs = sim.nowPs;
-    for (const st of stations) st.resetStats();
-  };
-
-  // Ops the first station refused (block mode) wait here in arrival order.
-  const backlog: number[] = [];
-  let backlogHead = 0;
-  /** Offers a new op (created now) to the first station. */
-  const admit = (op: number): void => {
-    if (backlogHead < backlog.length || !first.arrive(op)) {
-      if (first.whenFull === 'block') backlog.push(op);
-    }
-  };
-  first.onSpace = () => {
-    while (backlogHead < backlog.length && first.arrive(backlog[backlogHead]!, createdPs[backlog[backlogHead]!]!)) {
-      backlogHead++;
-    }
-    if (backlogHead > 1024 && backlogHead * 2 > backlog.length) {
-      backlog.splice(0, backlogHead);
-      backlogHead = 0;
-    }
-  };
-
-  let onFinished: () => void = () => {};
-  const finish = (op: number, isCompleted: boolean): void => {
-    finished++;
-    if (measuring) {
-      if (isCompleted) {
-        completed++;
-        latency.record(sim.nowPs - createdPs[op]!);
-      } else {
-        dropped++;
-      }
-    }
-    freeIds.push(op);
-    if (!measuring && finished === spec.warmupOps) startMeasuring();
-    if (finished === targetFinished) {
-      sim.stop();
-      return;
-    }
-    onFinished();
-  };
-
+  const ops = new CustomOps(sim, stations, spec.warmupOps, targetFinished);
+  stations[0]!.onSpace = () => ops.admitWaiting();
   stations.forEach((st, i) => {
     const next = stations[i + 1];
-    st.onDrop = (op) => finish(op, false);
+    st.onDrop = (op) => ops.finish(op, false);
     if (next) {
       // A drop downstream ends the op (onDrop counted it) and frees this server; a refusal
       // in 'block' mode holds the op on this server until next has room.
       st.connectTo(next);
     } else {
       st.onDeparture = (op) => {
-        finish(op, true);
+        ops.finish(op, true);
         return true;
       };
     }
@@ -151,9 +180,9 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   if (arrival.kind === 'closed') {
     const thinkRng = streams.stream('arrival/think');
     const think = arrival.think;
-    const submit = (): void => admit(newOp());
+    const submit = (): void => ops.admit(ops.newOp());
     // A block body: returning the event handle (a double) would box it on every op.
-    onFinished = () => {
+    ops.onFinished = () => {
       sim.post(think.sampleRounded(thinkRng), submit);
     };
     for (let c = 0; c < arrival.clients; c++) sim.post(think.sampleRounded(thinkRng), submit);
@@ -165,7 +194,7 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
       // around a mean of meanGapPs, with no drift: rounding is to nearest).
       const gap = new Exponential(meanGapPs);
       const arrive = (): void => {
-        admit(newOp());
+        ops.admit(ops.newOp());
         sim.post(gap.sampleRounded(gapRng), arrive);
       };
       sim.post(gap.sampleRounded(gapRng), arrive);
@@ -175,7 +204,7 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
       // would allocate a number on every arrival).
       const nextArrivalPs = new Float64Array(1);
       const arrive = (): void => {
-        admit(newOp());
+        ops.admit(ops.newOp());
         nextArrivalPs[0] = nextArrivalPs[0]! + meanGapPs;
         sim.at(Math.max(sim.nowPs, Math.round(nextArrivalPs[0]!)), arrive, undefined);
       };
@@ -184,13 +213,14 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
     }
   }
 
-  if (measuring) startMeasuring();
+  if (ops.isMeasuring) ops.startMeasuring();
   sim.run();
-  if (finished < targetFinished) {
-    throw new Error(`custom workload stopped after ${finished} of ${targetFinished} ops: no events left`);
+  if (ops.finished < targetFinished) {
+    throw new Error(`custom workload stopped after ${ops.finished} of ${targetFinished} ops: no events left`);
   }
 
-  const windowPs = sim.nowPs - windowStartPs;
+  const completed = ops.completed;
+  const windowPs = sim.nowPs - ops.windowStartPs;
   const stationStats = stations.map((st) => st.stats());
   const stages: StageRow[] = stationStats.map((s) => {
     return {
@@ -203,10 +233,10 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   });
   const result: RunResult = {
     opsCompleted: completed,
-    opsDropped: dropped,
+    opsDropped: ops.dropped,
     windowPs,
     bytesCompleted: completed * spec.sizeBytes,
-    latency,
+    latency: ops.latency,
     counters: new Counters(),
     hostCpuCores: 0,
     stages,
