@@ -74,18 +74,27 @@ function resume(ctx: ExitContext): void {
 function exitContext(contexts: (ExitContext | undefined)[], vcpu: GuestVcpu, bql: Mutex | null): ExitContext {
   let ctx = contexts[vcpu.index];
   if (ctx === undefined) {
-    const c: ExitContext = { vcpu, bql, handler: noop, fn: noop, arg: undefined, done: noop };
-    c.done =
-      bql === null
-        ? () => resume(c)
-        : () => {
-            bql.release(vcpu.thread);
-            resume(c);
-          };
-    contexts[vcpu.index] = c;
-    ctx = c;
+    ctx = makeExitContext(vcpu, bql);
+    contexts[vcpu.index] = ctx;
   }
   return ctx;
+}
+
+/**
+ * A new exit context. (Its closures are written here, not in exitContext: a function
+ * that contains a closure allocates its captured variables at every call, and
+ * exitContext runs at every exit.)
+ */
+function makeExitContext(vcpu: GuestVcpu, bql: Mutex | null): ExitContext {
+  const c: ExitContext = { vcpu, bql, handler: noop, fn: noop, arg: undefined, done: noop };
+  c.done =
+    bql === null
+      ? () => resume(c)
+      : () => {
+          bql.release(vcpu.thread);
+          resume(c);
+        };
+  return c;
 }
 
 /** A kick in progress on one vCPU (one step at a time per vCPU, so one record each). */

@@ -46,6 +46,33 @@ export interface E1000Stages {
   backendRx: number;
 }
 
+/**
+ * A frame being processed by the device (one per direction at a time: transmit runs on
+ * the one vCPU that drives the device, receive on its one receive thread). Kept in a
+ * record, with a module-level continuation, rather than in a closure made per frame.
+ */
+interface FrameStep {
+  exe: Executor | null;
+  done: (() => void) | null;
+  pkt: Packet | null;
+  bytes: number;
+  costPs: number;
+  /** Frames read from the tap in this receive call before this one. */
+  read: number;
+}
+
+function newFrameStep(): FrameStep {
+  return { exe: null, done: null, pkt: null, bytes: 0, costPs: 0, read: 0 };
+}
+
+function txStepDone(dev: E1000Device): void {
+  dev.afterTxStep();
+}
+
+function rxStepDone(dev: E1000Device): void {
+  dev.afterRxStep();
+}
+
 export class E1000Device {
   /** Descriptors the driver filled, between TDH and TDT. */
   readonly txPending = new Fifo<Packet>();
@@ -67,6 +94,8 @@ export class E1000Device {
   interruptsRaised = 0;
   txPackets = 0;
   rxPackets = 0;
+  private readonly txStep = newFrameStep();
+  private readonly rxStep = newFrameStep();
 
   constructor(
     private readonly env: ActorEnv,
@@ -98,18 +127,35 @@ export class E1000Device {
       done();
       return;
     }
+    const tx = this.txStep;
+    if (tx.exe !== null) throw new Error(`${this.name}: a TDT write while another is being processed`);
     const bytes = copyBytesOf(pkt.bytes);
-    const copies = this.copiesEachWay;
-    const cost = c.txPerPktPs + copies * this.env.copyPs(bytes) + c.hostTxPs + (c.isInKernel ? 0 : c.syscallPs);
-    exe.exec(cost, () => {
-      for (let i = 0; i < copies; i++) this.env.countCopy(bytes);
-      if (!c.isInKernel) this.env.counters.syscalls++;
-      this.env.tracker.mark(pkt, this.stages.backendTx, cost);
-      this.transmit(pkt, this.env.sim.nowPs);
-      this.txDone++;
-      this.txPackets++;
-      this.writeTdt(exe, done);
-    }, undefined);
+    const cost = c.txPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + c.hostTxPs + (c.isInKernel ? 0 : c.syscallPs);
+    tx.exe = exe;
+    tx.done = done;
+    tx.pkt = pkt;
+    tx.bytes = bytes;
+    tx.costPs = cost;
+    exe.exec(cost, txStepDone, this);
+  }
+
+  /** @internal A frame of a TDT write has been processed: it leaves, the walk goes on. */
+  afterTxStep(): void {
+    const tx = this.txStep;
+    const exe = tx.exe!;
+    const done = tx.done!;
+    const pkt = tx.pkt!;
+    tx.exe = null;
+    tx.done = null;
+    tx.pkt = null;
+    const c = this.costs;
+    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(tx.bytes);
+    if (!c.isInKernel) this.env.counters.syscalls++;
+    this.env.tracker.mark(pkt, this.stages.backendTx, tx.costPs);
+    this.transmit(pkt, this.env.sim.nowPs);
+    this.txDone++;
+    this.txPackets++;
+    this.writeTdt(exe, done);
   }
 
   /** ICR read: returns the causes and clears them, deasserting the line. */
@@ -159,20 +205,38 @@ export class E1000Device {
       done();
       return;
     }
+    const rx = this.rxStep;
+    if (rx.exe !== null) throw new Error(`${this.name}: a tap read while another is being processed`);
     const pkt = tap.shift()!;
     this.rxFree--;
     const bytes = copyBytesOf(pkt.bytes);
-    const copies = this.copiesEachWay;
-    const cost = c.rxPerPktPs + copies * this.env.copyPs(bytes) + (c.isInKernel ? 0 : c.syscallPs);
-    exe.exec(cost, () => {
-      for (let i = 0; i < copies; i++) this.env.countCopy(bytes);
-      if (!c.isInKernel) this.env.counters.syscalls++;
-      this.env.tracker.mark(pkt, this.stages.backendRx, cost);
-      this.rxDone.push(pkt);
-      this.rxPackets++;
-      this.setCause(ICR_RXT0);
-      this.receiveFrames(exe, done, read + 1);
-    }, undefined);
+    const cost = c.rxPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + (c.isInKernel ? 0 : c.syscallPs);
+    rx.exe = exe;
+    rx.done = done;
+    rx.pkt = pkt;
+    rx.bytes = bytes;
+    rx.costPs = cost;
+    rx.read = read;
+    exe.exec(cost, rxStepDone, this);
+  }
+
+  /** @internal A frame read from the tap is in the guest ring: the next one, if any. */
+  afterRxStep(): void {
+    const rx = this.rxStep;
+    const exe = rx.exe!;
+    const done = rx.done!;
+    const pkt = rx.pkt!;
+    rx.exe = null;
+    rx.done = null;
+    rx.pkt = null;
+    const c = this.costs;
+    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(rx.bytes);
+    if (!c.isInKernel) this.env.counters.syscalls++;
+    this.env.tracker.mark(pkt, this.stages.backendRx, rx.costPs);
+    this.rxDone.push(pkt);
+    this.rxPackets++;
+    this.setCause(ICR_RXT0);
+    this.receiveFrames(exe, done, rx.read + 1);
   }
 
   // ---------------------------------------------------------------- interrupts
@@ -194,13 +258,15 @@ export class E1000Device {
 /** The in-hypervisor device's receive worker (emulated-vmm): reads the tap in kernel. */
 export function attachKernelReceiver(dev: E1000Device, thread: HostThread): void {
   let isWork = false;
+  // made once: a closure written inside onRun would allocate onRun's context at every run
+  const idle = (): void => thread.idle();
   thread.onRun = () => {
     if (!isWork) {
       thread.idle();
       return;
     }
     isWork = false;
-    dev.receiveFrames(thread, () => thread.idle());
+    dev.receiveFrames(thread, idle);
   };
   dev.onTapReady = () => {
     isWork = true;
