@@ -75,8 +75,14 @@ class Core {
   /** Threads pinned to this core (all are added before the run starts). */
   threadCount = 0;
   lastRan: HostThread | null = null;
-  ready: HostThread[] = [];
+  /**
+   * Threads ready to run, in order, at ready[readyHead .. readyEnd). Emptied by moving the
+   * indices back, not by `ready.length = 0`, which frees the array's storage and made the
+   * next push allocate a new one (about 120 bytes per emulated request).
+   */
+  ready: (HostThread | undefined)[] = [];
   readyHead = 0;
+  readyEnd = 0;
   isSliceCheckPending = false;
   /** When the last thread to leave actually stops using the core (after its tail work) [ps]. */
   freeAtPs = AS_DOUBLE;
@@ -88,19 +94,26 @@ class Core {
   }
 
   get readyCount(): number {
-    return this.ready.length - this.readyHead;
+    return this.readyEnd - this.readyHead;
   }
   pushReady(t: HostThread): void {
-    this.ready.push(t);
+    this.ready[this.readyEnd++] = t;
+  }
+  /** Puts t first in line (a thread preempted by a wakee runs right after it). */
+  pushReadyFront(t: HostThread): void {
+    if (this.readyHead > 0) {
+      this.ready[--this.readyHead] = t;
+      return;
+    }
+    for (let i = this.readyEnd; i > 0; i--) this.ready[i] = this.ready[i - 1];
+    this.ready[0] = t;
+    this.readyEnd++;
   }
   popReady(): HostThread | undefined {
-    if (this.readyHead >= this.ready.length) return undefined;
+    if (this.readyHead >= this.readyEnd) return undefined;
     const t = this.ready[this.readyHead]!;
-    this.ready[this.readyHead++] = undefined as unknown as HostThread;
-    if (this.readyHead === this.ready.length) {
-      this.ready.length = 0;
-      this.readyHead = 0;
-    }
+    this.ready[this.readyHead++] = undefined;
+    if (this.readyHead === this.readyEnd) this.readyHead = this.readyEnd = 0;
     return t;
   }
 }
@@ -251,7 +264,7 @@ export class HostThread {
       throw new Error(`thread ${this.name}: exec while not running its loop (state ${this.state})`);
     }
     const core = this.core;
-    if (core.ready.length > core.readyHead && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
+    if (core.readyEnd > core.readyHead && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
       // Slice used up and others wait: yield before this step.
       this.hasPendingExec = true;
       this.pendingPs = ps;
@@ -324,7 +337,7 @@ export class HostThread {
     this.idleSincePs = now + tailPs;
     this.idleWindowPs = windowPs ?? this.pollWindowPs;
     const core = this.core;
-    const othersReady = core.ready.length > core.readyHead;
+    const othersReady = core.readyEnd > core.readyHead;
     if (this.isPoller) {
       if (othersReady) this.cpu.scheduleSliceCheck(core);
       return;
@@ -392,7 +405,7 @@ export class HostThread {
     counters.wakeups++;
     counters.contextSwitches++;
     this.isWakee = true;
-    if (core.current === null && core.ready.length === core.readyHead) {
+    if (core.current === null && core.readyEnd === core.readyHead) {
       if (core.freeAtPs > now + latencyPs) latencyPs = core.freeAtPs - now; // the last occupant's tail
       core.current = this;
       core.lastRan = this;
@@ -570,7 +583,7 @@ export class HostCpu {
     if (t.isWakee && cur.state === RUNNING && this.sim.nowPs - cur.sliceStartPs >= this.options.wakeupGranularityPs) {
       // Wake-up preemption: the wakee runs now, the preempted thread first in line after it.
       if (this.suspend(cur)) {
-        core.ready.splice(core.readyHead, 0, cur);
+        core.pushReadyFront(cur);
         this.grant(core, t, this.options.ctxSwitchPs);
         return;
       }

@@ -3,12 +3,13 @@
  * that finds it taken blocks (its core is free for others) and is woken, paying its
  * wake-up latency, when the lock is handed to it.
  */
+import { Fifo } from './fifo.js';
 import type { HostThread } from './host-cpu.js';
 
 export class Mutex {
   private owner: HostThread | null = null;
-  private readonly waiters: HostThread[] = [];
-  private waitersHead = 0;
+  /** Blocked threads in arrival order (a ring: an array emptied by length = 0 reallocated at every contention). */
+  private readonly waiters = new Fifo<HostThread>();
   /** Acquisitions, and those that had to wait. */
   acquisitions = 0;
   contended = 0;
@@ -40,13 +41,8 @@ export class Mutex {
   /** Releases the lock; the first waiter gets it and is woken. */
   release(thread: HostThread): void {
     if (this.owner !== thread) throw new Error(`mutex ${this.name}: released by ${thread.name}, held by ${this.owner?.name ?? 'nobody'}`);
-    if (this.waitersHead < this.waiters.length) {
-      const next = this.waiters[this.waitersHead]!;
-      this.waiters[this.waitersHead++] = undefined as unknown as HostThread;
-      if (this.waitersHead === this.waiters.length) {
-        this.waiters.length = 0;
-        this.waitersHead = 0;
-      }
+    const next = this.waiters.shift();
+    if (next !== undefined) {
       this.owner = next;
       next.unblock();
     } else {

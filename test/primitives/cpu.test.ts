@@ -139,6 +139,25 @@ describe('host CPU', () => {
     expect(hog.state.doneAt).toEqual([us(1000) + 2 * ns(1500) + us(1)]);
   });
 
+  it('a preempted thread goes first in line, ahead of threads already waiting', () => {
+    const { sim, cpu } = makeCpu({ slicePs: us(3000), granularityPs: us(500) });
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(1000));
+    const early = worker(cpu, { name: 'early', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    const late = worker(cpu, { name: 'late', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    hog.give(1);
+    sim.at(us(100), () => early.give(1), undefined); // the hog has run < granularity: early waits
+    sim.at(us(600), () => late.give(1), undefined); // now it has run longer: late preempts it
+    sim.run();
+    const switchPs = ns(1500);
+    // late: woken at 600 us (4 us), a switch, its job
+    const lateAt = us(604) + switchPs + us(1);
+    expect(late.state.doneAt).toEqual([lateAt]);
+    // the hog, preempted at 604 us with 396 us left, resumes next, ahead of early
+    expect(hog.state.doneAt).toEqual([lateAt + switchPs + us(396)]);
+    // early, ready since 104 us, runs last
+    expect(early.state.doneAt).toEqual([lateAt + switchPs + us(396) + switchPs + us(1)]);
+  });
+
   it('a step started while its thread was alone on the core is not preempted by a thread that joins later', () => {
     // a thread alone on its core posts its steps (no cancel handle); one added to the
     // core afterwards waits for the step's end, even past the slice, instead of cancelling it
