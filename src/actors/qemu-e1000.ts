@@ -47,11 +47,13 @@ export interface E1000Stages {
 }
 
 /**
- * A frame being processed by the device (one per direction at a time: transmit runs on
- * the one vCPU that drives the device, receive on its one receive thread). Kept in a
- * record, with a module-level continuation, rather than in a closure made per frame.
+ * A frame being processed by the device: on the vCPU that wrote TDT (vCPUs of a VM may
+ * write it concurrently when no BQL serializes their exits, as in the hypervisor), or on
+ * the thread reading the tap. Kept in a pooled record, with a module-level continuation,
+ * rather than in a closure made per frame.
  */
 interface FrameStep {
+  readonly dev: E1000Device;
   exe: Executor | null;
   done: (() => void) | null;
   pkt: Packet | null;
@@ -61,16 +63,12 @@ interface FrameStep {
   read: number;
 }
 
-function newFrameStep(): FrameStep {
-  return { exe: null, done: null, pkt: null, bytes: 0, costPs: 0, read: 0 };
+function txStepDone(step: FrameStep): void {
+  step.dev.afterTxStep(step);
 }
 
-function txStepDone(dev: E1000Device): void {
-  dev.afterTxStep();
-}
-
-function rxStepDone(dev: E1000Device): void {
-  dev.afterRxStep();
+function rxStepDone(step: FrameStep): void {
+  step.dev.afterRxStep(step);
 }
 
 export class E1000Device {
@@ -94,8 +92,9 @@ export class E1000Device {
   interruptsRaised = 0;
   txPackets = 0;
   rxPackets = 0;
-  private readonly txStep = newFrameStep();
-  private readonly rxStep = newFrameStep();
+  /** Step records not in use (a stack: steps in flight at once are few). */
+  private readonly freeSteps: FrameStep[] = [];
+  private freeStepCount = 0;
 
   constructor(
     private readonly env: ActorEnv,
@@ -127,8 +126,7 @@ export class E1000Device {
       done();
       return;
     }
-    const tx = this.txStep;
-    if (tx.exe !== null) throw new Error(`${this.name}: a TDT write while another is being processed`);
+    const tx = this.takeStep();
     const bytes = copyBytesOf(pkt.bytes);
     const cost = c.txPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + c.hostTxPs + (c.isInKernel ? 0 : c.syscallPs);
     tx.exe = exe;
@@ -136,22 +134,21 @@ export class E1000Device {
     tx.pkt = pkt;
     tx.bytes = bytes;
     tx.costPs = cost;
-    exe.exec(cost, txStepDone, this);
+    exe.exec(cost, txStepDone, tx);
   }
 
   /** @internal A frame of a TDT write has been processed: it leaves, the walk goes on. */
-  afterTxStep(): void {
-    const tx = this.txStep;
+  afterTxStep(tx: FrameStep): void {
     const exe = tx.exe!;
     const done = tx.done!;
     const pkt = tx.pkt!;
-    tx.exe = null;
-    tx.done = null;
-    tx.pkt = null;
+    const bytes = tx.bytes;
+    const costPs = tx.costPs;
+    this.releaseStep(tx);
     const c = this.costs;
-    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(tx.bytes);
+    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(bytes);
     if (!c.isInKernel) this.env.counters.syscalls++;
-    this.env.tracker.mark(pkt, this.stages.backendTx, tx.costPs);
+    this.env.tracker.mark(pkt, this.stages.backendTx, costPs);
     this.transmit(pkt, this.env.sim.nowPs);
     this.txDone++;
     this.txPackets++;
@@ -205,8 +202,7 @@ export class E1000Device {
       done();
       return;
     }
-    const rx = this.rxStep;
-    if (rx.exe !== null) throw new Error(`${this.name}: a tap read while another is being processed`);
+    const rx = this.takeStep();
     const pkt = tap.shift()!;
     this.rxFree--;
     const bytes = copyBytesOf(pkt.bytes);
@@ -217,26 +213,38 @@ export class E1000Device {
     rx.bytes = bytes;
     rx.costPs = cost;
     rx.read = read;
-    exe.exec(cost, rxStepDone, this);
+    exe.exec(cost, rxStepDone, rx);
   }
 
   /** @internal A frame read from the tap is in the guest ring: the next one, if any. */
-  afterRxStep(): void {
-    const rx = this.rxStep;
+  afterRxStep(rx: FrameStep): void {
     const exe = rx.exe!;
     const done = rx.done!;
     const pkt = rx.pkt!;
-    rx.exe = null;
-    rx.done = null;
-    rx.pkt = null;
+    const bytes = rx.bytes;
+    const costPs = rx.costPs;
+    const read = rx.read;
+    this.releaseStep(rx);
     const c = this.costs;
-    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(rx.bytes);
+    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(bytes);
     if (!c.isInKernel) this.env.counters.syscalls++;
-    this.env.tracker.mark(pkt, this.stages.backendRx, rx.costPs);
+    this.env.tracker.mark(pkt, this.stages.backendRx, costPs);
     this.rxDone.push(pkt);
     this.rxPackets++;
     this.setCause(ICR_RXT0);
-    this.receiveFrames(exe, done, rx.read + 1);
+    this.receiveFrames(exe, done, read + 1);
+  }
+
+  private takeStep(): FrameStep {
+    if (this.freeStepCount > 0) return this.freeSteps[--this.freeStepCount]!;
+    return { dev: this, exe: null, done: null, pkt: null, bytes: 0, costPs: 0, read: 0 };
+  }
+
+  private releaseStep(step: FrameStep): void {
+    step.exe = null;
+    step.done = null;
+    step.pkt = null;
+    this.freeSteps[this.freeStepCount++] = step;
   }
 
   // ---------------------------------------------------------------- interrupts
