@@ -72,7 +72,7 @@ export interface ThreadOptions {
 
 class Core {
   current: HostThread | null = null;
-  /** Threads pinned to this core (all are added before the run starts). */
+  /** Threads pinned to this core (paths add them all before the run starts). */
   threadCount = 0;
   lastRan: HostThread | null = null;
   /**
@@ -289,8 +289,8 @@ export class HostThread {
     this.execStartPs = now + delay;
     this.execEndPs = now + delay + ps;
     // Only a thread that shares its core can be preempted (its step cancelled); a thread
-    // alone on its core posts its step, which spares the event queue's handle bookkeeping.
-    // (a thread that joins the core later cannot preempt a step posted before it came)
+    // alone on its core posts its step, which spares the event queue's handle bookkeeping
+    // (a thread that joins the core later cannot preempt a step posted before it came).
     this.isStepCancellable = this.core.threadCount > 1;
     if (this.isStepCancellable) this.execHandle = sim.schedule(delay + ps, execDone, this);
     else sim.post(delay + ps, execDone, this);
