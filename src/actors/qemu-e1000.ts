@@ -126,15 +126,9 @@ export class E1000Device {
       done();
       return;
     }
-    const tx = this.takeStep();
     const bytes = copyBytesOf(pkt.bytes);
     const cost = c.txPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + c.hostTxPs + (c.isInKernel ? 0 : c.syscallPs);
-    tx.exe = exe;
-    tx.done = done;
-    tx.pkt = pkt;
-    tx.bytes = bytes;
-    tx.costPs = cost;
-    exe.exec(cost, txStepDone, tx);
+    this.runStep(exe, done, pkt, bytes, cost, 0, txStepDone);
   }
 
   /** @internal A frame of a TDT write has been processed: it leaves, the walk goes on. */
@@ -142,13 +136,7 @@ export class E1000Device {
     const exe = tx.exe!;
     const done = tx.done!;
     const pkt = tx.pkt!;
-    const bytes = tx.bytes;
-    const costPs = tx.costPs;
-    this.releaseStep(tx);
-    const c = this.costs;
-    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(bytes);
-    if (!c.isInKernel) this.env.counters.syscalls++;
-    this.env.tracker.mark(pkt, this.stages.backendTx, costPs);
+    this.endStep(tx, this.stages.backendTx);
     this.transmit(pkt, this.env.sim.nowPs);
     this.txDone++;
     this.txPackets++;
@@ -202,18 +190,11 @@ export class E1000Device {
       done();
       return;
     }
-    const rx = this.takeStep();
     const pkt = tap.shift()!;
     this.rxFree--;
     const bytes = copyBytesOf(pkt.bytes);
     const cost = c.rxPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + (c.isInKernel ? 0 : c.syscallPs);
-    rx.exe = exe;
-    rx.done = done;
-    rx.pkt = pkt;
-    rx.bytes = bytes;
-    rx.costPs = cost;
-    rx.read = read;
-    exe.exec(cost, rxStepDone, rx);
+    this.runStep(exe, done, pkt, bytes, cost, read, rxStepDone);
   }
 
   /** @internal A frame read from the tap is in the guest ring: the next one, if any. */
@@ -221,26 +202,31 @@ export class E1000Device {
     const exe = rx.exe!;
     const done = rx.done!;
     const pkt = rx.pkt!;
-    const bytes = rx.bytes;
-    const costPs = rx.costPs;
     const read = rx.read;
-    this.releaseStep(rx);
-    const c = this.costs;
-    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(bytes);
-    if (!c.isInKernel) this.env.counters.syscalls++;
-    this.env.tracker.mark(pkt, this.stages.backendRx, costPs);
+    this.endStep(rx, this.stages.backendRx);
     this.rxDone.push(pkt);
     this.rxPackets++;
     this.setCause(ICR_RXT0);
     this.receiveFrames(exe, done, read + 1);
   }
 
-  private takeStep(): FrameStep {
-    if (this.freeStepCount > 0) return this.freeSteps[--this.freeStepCount]!;
-    return { dev: this, exe: null, done: null, pkt: null, bytes: 0, costPs: 0, read: 0 };
+  /** Processes a frame on exe for costPs, in a pooled step record, then fn(record). */
+  private runStep(exe: Executor, done: () => void, pkt: Packet, bytes: number, costPs: number, read: number, fn: (step: FrameStep) => void): void {
+    const step = this.freeStepCount > 0 ? this.freeSteps[--this.freeStepCount]! : { dev: this, exe: null, done: null, pkt: null, bytes: 0, costPs: 0, read: 0 };
+    step.exe = exe;
+    step.done = done;
+    step.pkt = pkt;
+    step.bytes = bytes;
+    step.costPs = costPs;
+    step.read = read;
+    exe.exec(costPs, fn, step);
   }
 
-  private releaseStep(step: FrameStep): void {
+  /** The common end of a frame step: its copies, its syscall, its stage; the record is freed. */
+  private endStep(step: FrameStep, stage: number): void {
+    for (let i = 0; i < this.copiesEachWay; i++) this.env.countCopy(step.bytes);
+    if (!this.costs.isInKernel) this.env.counters.syscalls++;
+    this.env.tracker.mark(step.pkt!, stage, step.costPs);
     step.exe = null;
     step.done = null;
     step.pkt = null;
