@@ -38,6 +38,8 @@ export class IrqVector {
   runningExtraPs = 0;
   /** Whether the pending delivery found the vCPU in guest mode (set by the vCPU). */
   isRunningHit = false;
+  /** When a delayed delivery is due, while the vector waits in its vCPU's delayed queue [ps]. */
+  dueAtPs = AS_DOUBLE;
   constructor(
     readonly name: string,
     readonly vcpu: GuestVcpu,
@@ -45,7 +47,9 @@ export class IrqVector {
     public handler: () => void,
     /** CPU cost of taking the interrupt, exits included [ps]. */
     public entryPs: number,
-  ) {}
+  ) {
+    this.dueAtPs = 0;
+  }
 
   /** @internal Remembers whether this delivery found the vCPU in guest mode. */
   hitRunning(isRunning: boolean): void {
@@ -72,15 +76,11 @@ function raise(v: IrqVector): void {
 export class GuestVcpu {
   private readonly irqs = new Fifo<IrqVector>();
   /**
-   * Interrupts raised from this vCPU's own continuation, due at a later time (ascending):
-   * a ring of vectors and their due times. The times live in a Float64Array: in a plain
-   * array (a Fifo<number>) each was boxed in a heap number, and every Fifo's push and
-   * shift had to handle a second elements kind.
+   * Interrupts raised from this vCPU's own continuation, due at a later time (ascending;
+   * each vector carries its due time in dueAtPs, a double field: a Fifo<number> of the
+   * times boxed each one and gave every Fifo a second elements kind).
    */
-  private delayedIrqs: (IrqVector | undefined)[] = new Array<IrqVector | undefined>(4).fill(undefined);
-  private delayedAtPs = new Float64Array(4);
-  private delayedHead = 0;
-  private delayedCount = 0;
+  private readonly delayedIrqs = new Fifo<IrqVector>();
   private readonly softirqs = new Fifo<GuestTask>();
   private readonly apps = new Fifo<GuestTask>();
   private overheadPs = AS_DOUBLE;
@@ -142,36 +142,17 @@ export class GuestVcpu {
       // raised from inside this vCPU's own step end (a back end reacting synchronously):
       // due later; the loop takes it when due, or wakes for it after halting
       const at = this.env.sim.nowPs + delayPs;
-      const count = this.delayedCount;
-      const mask = this.delayedAtPs.length - 1;
-      if (count === 0 || at >= this.delayedAtPs[(this.delayedHead + count - 1) & mask]!) {
+      const last = this.delayedIrqs.peekLast();
+      if (last === undefined || at >= last.dueAtPs) {
         v.isPending = true;
-        if (count === mask + 1) this.growDelayed();
-        const i = (this.delayedHead + count) & (this.delayedAtPs.length - 1);
-        this.delayedIrqs[i] = v;
-        this.delayedAtPs[i] = at;
-        this.delayedCount = count + 1;
+        v.dueAtPs = at;
+        this.delayedIrqs.push(v);
       } else {
         this.env.sim.post(delayPs, raise, v);
       }
     } else {
       this.env.sim.post(delayPs, raise, v);
     }
-  }
-
-  /** Doubles the delayed-interrupt ring (rare: several interrupts due from one step). */
-  private growDelayed(): void {
-    const n = this.delayedAtPs.length;
-    const irqs = new Array<IrqVector | undefined>(2 * n).fill(undefined);
-    const atPs = new Float64Array(2 * n);
-    for (let k = 0; k < this.delayedCount; k++) {
-      const i = (this.delayedHead + k) & (n - 1);
-      irqs[k] = this.delayedIrqs[i];
-      atPs[k] = this.delayedAtPs[i]!;
-    }
-    this.delayedIrqs = irqs;
-    this.delayedAtPs = atPs;
-    this.delayedHead = 0;
   }
 
   /** Queues softirq work (NAPI); the vCPU runs it before application work. */
@@ -229,16 +210,12 @@ export class GuestVcpu {
       this.isHalted = false;
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
     }
-    if (this.delayedCount !== 0) {
+    const delayed = this.delayedIrqs;
+    if (delayed.length !== 0) {
       this.noteWorkStart();
       const t = this.workStartAtPs;
-      const atPs = this.delayedAtPs;
-      const mask = atPs.length - 1;
-      while (this.delayedCount !== 0 && atPs[this.delayedHead]! <= t) {
-        const v = this.delayedIrqs[this.delayedHead]!;
-        this.delayedIrqs[this.delayedHead] = undefined;
-        this.delayedHead = (this.delayedHead + 1) & mask;
-        this.delayedCount--;
+      while (delayed.length !== 0 && delayed.peek()!.dueAtPs <= t) {
+        const v = delayed.shift()!;
         v.raised++;
         v.isRunningHit = !wasHalted;
         this.irqs.push(v);
@@ -275,10 +252,10 @@ export class GuestVcpu {
     this.halts++;
     const exitPs = this.hooks !== null ? this.hooks.onHalt(this) : 0;
     this.thread.idle(undefined, exitPs);
-    if (this.delayedCount !== 0) {
+    if (delayed.length !== 0) {
       // an interrupt is on its way: it wakes the halted vCPU when it arrives
-      const due = this.delayedAtPs[this.delayedHead]!;
-      const v = this.delayedIrqs[this.delayedHead]!;
+      const v = delayed.peek()!;
+      const due = v.dueAtPs;
       v.isPending = true;
       const now = this.env.sim.nowPs;
       this.thread.wake(due > now ? due - now : 0);

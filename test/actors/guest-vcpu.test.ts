@@ -124,7 +124,7 @@ describe('guest vCPU', () => {
       }, undefined),
     });
     sim.run();
-    // seven wait in the vCPU's ring at once (more than its first capacity, 4), taken in
+    // seven wait in the vCPU's delayed queue at once, taken in
     // due order; the eighth, due before them, travels as an event of its own
     expect(taken.map((t) => t.i).filter((i) => i !== 7)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(taken.length).toBe(8);

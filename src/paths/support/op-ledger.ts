@@ -39,7 +39,6 @@ export class OpLedger {
   dropped = 0;
   bytesCompleted = AS_DOUBLE;
   isMeasuring: boolean;
-  isStopped = false;
   /** Start of the measurement window [ps]. */
   windowStartPs = AS_DOUBLE;
   /** Called when the window opens (the harness resets its counters). */
@@ -75,7 +74,7 @@ export class OpLedger {
     this.bytesCompleted = this.windowStartPs = 0;
   }
 
-  /** True once the window has all its ops. */
+  /** True once the window has all its ops (the run then stops). */
   get isDone(): boolean {
     return this.measuredFinished >= this.targetOps;
   }
@@ -116,7 +115,7 @@ export class OpLedger {
       return;
     }
     opState[id] = 1;
-    if (this.isStopped) {
+    if (this.isDone) {
       // the run has its ops; frames still landing in the same event are not counted
       this.afterStop++;
       this.tracker.end(pkt, false);
@@ -144,10 +143,7 @@ export class OpLedger {
     this.tracker.end(pkt, measured && isCompleted);
     this.freePackets[this.freeCount++] = pkt;
     if (!this.isMeasuring && this.finished >= this.warmupOps) this.startMeasuring();
-    if (this.measuredFinished >= this.targetOps) {
-      this.isStopped = true;
-      this.sim.stop();
-    }
+    if (this.isDone) this.sim.stop();
   }
 
   private growOpState(id: number): void {
