@@ -13,8 +13,17 @@
  * the library's bucket bounds. test/metrics checks the index mapping against the
  * library's countsArrayIndex() and the buckets against its recordedValuesIterator.
  */
-import { Float64Histogram } from 'hdr-histogram-js';
+// The class's own module: the package index also loads its log writer, which builds an
+// Intl.NumberFormat at import (about 20 ms per process and per worker thread), and its
+// WebAssembly and encoding modules, none of which iovsim uses.
+import float64HistogramModule from 'hdr-histogram-js/dist/Float64Histogram.js';
 import { AS_DOUBLE } from '../core/time.js';
+
+// A CommonJS module: Node's import gives its exports object (the class is its `default`);
+// vitest's module runner hands over the class itself.
+const Float64Histogram: typeof float64HistogramModule.default =
+  typeof float64HistogramModule === 'function' ? float64HistogramModule : float64HistogramModule.default;
+type Float64Histogram = InstanceType<typeof Float64Histogram>;
 
 export interface LatencyBucket {
   /** Highest value equivalent to the bucket [ps]. */
