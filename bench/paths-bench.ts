@@ -15,13 +15,21 @@
  * JMH does; a new run brings new closures, so the code re-optimizes once) and times N
  * further runs: warm_requests_per_wall_s is the best of those, in the best child.
  *
- * Usage: node dist/bench/paths-bench.js [--runs N] [--ops N] [--warm N] [--path NAME]...
+ * Control (`--control`). After every timed run the child also times bench/control.ts (the
+ * `yaml` package parsing and printing a fixed document: code-heavy JavaScript that is not
+ * iovsim). The line then lists the control's times next to the runs' rates
+ * (control_ms_all, warm_control_ms_all) and their correlation (control_r: Pearson's r of
+ * log requests/s against log control speed over all timed runs): a slow run with a slow
+ * control was the machine, a slow run with a normal control was the model.
+ *
+ * Usage: node dist/bench/paths-bench.js [--runs N] [--ops N] [--warm N] [--control] [--path NAME]...
  * Benchmarks are not tests: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { correlation, makeControl } from './control.js';
 
 interface PathResult {
   path: string;
@@ -37,6 +45,9 @@ interface PathResult {
   warm_requests_per_wall_s?: number;
   warm_requests_per_cpu_s?: number | null;
   warm_all?: number[];
+  /** With --control: the control's time after the cold run, and after each warm run [ms]. */
+  control_ms?: number;
+  warm_control_ms?: number[];
 }
 
 const ALL = ['bare-metal', 'passthrough', 'sriov', 'vhost-user', 'vhost-kernel', 'virtio-qemu', 'emulated', 'emulated-vmm'];
@@ -50,8 +61,11 @@ function onCpuNs(): number | null {
   }
 }
 
-async function runOne(path: string, ops: number, warmRuns: number): Promise<PathResult> {
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+async function runOne(path: string, ops: number, warmRuns: number, withControl: boolean): Promise<PathResult> {
   const { netRrRunner } = await import('./net-rr-model.js');
+  const control = withControl ? makeControl() : null;
   const warmup = Math.round(ops / 20);
   const run = netRrRunner(path, ops, warmup);
   const requests = ops + warmup;
@@ -76,9 +90,16 @@ async function runOne(path: string, ops: number, warmRuns: number): Promise<Path
     events_per_wall_s: Math.round(r.eventsProcessed / wallS),
     p50_us: Math.round(r.latency.quantile(0.5) / 1e3) / 1e3,
   };
+  if (control !== null) result.control_ms = round1(control());
   if (warmRuns > 0) {
     timed(); // warm-up pass
-    const warm = Array.from({ length: warmRuns }, () => timed());
+    const controlMs: number[] = [];
+    const warm = Array.from({ length: warmRuns }, () => {
+      const w = timed();
+      if (control !== null) controlMs.push(round1(control()));
+      return w;
+    });
+    if (control !== null) result.warm_control_ms = controlMs;
     const best = warm.reduce((a, b) => (b.wallS < a.wallS ? b : a));
     result.warm_requests_per_wall_s = Math.round(requests / best.wallS);
     result.warm_requests_per_cpu_s = best.cpuS === null ? null : Math.round(requests / best.cpuS);
@@ -87,10 +108,20 @@ async function runOne(path: string, ops: number, warmRuns: number): Promise<Path
   return result;
 }
 
-function parseArgs(argv: string[]): { runs: number; ops: number; warm: number; paths: string[]; child: string | null } {
+interface Args {
+  runs: number;
+  ops: number;
+  warm: number;
+  control: boolean;
+  paths: string[];
+  child: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
   let runs = 3;
   let ops = 200_000;
   let warm = 0;
+  let control = false;
   const paths: string[] = [];
   let child: string | null = null;
   for (let i = 0; i < argv.length; i++) {
@@ -98,16 +129,17 @@ function parseArgs(argv: string[]): { runs: number; ops: number; warm: number; p
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--ops') ops = Number(argv[++i]);
     else if (a === '--warm') warm = Number(argv[++i]);
+    else if (a === '--control') control = true;
     else if (a === '--path') paths.push(argv[++i]!);
     else if (a === '--child') child = argv[++i]!;
   }
-  return { runs, ops, warm, paths: paths.length > 0 ? paths : ALL, child };
+  return { runs, ops, warm, control, paths: paths.length > 0 ? paths : ALL, child };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.child !== null) {
-    process.stdout.write(`${JSON.stringify(await runOne(args.child, args.ops, args.warm))}\n`);
+    process.stdout.write(`${JSON.stringify(await runOne(args.child, args.ops, args.warm, args.control))}\n`);
     return;
   }
   const self = fileURLToPath(import.meta.url);
@@ -115,6 +147,7 @@ async function main(): Promise<void> {
     const results: PathResult[] = [];
     for (let i = 0; i < args.runs; i++) {
       const childArgs = [self, '--child', path, '--ops', String(args.ops), '--warm', String(args.warm)];
+      if (args.control) childArgs.push('--control');
       const out = spawnSync(process.execPath, childArgs, { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`bench ${path} failed: ${out.stderr}`);
       results.push(JSON.parse(out.stdout.trim()) as PathResult);
@@ -126,6 +159,14 @@ async function main(): Promise<void> {
       line.warm_requests_per_wall_s = bestWarm.warm_requests_per_wall_s;
       line.warm_requests_per_cpu_s = bestWarm.warm_requests_per_cpu_s;
       line.warm_all = results.flatMap((r) => r.warm_all ?? []);
+    }
+    if (args.control) {
+      // pairs of (requests/s, control ms) over every timed run, cold and warm
+      const rates = results.flatMap((r) => [r.requests_per_wall_s, ...(r.warm_all ?? [])]);
+      const controls = results.flatMap((r) => [r.control_ms!, ...(r.warm_control_ms ?? [])]);
+      line.control_ms_all = results.map((r) => r.control_ms);
+      if (args.warm > 0) line.warm_control_ms_all = results.flatMap((r) => r.warm_control_ms ?? []);
+      line.control_r = Math.round(correlation(rates.map(Math.log), controls.map((c) => -Math.log(c))) * 100) / 100;
     }
     line.loadavg_1m = Math.round(loadavg()[0]! * 100) / 100;
     process.stdout.write(`${JSON.stringify(line)}\n`);
