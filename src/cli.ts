@@ -132,7 +132,8 @@ function speedNote(exec: Execution): string {
   if (!(exec.wallTimeS > 0)) return '';
   let ops = 0;
   for (const r of exec.rows) ops += Number(r.summary['ops_completed'] ?? 0) + Number(r.summary['ops_dropped'] ?? 0);
-  const rate = (n: number): string => Math.round(n / exec.wallTimeS).toLocaleString('en-US');
+  // Grouped by hand: toLocaleString starts ICU's number formatting, about 20 ms.
+  const rate = (n: number): string => String(Math.round(n / exec.wallTimeS)).replace(/\B(?=(\d{3})+$)/g, ',');
   return `: ${rate(exec.eventsProcessed)} events/s, ${rate(ops)} ops/s`;
 }
 
