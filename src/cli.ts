@@ -26,6 +26,7 @@ import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } f
 import { writeFolderAtomically } from './output/write.js';
 import { InputError } from './util/input-error.js';
 import { markResultWritten, onInterrupt } from './util/interrupt.js';
+import { awaitBackgroundCompiles } from './util/jit-quiesce.js';
 import { createProgress } from './util/progress.js';
 import { TOOL } from './version.js';
 import { WORKLOAD_KINDS } from './workloads/index.js';
@@ -329,6 +330,7 @@ export async function main(argv: string[]): Promise<number> {
     return report(e);
   } finally {
     await terminateWorkers(); // prewarmed workers a failed or short run did not use
+    awaitBackgroundCompiles(); // before this isolate goes away (util/jit-quiesce.ts)
   }
 }
 

@@ -14,9 +14,13 @@ import type { TaskOutput } from '../output/results.js';
 import { InputError } from '../util/input-error.js';
 import type { Plan } from './load.js';
 import type { Task } from './run.js';
-import type { WorkerReply } from './worker.js';
+import type { WorkerQuiet, WorkerReply } from './worker.js';
 
 const live = new Set<Worker>();
+/** Workers being stopped (waiting for their JIT to go quiet, then terminated). */
+const stopping = new Set<Promise<void>>();
+/** How long a worker asked to quiesce may take to answer before it is terminated anyway [ms]. */
+const QUIESCE_TIMEOUT_MS = 2000;
 /** Workers started ahead of time (see prewarm.ts), loading their modules while the main thread plans. */
 const idle: Worker[] = [];
 
@@ -56,12 +60,56 @@ export function prewarmWorkers(count: number): void {
   }
 }
 
-/** Stops every worker this process started (for a signal handler, or on exit). */
-export async function terminateWorkers(): Promise<void> {
+/**
+ * Terminates a worker once no optimizing compile is running for it (util/jit-quiesce.ts:
+ * Node 20 can abort the process when a worker's isolate goes away under a running
+ * TurboFan job). The worker is asked to wait for its compiles and is terminated when it
+ * answers, when it exits, or after QUIESCE_TIMEOUT_MS. Only for an idle worker: a busy
+ * one answers after its task.
+ */
+function stopWorker(w: Worker): Promise<void> {
+  live.delete(w);
+  const stopped = new Promise<void>((resolve) => {
+    let isDone = false;
+    const finish = (): void => {
+      if (isDone) return;
+      isDone = true;
+      clearTimeout(timer);
+      w.terminate().then(
+        () => resolve(),
+        () => resolve(),
+      );
+    };
+    const timer = setTimeout(finish, QUIESCE_TIMEOUT_MS);
+    w.removeAllListeners('message');
+    w.on('message', (m: WorkerQuiet) => {
+      if (m.quiet) finish();
+    });
+    w.once('exit', finish);
+    try {
+      w.postMessage({ quiesce: true });
+    } catch {
+      finish();
+    }
+  });
+  stopping.add(stopped);
+  void stopped.then(() => stopping.delete(stopped));
+  return stopped;
+}
+
+/**
+ * Stops every worker this process started and waits until they are gone: idle ones once
+ * their JIT is quiet (stopWorker), or all at once with `now` (a signal handler).
+ */
+export async function terminateWorkers(now = false): Promise<void> {
   const all = [...live];
   live.clear();
   idle.length = 0;
-  await Promise.all(all.map((w) => w.terminate()));
+  if (now) {
+    await Promise.all(all.map((w) => w.terminate()));
+    return;
+  }
+  await Promise.all([...all.map(stopWorker), ...stopping]);
 }
 
 /** Options of runTasksInWorkers. */
@@ -85,16 +133,25 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
     const slotOf = new Map<number, number>(); // task index -> position in `tasks`
     tasks.forEach((t, i) => slotOf.set(t.index, i));
 
-    const stopAll = (): void => {
+    // After the last task every worker is idle, so each is stopped once its JIT is quiet;
+    // after a failure others may be mid-task, so all are terminated at once.
+    let isStopped = false;
+    const stopAll = (isFailure: boolean): void => {
+      if (isStopped) return;
+      isStopped = true;
       for (const w of [...workers, ...idle.splice(0)]) {
-        live.delete(w);
-        void w.terminate();
+        if (isFailure) {
+          live.delete(w);
+          void w.terminate();
+        } else {
+          void stopWorker(w);
+        }
       }
     };
     const fail = (e: Error): void => {
       if (failed) return;
       failed = true;
-      stopAll();
+      stopAll(true);
       reject(e);
     };
     const running = new Map<Worker, Task>();
@@ -125,7 +182,7 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
         done++;
         options.onTaskDone?.(reply.output);
         if (done === tasks.length) {
-          stopAll();
+          stopAll(false);
           resolvePromise(outputs as TaskOutput[]);
         } else {
           feed(w);

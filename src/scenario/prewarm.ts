@@ -41,7 +41,7 @@ function jobsFromArgv(args: readonly string[]): number | undefined {
 
 if (isCliProcess()) {
   installInterruptHandlers();
-  onInterrupt(() => void terminateWorkers());
+  onInterrupt(() => void terminateWorkers(true));
   onInterrupt(removeStagingFolders);
   const args = process.argv.slice(2);
   const isRun = args[0] === 'run' || args[0] === 'compare';

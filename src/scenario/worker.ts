@@ -3,11 +3,17 @@
  * answers each with the task's rendered output. Runs from the compiled JS in dist/.
  */
 import { parentPort } from 'node:worker_threads';
+import { awaitBackgroundCompiles } from '../util/jit-quiesce.js';
 import type { Plan } from './load.js';
 import { runTaskOutput, type Task } from './run.js';
 
-/** First the plan, then tasks. */
-export type WorkerRequest = { plan: Plan } | { task: Task };
+/** First the plan, then tasks; before it is terminated, a request to let its JIT finish. */
+export type WorkerRequest = { plan: Plan } | { task: Task } | { quiesce: true };
+
+/** The answer to `quiesce`: no compile job is running for this worker any more. */
+export interface WorkerQuiet {
+  quiet: true;
+}
 
 /** A worker's answer to one task: its output, or its error. */
 export type WorkerReply =
@@ -19,6 +25,11 @@ const port = parentPort;
 if (!port) throw new Error('scenario/worker.js must run in a worker thread');
 
 port.on('message', (msg: WorkerRequest) => {
+  if ('quiesce' in msg) {
+    awaitBackgroundCompiles(); // see util/jit-quiesce.ts
+    port.postMessage({ quiet: true } satisfies WorkerQuiet);
+    return;
+  }
   if ('plan' in msg) {
     plan = msg.plan;
     return;
