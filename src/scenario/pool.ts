@@ -82,8 +82,8 @@ function stopWorker(w: Worker): Promise<void> {
     };
     const timer = setTimeout(finish, QUIESCE_TIMEOUT_MS);
     w.removeAllListeners('message');
-    w.on('message', (m: WorkerQuiet) => {
-      if (m.quiet) finish();
+    w.on('message', (m: Partial<WorkerQuiet> | null) => {
+      if (m?.quiet === true) finish();
     });
     w.once('exit', finish);
     try {
