@@ -50,15 +50,6 @@ export class IrqVector {
   ) {
     this.dueAtPs = 0;
   }
-
-  /** @internal Remembers whether this delivery found the vCPU in guest mode. */
-  hitRunning(isRunning: boolean): void {
-    this.isRunningHit = isRunning;
-  }
-
-  get wasRunningHit(): boolean {
-    return this.isRunningHit;
-  }
 }
 
 /** Hooks of the hypervisor for a halting vCPU (absent on bare metal). */

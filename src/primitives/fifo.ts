@@ -51,6 +51,21 @@ export class Fifo<T> {
     return true;
   }
 
+  /** Puts item first in line, ahead of everything queued; false when full. */
+  unshift(item: T): boolean {
+    const count = this.length;
+    if (count >= this.capacity) {
+      this.refused++;
+      return false;
+    }
+    if (count === this.items.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.items[this.head] = item;
+    this.length = count + 1;
+    if (count >= this.maxLength) this.maxLength = count + 1;
+    return true;
+  }
+
   peek(): T | undefined {
     return this.length === 0 ? undefined : this.items[this.head];
   }

@@ -30,6 +30,7 @@ import { AS_DOUBLE } from '../core/time.js';
 import type { Simulator } from '../core/simulator.js';
 import type { Counters } from '../metrics/counters.js';
 import type { CpuRow } from '../metrics/run-result.js';
+import { Fifo } from './fifo.js';
 
 export type IdleMode = 'sleep' | 'poll' | 'halt-poll';
 
@@ -76,13 +77,10 @@ class Core {
   threadCount = 0;
   lastRan: HostThread | null = null;
   /**
-   * Threads ready to run, in order, at ready[readyHead .. readyEnd). Emptied by moving the
-   * indices back, not by `ready.length = 0`, which frees the array's storage and made the
-   * next push allocate a new one (about 120 bytes per emulated request).
+   * Threads ready to run, in order (a ring that keeps its storage: an array emptied by
+   * `length = 0` reallocated at the next push, about 120 bytes per emulated request).
    */
-  ready: (HostThread | undefined)[] = [];
-  readyHead = 0;
-  readyEnd = 0;
+  readonly ready = new Fifo<HostThread>();
   isSliceCheckPending = false;
   /** When the last thread to leave actually stops using the core (after its tail work) [ps]. */
   freeAtPs = AS_DOUBLE;
@@ -91,30 +89,6 @@ class Core {
     readonly cpu: HostCpu,
   ) {
     this.freeAtPs = 0;
-  }
-
-  get readyCount(): number {
-    return this.readyEnd - this.readyHead;
-  }
-  pushReady(t: HostThread): void {
-    this.ready[this.readyEnd++] = t;
-  }
-  /** Puts t first in line (a thread preempted by a wakee runs right after it). */
-  pushReadyFront(t: HostThread): void {
-    if (this.readyHead > 0) {
-      this.ready[--this.readyHead] = t;
-      return;
-    }
-    for (let i = this.readyEnd; i > 0; i--) this.ready[i] = this.ready[i - 1];
-    this.ready[0] = t;
-    this.readyEnd++;
-  }
-  popReady(): HostThread | undefined {
-    if (this.readyHead >= this.readyEnd) return undefined;
-    const t = this.ready[this.readyHead]!;
-    this.ready[this.readyHead++] = undefined;
-    if (this.readyHead === this.readyEnd) this.readyHead = this.readyEnd = 0;
-    return t;
   }
 }
 
@@ -264,14 +238,14 @@ export class HostThread {
       throw new Error(`thread ${this.name}: exec while not running its loop (state ${this.state})`);
     }
     const core = this.core;
-    if (core.readyEnd > core.readyHead && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
+    if (core.ready.length !== 0 && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
       // Slice used up and others wait: yield before this step.
       this.hasPendingExec = true;
       this.pendingPs = ps;
       this.execFn = fn;
       this.execArg = arg;
       this.state = READY;
-      core.pushReady(this);
+      core.ready.push(this);
       this.cpu.releaseCore(core);
       return;
     }
@@ -337,7 +311,7 @@ export class HostThread {
     this.idleSincePs = now + tailPs;
     this.idleWindowPs = windowPs ?? this.pollWindowPs;
     const core = this.core;
-    const othersReady = core.readyEnd > core.readyHead;
+    const othersReady = core.ready.length !== 0;
     if (this.isPoller) {
       if (othersReady) this.cpu.scheduleSliceCheck(core);
       return;
@@ -405,7 +379,7 @@ export class HostThread {
     counters.wakeups++;
     counters.contextSwitches++;
     this.isWakee = true;
-    if (core.current === null && core.readyEnd === core.readyHead) {
+    if (core.current === null && core.ready.length === 0) {
       if (core.freeAtPs > now + latencyPs) latencyPs = core.freeAtPs - now; // the last occupant's tail
       core.current = this;
       core.lastRan = this;
@@ -569,7 +543,7 @@ export class HostCpu {
     if (cur !== null && cur.state === IDLE) {
       if (cur.idleMode === 'poll') {
         t.state = READY;
-        core.pushReady(t);
+        core.ready.push(t);
         this.scheduleSliceCheck(core);
         return;
       }
@@ -583,13 +557,13 @@ export class HostCpu {
     if (t.isWakee && cur.state === RUNNING && this.sim.nowPs - cur.sliceStartPs >= this.options.wakeupGranularityPs) {
       // Wake-up preemption: the wakee runs now, the preempted thread first in line after it.
       if (this.suspend(cur)) {
-        core.pushReadyFront(cur);
+        core.ready.unshift(cur);
         this.grant(core, t, this.options.ctxSwitchPs);
         return;
       }
     }
     t.state = READY;
-    core.pushReady(t);
+    core.ready.push(t);
     this.scheduleSliceCheck(core);
   }
 
@@ -611,7 +585,7 @@ export class HostCpu {
   /** @internal The current thread left the core (sleep, block, yield): run the next ready one. */
   releaseCore(core: Core): void {
     core.current = null;
-    const next = core.popReady();
+    const next = core.ready.shift();
     if (next) this.grant(core, next, this.options.ctxSwitchPs);
   }
 
@@ -628,7 +602,7 @@ export class HostCpu {
   /** @internal */
   sliceCheck(core: Core): void {
     core.isSliceCheckPending = false;
-    if (core.readyCount === 0) return;
+    if (core.ready.length === 0) return;
     const cur = core.current;
     if (cur === null) {
       this.releaseCore(core);
@@ -640,7 +614,7 @@ export class HostCpu {
       return;
     }
     if (this.suspend(cur)) {
-      core.pushReady(cur);
+      core.ready.push(cur);
       this.releaseCore(core);
     }
   }
