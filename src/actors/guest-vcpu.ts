@@ -4,6 +4,12 @@
  * hard interrupts (their handlers are short and synchronous), then softirq work (NAPI
  * polls), then application tasks; with nothing to do it halts.
  *
+ * Softirq work does not starve application work for ever: after `softirqRestarts`
+ * softirq tasks in a row, or `softirqPs` of them, while an application task waits, the
+ * application task runs next (Linux __do_softirq hands the rest to ksoftirqd after
+ * MAX_SOFTIRQ_RESTART passes or MAX_SOFTIRQ_TIME, and the scheduler then shares the CPU
+ * between ksoftirqd and the application; here they take turns).
+ *
  * Tasks run as chains of steps: task.run(vcpu) calls vcpu.exec(ps, fn, arg) one or more
  * times and finally vcpu.done(). Interrupts raised meanwhile wait for the current step to
  * end (steps are at most a few microseconds); their handler cost is added to the next
@@ -84,6 +90,14 @@ export class GuestVcpu {
   /** Halts (HLT) and interrupts taken. */
   halts = 0;
   interruptsTaken = 0;
+  /** Softirq tasks run in a row while application work waited, and since when [ps]. */
+  private softirqStreak = 0;
+  private softirqStreakStartPs = AS_DOUBLE;
+  /** Times waiting application work was run ahead of softirq work (ksoftirqd hand-overs). */
+  softirqYields = 0;
+  /** MAX_SOFTIRQ_RESTART and MAX_SOFTIRQ_TIME of the guest kernel [count, ps]. */
+  softirqRestarts = 10;
+  softirqPs = 2_000_000_000;
 
   constructor(
     readonly env: ActorEnv,
@@ -93,7 +107,7 @@ export class GuestVcpu {
     private readonly hooks: HaltHooks | null,
   ) {
     thread.onRun = this.doneFn;
-    this.overheadPs = this.lastOverheadPs = this.workStartAtPs = 0;
+    this.overheadPs = this.lastOverheadPs = this.workStartAtPs = this.softirqStreakStartPs = 0;
   }
 
   get isVirtual(): boolean {
@@ -227,7 +241,28 @@ export class GuestVcpu {
       }
       v.handler();
     }
-    const task = this.softirqs.length !== 0 ? this.softirqs.shift() : this.apps.length !== 0 ? this.apps.shift() : undefined;
+    let task: GuestTask | undefined;
+    if (this.softirqs.length !== 0) {
+      if (this.apps.length === 0) {
+        this.softirqStreak = 0;
+        task = this.softirqs.shift();
+      } else if (this.softirqStreak === 0) {
+        this.softirqStreak = 1;
+        this.softirqStreakStartPs = this.env.sim.nowPs;
+        task = this.softirqs.shift();
+      } else if (this.softirqStreak < this.softirqRestarts && this.env.sim.nowPs - this.softirqStreakStartPs < this.softirqPs) {
+        this.softirqStreak++;
+        task = this.softirqs.shift();
+      } else {
+        // ksoftirqd: the waiting application work gets its turn
+        this.softirqStreak = 0;
+        this.softirqYields++;
+        task = this.apps.shift();
+      }
+    } else if (this.apps.length !== 0) {
+      this.softirqStreak = 0;
+      task = this.apps.shift();
+    }
     if (task !== undefined) {
       task.isQueued = false;
       task.run(this);

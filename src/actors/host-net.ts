@@ -5,10 +5,15 @@
  * Transmit runs in the sender's context (QEMU's writev, vhost's sendmsg): the caller
  * pays tun + bridge + driver xmit (hostnet.tx_per_pkt_ns) in its own step and hands the
  * frame over with transmit(); a full NIC ring queues it in the qdisc (txqueuelen), a full
- * qdisc drops it. Receive: each host NIC queue's MSI-X is a host interrupt on the core of
- * its softirq thread, whose NAPI poll reclaims transmitted descriptors, refills the ring
- * from the qdisc, and passes up to the budget of frames through driver, GRO and bridge
- * into the destination tap (dropped when the tap is full), waking the tap's reader.
+ * qdisc drops it. Receive: each host NIC queue's MSI-X is a host interrupt on the core the
+ * queue's IRQ is affine to; the hard IRQ and the NET_RX softirq on its way out run in
+ * interrupt context there (an interrupt-context thread, host/softirqN: it preempts
+ * whatever runs on that core, a vCPU in guest mode taking an external-interrupt exit).
+ * Its NAPI poll reclaims transmitted descriptors, refills the ring from the qdisc, and
+ * passes up to the budget of frames through driver, GRO and bridge into the destination
+ * tap (dropped when the tap is full), waking the tap's reader. A softirq run that keeps
+ * finding work past hostnet.softirq_packets or hostnet.softirq_time_us is deferred to
+ * ksoftirqd (__do_softirq -> wakeup_softirqd), an ordinary thread that waits for the core.
  */
 import { Fifo } from '../primitives/fifo.js';
 import type { HostThread } from '../primitives/host-cpu.js';
@@ -21,6 +26,9 @@ export interface HostNetCosts {
   txCleanPs: number;
   irqPs: number;
   napiBudget: number;
+  /** Packets and time one softirq run may take before deferring to ksoftirqd. */
+  softirqPackets: number;
+  softirqPs: number;
   tapQueue: number;
   qdiscQueue: number;
 }
@@ -49,6 +57,9 @@ class HostQueue {
   moved = 0;
   cleaned = 0;
   totalPs = 0;
+  /** The softirq run in progress: its start and packets received [ps, count]. */
+  runStartPs = 0;
+  runPackets = 0;
   constructor(
     readonly net: HostNet,
     readonly nicq: NicQueue,
@@ -75,6 +86,8 @@ export class HostNet {
   qdiscDrops = 0;
   tapDrops = 0;
   polls = 0;
+  /** Softirq runs deferred to ksoftirqd. */
+  deferrals = 0;
   /** Stage id for the softirq receive path (marked when the frame is in the tap). */
   rxStage = -1;
 
@@ -93,6 +106,7 @@ export class HostNet {
     nicq.onIrq = () => {
       this.env.counters.interrupts++;
       hq.isPolling = true;
+      hq.runStartPs = -1; // set when the softirq starts
       thread.wake();
     };
     thread.onRun = () => this.poll(hq);
@@ -125,6 +139,10 @@ export class HostNet {
     }
     const c = this.costs;
     const q = hq.nicq;
+    if (hq.runStartPs < 0) {
+      hq.runStartPs = this.env.sim.nowPs;
+      hq.runPackets = 0;
+    }
     let cleaned = 0;
     while (q.reclaimTx() !== undefined) cleaned++;
     let cost = c.irqPs + cleaned * c.txCleanPs;
@@ -170,9 +188,17 @@ export class HostNet {
     }
     q.postRxBuffers(q.rxRefillable);
     if (n >= c.napiBudget) {
+      hq.runPackets += n;
+      const thread = hq.thread;
+      if (thread.isIrq && (hq.runPackets >= c.softirqPackets || now - hq.runStartPs >= c.softirqPs)) {
+        this.deferrals++;
+        thread.deferToThread(); // ksoftirqd polls on (its loop is this poll)
+        return;
+      }
       this.poll(hq);
       return;
     }
+    hq.runStartPs = -1;
     hq.isPolling = false;
     q.unmask();
     hq.thread.idle();

@@ -273,6 +273,17 @@ export class Kvm implements HaltHooks {
     vcpu.raiseIrq(v);
   }
 
+  /**
+   * A host interrupt (a NIC's MSI-X and its softirq) taking the core of a vCPU that runs
+   * in guest mode: an external-interrupt exit, whose cost is added to the vCPU's step
+   * (the host handler's own time is the interrupt work's). Installed on each vCPU thread.
+   */
+  hostInterruptExit(): number {
+    this.exits.count(this.extIntId);
+    this.lightExits++;
+    return this.exitLightPs;
+  }
+
   // ------------------------------------------------------------------ halting
 
   onHalt(_vcpu: GuestVcpu): number {

@@ -83,7 +83,7 @@ export class QemuVirtioQueue {
   ) {
     const self = this;
     this.txNotifier = { name: `${name}/tx-notifier`, isReady: false, run: (_l, done) => self.handleTxKick(done) };
-    this.txBh = { name: `${name}/tx-bh`, isReady: false, run: (_l, done) => self.txBhRun(done) };
+    this.txBh = { name: `${name}/tx-bh`, isReady: false, isBh: true, run: (_l, done) => self.txBhRun(done) };
     this.tapHandler = { name: `${name}/tap`, isReady: false, run: (_l, done) => self.tapSend(done) };
     this.rxNotifier = { name: `${name}/rx-notifier`, isReady: false, run: (_l, done) => self.handleRxKick(done) };
     loop.add(this.txNotifier);
@@ -158,14 +158,7 @@ export class QemuVirtioQueue {
         return;
       }
     }
-    // virtio_notify once for the burst
-    if (sent > 0 && txq.shouldNotify()) {
-      this.msiIoctls++;
-      this.env.counters.syscalls++;
-      thread.exec(c.msiPs, flushMsiDone, this);
-    } else {
-      this.afterFlushNotify();
-    }
+    this.afterFlush();
   }
 
   /** @internal A packet's step of the flush has run: it leaves through the tap. */
@@ -179,16 +172,24 @@ export class QemuVirtioQueue {
     this.env.tracker.mark(pkt, this.stages.backendTx, this.flushCostPs);
     this.transmit(pkt, this.env.sim.nowPs);
     this.txPackets++;
+    // virtio_notify after each virtqueue_push (hw/net/virtio-net.c virtio_net_flush_tx)
+    if (txq.shouldNotify()) {
+      this.msiIoctls++;
+      this.env.counters.syscalls++;
+      this.loop.thread.exec(this.costs.msiPs, flushMsiDone, this);
+      return;
+    }
     this.flushTx(this.flushSent + 1, this.flushIsRecheck);
   }
 
-  /** @internal The flush's MSI ioctl has run. */
+  /** @internal A packet's MSI ioctl has run. */
   flushMsiDone(): void {
     this.msi(true, 0);
-    this.afterFlushNotify();
+    this.flushTx(this.flushSent + 1, this.flushIsRecheck);
   }
 
-  private afterFlushNotify(): void {
+  /** The burst is over: reschedule, or re-enable kicks and flush once more (virtio_net_tx_bh). */
+  private afterFlush(): void {
     const txq = this.txq;
     const sent = this.flushSent;
     if (sent >= this.costs.txBurst) {

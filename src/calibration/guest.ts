@@ -31,6 +31,16 @@ export const GUEST_PARAMS: ParamDef[] = [
     description: 'packets per NAPI poll before it yields and reschedules',
   },
   {
+    name: 'guest.softirq_restarts', default: 10, unit: 'count', min: 1, max: 1000000, integer: true,
+    source: 'Linux kernel/softirq.c MAX_SOFTIRQ_RESTART 10',
+    description: 'softirq (NAPI) tasks a vCPU runs in a row while application work waits before the application gets a turn (ksoftirqd)',
+  },
+  {
+    name: 'guest.softirq_time_us', default: 2000, unit: 'us', min: 1, max: 1000000,
+    source: 'Linux kernel/softirq.c MAX_SOFTIRQ_TIME msecs_to_jiffies(2)',
+    description: 'time a vCPU spends on softirq work in a row while application work waits before the application gets a turn (ksoftirqd)',
+  },
+  {
     name: 'guest.napi_tx', default: true, unit: 'bool',
     source: 'Linux drivers/net/virtio_net.c module param napi_tx = true',
     description: 'virtio-net TX completions by TX interrupt + NAPI (enable_cb_delayed) rather than only on the next xmit',

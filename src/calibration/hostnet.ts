@@ -26,6 +26,16 @@ export const HOSTNET_PARAMS: ParamDef[] = [
     description: 'packets per host NAPI poll',
   },
   {
+    name: 'hostnet.softirq_packets', default: 3000, unit: 'packets', min: 1, max: 1000000, integer: true,
+    source: 'Linux net/core/dev.c netdev_budget 300 per net_rx_action, kernel/softirq.c MAX_SOFTIRQ_RESTART 10 passes of __do_softirq: 3,000',
+    description: 'packets one softirq run on the way out of an interrupt may receive before the rest is deferred to ksoftirqd',
+  },
+  {
+    name: 'hostnet.softirq_time_us', default: 2000, unit: 'us', min: 1, max: 1000000,
+    source: 'Linux kernel/softirq.c MAX_SOFTIRQ_TIME msecs_to_jiffies(2)',
+    description: 'time one softirq run on the way out of an interrupt may take before the rest is deferred to ksoftirqd',
+  },
+  {
     name: 'hostnet.tap_queue', default: 1000, unit: 'packets', min: 1, max: 1000000, integer: true,
     source: 'Linux tun default txqueuelen 1000 (TUN_READQ_SIZE 500 for the socket ring) ',
     description: 'packets the tap holds for its reader; more are dropped',

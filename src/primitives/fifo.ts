@@ -70,6 +70,11 @@ export class Fifo<T> {
     return this.length === 0 ? undefined : this.items[this.head];
   }
 
+  /** The i-th item from the head (0 is the next to shift); undefined past the end. */
+  at(i: number): T | undefined {
+    return i >= 0 && i < this.length ? this.items[(this.head + i) & this.mask] : undefined;
+  }
+
   peekLast(): T | undefined {
     return this.length === 0 ? undefined : this.items[(this.head + this.length - 1) & this.mask];
   }

@@ -18,8 +18,23 @@
  *
  * Threads sharing a core queue FIFO; switching between them costs `ctxSwitchPs`. A
  * thread keeps the core until it idles or blocks, or until its slice expires while
- * others wait; a thread woken from sleep preempts one that has run for the wake-up
- * granularity (CFS-like). Preemption cancels the running step and resumes it later.
+ * others wait. Wake-up preemption follows CFS: each thread's virtual runtime is the time
+ * it has occupied a core; a thread woken from sleep is placed no further back than the
+ * core's minimum virtual runtime less half the scheduling latency (GENTLE_FAIR_SLEEPERS
+ * sleeper credit), and preempts the running thread when that one's virtual runtime is
+ * ahead of it by more than the wake-up granularity (check_preempt_wakeup): a thread that
+ * mostly sleeps preempts a CPU hog at once, two busy threads share by slices.
+ * Preemption cancels the running step and resumes it later.
+ *
+ * Interrupt context (`ThreadOptions.isIrq`): a thread that stands for work a device
+ * interrupt runs on its core (a NIC's hard IRQ and the softirq run on its exit). It does
+ * not queue behind the core's threads: it takes the core at once, cancelling the running
+ * step (which resumes with its remainder when the interrupt work is done, with no context
+ * switch) or pausing a poller's poll loop; the interrupted thread may pay for it
+ * (`onInterrupt`: a vCPU in guest mode takes an external-interrupt exit). Interrupt work
+ * on one core runs one at a time, in arrival order. Its wake-up costs the core's idle
+ * exit only when the core was idle. `deferToThread()` turns it into an ordinary thread
+ * (ksoftirqd) until it next goes idle: it then waits for the core like any other.
  *
  * Accounting per thread over the measurement window: busy (steps and switches), poll.
  * cpu.csv's busy_fraction is busy + poll (the core is occupied), poll_fraction the poll
@@ -69,6 +84,13 @@ export interface ThreadOptions {
   pollWindowPs?: number;
   /** Counted in the summary's host_cpu_cores (false for the remote peer). */
   isHost?: boolean;
+  /** Interrupt context: preempts whatever runs on the core (see the file comment). */
+  isIrq?: boolean;
+  /**
+   * Not pinned: woken from sleep while its core is taken, it moves to an idle core if
+   * there is one (Linux select_task_rq_fair -> select_idle_sibling); `core` is its first.
+   */
+  isMigratable?: boolean;
 }
 
 class Core {
@@ -82,17 +104,48 @@ class Core {
    */
   readonly ready = new Fifo<HostThread>();
   isSliceCheckPending = false;
+  /** Interrupt-context threads waiting for the one running (FIFO). */
+  readonly irqReady = new Fifo<HostThread>();
+  /** The thread an interrupt-context thread took the core from; it gets it back after. */
+  interrupted: HostThread | null = null;
   /** When the last thread to leave actually stops using the core (after its tail work) [ps]. */
   freeAtPs = AS_DOUBLE;
+  /** CFS min_vruntime: never decreases [ps]. */
+  minVruntimePs = AS_DOUBLE;
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
   ) {
-    this.freeAtPs = 0;
+    this.freeAtPs = this.minVruntimePs = 0;
+  }
+
+  /** update_min_vruntime: the smallest virtual runtime of the running and ready threads, never lower than before. */
+  minVruntimeAt(now: number): number {
+    let m = Infinity;
+    const cur = this.current;
+    if (cur !== null && !cur.isIrq) m = cur.vruntimeAt(now);
+    const ready = this.ready;
+    for (let i = 0; i < ready.length; i++) {
+      const v = ready.at(i)!.vruntimeAt(now);
+      if (v < m) m = v;
+    }
+    if (m !== Infinity && m > this.minVruntimePs) this.minVruntimePs = m;
+    return this.minVruntimePs;
   }
 }
 
 const noop = (): void => {};
+
+/** No thread on it, none waiting, no tail work. */
+function isIdleCore(c: Core, now: number): boolean {
+  return c.current === null && c.ready.length === 0 && c.freeAtPs <= now;
+}
+
+/** Its thread is in a poll window that gives way to any runnable thread (not a PMD). */
+function isPolledCore(c: Core): boolean {
+  const cur = c.current;
+  return cur !== null && cur.state === IDLE && cur.idleMode !== 'poll' && c.ready.length === 0 && c.irqReady.length === 0;
+}
 
 function execDone(t: HostThread): void {
   t.finishExec();
@@ -117,14 +170,35 @@ export class HostThread {
   pollWindowPs = AS_DOUBLE;
   /** The actor's loop: called when the thread gets the CPU after a wake-up. */
   onRun: () => void = noop;
+  /**
+   * Called when interrupt-context work takes the core from this thread while it runs a
+   * step; returns CPU time added to the step's remainder (a vCPU's external-interrupt
+   * exit) [ps]. Null: nothing.
+   */
+  onInterrupt: (() => number) | null = null;
+  /** Interrupt context now (see ThreadOptions.isIrq); false while deferred to a thread. */
+  isIrq: boolean;
+  /** Created as interrupt context (it returns to it when it goes idle). */
+  private readonly isIrqBorn: boolean;
+  /** Interrupts this thread's steps or polls suffered (for tests and reports). */
+  interruptions = 0;
 
   /** @internal */ state = IDLE;
-  /** @internal */ readonly core: Core;
+  /** @internal The core it runs on now (a migratable thread changes it when woken). */ core: Core;
+  /** May move to an idle core when woken (ThreadOptions.isMigratable). */
+  readonly isMigratable: boolean;
+  /** Times it moved to another core. */
+  migrations = 0;
+  /** Core time occupied on each core before its last move (window only), by core index [ps]. */
+  private usedOnCorePs: Float64Array | null = null;
+  /** busy + poll at its last move [ps]. */
+  private usedAtMovePs = 0;
   private readonly sim: Simulator;
   private readonly slicePs: number;
   isExecuting = false;
   private hasWakePending = false;
-  private idleSincePs = AS_DOUBLE;
+  /** @internal When the current idle period began (after tail work and steps computed ahead) [ps]. */
+  idleSincePs = AS_DOUBLE;
   private idleWindowPs = AS_DOUBLE;
   /** @internal */ sliceStartPs = AS_DOUBLE;
   /**
@@ -137,6 +211,8 @@ export class HostThread {
   aheadEndPs = AS_DOUBLE;
   /** idleMode === 'poll' (a PMD). */
   private readonly isPoller: boolean;
+  /** A wake that reached this thread while interrupt work paused its polling. */
+  private hasWakeWhileInterrupted = false;
   private execFn: ((arg: any) => void) | null = null;
   private execArg: unknown = undefined;
   private execStartPs = AS_DOUBLE;
@@ -158,6 +234,8 @@ export class HostThread {
   // Accounting since accountFromPs [ps].
   private busyPs = AS_DOUBLE;
   private pollPs = AS_DOUBLE;
+  /** Core time occupied before accountFromPs, and the sleeper placement's adjustment [ps]. */
+  private vruntimeBasePs = AS_DOUBLE;
   private accountFromPs = AS_DOUBLE;
   /** Steps run, wake-ups from sleep, context switches (for tests and reports). */
   steps = 0;
@@ -176,6 +254,8 @@ export class HostThread {
     this.idleMode = options.idleMode;
     this.isPoller = options.idleMode === 'poll';
     this.isHost = options.isHost ?? true;
+    this.isIrq = this.isIrqBorn = options.isIrq ?? false;
+    this.isMigratable = options.isMigratable ?? false;
     this.wakeupPs = options.wakeupPs;
     this.pollPickupPs = options.pollPickupPs ?? 0;
     this.pollWindowPs = options.idleMode === 'poll' ? Infinity : (options.pollWindowPs ?? 0);
@@ -185,7 +265,54 @@ export class HostThread {
     // the time fields start as doubles (AS_DOUBLE) and get their real initial values here
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
     this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = this.aheadEndPs = 0;
-    this.busyPs = this.pollPs = this.accountFromPs = 0;
+    this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = 0;
+  }
+
+  /** CFS virtual runtime at now: core time occupied (steps, switches, polling) plus placement [ps]. */
+  vruntimeAt(now: number): number {
+    let v = this.vruntimeBasePs + this.busyPs + this.pollPs;
+    if (this.isExecuting && now > this.execStartPs) v += now - this.execStartPs;
+    else if (this.state === IDLE && this.core.current === this && now > this.idleSincePs) {
+      v += Math.min(now, this.idleSincePs + this.idleWindowPs) - this.idleSincePs;
+    }
+    return v;
+  }
+
+  /** @internal The thread leaves its core for core `to`: books its core time so far to the old core. */
+  moveTo(to: Core, coreCount: number): void {
+    if (this.usedOnCorePs === null || this.usedOnCorePs.length < coreCount) {
+      const grown = new Float64Array(coreCount);
+      if (this.usedOnCorePs !== null) grown.set(this.usedOnCorePs);
+      this.usedOnCorePs = grown;
+    }
+    const used = this.busyPs + this.pollPs;
+    this.usedOnCorePs[this.core.index]! += used - this.usedAtMovePs;
+    this.usedAtMovePs = used;
+    this.core.threadCount--;
+    to.threadCount++;
+    this.core = to;
+    this.migrations++;
+  }
+
+  /** Core time occupied in the window on each core (index: core) [ps]. */
+  usedByCore(coreCount: number): Float64Array {
+    const out = new Float64Array(coreCount);
+    if (this.usedOnCorePs !== null) out.set(this.usedOnCorePs.subarray(0, coreCount));
+    const u = this.usage();
+    out[this.core.index]! += u.busyPs + u.pollPs - this.usedAtMovePs;
+    return out;
+  }
+
+  /** @internal Moves the virtual runtime by ps (migration between cores). */
+  shiftVruntime(ps: number): void {
+    this.vruntimeBasePs += ps;
+  }
+
+  /** @internal place_entity for a wakee: no further back than min_vruntime less the sleeper credit. */
+  placeVruntime(minPs: number, creditPs: number, now: number): void {
+    const v = this.vruntimeAt(now);
+    const floor = minPs - creditPs;
+    if (v < floor) this.vruntimeBasePs += floor - v;
   }
 
   /** A cost with the host's jitter applied (integer ps, never negative). */
@@ -238,7 +365,7 @@ export class HostThread {
       throw new Error(`thread ${this.name}: exec while not running its loop (state ${this.state})`);
     }
     const core = this.core;
-    if (core.ready.length !== 0 && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
+    if (core.ready.length !== 0 && !this.isIrq && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
       // Slice used up and others wait: yield before this step.
       this.hasPendingExec = true;
       this.pendingPs = ps;
@@ -253,6 +380,18 @@ export class HostThread {
   }
 
   private startExec(ps: number, fn: ((arg: any) => void) | null, arg: unknown): void {
+    if (this.core.irqReady.length !== 0 && !this.isIrq) {
+      // interrupt work arrived while this thread was between steps: it runs first
+      this.hasPendingExec = true;
+      this.pendingPs = ps + this.startDelayPs;
+      this.startDelayPs = 0;
+      this.execFn = fn;
+      this.execArg = arg;
+      this.state = READY;
+      this.cpu.interruptCore(this.core, this);
+      this.cpu.grantIrq(this.core);
+      return;
+    }
     const sim = this.sim;
     const now = sim.nowPs;
     const delay = this.startDelayPs;
@@ -304,6 +443,7 @@ export class HostThread {
       this.onRun();
       return;
     }
+    if (this.isIrqBorn) this.isIrq = true; // (ksoftirqd done: the next interrupt runs in irq context)
     const now = this.sim.nowPs + this.startDelayPs; // after steps computed ahead
     this.startDelayPs = 0;
     this.state = IDLE;
@@ -345,7 +485,16 @@ export class HostThread {
       return;
     }
     const now = this.sim.nowPs;
-    const core = this.core;
+    let core = this.core;
+    if (core.interrupted === this) {
+      // polling, paused by interrupt work: the poll loop sees the work when it resumes
+      this.hasWakeWhileInterrupted = true;
+      return;
+    }
+    if (this.isIrq) {
+      this.wakeIrq(extraPs);
+      return;
+    }
     const idleSincePs = this.idleSincePs;
     const idleFor = now - idleSincePs;
     if (core.current === this && idleFor <= this.idleWindowPs) {
@@ -373,6 +522,8 @@ export class HostThread {
       return;
     }
     if (core.current === this) this.stopPolling();
+    if (this.isMigratable) core = this.cpu.placeOnWake(this);
+    if (core.threadCount > 1) this.placeVruntime(core.minVruntimeAt(now), this.cpu.sleeperCreditPs, now);
     let latencyPs = this.jitter(this.wakeupPs) + extraPs;
     this.wakeupsFromSleep++;
     const counters = this.cpu.options.counters;
@@ -393,6 +544,37 @@ export class HostThread {
     this.state = WAKING;
     if (latencyPs === 0) this.cpu.arrive(this);
     else this.sim.post(latencyPs, wakeDone, this);
+  }
+
+  /**
+   * Interrupt work raised: on a busy core it starts now (the core is awake); on an idle
+   * core after the core's idle exit (wakeupPs). Not a context switch.
+   */
+  private wakeIrq(extraPs: number): void {
+    const core = this.core;
+    this.isWakee = false;
+    const latencyPs = (core.current === null ? this.jitter(this.wakeupPs) : 0) + extraPs;
+    this.state = WAKING;
+    if (latencyPs === 0) this.cpu.arrive(this);
+    else this.sim.post(latencyPs, wakeDone, this);
+  }
+
+  /**
+   * Interrupt context only, from its own loop before its next step: the rest of this work
+   * is deferred to a thread (ksoftirqd), which waits for the core like any other thread
+   * (the interrupted thread gets the core back first). It returns to interrupt context
+   * when it goes idle.
+   */
+  deferToThread(): void {
+    if (!this.isIrq || this.state !== RUNNING || this.isExecuting) {
+      throw new Error(`thread ${this.name}: deferToThread outside interrupt work`);
+    }
+    this.isIrq = false;
+    this.state = WAKING;
+    this.isWakee = true;
+    this.cpu.options.counters.wakeups++;
+    this.cpu.releaseCore(this.core);
+    this.cpu.arrive(this);
   }
 
   /**
@@ -419,6 +601,8 @@ export class HostThread {
     this.state = WAKING;
     this.isWakee = true;
     this.wakeupsFromSleep++;
+    const now = this.cpu.sim.nowPs;
+    if (this.core.threadCount > 1) this.placeVruntime(this.core.minVruntimeAt(now), this.cpu.sleeperCreditPs, now);
     this.cpu.options.counters.wakeups++;
     this.cpu.options.counters.contextSwitches++;
     this.cpu.sim.post(this.jitter(this.wakeupPs), wakeDone, this);
@@ -431,6 +615,42 @@ export class HostThread {
       this.startExec(this.pendingPs, this.execFn, this.execArg);
     } else {
       this.onRun();
+    }
+  }
+
+  /** @internal Interrupt work takes the core from this polling thread: its poll pauses. */
+  pausePoll(): void {
+    const now = this.sim.nowPs;
+    const end = Math.min(now, this.idleSincePs + this.idleWindowPs);
+    this.pollPs += this.span(this.idleSincePs, end);
+    // what is left of the window continues after the interruption
+    this.idleWindowPs = Math.max(0, this.idleSincePs + this.idleWindowPs - now);
+  }
+
+  /** @internal The interrupt work is done: this polling thread polls on, or runs a wake it got. */
+  resumePoll(core: Core): void {
+    core.current = this;
+    const now = this.sim.nowPs;
+    this.idleSincePs = now;
+    if (this.hasWakeWhileInterrupted) {
+      this.hasWakeWhileInterrupted = false;
+      core.lastRan = this;
+      this.state = RUNNING;
+      this.startDelayPs = this.pollPickupPs;
+      this.pollPs += this.span(now, now + this.pollPickupPs);
+      this.onRun();
+      this.startDelayPs = 0;
+      return;
+    }
+    if (this.idleWindowPs <= 0 || core.ready.length !== 0) {
+      if (this.isPoller) {
+        this.cpu.scheduleSliceCheck(core);
+        return;
+      }
+      // the window ran out during the interruption, or a thread waits: sleep
+      this.idleWindowPs = 0;
+      core.current = null;
+      this.cpu.releaseCore(core);
     }
   }
 
@@ -460,6 +680,11 @@ export class HostThread {
     this.pendingPs = this.execEndPs - now;
   }
 
+  /** @internal Adds CPU time to the pending step (an interruption's cost) [ps]. */
+  addPendingPs(ps: number): void {
+    if (this.hasPendingExec) this.pendingPs += ps;
+  }
+
   /** @internal */
   get hasPendingStep(): boolean {
     return this.hasPendingExec;
@@ -478,6 +703,9 @@ export class HostThread {
 
   /** @internal */
   resetStats(): void {
+    this.vruntimeBasePs += this.busyPs + this.pollPs;
+    this.usedOnCorePs?.fill(0);
+    this.usedAtMovePs = 0;
     this.accountFromPs = this.cpu.sim.nowPs;
     this.busyPs = 0;
     this.pollPs = 0;
@@ -501,16 +729,61 @@ export class HostThread {
 export class HostCpu {
   private readonly cores: Core[] = [];
   readonly threads: HostThread[] = [];
+  /** Sleeper credit: half the scheduling latency (two slices) [ps]. */
+  readonly sleeperCreditPs: number;
 
   constructor(
     readonly sim: Simulator,
     readonly options: HostCpuOptions,
-  ) {}
+  ) {
+    this.sleeperCreditPs = options.slicePs;
+  }
+
+  /** check_preempt_wakeup: the wakee t runs before cur when cur is ahead by more than the granularity. */
+  private wakeePreempts(t: HostThread, cur: HostThread): boolean {
+    const now = this.sim.nowPs;
+    return t.isWakee && !cur.isIrq && cur.vruntimeAt(now) - t.vruntimeAt(now) > this.options.wakeupGranularityPs;
+  }
 
   private coreAt(index: number): Core {
     if (!(Number.isInteger(index) && index >= 0)) throw new RangeError(`core index must be a non-negative integer, got ${index}`);
     while (this.cores.length <= index) this.cores.push(new Core(this.cores.length, this));
     return this.cores[index]!;
+  }
+
+  /** Makes cores 0..n-1 exist (so threads can move to cores nobody was placed on). */
+  ensureCores(n: number): void {
+    if (n > 0) this.coreAt(n - 1);
+  }
+
+  /**
+   * @internal Where a migratable thread woken from sleep runs: its core if idle, else the
+   * next idle core after it, else its core (select_idle_sibling scans the LLC for an idle
+   * CPU). An idle core has no thread on it, none waiting and no tail work.
+   */
+  placeOnWake(t: HostThread): Core {
+    const prev = t.core;
+    const now = this.sim.nowPs;
+    if (isIdleCore(prev, now)) return prev;
+    const cores = this.cores;
+    const n = cores.length;
+    let polled: Core | null = isPolledCore(prev) ? prev : null;
+    for (let k = 1; k < n; k++) {
+      const c = cores[(prev.index + k) % n]!;
+      if (isIdleCore(c, now)) return this.migrate(t, prev, c, now);
+      if (polled === null && isPolledCore(c)) polled = c;
+    }
+    // no idle core: one whose thread only polls for work (a halted vCPU in KVM's halt
+    // polling, a busy loop) gives way at once, where a working thread would be preempted
+    if (polled !== null && polled !== prev) return this.migrate(t, prev, polled, now);
+    return prev;
+  }
+
+  private migrate(t: HostThread, from: Core, to: Core, now: number): Core {
+    // (vruntime is relative to a core's min_vruntime: renormalized for the new core)
+    t.shiftVruntime(to.minVruntimeAt(now) - from.minVruntimeAt(now));
+    t.moveTo(to, this.cores.length);
+    return to;
   }
 
   addThread(options: ThreadOptions): HostThread {
@@ -540,8 +813,17 @@ export class HostCpu {
       t.onRun();
       return;
     }
+    if (t.isIrq) {
+      this.arriveIrq(core, t);
+      return;
+    }
     if (cur !== null && cur.state === IDLE) {
       if (cur.idleMode === 'poll') {
+        if (this.wakeePreempts(t, cur) && this.suspend(cur)) {
+          core.ready.unshift(cur);
+          this.grant(core, t, this.options.ctxSwitchPs);
+          return;
+        }
         t.state = READY;
         core.ready.push(t);
         this.scheduleSliceCheck(core);
@@ -554,7 +836,7 @@ export class HostCpu {
       this.grant(core, t, 0);
       return;
     }
-    if (t.isWakee && cur.state === RUNNING && this.sim.nowPs - cur.sliceStartPs >= this.options.wakeupGranularityPs) {
+    if (cur.state === RUNNING && this.wakeePreempts(t, cur)) {
       // Wake-up preemption: the wakee runs now, the preempted thread first in line after it.
       if (this.suspend(cur)) {
         core.ready.unshift(cur);
@@ -565,6 +847,60 @@ export class HostCpu {
     t.state = READY;
     core.ready.push(t);
     this.scheduleSliceCheck(core);
+  }
+
+  /** Interrupt work wants its core: it takes it from whatever runs there. */
+  private arriveIrq(core: Core, t: HostThread): void {
+    const cur = core.current;
+    t.state = READY;
+    if (cur === null) {
+      core.irqReady.push(t);
+      this.releaseCore(core);
+      return;
+    }
+    if (cur.isIrq) {
+      core.irqReady.push(t); // interrupt work runs one at a time
+      return;
+    }
+    if (cur.state === IDLE) {
+      // a poller (halt poll, busy loop, PMD): its poll loop pauses; steps it computed
+      // ahead finish first (they are not preemptible)
+      cur.pausePoll();
+      cur.interruptions++;
+      core.interrupted = cur;
+      core.irqReady.push(t);
+      if (cur.idleSincePs > core.freeAtPs) core.freeAtPs = cur.idleSincePs;
+      core.current = null;
+      this.grantIrq(core);
+      return;
+    }
+    if (cur.state === RUNNING && cur.isExecuting && cur.isStepCancellable) {
+      cur.preemptStep();
+      cur.state = READY;
+      this.interruptCore(core, cur);
+      core.irqReady.unshift(t);
+      this.grantIrq(core);
+      return;
+    }
+    // switching in, or a step that cannot be cancelled: the interrupt waits for its next step
+    core.irqReady.push(t);
+  }
+
+  /**
+   * @internal Interrupt work takes the core from victim, a thread whose step is pending
+   * (READY): it gets the core back, with no context switch, when the interrupt work ends.
+   */
+  interruptCore(core: Core, victim: HostThread): void {
+    victim.interruptions++;
+    if (victim.onInterrupt !== null) victim.addPendingPs(victim.onInterrupt());
+    core.interrupted = victim;
+    core.current = null;
+  }
+
+  /** @internal Runs the next interrupt work waiting on the core (the core is free). */
+  grantIrq(core: Core): void {
+    const t = core.irqReady.shift()!;
+    this.grant(core, t, 0);
   }
 
   private grant(core: Core, t: HostThread, switchPs: number): void {
@@ -585,6 +921,29 @@ export class HostCpu {
   /** @internal The current thread left the core (sleep, block, yield): run the next ready one. */
   releaseCore(core: Core): void {
     core.current = null;
+    if (core.irqReady.length !== 0) {
+      this.grantIrq(core);
+      return;
+    }
+    const back = core.interrupted;
+    if (back !== null) {
+      // return from interrupt: the interrupted thread continues, no context switch
+      core.interrupted = null;
+      if (back.state === IDLE) {
+        back.resumePoll(core);
+        return;
+      }
+      // (its slice goes on: interrupt time is charged to the interrupted thread, as CFS does)
+      core.current = back;
+      core.lastRan = back;
+      back.state = RUNNING;
+      const now = this.sim.nowPs;
+      const waitPs = core.freeAtPs > now ? core.freeAtPs - now : 0;
+      if (waitPs > 0) this.sim.post(waitPs, switchDone, back);
+      else back.resume();
+      if (core.ready.length !== 0) this.scheduleSliceCheck(core);
+      return;
+    }
     const next = core.ready.shift();
     if (next) this.grant(core, next, this.options.ctxSwitchPs);
   }
@@ -608,7 +967,7 @@ export class HostCpu {
       this.releaseCore(core);
       return;
     }
-    if (cur.state === BLOCKED || cur.state === READY) return;
+    if (cur.state === BLOCKED || cur.state === READY || cur.isIrq) return; // (interrupt work ends with a check)
     if (this.sim.nowPs < cur.sliceStartPs + this.options.slicePs) {
       this.scheduleSliceCheck(core);
       return;
@@ -638,17 +997,45 @@ export class HostCpu {
   }
 
   /** One cpu.csv row per thread. */
+  /**
+   * One cpu.csv row per thread; `core` is where it spent most of the window (its only
+   * core unless it migrates).
+   */
   rows(): CpuRow[] {
+    const n = this.cores.length;
     return this.threads.map((t) => {
       const u = t.usage();
       const w = u.windowPs > 0 ? u.windowPs : 1;
+      let core = t.core.index;
+      if (t.migrations > 0) {
+        const byCore = t.usedByCore(n);
+        for (let i = 0; i < n; i++) if (byCore[i]! > byCore[core]!) core = i;
+      }
       return {
         thread: t.name,
-        core: t.coreIndex,
+        core,
         busyFraction: Math.min(1, (u.busyPs + u.pollPs) / w),
         pollFraction: Math.min(1, u.pollPs / w),
       };
     });
+  }
+
+  /** Fraction of the window each core was occupied (all threads that ran on it). */
+  coreBusyFractions(): number[] {
+    const n = this.cores.length;
+    const sum = new Float64Array(n);
+    let windowPs = 1;
+    for (const t of this.threads) {
+      const used = t.usedByCore(n);
+      const w = t.usage().windowPs;
+      let total = 0;
+      for (let i = 0; i < n; i++) total += used[i]!;
+      // (work computed ahead can reach past the window's end: clipped as in rows())
+      const scale = total > w && total > 0 ? w / total : 1;
+      for (let i = 0; i < n; i++) sum[i]! += used[i]! * scale;
+      windowPs = Math.max(windowPs, w);
+    }
+    return Array.from(sum, (x) => x / windowPs);
   }
 
   /** Host cores' worth of busy and polling time (host threads only). */

@@ -3,7 +3,7 @@
  * vCPUs, and the legacy driver that stays at one queue pair.
  */
 import { describe, expect, it } from 'vitest';
-import { gbps, jain, mops, runPath } from './helpers.js';
+import { ALL_PATHS, gbps, jain, mops, runPath } from './helpers.js';
 
 describe('SR-IOV: VMs share the PF port', () => {
   const lineRate = (10 * 1500) / 1520;
@@ -54,4 +54,51 @@ describe('multiqueue virtio-net with 4 vCPUs', () => {
     expect(mops(at(4, { 'virtio.version': '0.95' }))).toBeCloseTo(one, 3);
     expect(mops(at(4, { 'virtio.legacy_driver': true }))).toBeCloseTo(one, 3);
   });
+});
+
+describe('a thread serving several queues serves them equally', () => {
+  // One QEMU main loop serves every queue pair of virtio-qemu, one PMD polls every port of
+  // vhost-user; vhost-kernel has a worker per queue pair and a host softirq per NIC queue.
+  // (The e1000 paths have a single queue and one interrupt vCPU, whose own flow competes
+  // with the interrupt work: not a sharing of queues.)
+  const mq = { 'vm.vcpus': 4, 'vm.queue_pairs': 4 };
+  const cases = [
+    ['net-tx 1,500 B saturating', { kind: 'net-tx', size_bytes: 1500, flows: 4, ops: 40_000, warmup_ops: 4_000 }],
+    ['net-tx 64 B saturating', { kind: 'net-tx', size_bytes: 64, flows: 4, ops: 40_000, warmup_ops: 4_000 }],
+    ['net-rr, 4 outstanding per flow', { kind: 'net-rr', outstanding: 4, flows: 4, ops: 20_000, warmup_ops: 2_000 }],
+  ] as const;
+  for (const path of ['virtio-qemu', 'vhost-user', 'vhost-kernel', 'bare-metal', 'passthrough', 'sriov']) {
+    it.each(cases)(`${path}: %s, 4 flows on 4 queue pairs: equal shares (Jain >= 0.99)`, (_name, w) => {
+      const r = runPath(path, w, mq);
+      expect(r.details.perFlow).toHaveLength(4);
+      expect(Math.min(...r.details.perFlow)).toBeGreaterThan(0);
+      expect(jain(r.details.perFlow)).toBeGreaterThanOrEqual(0.99);
+    });
+  }
+});
+
+describe('more host cores never cost throughput (host interrupts preempt; unpinned threads find idle cores)', () => {
+  // A device interrupt and its softirq run in interrupt context on their core (a vCPU in
+  // guest mode takes an external-interrupt exit) instead of queueing behind it; unpinned
+  // threads woken while their core is taken move to an idle core. Measured drops between
+  // neighbouring core counts are within 5% (docs/model.md s7); the model before these
+  // mechanisms lost 77% going from 4 to 8 cores on vhost-kernel.
+  const mq = { 'vm.vcpus': 4, 'vm.queue_pairs': 4 };
+  const workloads = [
+    ['net-tx saturating', { kind: 'net-tx', size_bytes: 64, flows: 4, ops: 20_000, warmup_ops: 2_000 }],
+    ['net-rr, 4 outstanding per flow', { kind: 'net-rr', outstanding: 4, flows: 4, ops: 10_000, warmup_ops: 1_000 }],
+  ] as const;
+  const CORES = [1, 2, 3, 4, 5, 6, 8, 12, 16];
+  for (const [name, w] of workloads) {
+    it.each(ALL_PATHS)(`%s, ${name}: throughput at N cores >= 0.93 x the best with fewer`, (path) => {
+      let best = 0;
+      const seen: string[] = [];
+      for (const n of CORES) {
+        const t = mops(runPath(path, w, { ...mq, 'host.cores': n }));
+        seen.push(`${n}: ${t.toFixed(3)}`);
+        expect(t, seen.join(', ')).toBeGreaterThanOrEqual(0.93 * best);
+        best = Math.max(best, t);
+      }
+    });
+  }
 });

@@ -203,3 +203,135 @@ describe('host CPU', () => {
     expect(lock.contended).toBe(1);
   });
 });
+
+describe('interrupt context (a NIC IRQ and its softirq on the core it is affine to)', () => {
+  const irqOpts = (name: string): ThreadOptions => ({ name, core: 0, idleMode: 'sleep', wakeupPs: us(1), isIrq: true });
+
+  it('takes the core from a running step at once; the step resumes with its remainder, no context switch', () => {
+    const { sim, cpu, counters } = makeCpu();
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(100));
+    const irq = worker(cpu, irqOpts('irq'), us(10));
+    hog.give(1);
+    sim.at(us(30), () => irq.give(1), undefined);
+    sim.run();
+    expect(irq.state.doneAt).toEqual([us(40)]); // the core was busy: no idle exit
+    expect(hog.state.doneAt).toEqual([us(110)]); // 30 + 10 of interrupt + the 70 left
+    expect(counters.contextSwitches).toBe(1); // the hog's own wake-up only
+    expect(hog.thread.interruptions).toBe(1);
+  });
+
+  it('the interrupted thread pays what onInterrupt returns (a vCPU in guest mode: an external-interrupt exit)', () => {
+    const { sim, cpu } = makeCpu();
+    const hog = worker(cpu, { name: 'vcpu', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(100));
+    hog.thread.onInterrupt = () => ns(600);
+    const irq = worker(cpu, irqOpts('irq'), us(10));
+    hog.give(1);
+    sim.at(us(30), () => irq.give(1), undefined);
+    sim.run();
+    expect(hog.state.doneAt).toEqual([us(110) + ns(600)]);
+  });
+
+  it('on an idle core it pays the idle exit first', () => {
+    const { sim, cpu } = makeCpu();
+    worker(cpu, { name: 'other', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(1));
+    const irq = worker(cpu, irqOpts('irq'), us(10));
+    sim.at(us(10), () => irq.give(1), undefined);
+    sim.run();
+    expect(irq.state.doneAt).toEqual([us(21)]);
+  });
+
+  it('pauses a polling thread, which polls on afterwards and picks up work that came meanwhile', () => {
+    const { sim, cpu } = makeCpu();
+    const opts: ThreadOptions = { name: 'vcpu', core: 0, idleMode: 'halt-poll', wakeupPs: us(5), pollPickupPs: ns(600), pollWindowPs: us(200) };
+    const vcpu = worker(cpu, opts, us(1));
+    const irq = worker(cpu, irqOpts('irq'), us(10));
+    sim.at(us(50), () => irq.give(1), undefined);
+    sim.at(us(55), () => vcpu.give(1), undefined); // while the interrupt work runs
+    sim.run();
+    expect(irq.state.doneAt).toEqual([us(60)]);
+    expect(vcpu.state.doneAt).toEqual([us(60) + ns(600) + us(1)]); // no 5 us wake-up: it was polling
+    expect(vcpu.thread.wakeupsFromSleep).toBe(0);
+  });
+
+  it('interrupt work on one core runs one at a time, in arrival order', () => {
+    const { sim, cpu } = makeCpu();
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(100));
+    const a = worker(cpu, irqOpts('a'), us(10));
+    const b = worker(cpu, irqOpts('b'), us(10));
+    hog.give(1);
+    sim.at(us(10), () => a.give(1), undefined);
+    sim.at(us(15), () => b.give(1), undefined);
+    sim.run();
+    expect(a.state.doneAt).toEqual([us(20)]);
+    expect(b.state.doneAt).toEqual([us(30)]);
+    expect(hog.state.doneAt).toEqual([us(120)]);
+  });
+
+  it('deferToThread: the rest waits for the core like any thread (ksoftirqd), and the next interrupt is irq context again', () => {
+    const { sim, cpu } = makeCpu({ granularityPs: us(10_000) });
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(1000));
+    const t = cpu.addThread(irqOpts('softirq'));
+    const done: number[] = [];
+    let jobs = 0;
+    const loop = (): void => {
+      if (jobs === 0) {
+        t.idle();
+        return;
+      }
+      jobs--;
+      t.exec(us(10), () => {
+        done.push(sim.nowPs);
+        if (jobs > 0 && t.isIrq) t.deferToThread(); // "10 restarts": the rest to ksoftirqd
+        else loop();
+      }, undefined);
+    };
+    t.onRun = loop;
+    cpu.start(t);
+    hog.give(1);
+    sim.at(us(100), () => {
+      jobs = 2;
+      t.wake();
+    }, undefined);
+    sim.at(us(2000), () => {
+      jobs = 1;
+      t.wake();
+    }, undefined);
+    sim.run();
+    // first job in irq context at 100-110; the hog gets its core back (900 us left, done at
+    // 1010); the deferred job waits for it, then a switch; the next interrupt finds the core
+    // idle (its idle exit, 1 us) and runs in irq context again
+    expect(hog.state.doneAt).toEqual([us(1010)]);
+    expect(done).toEqual([us(110), us(1010) + ns(1500) + us(10), us(2011)]);
+    expect(t.isIrq).toBe(true);
+  });
+});
+
+describe('CFS wake-up preemption and placement', () => {
+  it('a thread that mostly sleeps preempts a CPU hog at once, even right after the hog got the core back', () => {
+    const { sim, cpu } = makeCpu({ granularityPs: us(1000) });
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(10_000));
+    const io = worker(cpu, { name: 'io', core: 0, idleMode: 'sleep', wakeupPs: us(4) }, us(1));
+    hog.give(1);
+    sim.at(us(2000), () => io.give(1), undefined);
+    sim.at(us(2100), () => io.give(1), undefined); // the hog has had the core back for ~93 us
+    sim.run();
+    const sw = ns(1500);
+    // its virtual runtime is ~2 ms ahead of the sleeper's: preempted both times
+    expect(io.state.doneAt).toEqual([us(2004) + sw + us(1), us(2104) + sw + us(1)]);
+  });
+
+  it('a migratable thread woken while its core is busy moves to an idle core', () => {
+    const { sim, cpu } = makeCpu({ granularityPs: us(100_000) });
+    cpu.ensureCores(2);
+    const hog = worker(cpu, { name: 'hog', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(1000));
+    const io = worker(cpu, { name: 'io', core: 0, idleMode: 'sleep', wakeupPs: us(4), isMigratable: true }, us(1));
+    hog.give(1);
+    sim.at(us(100), () => io.give(1), undefined);
+    sim.run();
+    expect(io.state.doneAt).toEqual([us(105)]);
+    expect(io.thread.migrations).toBe(1);
+    expect(cpu.rows().find((r) => r.thread === 'io')!.core).toBe(1);
+    const cores = cpu.coreBusyFractions();
+    expect(cores[0]! + cores[1]!).toBeCloseTo((us(1000) + us(1)) / sim.nowPs, 9);
+  });
+});

@@ -26,6 +26,8 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
       txCleanPs: psOf(p, 'hostnet.tx_clean_ns'),
       irqPs: psOf(p, 'host.irq_ns'),
       napiBudget: num(p, 'hostnet.napi_budget'),
+      softirqPackets: num(p, 'hostnet.softirq_packets'),
+      softirqPs: Math.round(num(p, 'hostnet.softirq_time_us') * 1e6),
       tapQueue: num(p, 'hostnet.tap_queue'),
       qdiscQueue: 1000,
     },
@@ -56,7 +58,8 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
   };
   (stack as HostStack & { finish: () => void }).finish = () => {
     for (let i = 0; i < n; i++) {
-      const thread = ctx.addHostThread({ name: `host/softirq${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
+      // interrupt context on the core the queue's IRQ is affine to
+      const thread = ctx.addHostThread({ name: `host/softirq${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns'), isIrq: true });
       hostNet.addQueue(pf.queues[i]!, thread);
       ctx.starters.push(() => ctx.cpu.start(thread));
     }
@@ -65,6 +68,7 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
     extra['hostnet.qdisc_drops'] = hostNet.qdiscDrops;
     extra['hostnet.tap_drops'] = hostNet.tapDrops;
     extra['hostnet.polls'] = hostNet.polls;
+    extra['hostnet.ksoftirqd_deferrals'] = hostNet.deferrals;
   });
   return stack;
 }

@@ -59,6 +59,8 @@ export interface NetRunDetails {
   backwardMarks: number;
   /** Per-VM ops completed and frame bytes in the measurement window. */
   perVm: { opsCompleted: number; bytesCompleted: number }[];
+  /** Ops completed in the window per flow, VM by VM (vm * flows + flow). */
+  perFlow: number[];
   /** Anything the path wants to expose (ring statistics, drops by point). */
   extra: Record<string, number>;
   /** Invariant violations found by the path's own checks. */
@@ -189,12 +191,26 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const pinning = parsePinning(str(p, 'host.pinning'));
   const hostCores = num(p, 'host.cores');
   let nextCore = 0;
+  const threadsOnCore: number[] = [];
   const addHostThread = (options: Omit<ThreadOptions, 'core'>): HostThread => {
     const pinned = pinning.get(options.name);
-    const core = pinned ?? (hostCores > 0 ? nextCore % hostCores : nextCore);
-    if (pinned === undefined) nextCore++;
-    return cpu.addThread({ ...options, core });
+    let core: number;
+    if (pinned !== undefined) core = pinned;
+    else if (hostCores > 0 && options.isIrq === true) {
+      // an IRQ goes where the fewest threads are (irqbalance spreads by load), from the top
+      // core down: the vCPUs took the first cores
+      core = hostCores - 1;
+      for (let c = hostCores - 1; c >= 0; c--) if ((threadsOnCore[c] ?? 0) < (threadsOnCore[core] ?? 0)) core = c;
+    } else {
+      core = hostCores > 0 ? nextCore % hostCores : nextCore;
+      nextCore++;
+    }
+    threadsOnCore[core] = (threadsOnCore[core] ?? 0) + 1;
+    // unpinned threads float when cores are shared; interrupt work stays where its IRQ is affine
+    const isMigratable = hostCores > 0 && pinned === undefined && options.isIrq !== true;
+    return cpu.addThread({ ...options, core, isMigratable });
   };
+  cpu.ensureCores(hostCores);
 
   // ---- op accounting
   const ledger = new OpLedger(sim, tracker, spec, vmCount, streams.stream('workload/sizes'));
@@ -239,7 +255,11 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
             pollWindowPs: psOf(p, 'kvm.halt_poll_ns'),
           })
         : addHostThread({ name: `host/cpu${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
-      vm.vcpus.push(new GuestVcpu(env, thread.name, i, thread, kvm));
+      if (kvm !== null) thread.onInterrupt = () => kvm.hostInterruptExit();
+      const vcpu = new GuestVcpu(env, thread.name, i, thread, kvm);
+      vcpu.softirqRestarts = num(p, 'guest.softirq_restarts');
+      vcpu.softirqPs = Math.round(num(p, 'guest.softirq_time_us') * 1e6);
+      vm.vcpus.push(vcpu);
     }
     vms.push(vm);
   }
@@ -321,6 +341,11 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const violations: string[] = [];
   for (const f of onFinish) f(extra, violations);
   extra['guest.interrupts_taken'] = guestIrqs() - guestIrqsAtStart;
+  cpu.coreBusyFractions().forEach((f, i) => {
+    extra[`core${i}.busy_fraction`] = f;
+  });
+  extra['host.migrations'] = cpu.threads.reduce((s, t) => s + t.migrations, 0);
+  extra['host.interruptions'] = cpu.threads.reduce((s, t) => s + t.interruptions, 0);
   extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
   extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
   return {
@@ -343,6 +368,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       duplicateCompletions: ledger.duplicates,
       backwardMarks: tracker.backwardMarks,
       perVm: ledger.perVm,
+      perFlow: Array.from(ledger.perFlowOps),
       extra,
       violations,
     },

@@ -24,6 +24,8 @@ export class OpLedger {
   readonly latency = new LatencyRecorder();
   /** Per-VM ops completed and frame bytes in the window. */
   readonly perVm: { opsCompleted: number; bytesCompleted: number }[];
+  /** Ops completed in the window per flow, VM by VM (index vm * flows + flow): fairness checks. */
+  readonly perFlowOps: Float64Array;
   /** Ops created; finished (completed or dropped) before the stop, and how. */
   created = 0;
   finished = 0;
@@ -50,6 +52,7 @@ export class OpLedger {
   private readonly freePackets: Packet[] = [];
   private freeCount = 0;
   private readonly isRr: boolean;
+  private readonly flows: number;
   private readonly warmupOps: number;
   private readonly targetOps: number;
   /** Constant frame sizes, resolved once (they draw nothing from the stream); -1 if drawn. */
@@ -65,6 +68,8 @@ export class OpLedger {
     private readonly sizeRng: Rng,
   ) {
     this.perVm = Array.from({ length: vmCount }, () => ({ opsCompleted: 0, bytesCompleted: 0 }));
+    this.perFlowOps = new Float64Array(vmCount * spec.flows);
+    this.flows = spec.flows;
     this.isRr = spec.kind === 'net-rr';
     this.warmupOps = spec.warmupOps;
     this.targetOps = spec.ops;
@@ -136,6 +141,7 @@ export class OpLedger {
         const v = this.perVm[pkt.vm]!;
         v.opsCompleted++;
         v.bytesCompleted += bytes;
+        this.perFlowOps[pkt.vm * this.flows + pkt.flow]! += 1;
       } else {
         this.dropped++;
       }
