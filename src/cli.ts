@@ -17,7 +17,8 @@ import { Command, CommanderError } from 'commander';
 import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
 import { comparePlan, compareTable } from './scenario/compare.js';
-import { executePlan, manifestOf, renderManifest, type Execution } from './scenario/execute.js';
+import { executePlan, manifestOf, renderManifest, runTasks, type Execution } from './scenario/execute.js';
+import { evaluateTargets, formatValue, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
@@ -250,6 +251,36 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('calibrate-check')
+    .description('run the published calibration targets (scenarios/validation) and print target, measured, ratio, pass or fail')
+    .argument('[files...]', 'validation scenarios or folders of them (default: the scenarios/validation folder)')
+    .option('--jobs <n>', 'worker threads (default: number of cores)')
+    .option('--markdown', 'print the table as Markdown (as in the README)')
+    .option('--quiet', 'no progress bar')
+    .action(async (files: string[], opts: { jobs?: string; markdown?: boolean; quiet?: boolean }) => {
+      const jobs = parseJobs(opts.jobs);
+      const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
+      const plans = list.map((f) => loadPlan(f));
+      for (const plan of plans) {
+        if (!plan.scenario.validation) throw new InputError(`${plan.source}: validation: missing; a calibration scenario lists its published targets`);
+      }
+      const results: TargetResult[] = [];
+      for (const plan of plans) {
+        const rows = await runTasks(plan, planTasks(plan), { jobs });
+        results.push(...evaluateTargets(plan, rows.map((r) => r.summary)));
+        if (!opts.quiet) process.stderr.write(`${relativeOrAbsolute(resolve(plan.source))}: ${rows.length} runs\n`);
+      }
+      process.stdout.write(opts.markdown ? targetTable(results) : plainTargetTable(results));
+      const bad = results.filter((r) => r.status === 'FAIL' || r.status === 'UNEXPECTED PASS');
+      const gaps = results.filter((r) => r.status === 'gap').length;
+      process.stdout.write(`${results.length - bad.length - gaps} pass, ${gaps} known gaps (docs/model.md), ${bad.length} failed\n`);
+      if (bad.length > 0) {
+        process.stderr.write(`iovsim: ${bad.length} calibration target(s) failed: ${bad.map((b) => `${b.target.target} (${b.status})`).join('; ')}\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  program
     .command('list')
     .description('list what exists: paths, workloads, params or scenarios')
     .argument('<what>', 'paths | workloads | params | scenarios')
@@ -265,6 +296,34 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** Scenario files named, folders expanded to their .yaml/.yml/.json files (sorted). */
+function validationFiles(args: string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    if (!existsSync(a)) throw new InputError(`${a}: no such file or folder`);
+    if (statSync(a).isDirectory()) {
+      const found = readdirSync(a).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(a, f));
+      if (found.length === 0) throw new InputError(`${a}: no scenario files (.yaml, .yml, .json) in the folder`);
+      out.push(...found);
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** The calibration table for a terminal: fixed-width columns. */
+function plainTargetTable(results: readonly TargetResult[]): string {
+  const rows = results.map((r) => {
+    const t = r.target;
+    const op = t.relative_to?.op;
+    const pub = typeof t.published === 'number' ? formatValue(t.metric, t.published, op) : `${formatValue(t.metric, t.published[0], op)}-${formatValue(t.metric, t.published[1], op)}`;
+    return [t.target, pub, `${Math.round(t.tolerance * 100)}%`, formatValue(t.metric, r.measured, op), r.ratio.toFixed(2), r.status];
+  });
+  const head = ['target', 'published', 'tol', 'measured', 'ratio', 'result'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
 }
 
 function relativeOrAbsolute(dir: string): string {

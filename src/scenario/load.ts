@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { choiceOfNumber, params as paramRegistry, type ParamValues } from '../calibration/index.js';
 import { PATHS, findPath } from '../paths/index.js';
+import { SUMMARY_COLUMNS } from '../output/rows.js';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
@@ -219,7 +220,29 @@ export function planScenario(raw: unknown, source: string): Plan {
     return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
   });
   checkPathSetups(points, paths, source, sweepKeys.length > 0);
+  checkValidationTargets(scenario, paths, sweepKeys, source);
   return { source, scenario, sweepKeys, points, paths };
+}
+
+/** A validation target must name a numeric summary column, a path of the run and swept keys. */
+function checkValidationTargets(scenario: Scenario, paths: string[], sweepKeys: string[], source: string): void {
+  const numeric = SUMMARY_COLUMNS.filter((c) => !['scenario', 'point', 'path', 'workload', 'replication', 'seed'].includes(c));
+  (scenario.validation ?? []).forEach((t, i) => {
+    const at = `${source}: validation[${i}]`;
+    if (!(numeric as readonly string[]).includes(t.metric)) {
+      throw new InputError(`${at}.metric: unknown summary column "${t.metric}"${didYouMean(t.metric, numeric)}; allowed: ${numeric.join(', ')}`);
+    }
+    for (const [sel, name] of [[t, ''], [t.relative_to, '.relative_to']] as const) {
+      if (sel === undefined) continue;
+      if (sel.path === undefined && paths.length > 1) throw new InputError(`${at}${name}.path: the scenario runs ${paths.join(', ')}; say which`);
+      if (sel.path !== undefined && !paths.includes(sel.path)) {
+        throw new InputError(`${at}${name}.path: "${sel.path}" is not among the scenario's paths (${paths.join(', ')})`);
+      }
+      for (const k of Object.keys(sel.where ?? {})) {
+        if (!sweepKeys.includes(k)) throw new InputError(`${at}${name}.where.${k}: not a swept key (swept: ${sweepKeys.join(', ') || 'none'})`);
+      }
+    }
+  });
 }
 
 /**

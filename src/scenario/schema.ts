@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { workloadSchema } from '../workloads/index.js';
+import { validationTargetSchema } from './validation.js';
 
 const scalar = z.union([z.number(), z.boolean(), z.string()]);
 const sweepList = z.array(scalar).min(1, 'a sweep list needs at least one value');
@@ -50,6 +51,8 @@ export const scenarioSchema = z.strictObject({
   sweep: sweepSchema.optional(),
   seed: z.number().int().nonnegative().max(2 ** 32 - 1).default(1),
   replications: z.number().int().gte(1).lte(10_000).default(1),
+  /** Published figures this scenario reproduces (iovsim calibrate-check). */
+  validation: z.array(validationTargetSchema).min(1).optional(),
 });
 
 /** A validated scenario, defaults filled in. */
