@@ -255,12 +255,13 @@ export function buildProgram(): Command {
     .description('run the published calibration targets (scenarios/validation) and print target, measured, ratio, pass or fail')
     .argument('[files...]', 'validation scenarios or folders of them (default: the scenarios/validation folder)')
     .option('--jobs <n>', 'worker threads (default: number of cores)')
+    .option('--set <name=value>', 'override a parameter or workload field in every file (repeatable; to see what a change does to the targets)', collect, [])
     .option('--markdown', 'print the table as Markdown (as in the README)')
-    .option('--quiet', 'no progress bar')
-    .action(async (files: string[], opts: { jobs?: string; markdown?: boolean; quiet?: boolean }) => {
+    .option('--quiet', 'no per-file lines on stderr')
+    .action(async (files: string[], opts: { jobs?: string; set: string[]; markdown?: boolean; quiet?: boolean }) => {
       const jobs = parseJobs(opts.jobs);
       const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
-      const plans = list.map((f) => loadPlan(f));
+      const plans = list.map((f) => loadPlan(f, opts.set));
       for (const plan of plans) {
         if (!plan.scenario.validation) throw new InputError(`${plan.source}: validation: missing; a calibration scenario lists its published targets`);
       }

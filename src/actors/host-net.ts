@@ -81,6 +81,8 @@ export class HostNet {
   tapOf: (pkt: Packet) => Tap = () => {
     throw new Error('host-net: no tap route');
   };
+  /** A process on this host the VMs talk to (peer.location host): frames go to it, not to the NIC. */
+  localDelivery: PacketPort | null = null;
   /** Picks the host NIC queue a VM's frame leaves by. */
   queueOf: (pkt: Packet) => number = (pkt) => pkt.queue % this.queues.length;
   qdiscDrops = 0;
@@ -120,6 +122,10 @@ export class HostNet {
 
   /** A frame leaves a VM's back end (the caller paid the host stack transmit cost). */
   transmit(pkt: Packet, atPs: number): void {
+    if (this.localDelivery !== null) {
+      this.localDelivery(pkt, atPs); // bridge -> local IP: the host process's socket
+      return;
+    }
     const hq = this.queues[this.queueOf(pkt)]!;
     const q = hq.nicq;
     if (q.txSpace > 0 && hq.qdisc.isEmpty) {
@@ -128,6 +134,18 @@ export class HostNet {
     }
     if (!hq.qdisc.push(pkt)) {
       this.qdiscDrops++;
+      this.drop(pkt, atPs);
+    }
+  }
+
+  /** A frame from a host process into its VM's tap (tun_net_xmit); dropped when the tap is full. */
+  toTap(pkt: Packet, atPs: number): void {
+    const tap = this.tapOf(pkt);
+    if (tap.queue.push(pkt)) {
+      tap.onReadable();
+    } else {
+      tap.drops++;
+      this.tapDrops++;
       this.drop(pkt, atPs);
     }
   }

@@ -20,6 +20,7 @@ import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../workl
 import type { ActorEnv } from './env.js';
 import type { Packet, PacketPort } from './messages.js';
 import { WirePort, type PortSource } from './nic.js';
+import { IdleGovernor, type IdleState } from '../primitives/idle-governor.js';
 
 export interface PeerCosts {
   lineRateGbps: number;
@@ -33,6 +34,10 @@ export interface PeerCosts {
   xmitPs: number;
   rxPs: number;
   idleExitPs: number;
+  /** The peer core's idle states (its C-state choice works like the host's). */
+  idleStates: readonly IdleState[];
+  /** Extra time after a cache-flushing idle state [ps]. */
+  coldCachePs: number;
 }
 
 /** What the peer needs from the run: new ops (generator) and their completion. */
@@ -63,6 +68,8 @@ interface PeerFlow {
   busyUntilPs: number;
   /** xorshift32 state for cost jitter (a typed array: the 32-bit state is never boxed). */
   jitterBits: Int32Array;
+  /** The server core's idle-state choice (null: C1 only). */
+  governor: IdleGovernor | null;
 }
 
 export class Peer {
@@ -115,7 +122,8 @@ export class Peer {
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
     const id = this.flows.length;
     const source = new PeerSource();
-    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1) };
+    const governor = this.costs.idleStates.length > 1 ? new IdleGovernor(this.costs.idleStates) : null;
+    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1), governor };
     // a double from the start (times pass 2^31 ps): no representation change later
     f.busyUntilPs = 0;
     f.jitterBits[0] = Math.floor(this.rng() * 0xffffffff) | 1;
@@ -166,7 +174,18 @@ export class Peer {
     const f = this.flows[pkt.vm * this.flowsPerVm + pkt.flow]!; // flows are declared VM by VM
     const visiblePs = atPs + c.pipelinePs + c.dmaWritePs;
     // an idle core leaves its C-state first; a busy server takes the request after the last
-    const startPs = visiblePs >= f.busyUntilPs ? visiblePs + c.idleExitPs : f.busyUntilPs;
+    let startPs: number;
+    if (visiblePs >= f.busyUntilPs) {
+      startPs = visiblePs + c.idleExitPs;
+      const g = f.governor;
+      if (g !== null) {
+        g.enter(f.busyUntilPs);
+        startPs += g.exit(visiblePs);
+        if (g.wasCold) startPs += c.coldCachePs;
+      }
+    } else {
+      startPs = f.busyUntilPs;
+    }
     const app = this.hasPeerApp ? Math.round(this.spec.peerApp.sample(this.rng)) : 0;
     const cpuPs = this.jitter(f, c.irqPs + c.rxPs + this.peerStackPs) + app + this.jitter(f, this.peerStackPs + c.xmitPs) + c.doorbellPs;
     const endPs = startPs + cpuPs;

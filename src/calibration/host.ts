@@ -12,13 +12,48 @@ export const HOST_PARAMS: ParamDef[] = [
   },
   {
     name: 'host.wakeup_ns', default: 3500, unit: 'ns', min: 0, max: 100000,
-    source: 'calibration.md s10 wakeup.kthread_or_iothread 4 us (2-10 us bare metal); "KVM: dynamic halt-polling": polling saves ~7 us per TCP_RR, i.e. two wake-ups of ~3.5 us [V]',
+    source: 'calibration.md s10 wakeup.kthread_or_iothread 4 us (2-10 us bare metal; halt-poll doc "a few microseconds" [V]); 3.5 us, a modelling estimate within that range',
     description: 'eventfd or socket wake-up of a sleeping host thread (vhost worker, QEMU main loop) until it runs',
   },
   {
     name: 'host.idle_exit_ns', default: 1000, unit: 'ns', min: 0, max: 100000,
     source: 'Linux drivers/idle/intel_idle.c: C1 exit_latency 1 us (icx_cstates) to 2 us (skx_cstates)',
     description: 'an idle bare-metal core leaving C1 to run the interrupted or woken thread (bare metal, host softirq, peer)',
+  },
+  {
+    name: 'host.cstate_max', default: 'C1', unit: 'choice', choices: ['C1', 'C1E', 'C6'],
+    source: 'Linux drivers/idle/intel_idle.c skx_cstates (C1, C1E, C6) with the menu governor; C1 only is the latency-tuned host (intel_idle.max_cstate=1, tuned network-latency), deeper states are a distribution default',
+    description: 'deepest idle state an idle core may enter; the state is picked from the recent idle periods (menu governor) and its exit latency delays the next work',
+  },
+  {
+    name: 'host.c1_exit_ns', default: 2000, unit: 'ns', min: 0, max: 1000000,
+    source: 'Linux drivers/idle/intel_idle.c skx_cstates C1 exit_latency 2 us',
+    description: 'C1 exit latency, the reference the deeper states are counted from (the wake-up costs include a C1 exit)',
+  },
+  {
+    name: 'host.c1e_exit_ns', default: 10000, unit: 'ns', min: 0, max: 1000000,
+    source: 'Linux drivers/idle/intel_idle.c skx_cstates C1E exit_latency 10 us',
+    description: 'C1E exit latency',
+  },
+  {
+    name: 'host.c1e_residency_ns', default: 20000, unit: 'ns', min: 0, max: 100000000,
+    source: 'Linux drivers/idle/intel_idle.c skx_cstates C1E target_residency 20 us',
+    description: 'C1E target residency: entered when the predicted idle period is at least this long',
+  },
+  {
+    name: 'host.c6_exit_ns', default: 133000, unit: 'ns', min: 0, max: 10000000,
+    source: 'Linux drivers/idle/intel_idle.c skx_cstates C6 exit_latency 133 us',
+    description: 'C6 exit latency',
+  },
+  {
+    name: 'host.c6_residency_ns', default: 600000, unit: 'ns', min: 0, max: 1000000000,
+    source: 'Linux drivers/idle/intel_idle.c skx_cstates C6 target_residency 600 us',
+    description: 'C6 target residency',
+  },
+  {
+    name: 'host.cold_cache_ns', default: 3000, unit: 'ns', min: 0, max: 1000000,
+    source: 'modelling estimate: C6 flushes the core\'s L1 and L2 (CPUIDLE_FLAG_TLB_FLUSHED); refilling the few hundred lines a network path touches from L3/memory at ~10-80 ns each',
+    description: 'extra time of the first work on a core woken from a cache-flushing idle state (C6)',
   },
   {
     name: 'host.syscall_ns', default: 200, unit: 'ns', min: 0, max: 5000,

@@ -86,6 +86,11 @@ export const NIC_PARAMS: ParamDef[] = [
     description: 'extra NIC latency for the VF pool selection and arbitration',
   },
   {
+    name: 'peer.location', default: 'remote', unit: 'choice', choices: ['remote', 'host'],
+    source: 'topology knob: netperf/iperf3 against another machine (remote) or against a server on the VM\'s own host, behind the bridge (host), as KVM and Firecracker measurements often do',
+    description: 'where the other end runs: a bare-metal host across the wire, or a process on this host reached through tap and bridge (paths with a host stack only)',
+  },
+  {
     name: 'wire.latency_ns', default: 200, unit: 'ns', min: 0, max: 100000000,
     source: 'modelling estimate: 2 m direct-attach cable (10 ns) plus SFP+ PHY latencies',
     description: 'propagation latency between the host NIC and the peer',

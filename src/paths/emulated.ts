@@ -15,6 +15,7 @@ export const emulatedPath = netPath({
   name: 'emulated',
   description: 'e1000 emulated by QEMU: heavy exits per register access, tap, INTx',
   isVirtual: true,
+  hasHostStack: true,
   build(ctx) {
     const p = ctx.params;
     const stack = buildHostStack(ctx, 1);

@@ -15,6 +15,7 @@ export const vhostKernelPath = netPath({
   name: 'vhost-kernel',
   description: 'virtio-net with the vhost-net kernel worker: ioeventfd kicks, irqfd interrupts, tap + bridge',
   isVirtual: true,
+  hasHostStack: true,
   validate(p) {
     virtioConfig(p, 'vhost-kernel');
   },

@@ -19,6 +19,7 @@ export const virtioQemuPath = netPath({
   name: 'virtio-qemu',
   description: 'virtio-net in QEMU user space (main loop + BQL, tap); ioeventfd kicks, KVM_SIGNAL_MSI interrupts',
   isVirtual: true,
+  hasHostStack: true,
   validate(p) {
     virtioConfig(p, 'qemu');
   },

@@ -46,6 +46,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { Counters } from '../metrics/counters.js';
 import type { CpuRow } from '../metrics/run-result.js';
 import { Fifo } from './fifo.js';
+import { IdleGovernor, type IdleState } from './idle-governor.js';
 
 export type IdleMode = 'sleep' | 'poll' | 'halt-poll';
 
@@ -70,6 +71,10 @@ export interface HostCpuOptions {
   jitterCv: number;
   /** Makes a named random stream (one per thread, for jitter). */
   stream: (name: string) => Rng;
+  /** Idle states of every core (C1 only, or C1E and C6 too); none: C1 only. */
+  idleStates?: readonly IdleState[];
+  /** Extra time the first work after a cache-flushing idle state takes [ps]. */
+  coldCachePs?: number;
 }
 
 export interface ThreadOptions {
@@ -112,11 +117,28 @@ class Core {
   freeAtPs = AS_DOUBLE;
   /** CFS min_vruntime: never decreases [ps]. */
   minVruntimePs = AS_DOUBLE;
+  /** C-state choice when several states are enabled; null when C1 is the only one. */
+  readonly governor: IdleGovernor | null;
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
   ) {
     this.freeAtPs = this.minVruntimePs = 0;
+    const states = cpu.options.idleStates;
+    this.governor = states !== undefined && states.length > 1 ? new IdleGovernor(states) : null;
+  }
+
+  /** The core has nothing to run from atPs on (after any tail work): it enters an idle state. */
+  goIdle(atPs: number): void {
+    if (this.governor !== null) this.governor.enter(atPs > this.freeAtPs ? atPs : this.freeAtPs);
+  }
+
+  /** Work reaches the idle core now: extra latency of the idle state left (and cold caches) [ps]. */
+  wake(nowPs: number): number {
+    const g = this.governor;
+    if (g === null || !g.idle) return 0;
+    const ps = g.exit(nowPs);
+    return g.wasCold ? ps + this.cpu.coldCachePs : ps;
   }
 
   /** update_min_vruntime: the smallest virtual runtime of the running and ready threads, never lower than before. */
@@ -199,7 +221,7 @@ export class HostThread {
   private hasWakePending = false;
   /** @internal When the current idle period began (after tail work and steps computed ahead) [ps]. */
   idleSincePs = AS_DOUBLE;
-  private idleWindowPs = AS_DOUBLE;
+  /** @internal */ idleWindowPs = AS_DOUBLE;
   /** @internal */ sliceStartPs = AS_DOUBLE;
   /**
    * @internal Wake-up latency and steps computed ahead still to elapse before a step
@@ -210,7 +232,7 @@ export class HostThread {
   /** End of the last step computed ahead (execAhead) [ps]. */
   aheadEndPs = AS_DOUBLE;
   /** idleMode === 'poll' (a PMD). */
-  private readonly isPoller: boolean;
+  readonly isPoller: boolean;
   /** A wake that reached this thread while interrupt work paused its polling. */
   private hasWakeWhileInterrupted = false;
   private execFn: ((arg: any) => void) | null = null;
@@ -531,6 +553,7 @@ export class HostThread {
     counters.contextSwitches++;
     this.isWakee = true;
     if (core.current === null && core.ready.length === 0) {
+      latencyPs += core.wake(now); // the core's idle state
       if (core.freeAtPs > now + latencyPs) latencyPs = core.freeAtPs - now; // the last occupant's tail
       core.current = this;
       core.lastRan = this;
@@ -553,7 +576,10 @@ export class HostThread {
   private wakeIrq(extraPs: number): void {
     const core = this.core;
     this.isWakee = false;
-    const latencyPs = (core.current === null ? this.jitter(this.wakeupPs) : 0) + extraPs;
+    const cur = core.current;
+    // a halt-poll or busy-loop window that ran out left the core idle
+    if (cur !== null && cur.state === IDLE && !cur.isPoller && this.sim.nowPs >= cur.idleSincePs + cur.idleWindowPs) cur.stopPolling();
+    const latencyPs = (core.current === null ? this.jitter(this.wakeupPs) + core.wake(this.sim.nowPs) : 0) + extraPs;
     this.state = WAKING;
     if (latencyPs === 0) this.cpu.arrive(this);
     else this.sim.post(latencyPs, wakeDone, this);
@@ -662,7 +688,11 @@ export class HostThread {
     this.idleWindowPs = 0;
     // tail work (HLT exits) or steps computed ahead still occupy the core until idleSince
     if (this.idleSincePs > this.core.freeAtPs) this.core.freeAtPs = this.idleSincePs;
-    if (this.core.current === this) this.core.current = null;
+    if (this.core.current === this) {
+      this.core.current = null;
+      // the poll window ended at `end` if it ran out: the core was idle since then
+      if (end < now) this.core.goIdle(end);
+    }
   }
 
   /** @internal A PMD's poll interval ends because it yields the core. */
@@ -731,12 +761,15 @@ export class HostCpu {
   readonly threads: HostThread[] = [];
   /** Sleeper credit: half the scheduling latency (two slices) [ps]. */
   readonly sleeperCreditPs: number;
+  /** HostCpuOptions.coldCachePs [ps]. */
+  readonly coldCachePs: number;
 
   constructor(
     readonly sim: Simulator,
     readonly options: HostCpuOptions,
   ) {
     this.sleeperCreditPs = options.slicePs;
+    this.coldCachePs = options.coldCachePs ?? 0;
   }
 
   /** check_preempt_wakeup: the wakee t runs before cur when cur is ahead by more than the granularity. */
@@ -908,7 +941,8 @@ export class HostCpu {
     core.lastRan = t;
     t.state = RUNNING;
     const now = this.sim.nowPs;
-    const waitPs = core.freeAtPs > now ? core.freeAtPs - now : 0; // the last occupant's tail work
+    let waitPs = core.freeAtPs > now ? core.freeAtPs - now : 0; // the last occupant's tail work
+    if (core.governor !== null) waitPs += core.wake(now);
     t.sliceStartPs = now + waitPs;
     if (switchPs > 0) {
       this.options.counters.contextSwitches++;
@@ -946,6 +980,7 @@ export class HostCpu {
     }
     const next = core.ready.shift();
     if (next) this.grant(core, next, this.options.ctxSwitchPs);
+    else core.goIdle(this.sim.nowPs);
   }
 
   /** @internal */

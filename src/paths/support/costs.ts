@@ -10,6 +10,7 @@ import type { KvmCosts } from '../../actors/kvm.js';
 import type { NicCosts } from '../../actors/nic.js';
 import type { PeerCosts } from '../../actors/peer.js';
 import type { NetWorkloadSpec } from '../../workloads/net-common.js';
+import { hostIdleStates } from './net-run.js';
 
 /** A parameter in ns as integer ps. */
 export function psOf(p: ParamValues, name: string): number {
@@ -62,6 +63,8 @@ export function peerCosts(p: ParamValues): PeerCosts {
     xmitPs: psOf(p, 'guest.nic_xmit_ns'),
     rxPs: psOf(p, 'guest.nic_rx_ns'),
     idleExitPs: psOf(p, 'host.idle_exit_ns'),
+    idleStates: hostIdleStates(p),
+    coldCachePs: psOf(p, 'host.cold_cache_ns'),
   };
 }
 

@@ -6,6 +6,8 @@
  */
 import { num } from '../../calibration/param.js';
 import { HostNet, type Tap } from '../../actors/host-net.js';
+import { LocalPeer } from '../../actors/local-peer.js';
+import { ArrivalProcess } from '../../workloads/net-common.js';
 import { psOf } from './costs.js';
 import type { NetContext } from './net-run.js';
 
@@ -64,6 +66,7 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
       ctx.starters.push(() => ctx.cpu.start(thread));
     }
   };
+  if (ctx.isLocalPeer) attachLocalPeer(ctx, hostNet);
   ctx.onFinish.push((extra) => {
     extra['hostnet.qdisc_drops'] = hostNet.qdiscDrops;
     extra['hostnet.tap_drops'] = hostNet.tapDrops;
@@ -71,6 +74,46 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
     extra['hostnet.ksoftirqd_deferrals'] = hostNet.deferrals;
   });
   return stack;
+}
+
+/** peer.location host: the VMs' peer is a process on this host, behind the bridge. */
+function attachLocalPeer(ctx: NetContext, hostNet: HostNet): void {
+  const p = ctx.params;
+  const spec = ctx.spec;
+  const peer = new LocalPeer(
+    ctx.env,
+    spec,
+    {
+      syscallPs: psOf(p, 'host.syscall_ns'),
+      stackPs: spec.kind === 'net-rr' ? spec.peerStackPs : spec.guestStackPs,
+      hostTxPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
+      wakeupPs: psOf(p, 'host.wakeup_ns'),
+    },
+    {
+      newOp: (vm, flow) => ctx.hooks.newOp(vm, flow, flow % ctx.vms[vm]!.device!.queuePairs),
+      complete: ctx.hooks.complete,
+    },
+    (pkt, atPs) => hostNet.toTap(pkt, atPs),
+    ctx.addHostThread,
+    ctx.streams.stream('host-peer/app'),
+  );
+  peer.stage = ctx.tracker.define('peer', 'host-peer');
+  hostNet.localDelivery = (pkt, atPs) => peer.receive(pkt, atPs);
+  for (const vm of ctx.vms) {
+    for (let f = 0; f < spec.flows; f++) {
+      const a = spec.arrival;
+      const arrivals =
+        spec.kind === 'net-rx' && a.kind !== 'closed' && a.kind !== 'saturate'
+          ? new ArrivalProcess(a, ctx.streams.stream(`host-peer/arrivals/${vm.index}/${f}`), 1 / spec.flows)
+          : null;
+      peer.addFlow(vm.index, f, arrivals);
+    }
+  }
+  // (the generators start after the VMs' devices exist)
+  ctx.afterStart.push(() => peer.start());
+  ctx.onFinish.push((extra) => {
+    extra['host-peer.messages'] = peer.messages;
+  });
 }
 
 /** Creates the softirq threads (after the back-end threads, so those get the next cores). */

@@ -24,6 +24,7 @@ import { Counters } from '../../metrics/counters.js';
 import type { RunResult } from '../../metrics/run-result.js';
 import { HostCpu, type HostThread, type ThreadOptions } from '../../primitives/host-cpu.js';
 import { Mutex } from '../../primitives/mutex.js';
+import { idleStates, type IdleState } from '../../primitives/idle-governor.js';
 import { StageTracker } from '../../primitives/stage-tracker.js';
 import { InputError } from '../../util/input-error.js';
 import { toNetSpec, type WorkloadInput } from '../../workloads/index.js';
@@ -92,6 +93,10 @@ export interface NetContext {
   drop(pkt: Packet, atPs: TimePs): void;
   /** Run-end statistics the path adds to details.extra. */
   onFinish: ((extra: Record<string, number>, violations: string[]) => void)[];
+  /** The peer is a process on this host (peer.location host), not across the wire. */
+  isLocalPeer: boolean;
+  /** Called after the applications have started (a host-local peer's generators). */
+  afterStart: (() => void)[];
   /** Threads to start at time 0 (back ends); vCPUs and the peer are started by the harness. */
   starters: (() => void)[];
   /** vCPU of a queue pair's interrupts / of a flow (same mapping). */
@@ -103,6 +108,8 @@ export interface NetPathDef {
   description: string;
   /** Guests run under KVM (false: bare metal). */
   isVirtual: boolean;
+  /** Its back end hands frames to the host stack (tap, bridge): a host-local peer is possible. */
+  hasHostStack?: boolean;
   /** Checks parameter combinations; throws InputError naming the parameter. */
   validate?(p: ParamValues, spec: NetWorkloadSpec): void;
   /** Wires the path: devices, back ends, NIC functions and receive routing. */
@@ -135,6 +142,11 @@ function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput)
     throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
   }
   def.validate?.(p, spec);
+  if (str(p, 'peer.location') === 'host' && !def.hasHostStack) {
+    throw new InputError(
+      `params.peer.location: "host" needs a path whose back end hands frames to the host stack (virtio-qemu, vhost-kernel, emulated, emulated-vmm); ${def.name} does not (use remote)`,
+    );
+  }
   parsePinning(str(p, 'host.pinning'));
   return spec;
 }
@@ -185,6 +197,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     counters,
     jitterCv: num(p, 'host.jitter_cv'),
     stream: (name: string) => streams.stream(name),
+    idleStates: hostIdleStates(p),
+    coldCachePs: psOf(p, 'host.cold_cache_ns'),
   };
   const cpu = new HostCpu(sim, cpuOptions);
 
@@ -266,6 +280,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
 
   const onFinish: NetContext['onFinish'] = [];
   const starters: NetContext['starters'] = [];
+  const afterStart: NetContext['afterStart'] = [];
+  const isLocalPeer = str(p, 'peer.location') === 'host';
   const ctx: NetContext = {
     sim, env, params: p, spec, counters, tracker, cpu, streams, vms, nic, peer, queuePairs, vcpusPerVm, hooks,
     addHostThread,
@@ -277,6 +293,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     },
     onFinish,
     starters,
+    afterStart,
+    isLocalPeer,
     vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
   };
   const wireOut = tracker.define('wire', 'wire');
@@ -298,6 +316,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     });
   }
   for (const vm of vms) {
+    if (isLocalPeer) break; // the host stack made its own peer
     for (let f = 0; f < spec.flows; f++) {
       const a = spec.arrival;
       const arrivals =
@@ -313,6 +332,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   for (const s of starters) s();
   for (const vm of vms) vm.app!.start();
   peer.start();
+  for (const s of afterStart) s();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
   sim.run();
@@ -373,6 +393,17 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       violations,
     },
   };
+}
+
+/** The idle states host cores may enter (host.cstate_max and the table). */
+export function hostIdleStates(p: ParamValues): IdleState[] {
+  return idleStates(str(p, 'host.cstate_max'), {
+    c1ExitPs: psOf(p, 'host.c1_exit_ns'),
+    c1eExitPs: psOf(p, 'host.c1e_exit_ns'),
+    c1eResidencyPs: psOf(p, 'host.c1e_residency_ns'),
+    c6ExitPs: psOf(p, 'host.c6_exit_ns'),
+    c6ResidencyPs: psOf(p, 'host.c6_residency_ns'),
+  });
 }
 
 /** A random stream for an actor of the path. */
