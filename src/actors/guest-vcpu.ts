@@ -95,6 +95,16 @@ export class GuestVcpu {
   private softirqStreakStartPs = AS_DOUBLE;
   /** Times waiting application work was run ahead of softirq work (ksoftirqd hand-overs). */
   softirqYields = 0;
+  /**
+   * KVM's adaptive halt polling (virt/kvm/kvm_main.c kvm_vcpu_halt): the window this vCPU
+   * polls when it halts starts at 0, grows (x grow, at least growStart) after a halt that
+   * outlasted it but ended within the maximum, shrinks (/ shrink, to 0 below growStart)
+   * after a halt longer than the maximum. Null: the thread's fixed window.
+   */
+  haltPoll: { maxPs: number; grow: number; growStartPs: number; shrink: number } | null = null;
+  /** The current adaptive window [ps]. */
+  haltPollPs = AS_DOUBLE;
+  private haltStartPs = AS_DOUBLE;
   /** MAX_SOFTIRQ_RESTART and MAX_SOFTIRQ_TIME of the guest kernel [count, ps]. */
   softirqRestarts = 10;
   softirqPs = 2_000_000_000;
@@ -107,7 +117,7 @@ export class GuestVcpu {
     private readonly hooks: HaltHooks | null,
   ) {
     thread.onRun = this.doneFn;
-    this.overheadPs = this.lastOverheadPs = this.workStartAtPs = this.softirqStreakStartPs = 0;
+    this.overheadPs = this.lastOverheadPs = this.workStartAtPs = this.softirqStreakStartPs = this.haltPollPs = this.haltStartPs = 0;
   }
 
   get isVirtual(): boolean {
@@ -157,6 +167,24 @@ export class GuestVcpu {
       }
     } else {
       this.env.sim.post(delayPs, raise, v);
+    }
+  }
+
+  /** After a halt: grow or shrink the poll window as kvm_vcpu_halt does. */
+  private adaptHaltPoll(): void {
+    const h = this.haltPoll!;
+    this.noteWorkStart();
+    const haltPs = this.workStartAtPs - this.haltStartPs;
+    const poll = this.haltPollPs;
+    if (haltPs <= poll) return; // woken while polling: keep it
+    if (poll > 0 && haltPs > h.maxPs) {
+      let v = h.shrink > 0 ? poll / h.shrink : 0;
+      if (v < h.growStartPs) v = 0;
+      this.haltPollPs = Math.round(v);
+    } else if (poll < h.maxPs && haltPs < h.maxPs && h.grow > 0) {
+      let v = poll * h.grow;
+      if (v < h.growStartPs) v = h.growStartPs;
+      this.haltPollPs = Math.min(Math.round(v), h.maxPs);
     }
   }
 
@@ -214,6 +242,7 @@ export class GuestVcpu {
     if (this.isHalted) {
       this.isHalted = false;
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
+      if (this.haltPoll !== null) this.adaptHaltPoll();
     }
     const delayed = this.delayedIrqs;
     if (delayed.length !== 0) {
@@ -277,7 +306,12 @@ export class GuestVcpu {
     this.isHalted = true;
     this.halts++;
     const exitPs = this.hooks !== null ? this.hooks.onHalt(this) : 0;
-    this.thread.idle(undefined, exitPs);
+    if (this.haltPoll !== null) {
+      this.haltStartPs = this.env.sim.nowPs + this.thread.startDelayPs + exitPs;
+      this.thread.idle(this.haltPollPs, exitPs);
+    } else {
+      this.thread.idle(undefined, exitPs);
+    }
     if (delayed.length !== 0) {
       // an interrupt is on its way: it wakes the halted vCPU when it arrives
       const v = delayed.peek()!;

@@ -122,6 +122,7 @@ export class Kvm implements HaltHooks {
   private readonly hltId: number;
   private readonly timerId: number;
   private readonly extIntId: number;
+  private readonly hostTimerId: number;
   private readonly counters: ActorEnv['counters'];
   private readonly exits: ActorEnv['exits'];
   /** Delivery latency an MSI adds: posting with APICv, none without [ps]. */
@@ -138,6 +139,7 @@ export class Kvm implements HaltHooks {
     this.hltId = env.exits.id('hlt', false);
     this.timerId = env.exits.id('timer', false);
     this.extIntId = env.exits.id('external-interrupt', true);
+    this.hostTimerId = env.exits.id('host-timer', false);
     this.counters = env.counters;
     this.exits = env.exits;
     this.msiPostPs = costs.isApicv ? costs.postedIrqPs : 0;
@@ -281,6 +283,12 @@ export class Kvm implements HaltHooks {
   hostInterruptExit(): number {
     this.exits.count(this.extIntId);
     this.lightExits++;
+    return this.exitLightPs;
+  }
+
+  /** The host's timer tick landing on a vCPU in guest mode: an exit (not I/O), counted as host-timer. */
+  hostTimerExit(): number {
+    this.exits.count(this.hostTimerId);
     return this.exitLightPs;
   }
 

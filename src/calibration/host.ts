@@ -76,6 +76,31 @@ export const HOST_PARAMS: ParamDef[] = [
     description: 'host hard interrupt handling on the core that takes a NIC MSI-X',
   },
   {
+    name: 'host.tick_hz', default: 250, unit: 'Hz', min: 0, max: 10000,
+    source: 'Linux CONFIG_HZ=250 (Debian and Ubuntu kernels; RHEL builds 1000); with NO_HZ_IDLE only busy cores tick',
+    description: 'host scheduler tick on busy cores: it stretches the work it lands on by host.tick_ns (a vCPU in guest mode also takes an exit); 0 turns it off',
+  },
+  {
+    name: 'host.tick_ns', default: 2000, unit: 'ns', min: 0, max: 100000,
+    source: 'Linux Documentation/trace/osnoise-tracer.rst example: local_timer interrupt noise 1,845-2,848 ns (net of entry and exit)',
+    description: 'host timer tick handler time',
+  },
+  {
+    name: 'host.noise_duty', default: 0, unit: 'ratio', min: 0, max: 0.95,
+    source: 'topology knob: 0 is a dedicated host (CSIT, tuned benchmarks); a shared cloud node runs other tenants\' threads on the same cores',
+    description: 'fraction of time another tenant\'s thread on each noisy core wants to run (bursts and sleeps); 0 turns it off',
+  },
+  {
+    name: 'host.noise_burst_us', default: 500, unit: 'us', min: 1, max: 1000000,
+    source: 'modelling estimate: a request of a co-located service, a few hundred microseconds of CPU',
+    description: 'mean length of another tenant\'s busy burst (exponential)',
+  },
+  {
+    name: 'host.noise_cores', default: 0, unit: 'count', min: 0, max: 1024, integer: true,
+    source: 'topology knob',
+    description: 'cores that carry another tenant\'s thread, from core 0 up; 0 means every core in use',
+  },
+  {
     name: 'host.sched_slice_us', default: 3000, unit: 'us', min: 1, max: 100000,
     source: 'Linux kernel/sched/fair.c sysctl_sched_latency 6 ms shared by two runnable threads (3 ms each)',
     description: 'time slice a thread keeps a shared core while others wait',

@@ -51,6 +51,26 @@ export const KVM_PARAMS: ParamDef[] = [
     description: 'how long a halted vCPU polls for an interrupt before its thread sleeps',
   },
   {
+    name: 'kvm.halt_poll_adaptive', default: true, unit: 'bool',
+    source: 'Linux virt/kvm/kvm_main.c kvm_vcpu_halt, grow_halt_poll_ns / shrink_halt_poll_ns (dynamic halt polling since 4.3, commit aca6ff29c406)',
+    description: 'each vCPU adapts its poll window between 0 and kvm.halt_poll_ns after every halt; false polls the whole kvm.halt_poll_ns every time',
+  },
+  {
+    name: 'kvm.halt_poll_grow', default: 2, unit: 'factor', min: 0, max: 100,
+    source: 'Linux virt/kvm/kvm_main.c halt_poll_ns_grow = 2',
+    description: 'factor the adaptive poll window grows by after a halt that outlasted it (0: never grows)',
+  },
+  {
+    name: 'kvm.halt_poll_grow_start_ns', default: 10000, unit: 'ns', min: 0, max: 100000000,
+    source: 'Linux virt/kvm/kvm_main.c halt_poll_ns_grow_start = 10000',
+    description: 'first non-zero adaptive poll window; windows shrunk below it become 0',
+  },
+  {
+    name: 'kvm.halt_poll_shrink', default: 2, unit: 'factor', min: 0, max: 100,
+    source: 'Linux virt/kvm/kvm_main.c halt_poll_ns_shrink = 2 (0, reset to zero, before the 2023 change)',
+    description: 'divisor of the adaptive poll window after a halt longer than kvm.halt_poll_ns (0: back to 0 at once)',
+  },
+  {
     name: 'kvm.halted_wakeup_ns', default: 7000, unit: 'ns', min: 0, max: 100000,
     source: 'Linux commit aca6ff29c406 "KVM: dynamic halt-polling" (2015): polling instead of sleeping cuts guest TCP_RR from 34 to 27 us, the one halted-vCPU wake-up on the path of the round trip [V]; calibration.md s10 wakeup.halted_vcpu 2-10 us',
     description: 'waking a sleeping halted vCPU thread: IPI, scheduler trip, VM entry',

@@ -12,6 +12,10 @@ export interface StageRow {
   visitsPerOp: number;
   waitMeanNs: number;
   serviceMeanNs: number;
+  /** 99th percentile of a request's time in the stage (requests that visited it); undefined when not kept. */
+  p99Ns?: number;
+  /** Mean time in the stage of the slowest 1% of requests (their p99 makers); undefined when not kept. */
+  tailMeanNs?: number;
 }
 
 /** One host thread: where it ran and how it spent the measurement window. */

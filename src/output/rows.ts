@@ -29,7 +29,7 @@ export const SUMMARY_CI_COLUMNS = ['latency_mean_ci95_ns', 'latency_p99_ci95_ns'
 /** latency.csv columns (before param.*). */
 export const LATENCY_COLUMNS = ['point', 'path', 'replication', 'latency_ns', 'count', 'cumulative_fraction'] as const;
 /** stages.csv columns (before param.*). */
-export const STAGE_COLUMNS = ['point', 'path', 'replication', 'stage', 'actor', 'visits_per_op', 'wait_mean_ns', 'service_mean_ns'] as const;
+export const STAGE_COLUMNS = ['point', 'path', 'replication', 'stage', 'actor', 'visits_per_op', 'wait_mean_ns', 'service_mean_ns', 'p99_ns', 'tail_mean_ns'] as const;
 /** cpu.csv columns (before param.*). */
 export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction'] as const;
 /** exits.csv columns (before param.*). */
@@ -138,6 +138,8 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
     visits_per_op: round(s.visitsPerOp, 6),
     wait_mean_ns: round(s.waitMeanNs, 3),
     service_mean_ns: round(s.serviceMeanNs, 3),
+    p99_ns: s.p99Ns === undefined ? '' : round(s.p99Ns, 3),
+    tail_mean_ns: s.tailMeanNs === undefined ? '' : round(s.tailMeanNs, 3),
     ...params,
   }));
   const cpu = r.cpu.map((t) => ({

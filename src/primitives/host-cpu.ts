@@ -181,6 +181,14 @@ function switchDone(t: HostThread): void {
 function sliceCheck(core: Core): void {
   core.cpu.sliceCheck(core);
 }
+interface PeriodicTimer {
+  cpu: HostCpu;
+  periodPs: number;
+  fn: () => void;
+}
+function periodicFire(t: PeriodicTimer): void {
+  t.cpu.firePeriodic(t);
+}
 
 export class HostThread {
   readonly name: string;
@@ -204,6 +212,13 @@ export class HostThread {
   private readonly isIrqBorn: boolean;
   /** Interrupts this thread's steps or polls suffered (for tests and reports). */
   interruptions = 0;
+  /**
+   * Time short interrupts (timer ticks) took from this thread while it ran, added to its
+   * next step (or to its way into idleness) [ps]: a tick stretches the work around it.
+   */
+  stolenPs = AS_DOUBLE;
+  /** Called when a host timer tick lands on this thread while it works; returns extra CPU time (a vCPU's exit) [ps]. */
+  onHostTick: (() => number) | null = null;
 
   /** @internal */ state = IDLE;
   /** @internal The core it runs on now (a migratable thread changes it when woken). */ core: Core;
@@ -287,7 +302,7 @@ export class HostThread {
     // the time fields start as doubles (AS_DOUBLE) and get their real initial values here
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
     this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = this.aheadEndPs = 0;
-    this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = 0;
+    this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = this.stolenPs = 0;
   }
 
   /** CFS virtual runtime at now: core time occupied (steps, switches, polling) plus placement [ps]. */
@@ -372,6 +387,10 @@ export class HostThread {
     if (this.state !== RUNNING || this.isExecuting) {
       throw new Error(`thread ${this.name}: execAhead while not running its loop`);
     }
+    if (this.stolenPs !== 0) {
+      ps += this.stolenPs;
+      this.stolenPs = 0;
+    }
     const start = this.sim.nowPs + this.startDelayPs;
     const end = start + ps;
     const from = start > this.accountFromPs ? start : this.accountFromPs; // span(start, end), inline
@@ -418,6 +437,10 @@ export class HostThread {
     const now = sim.nowPs;
     const delay = this.startDelayPs;
     this.startDelayPs = 0;
+    if (this.stolenPs !== 0) {
+      ps += this.stolenPs;
+      this.stolenPs = 0;
+    }
     this.isExecuting = true;
     this.execFn = fn;
     this.execArg = arg;
@@ -466,6 +489,10 @@ export class HostThread {
       return;
     }
     if (this.isIrqBorn) this.isIrq = true; // (ksoftirqd done: the next interrupt runs in irq context)
+    if (this.stolenPs !== 0) {
+      tailPs += this.stolenPs;
+      this.stolenPs = 0;
+    }
     const now = this.sim.nowPs + this.startDelayPs; // after steps computed ahead
     this.startDelayPs = 0;
     this.state = IDLE;
@@ -782,6 +809,54 @@ export class HostCpu {
     if (!(Number.isInteger(index) && index >= 0)) throw new RangeError(`core index must be a non-negative integer, got ${index}`);
     while (this.cores.length <= index) this.cores.push(new Core(this.cores.length, this));
     return this.cores[index]!;
+  }
+
+  /** Host timer ticks delivered to busy cores (for tests and reports). */
+  ticks = 0;
+  /** Periodic timers running (they stop when nothing else is left to happen). */
+  private periodicCount = 0;
+
+  /**
+   * Runs fn every periodPs from phasePs on (a timer interrupt). When nothing but periodic
+   * timers is left in the event queue the run is over (or stuck), so they stop and let it end.
+   */
+  periodic(periodPs: number, phasePs: number, fn: () => void): void {
+    const timer: PeriodicTimer = { cpu: this, periodPs, fn };
+    this.periodicCount++;
+    this.sim.post(phasePs, periodicFire, timer);
+  }
+
+  /** @internal */
+  firePeriodic(timer: PeriodicTimer): void {
+    if (this.sim.pending <= this.periodicCount - 1) {
+      this.periodicCount--;
+      return;
+    }
+    this.sim.post(timer.periodPs, periodicFire, timer);
+    timer.fn();
+  }
+
+  /**
+   * Starts the host's scheduler tick on every core: every periodPs, at a phase drawn per
+   * core, a core with a thread at work spends costPs in the timer interrupt (the thread's
+   * work stretches by as much, plus what onHostTick adds); an idle or polling core skips it
+   * (NO_HZ idle; a poll loop is not delayed unless work arrives within the tick).
+   */
+  startTicks(periodPs: number, costPs: number, stream: (name: string) => Rng): void {
+    if (!(periodPs > 0) || !(costPs > 0)) return;
+    for (const core of this.cores) {
+      const phase = Math.floor(stream(`cpu/core${core.index}/tick`)() * periodPs);
+      this.periodic(periodPs, phase, () => this.tick(core, costPs));
+    }
+  }
+
+  private tick(core: Core, costPs: number): void {
+    const cur = core.current;
+    if (cur === null) return;
+    const isWorking = cur.isExecuting || (cur.state === IDLE && cur.idleSincePs > this.sim.nowPs);
+    if (!isWorking) return;
+    this.ticks++;
+    cur.stolenPs += costPs + (cur.onHostTick !== null ? cur.onHostTick() : 0);
   }
 
   /** Makes cores 0..n-1 exist (so threads can move to cores nobody was placed on). */

@@ -9,6 +9,13 @@
  * Sums are kept per request in a record of a pooled typed array (one contiguous record
  * per request: wait, service and visits per stage) and added to the totals only when a
  * measured request completes, so warm-up requests never leak in.
+ *
+ * Tails: each measured request's time in each stage it visited (wait + service over its
+ * visits) goes into that stage's histogram (log-linear, 32 buckets per power of two of
+ * nanoseconds: within 3%), which gives the stage's p99; and the slowest 1% of measured
+ * requests keep their per-stage times (a min-heap on latency), so for each stage the mean
+ * time the tail requests spent in it shows which stage made the p99. (Stage p99s do not
+ * add up to the end-to-end p99; the tail means add up to the tail's mean latency.)
  */
 import { psToNs } from '../core/time.js';
 import type { StageRow } from '../metrics/run-result.js';
@@ -22,6 +29,27 @@ export interface TrackedOp {
 
 /** Numbers kept per stage in a request's record: wait, service, visits. */
 const FIELDS = 3;
+
+/** Histogram buckets per stage: 32 per power of two of ns up to 2^40 ns. */
+const SUB = 32;
+const BUCKETS = SUB * 37;
+
+/** Bucket of a time in ns (integer, >= 0): exact below 64, then 32 per octave. */
+function bucketOf(ns: number): number {
+  if (ns < 64) return ns;
+  const hi = ns >= 4294967296 ? 31 + (31 - Math.clz32(Math.floor(ns / 4294967296)) + 1) : 31 - Math.clz32(ns);
+  const e = hi - 5;
+  const idx = e * SUB + Math.floor(ns / 2 ** e);
+  return idx < BUCKETS ? idx : BUCKETS - 1;
+}
+
+/** The middle of a bucket [ns]. */
+function bucketMiddle(idx: number): number {
+  if (idx < 64) return idx;
+  const e = Math.floor(idx / SUB) - 1;
+  const low = (idx - e * SUB) * 2 ** e;
+  return low + 2 ** e / 2;
+}
 
 export class StageTracker {
   private readonly stages: { stage: string; actor: string }[] = [];
@@ -42,6 +70,16 @@ export class StageTracker {
   private isFrozen = false;
   /** Marks that would have gone back in time (a modelling bug if non-zero). */
   backwardMarks = 0;
+  /** Per stage, counts of measured requests by time in the stage (BUCKETS each). */
+  private histograms = new Float64Array(0);
+  /** The slowest measured requests: latency and per-stage times, a min-heap on latency. */
+  private tailCapacity = 0;
+  private tailCount = 0;
+  private tailLatency = new Float64Array(0);
+  private tailTimes = new Float64Array(0);
+  private stageCount = 0;
+  /** The per-stage times of the request end() is summing [ps]. */
+  private lastTimes = new Float64Array(0);
 
   constructor(private readonly clock: { readonly nowPs: number }) {}
 
@@ -56,8 +94,18 @@ export class StageTracker {
 
   private freeze(): void {
     this.isFrozen = true;
+    this.stageCount = this.stages.length;
     this.stride = FIELDS * this.stages.length;
+    this.histograms = new Float64Array(this.stageCount * BUCKETS);
+    this.tailTimes = new Float64Array(this.tailCapacity * this.stageCount);
+    this.lastTimes = new Float64Array(this.stageCount);
     this.grow(64);
+  }
+
+  /** Keeps the per-stage times of the slowest `n` measured requests (call before the run). */
+  keepTail(n: number): void {
+    this.tailCapacity = Math.max(1, Math.floor(n));
+    this.tailLatency = new Float64Array(this.tailCapacity);
   }
 
   private grow(capacity: number): void {
@@ -108,22 +156,36 @@ export class StageTracker {
     r[i + 2]! += 1;
   }
 
-  /** The request is done: its sums join the totals if it is measured; its record is freed. */
-  end(op: TrackedOp, isMeasured: boolean): void {
+  /**
+   * The request is done: its sums join the totals if it is measured (with its latency for
+   * the tail, when known); its record is freed.
+   */
+  end(op: TrackedOp, isMeasured: boolean, latencyPs = -1): void {
     const base = op.slot;
     const r = this.records;
     const stride = this.stride;
     if (isMeasured) {
+      const h = this.histograms;
+      const last = this.lastTimes;
       // a stage (wait, service, visits) per iteration: a third of the loop's own checks
-      for (let k = 0; k < stride; k += FIELDS) {
+      for (let k = 0, j = 0; k < stride; k += FIELDS, j++) {
         const i = base + k;
+        const visits = r[i + 2]!;
+        if (visits === 0) {
+          last[j] = 0;
+          continue;
+        }
+        const inStage = r[i]! + r[i + 1]!;
         r[k]! += r[i]!;
         r[k + 1]! += r[i + 1]!;
-        r[k + 2]! += r[i + 2]!;
+        r[k + 2]! += visits;
+        h[j * BUCKETS + bucketOf(Math.floor(inStage / 1000))]! += 1;
+        last[j] = inStage;
         r[i] = 0;
         r[i + 1] = 0;
         r[i + 2] = 0;
       }
+      if (latencyPs >= 0 && this.tailCapacity > 0) this.offerTail(base, latencyPs);
     } else {
       r.fill(0, base, base + stride);
     }
@@ -131,21 +193,85 @@ export class StageTracker {
     op.slot = -1;
   }
 
-  /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
+  /** Keeps the request (record at base, already summed) if it is among the slowest. */
+  private offerTail(base: number, latencyPs: number): void {
+    const lat = this.tailLatency;
+    let i: number;
+    if (this.tailCount < this.tailCapacity) {
+      // sift up from the end
+      i = this.tailCount++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (lat[parent]! <= latencyPs) break;
+        lat[i] = lat[parent]!;
+        this.tailTimes.copyWithin(i * this.stageCount, parent * this.stageCount, (parent + 1) * this.stageCount);
+        i = parent;
+      }
+    } else {
+      if (latencyPs <= lat[0]!) return;
+      // replace the minimum, sift down
+      i = 0;
+      const n = this.tailCount;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const c = l + 1 < n && lat[l + 1]! < lat[l]! ? l + 1 : l;
+        if (lat[c]! >= latencyPs) break;
+        lat[i] = lat[c]!;
+        this.tailTimes.copyWithin(i * this.stageCount, c * this.stageCount, (c + 1) * this.stageCount);
+        i = c;
+      }
+    }
+    lat[i] = latencyPs;
+    const t = this.tailTimes;
+    const o = i * this.stageCount;
+    const last = this.lastTimes;
+    for (let k = 0; k < this.stageCount; k++) t[o + k] = last[k]!;
+  }
+
+    /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
   rows(ops: number): StageRow[] {
     const out: StageRow[] = [];
     const t = this.records;
+    const tailN = this.tailCount;
     for (let k = 0; k < this.stages.length && FIELDS * k < this.stride; k++) {
       const visits = t[FIELDS * k + 2]!;
       if (visits === 0) continue;
+      let tailSum = 0;
+      for (let r = 0; r < tailN; r++) tailSum += this.tailTimes[r * this.stageCount + k]!;
       out.push({
         stage: this.stages[k]!.stage,
         actor: this.stages[k]!.actor,
         visitsPerOp: ops > 0 ? visits / ops : 0,
         waitMeanNs: psToNs(t[FIELDS * k]! / visits),
         serviceMeanNs: psToNs(t[FIELDS * k + 1]! / visits),
+        p99Ns: this.quantileNs(k, 0.99),
+        tailMeanNs: tailN > 0 ? psToNs(tailSum / tailN) : 0,
       });
     }
     return out;
+  }
+
+  /** A quantile of the per-request time in stage k (requests that visited it) [ns]. */
+  quantileNs(k: number, q: number): number {
+    const h = this.histograms;
+    const off = k * BUCKETS;
+    let n = 0;
+    for (let b = 0; b < BUCKETS; b++) n += h[off + b]!;
+    if (n === 0) return 0;
+    const want = Math.ceil(q * n);
+    let seen = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      seen += h[off + b]!;
+      if (seen >= want) return bucketMiddle(b);
+    }
+    return bucketMiddle(BUCKETS - 1);
+  }
+
+  /** Requests kept as the tail, and their mean latency [ns]. */
+  tailSummary(): { count: number; meanNs: number } {
+    let sum = 0;
+    for (let r = 0; r < this.tailCount; r++) sum += this.tailLatency[r]!;
+    return { count: this.tailCount, meanNs: this.tailCount > 0 ? psToNs(sum / this.tailCount) : 0 };
   }
 }

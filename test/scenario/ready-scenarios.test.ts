@@ -174,7 +174,7 @@ const CLAIMS: Record<string, Claim> = {
         expect(pathAvg(rows, 'vhost-user', 'exits_per_op')).toBe(0);
         expect(pathAvg(rows, 'vhost-kernel', 'exits_per_op')).toBeGreaterThan(0.5);
         expect(pathAvg(rows, 'vhost-user', 'host_cpu_cores')).toBeGreaterThanOrEqual(pathAvg(rows, 'vhost-kernel', 'host_cpu_cores'));
-        expect(pathAvg(rows, 'vhost-user', 'host_cpu_cores')).toBeGreaterThanOrEqual(2);
+        expect(pathAvg(rows, 'vhost-user', 'host_cpu_cores')).toBeGreaterThanOrEqual(1); // the PMD's core, at any load
         kernelCores.push(pathAvg(rows, 'vhost-kernel', 'host_cpu_cores'));
       }
       for (let i = 1; i < kernelCores.length; i++) expect(kernelCores[i]!).toBeGreaterThan(kernelCores[i - 1]!);

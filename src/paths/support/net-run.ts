@@ -19,6 +19,7 @@ import { GuestVcpu } from '../../actors/guest-vcpu.js';
 import { Kvm } from '../../actors/kvm.js';
 import type { Packet } from '../../actors/messages.js';
 import { Nic } from '../../actors/nic.js';
+import { NoiseLoad } from '../../actors/noise.js';
 import { Peer } from '../../actors/peer.js';
 import { Counters } from '../../metrics/counters.js';
 import type { RunResult } from '../../metrics/run-result.js';
@@ -269,9 +270,20 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
             pollWindowPs: psOf(p, 'kvm.halt_poll_ns'),
           })
         : addHostThread({ name: `host/cpu${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
-      if (kvm !== null) thread.onInterrupt = () => kvm.hostInterruptExit();
+      if (kvm !== null) {
+        thread.onInterrupt = () => kvm.hostInterruptExit();
+        thread.onHostTick = () => kvm.hostTimerExit();
+      }
       const vcpu = new GuestVcpu(env, thread.name, i, thread, kvm);
       vcpu.softirqRestarts = num(p, 'guest.softirq_restarts');
+      if (kvm !== null && bool(p, 'kvm.halt_poll_adaptive')) {
+        vcpu.haltPoll = {
+          maxPs: psOf(p, 'kvm.halt_poll_ns'),
+          grow: num(p, 'kvm.halt_poll_grow'),
+          growStartPs: psOf(p, 'kvm.halt_poll_grow_start_ns'),
+          shrink: num(p, 'kvm.halt_poll_shrink'),
+        };
+      }
       vcpu.softirqPs = Math.round(num(p, 'guest.softirq_time_us') * 1e6);
       vm.vcpus.push(vcpu);
     }
@@ -327,7 +339,43 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     }
   }
 
+  // ---- other tenants' threads
+  const noiseDuty = num(p, 'host.noise_duty');
+  const noise: NoiseLoad[] = [];
+  if (noiseDuty > 0) {
+    const inUse = new Set(cpu.threads.map((t) => t.core.index));
+    const n = num(p, 'host.noise_cores');
+    const cores = [...inUse].sort((a, b) => a - b).slice(0, n > 0 ? n : undefined);
+    for (const c of cores) {
+      const t = cpu.addThread({ name: `host/noise${c}`, core: c, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns'), isHost: false });
+      noise.push(new NoiseLoad(sim, t, Math.round(num(p, 'host.noise_burst_us') * 1e6), noiseDuty, streams.stream(`host/noise${c}`)));
+    }
+  }
+
+  // ---- timer ticks (every thread exists by now)
+  const hostTickHz = num(p, 'host.tick_hz');
+  if (hostTickHz > 0) cpu.startTicks(Math.round(PS_PER_S / hostTickHz), psOf(p, 'host.tick_ns'), (name) => streams.stream(name));
+  const guestHz = num(p, 'guest.timer_hz');
+  if (def.isVirtual && guestHz > 0) {
+    // the guest's own tick while the vCPU works (NO_HZ_IDLE): a timer exit and the handler
+    const tickId = exits.id('timer-tick', false);
+    const costPs = kc.exitLightPs + psOf(p, 'guest.tick_ns');
+    const periodPs = Math.round(PS_PER_S / guestHz);
+    for (const vm of vms) {
+      for (const v of vm.vcpus) {
+        const t = v.thread;
+        const phase = Math.floor(streams.stream(`guest/${v.name}/tick`)() * periodPs);
+        cpu.periodic(periodPs, phase, () => {
+          if (!t.isExecuting) return;
+          exits.count(tickId);
+          t.stolenPs += costPs;
+        });
+      }
+    }
+  }
+
   // ---- start
+  for (const n of noise) cpu.start(n.thread);
   for (const vm of vms) for (const v of vm.vcpus) cpu.start(v.thread);
   for (const s of starters) s();
   for (const vm of vms) vm.app!.start();
@@ -345,18 +393,6 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   // ---- results
   const windowPs = sim.nowPs - ledger.windowStartPs;
   exits.flushInto(counters);
-  const hz = num(p, 'guest.timer_hz');
-  if (def.isVirtual && hz > 0) {
-    // Scheduler ticks while vCPUs are busy (NO_HZ_IDLE): one timer exit per tick.
-    let ticks = 0;
-    for (const vm of vms) {
-      for (const v of vm.vcpus) {
-        const u = v.thread.usage();
-        ticks += Math.round(((u.busyPs) / PS_PER_S) * hz);
-      }
-    }
-    if (ticks > 0) counters.exitsByReason.set('timer-tick', (counters.exitsByReason.get('timer-tick') ?? 0) + ticks);
-  }
   const extra: Record<string, number> = {};
   const violations: string[] = [];
   for (const f of onFinish) f(extra, violations);

@@ -77,6 +77,7 @@ export class OpLedger {
     this.fixedRequestBytes = fixedFrameBytes(spec.frameBytes);
     this.fixedResponseBytes = this.isRr ? fixedFrameBytes(spec.responseBytes) : -1;
     this.bytesCompleted = this.windowStartPs = 0;
+    tracker.keepTail(Math.ceil(spec.ops / 100)); // the slowest 1% of the measured ops
   }
 
   /** True once the window has all its ops (the run then stops). */
@@ -146,7 +147,7 @@ export class OpLedger {
         this.dropped++;
       }
     }
-    this.tracker.end(pkt, measured && isCompleted);
+    this.tracker.end(pkt, measured && isCompleted, atPs - pkt.createdPs);
     this.freePackets[this.freeCount++] = pkt;
     if (!this.isMeasuring && this.finished >= this.warmupOps) this.startMeasuring();
     if (this.isDone) this.sim.stop();
