@@ -12,6 +12,9 @@
  * - `sink` (net-tx): a traffic analyser; an op completes when its last bit arrives.
  * - `generator` (net-rx): a traffic generator (no CPU limit, like a hardware tester):
  *   frames leave at the arrival process's times, or back to back at line rate.
+ * - `loop` (net-pvp): a generator that also receives its frames back (TRex in CSIT); an
+ *   op completes when it returns, plus the tester's own timestamping latency
+ *   (peer.tester_latency_ns).
  */
 import type { Rng } from '../core/random.js';
 import { AS_DOUBLE } from '../core/time.js';
@@ -38,6 +41,8 @@ export interface PeerCosts {
   idleStates: readonly IdleState[];
   /** Extra time after a cache-flushing idle state [ps]. */
   coldCachePs: number;
+  /** A software tester's timestamping latency, added to what it measures [ps]. */
+  testerLatencyPs: number;
 }
 
 /** What the peer needs from the run: new ops (generator) and their completion. */
@@ -95,7 +100,7 @@ export class Peer {
     private readonly rng: Rng,
   ) {
     this.port = new WirePort(env.sim, 'peer/port', costs.lineRateGbps, costs.wireLatencyPs, deliver);
-    this.modeValue = spec.kind === 'net-rr' ? 'server' : spec.kind === 'net-tx' ? 'sink' : 'generator';
+    this.modeValue = spec.kind === 'net-rr' ? 'server' : spec.kind === 'net-tx' ? 'sink' : spec.kind === 'net-pvp' ? 'loop' : 'generator';
     this.jitterSpread = jitterCv * Math.sqrt(3);
     this.flowsPerVm = spec.flows;
     this.peerStackPs = spec.peerStackPs;
@@ -113,10 +118,10 @@ export class Peer {
     return Math.round(ps * (1 + this.jitterSpread * (2 * ((x >>> 0) / 4294967296) - 1)));
   }
 
-  get mode(): 'server' | 'sink' | 'generator' {
+  get mode(): 'server' | 'sink' | 'generator' | 'loop' {
     return this.modeValue;
   }
-  private readonly modeValue: 'server' | 'sink' | 'generator';
+  private readonly modeValue: 'server' | 'sink' | 'generator' | 'loop';
 
   /** Declares a flow (VM, flow index within the VM); ids are dense in declaration order. */
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
@@ -128,7 +133,7 @@ export class Peer {
     f.busyUntilPs = 0;
     f.jitterBits[0] = Math.floor(this.rng() * 0xffffffff) | 1;
     this.port.addSource(source);
-    if (this.mode === 'generator') {
+    if (this.mode === 'generator' || this.mode === 'loop') {
       source.needsSentEvent = true;
       source.onSent = () => {
         if (f.arrivals === null) this.generate(f); // saturating: the next frame right behind
@@ -140,7 +145,7 @@ export class Peer {
 
   /** Starts the generators (call once after wiring). */
   start(): void {
-    if (this.mode !== 'generator') return;
+    if (this.mode !== 'generator' && this.mode !== 'loop') return;
     for (const f of this.flows) {
       if (f.arrivals === null) {
         this.generate(f);
@@ -167,6 +172,12 @@ export class Peer {
     const mode = this.modeValue;
     if (mode === 'sink') {
       this.hooks.complete(pkt, atPs);
+      return;
+    }
+    if (mode === 'loop') {
+      const at = atPs + this.costs.testerLatencyPs;
+      if (this.stagePeer >= 0) this.env.tracker.markAt(pkt, this.stagePeer, 0, at);
+      this.hooks.complete(pkt, at);
       return;
     }
     if (mode !== 'server') throw new Error('peer: a generator received a frame');

@@ -116,6 +116,16 @@ export const HOST_PARAMS: ParamDef[] = [
     description: 'host cores available; threads are placed round-robin in creation order (vCPUs, then back-end threads)',
   },
   {
+    name: 'host.smt', default: false, unit: 'bool',
+    source: 'topology knob: Intel Hyper-Threading / SMT; CSIT\'s "1 core" on Skylake is two sibling hardware threads (2t1c)',
+    description: 'each of the host.cores physical cores runs two hardware threads: logical CPUs i and i + host.cores are siblings (Linux numbering), placement fills the first of each core before the second',
+  },
+  {
+    name: 'host.smt_slowdown', default: 1.6, unit: 'factor', min: 1, max: 4,
+    source: 'Marr et al., "Hyper-Threading Technology Architecture and Microarchitecture", Intel Technology Journal 6(1), 2002: up to 30% more throughput on server workloads from two threads per core; two busy siblings at 1.25x a core together run each at 1/1.6 (modelling estimate)',
+    description: 'how much longer a step takes while its sibling hardware thread works or polls',
+  },
+  {
     name: 'host.pinning', default: '', unit: 'text',
     source: 'topology knob (taskset/isolcpus in real deployments)',
     description: 'explicit thread placement "thread=core,..." (names as in cpu.csv, e.g. vm0/vcpu0=0,vm0/vhost0=0)',

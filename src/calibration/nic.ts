@@ -91,6 +91,11 @@ export const NIC_PARAMS: ParamDef[] = [
     description: 'where the other end runs: a bare-metal host across the wire, or a process on this host reached through tap and bridge (paths with a host stack only)',
   },
   {
+    name: 'peer.tester_latency_ns', default: 0, unit: 'ns', min: 0, max: 1000000,
+    source: 'FD.io CSIT methodology_packet_latency.rst: "TG setup introduces an always-on Tx/Rx interface latency of about 2 * 2 usec per direction" (TRex software timestamps); 0 for a hardware tester',
+    description: 'latency a traffic generator adds to what it measures (net-pvp), e.g. 4000 for CSIT\'s TRex',
+  },
+  {
     name: 'wire.latency_ns', default: 200, unit: 'ns', min: 0, max: 100000000,
     source: 'modelling estimate: 2 m direct-attach cable (10 ns) plus SFP+ PHY latencies',
     description: 'propagation latency between the host NIC and the peer',

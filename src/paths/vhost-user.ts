@@ -9,14 +9,23 @@ import { DpdkPoller } from '../actors/dpdk-poller.js';
 import { Iotlb } from '../primitives/iotlb.js';
 import { dpdkCosts, psOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
-import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
+import { GuestVirtioPmd } from '../actors/guest-virtio-pmd.js';
+import { InputError } from '../util/input-error.js';
+import { makeVirtioDevice, makeVirtqueues, virtioConfig } from './support/virtio.js';
+import { NET_WORKLOADS } from './support/net-run.js';
 
 export const vhostUserPath = netPath({
   name: 'vhost-user',
   description: 'virtio-net served by a polling DPDK PMD (OVS-DPDK style); no guest kicks, irqfd calls',
   isVirtual: true,
-  validate(p) {
-    virtioConfig(p, 'vhost-user');
+  workloads: [...NET_WORKLOADS, 'net-pvp'],
+  validate(p, spec) {
+    const cfg = virtioConfig(p, 'vhost-user');
+    if (spec.kind === 'net-pvp' && (cfg.queuePairs < 2 || cfg.queuePairs % 2 !== 0)) {
+      throw new InputError(
+        `params.vm.queue_pairs: net-pvp forwards between queue pair q and its partner q xor 1, so it needs an even number of at least 2 (the two ports of a PVP VM), got ${cfg.queuePairs}${cfg.isLegacy ? ' (virtio 0.95 has one)' : ''}`,
+      );
+    }
   },
   build(ctx) {
     const p = ctx.params;
@@ -50,8 +59,32 @@ export const vhostUserPath = netPath({
       q.onDrop = ctx.drop;
     }
     let next = 0;
+    const isPvp = ctx.spec.kind === 'net-pvp';
+    const fwdStage = isPvp ? ctx.tracker.define('guest.fwd', 'guest-pmd') : -1;
+    const forwarders: GuestVirtioPmd[] = [];
     for (const vm of ctx.vms) {
       const kvm = vm.kvm!;
+      if (isPvp) {
+        // the guest runs a DPDK forwarder on its vCPUs: no virtio-net driver, no interrupts
+        const { rxqs, txqs } = makeVirtqueues(ctx, vm, cfg);
+        const fwd = new GuestVirtioPmd(
+          ctx.env,
+          rxqs,
+          txqs,
+          { burst: num(p, 'dpdk.burst'), vringPerPktPs: psOf(p, 'dpdk.vring_per_pkt_ns'), burstPs: psOf(p, 'dpdk.burst_ns'), rxBufBytes: num(p, 'virtio.rx_buf_bytes') },
+          () => {}, // the PMD disabled kicks; a stray one would exit to a fd nobody reads
+          vm.vcpus.map((v) => v.thread),
+        );
+        fwd.stage = fwdStage;
+        fwd.onDrop = ctx.drop;
+        vm.forwarder = fwd;
+        forwarders.push(fwd);
+        for (let q = 0; q < cfg.queuePairs; q++) {
+          const pmd = pmds[next++ % pmds.length]!;
+          pmd.addPort({ name: `${vm.name}/q${q}`, txq: txqs[q]!, rxq: rxqs[q]!, nicq: pf.queues[vm.index * cfg.queuePairs + q]!, call: () => {} });
+        }
+        continue;
+      }
       const dev = makeVirtioDevice(
         ctx,
         vm,
@@ -79,6 +112,8 @@ export const vhostUserPath = netPath({
       extra['pmd.rx_drops'] = pmds.reduce((s, x) => s + x.rxDrops, 0);
       extra['pmd.tx_drops'] = pmds.reduce((s, x) => s + x.txDrops, 0);
       extra['pmd.calls'] = pmds.reduce((s, x) => s + x.calls, 0);
+      extra['guest-pmd.forwarded'] = forwarders.reduce((s, x) => s + x.forwarded, 0);
+      extra['guest-pmd.tx_drops'] = forwarders.reduce((s, x) => s + x.txDrops, 0);
     });
   },
 });

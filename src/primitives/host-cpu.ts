@@ -75,6 +75,13 @@ export interface HostCpuOptions {
   idleStates?: readonly IdleState[];
   /** Extra time the first work after a cache-flushing idle state takes [ps]. */
   coldCachePs?: number;
+  /**
+   * Simultaneous multithreading: logical CPU i and i + smtCores are the two hardware
+   * threads of one physical core (Linux's numbering); 0 means no SMT.
+   */
+  smtCores?: number;
+  /** How much longer a step takes while its sibling hardware thread is busy (factor >= 1). */
+  smtSlowdown?: number;
 }
 
 export interface ThreadOptions {
@@ -119,6 +126,8 @@ class Core {
   minVruntimePs = AS_DOUBLE;
   /** C-state choice when several states are enabled; null when C1 is the only one. */
   readonly governor: IdleGovernor | null;
+  /** The other hardware thread of this physical core (SMT), or null. */
+  sibling: Core | null = null;
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
@@ -131,6 +140,13 @@ class Core {
   /** The core has nothing to run from atPs on (after any tail work): it enters an idle state. */
   goIdle(atPs: number): void {
     if (this.governor !== null) this.governor.enter(atPs > this.freeAtPs ? atPs : this.freeAtPs);
+  }
+
+  /** True while a thread works or polls on this logical CPU (its sibling then runs slower). */
+  isBusyAt(nowPs: number): boolean {
+    const cur = this.current;
+    if (cur === null) return false;
+    return cur.state !== IDLE || nowPs < cur.idleSincePs + cur.idleWindowPs;
   }
 
   /** Work reaches the idle core now: extra latency of the idle state left (and cold caches) [ps]. */
@@ -391,6 +407,8 @@ export class HostThread {
       ps += this.stolenPs;
       this.stolenPs = 0;
     }
+    const sib = this.core.sibling;
+    if (sib !== null && sib.isBusyAt(this.sim.nowPs)) ps = Math.round(ps * this.cpu.smtSlowdown);
     const start = this.sim.nowPs + this.startDelayPs;
     const end = start + ps;
     const from = start > this.accountFromPs ? start : this.accountFromPs; // span(start, end), inline
@@ -441,6 +459,9 @@ export class HostThread {
       ps += this.stolenPs;
       this.stolenPs = 0;
     }
+    // a busy sibling hardware thread shares the core's pipeline: the step takes longer
+    const sib = this.core.sibling;
+    if (sib !== null && sib.isBusyAt(now)) ps = Math.round(ps * this.cpu.smtSlowdown);
     this.isExecuting = true;
     this.execFn = fn;
     this.execArg = arg;
@@ -797,7 +818,11 @@ export class HostCpu {
   ) {
     this.sleeperCreditPs = options.slicePs;
     this.coldCachePs = options.coldCachePs ?? 0;
+    this.smtSlowdown = options.smtSlowdown ?? 1;
   }
+
+  /** HostCpuOptions.smtSlowdown. */
+  readonly smtSlowdown: number;
 
   /** check_preempt_wakeup: the wakee t runs before cur when cur is ahead by more than the granularity. */
   private wakeePreempts(t: HostThread, cur: HostThread): boolean {
@@ -807,7 +832,19 @@ export class HostCpu {
 
   private coreAt(index: number): Core {
     if (!(Number.isInteger(index) && index >= 0)) throw new RangeError(`core index must be a non-negative integer, got ${index}`);
-    while (this.cores.length <= index) this.cores.push(new Core(this.cores.length, this));
+    while (this.cores.length <= index) {
+      const c = new Core(this.cores.length, this);
+      this.cores.push(c);
+      const n = this.options.smtCores ?? 0;
+      if (n > 0) {
+        const sib = c.index < n ? c.index + n : c.index - n;
+        const other = this.cores[sib];
+        if (other !== undefined) {
+          c.sibling = other;
+          other.sibling = c;
+        }
+      }
+    }
     return this.cores[index]!;
   }
 

@@ -30,17 +30,20 @@ export interface TrackedOp {
 /** Numbers kept per stage in a request's record: wait, service, visits. */
 const FIELDS = 3;
 
-/** Histogram buckets per stage: 32 per power of two of ns up to 2^40 ns. */
+/** Histogram buckets per stage: 32 per power of two of ns up to 2^31 ns. */
 const SUB = 32;
-const BUCKETS = SUB * 37;
+const BUCKETS = SUB * 28;
 
-/** Bucket of a time in ns (integer, >= 0): exact below 64, then 32 per octave. */
-function bucketOf(ns: number): number {
+/** Largest time a bucket holds exactly [ns]: 2^31 - 1 (2.1 s); longer ones share the last bucket. */
+const MAX_NS = 0x7fffffff;
+
+/** Bucket of a time in ps: integer ns, exact below 64, then 32 per octave (shifts only: no pow). */
+function bucketOf(ps: number): number {
+  const v = ps * 0.001;
+  const ns = v < MAX_NS ? v | 0 : MAX_NS;
   if (ns < 64) return ns;
-  const hi = ns >= 4294967296 ? 31 + (31 - Math.clz32(Math.floor(ns / 4294967296)) + 1) : 31 - Math.clz32(ns);
-  const e = hi - 5;
-  const idx = e * SUB + Math.floor(ns / 2 ** e);
-  return idx < BUCKETS ? idx : BUCKETS - 1;
+  const e = 26 - Math.clz32(ns); // (31 - clz) - 5
+  return e * SUB + (ns >>> e);
 }
 
 /** The middle of a bucket [ns]. */
@@ -78,8 +81,7 @@ export class StageTracker {
   private tailLatency = new Float64Array(0);
   private tailTimes = new Float64Array(0);
   private stageCount = 0;
-  /** The per-stage times of the request end() is summing [ps]. */
-  private lastTimes = new Float64Array(0);
+
 
   constructor(private readonly clock: { readonly nowPs: number }) {}
 
@@ -98,7 +100,7 @@ export class StageTracker {
     this.stride = FIELDS * this.stages.length;
     this.histograms = new Float64Array(this.stageCount * BUCKETS);
     this.tailTimes = new Float64Array(this.tailCapacity * this.stageCount);
-    this.lastTimes = new Float64Array(this.stageCount);
+
     this.grow(64);
   }
 
@@ -165,27 +167,24 @@ export class StageTracker {
     const r = this.records;
     const stride = this.stride;
     if (isMeasured) {
+      // among the slowest so far: keep its stage times (read before they are summed away)
+      if (latencyPs >= 0 && (this.tailCount < this.tailCapacity || latencyPs > this.tailLatency[0]!)) this.offerTail(base, latencyPs);
       const h = this.histograms;
-      const last = this.lastTimes;
       // a stage (wait, service, visits) per iteration: a third of the loop's own checks
-      for (let k = 0, j = 0; k < stride; k += FIELDS, j++) {
+      for (let k = 0, s = 0; k < stride; k += FIELDS, s += BUCKETS) {
         const i = base + k;
         const visits = r[i + 2]!;
-        if (visits === 0) {
-          last[j] = 0;
-          continue;
-        }
-        const inStage = r[i]! + r[i + 1]!;
-        r[k]! += r[i]!;
-        r[k + 1]! += r[i + 1]!;
+        if (visits === 0) continue;
+        const w = r[i]!;
+        const sv = r[i + 1]!;
+        r[k]! += w;
+        r[k + 1]! += sv;
         r[k + 2]! += visits;
-        h[j * BUCKETS + bucketOf(Math.floor(inStage / 1000))]! += 1;
-        last[j] = inStage;
+        h[s + bucketOf(w + sv)]! += 1;
         r[i] = 0;
         r[i + 1] = 0;
         r[i + 2] = 0;
       }
-      if (latencyPs >= 0 && this.tailCapacity > 0) this.offerTail(base, latencyPs);
     } else {
       r.fill(0, base, base + stride);
     }
@@ -193,7 +192,7 @@ export class StageTracker {
     op.slot = -1;
   }
 
-  /** Keeps the request (record at base, already summed) if it is among the slowest. */
+  /** Keeps the request (its record at base, not yet summed) among the slowest. */
   private offerTail(base: number, latencyPs: number): void {
     const lat = this.tailLatency;
     let i: number;
@@ -225,8 +224,8 @@ export class StageTracker {
     lat[i] = latencyPs;
     const t = this.tailTimes;
     const o = i * this.stageCount;
-    const last = this.lastTimes;
-    for (let k = 0; k < this.stageCount; k++) t[o + k] = last[k]!;
+    const r = this.records;
+    for (let k = 0; k < this.stageCount; k++) t[o + k] = r[base + FIELDS * k]! + r[base + FIELDS * k + 1]!;
   }
 
     /** stages.csv rows for `ops` measured requests (stages never visited are left out). */

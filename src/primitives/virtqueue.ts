@@ -98,6 +98,8 @@ export class Virtqueue<T> {
 
   /** Device-side polling hook: the driver published into a fully consumed ring. */
   onAvail: (() => void) | null = null;
+  /** Polling hook of the driver side: a used entry was pushed, visible at visibleAtPs. */
+  onUsed: ((visibleAtPs: number) => void) | null = null;
   /**
    * Device notification for entries published ahead of time (pushUsed with a future
    * visibility): the device checks the driver's event index when the entries become
@@ -328,6 +330,7 @@ export class Virtqueue<T> {
     this.usedIdx++;
     this.completed++;
     if (wasVisible && visibleAtPs === -Infinity) this.visibleUsedIdx = this.usedIdx;
+    if (this.onUsed !== null) this.onUsed(visibleAtPs);
   }
 
   /**

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { customWorkloadSchema } from './custom-schema.js';
 import type { NetWorkloadSpec } from './net-common.js';
 import { netRrWorkloadSchema, toNetRrSpec } from './net-rr.js';
+import { netPvpWorkloadSchema, toNetPvpSpec } from './net-pvp.js';
 import { netRxWorkloadSchema, toNetRxSpec } from './net-rx.js';
 import { netTxWorkloadSchema, toNetTxSpec } from './net-tx.js';
 
@@ -19,6 +20,7 @@ export const WORKLOAD_KINDS: readonly WorkloadKindInfo[] = [
   { kind: 'net-rr', description: 'request/response transactions guest <-> remote peer (netperf TCP_RR-like), closed or open loop' },
   { kind: 'net-tx', description: 'packet stream guest -> peer: Poisson, constant, bursty or saturating' },
   { kind: 'net-rx', description: 'packet stream peer -> guest: Poisson, constant, bursty or saturating (line rate)' },
+  { kind: 'net-pvp', description: 'physical-virtual-physical forwarding (CSIT/DPDK PVP): generator -> NIC -> back end -> VM forwarder -> back end -> NIC -> generator, one way' },
 ];
 
 export const workloadSchema = z.discriminatedUnion('kind', [
@@ -26,11 +28,12 @@ export const workloadSchema = z.discriminatedUnion('kind', [
   netRrWorkloadSchema,
   netTxWorkloadSchema,
   netRxWorkloadSchema,
+  netPvpWorkloadSchema,
 ]);
 
 export type WorkloadInput = z.infer<typeof workloadSchema>;
 
-export type NetWorkloadInput = Extract<WorkloadInput, { kind: 'net-rr' | 'net-tx' | 'net-rx' }>;
+export type NetWorkloadInput = Extract<WorkloadInput, { kind: 'net-rr' | 'net-tx' | 'net-rx' | 'net-pvp' }>;
 
 /** The normalized form of a network workload; undefined for other kinds. */
 export function toNetSpec(w: WorkloadInput): NetWorkloadSpec | undefined {
@@ -41,6 +44,8 @@ export function toNetSpec(w: WorkloadInput): NetWorkloadSpec | undefined {
       return toNetTxSpec(w);
     case 'net-rx':
       return toNetRxSpec(w);
+    case 'net-pvp':
+      return toNetPvpSpec(w);
     default:
       return undefined;
   }

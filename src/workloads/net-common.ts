@@ -57,7 +57,7 @@ export type NetArrival =
   | { kind: 'saturate' };
 
 export interface NetWorkloadSpec {
-  kind: 'net-rr' | 'net-tx' | 'net-rx';
+  kind: 'net-rr' | 'net-tx' | 'net-rx' | 'net-pvp';
   /** Request (rr) or stream frame size [bytes]. */
   frameBytes: Distribution;
   /** Response frame size (rr) [bytes]. */

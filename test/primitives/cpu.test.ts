@@ -335,3 +335,27 @@ describe('CFS wake-up preemption and placement', () => {
     expect(cores[0]! + cores[1]!).toBeCloseTo((us(1000) + us(1)) / sim.nowPs, 9);
   });
 });
+
+describe('SMT: two hardware threads share a core', () => {
+  it('a step runs host.smt_slowdown times longer while its sibling works or polls', () => {
+    const sim = new Simulator();
+    const cpu = new HostCpu(sim, {
+      ctxSwitchPs: ns(1500), slicePs: us(3000), wakeupGranularityPs: us(1000), counters: new Counters(), jitterCv: 0,
+      stream: (n) => deriveStream(1, 0, n), smtCores: 2, smtSlowdown: 1.6,
+    });
+    cpu.ensureCores(4); // logical 0,1 and their siblings 2,3
+    const a = worker(cpu, { name: 'a', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(10));
+    const b = worker(cpu, { name: 'b', core: 2, idleMode: 'sleep', wakeupPs: 0 }, us(10)); // a's sibling
+    const c = worker(cpu, { name: 'c', core: 1, idleMode: 'sleep', wakeupPs: 0 }, us(10)); // another core
+    const pmd = worker(cpu, { name: 'pmd', core: 3, idleMode: 'poll', wakeupPs: 0, pollPickupPs: 0 }, us(1)); // c's sibling polls
+    void pmd;
+    a.give(1);
+    sim.at(us(20), () => b.give(1), undefined); // a is idle by then: b alone on the core
+    sim.at(us(40), () => { a.give(1); b.give(1); }, undefined); // both at once
+    sim.at(us(100), () => c.give(1), undefined);
+    sim.run({ untilPs: us(300) });
+    expect(a.state.doneAt).toEqual([us(10), us(40) + us(10)]); // a started first, b was idle
+    expect(b.state.doneAt).toEqual([us(30), us(40) + us(16)]); // b started while a worked
+    expect(c.state.doneAt).toEqual([us(116)]); // its sibling polls
+  });
+});

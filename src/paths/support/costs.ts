@@ -65,6 +65,7 @@ export function peerCosts(p: ParamValues): PeerCosts {
     idleExitPs: psOf(p, 'host.idle_exit_ns'),
     idleStates: hostIdleStates(p),
     coldCachePs: psOf(p, 'host.cold_cache_ns'),
+    testerLatencyPs: psOf(p, 'peer.tester_latency_ns'),
   };
 }
 

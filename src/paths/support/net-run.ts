@@ -43,8 +43,10 @@ export interface VmContext {
   kvm: Kvm | null;
   /** The big lock of this VM's QEMU process. */
   bql: Mutex;
-  /** Set by the path: the guest's network device. */
+  /** Set by the path: the guest's network device (null in net-pvp: the guest forwards, no application). */
   device: NetDevice | null;
+  /** Set by the path in net-pvp: the guest's polling forwarder. */
+  forwarder: unknown;
   app: GuestApp | null;
 }
 
@@ -111,6 +113,8 @@ export interface NetPathDef {
   isVirtual: boolean;
   /** Its back end hands frames to the host stack (tap, bridge): a host-local peer is possible. */
   hasHostStack?: boolean;
+  /** The workloads it runs (default: net-rr, net-tx, net-rx). */
+  workloads?: readonly string[];
   /** Checks parameter combinations; throws InputError naming the parameter. */
   validate?(p: ParamValues, spec: NetWorkloadSpec): void;
   /** Wires the path: devices, back ends, NIC functions and receive routing. */
@@ -124,7 +128,7 @@ export function netPath(def: NetPathDef): PathModel {
   return {
     name: def.name,
     description: def.description,
-    workloads: NET_WORKLOADS,
+    workloads: def.workloads ?? NET_WORKLOADS,
     check: (params, workload) => {
       checkNetInput(def, params, workload);
     },
@@ -138,11 +142,15 @@ export function netPath(def: NetPathDef): PathModel {
  */
 function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput): NetWorkloadSpec {
   const spec = toNetSpec(workload);
-  if (!spec) throw new InputError(`workload.kind: path ${def.name} runs ${NET_WORKLOADS.join(', ')}, not ${workload.kind}`);
+  const kinds = def.workloads ?? NET_WORKLOADS;
+  if (!spec || !kinds.includes(spec.kind)) throw new InputError(`workload.kind: path ${def.name} runs ${kinds.join(', ')}, not ${workload.kind}`);
   if (!def.isVirtual && num(p, 'host.vms') > 1) {
     throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
   }
   def.validate?.(p, spec);
+  if (bool(p, 'host.smt') && num(p, 'host.cores') === 0) {
+    throw new InputError('params.host.smt: needs host.cores (the physical cores whose hardware threads are shared); with host.cores 0 every thread has a core of its own');
+  }
   if (str(p, 'peer.location') === 'host' && !def.hasHostStack) {
     throw new InputError(
       `params.peer.location: "host" needs a path whose back end hands frames to the host stack (virtio-qemu, vhost-kernel, emulated, emulated-vmm); ${def.name} does not (use remote)`,
@@ -200,11 +208,14 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     stream: (name: string) => streams.stream(name),
     idleStates: hostIdleStates(p),
     coldCachePs: psOf(p, 'host.cold_cache_ns'),
+    smtCores: bool(p, 'host.smt') ? num(p, 'host.cores') : 0,
+    smtSlowdown: num(p, 'host.smt_slowdown'),
   };
   const cpu = new HostCpu(sim, cpuOptions);
 
   const pinning = parsePinning(str(p, 'host.pinning'));
-  const hostCores = num(p, 'host.cores');
+  // with SMT, the places threads go are logical CPUs: two per physical core
+  const hostCores = num(p, 'host.cores') * (bool(p, 'host.smt') ? 2 : 1);
   let nextCore = 0;
   const threadsOnCore: number[] = [];
   const addHostThread = (options: Omit<ThreadOptions, 'core'>): HostThread => {
@@ -249,7 +260,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   let peer: Peer | null = null;
   const nic = new Nic(env, 'nic', nicCosts(p), psOf(p, 'wire.latency_ns'), (pkt, atPs) => peer!.receive(pkt, atPs));
   peer = new Peer(env, num(p, 'host.jitter_cv'), spec, peerCosts(p), {
-    newOp: (vm, flow) => hooks.newOp(vm, flow, flow % vms[vm]!.device!.queuePairs),
+    newOp: (vm, flow) => hooks.newOp(vm, flow, flow % (vms[vm]!.device?.queuePairs ?? queuePairs)),
     complete: hooks.complete,
   }, (pkt, atPs) => nic.receive(pkt, atPs), streams.stream('peer/app'));
 
@@ -259,14 +270,15 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   for (let v = 0; v < vmCount; v++) {
     const bql = new Mutex(`vm${v}/bql`);
     const kvm = def.isVirtual ? new Kvm(env, kc, bql) : null;
-    const vm: VmContext = { index: v, name: def.isVirtual ? `vm${v}` : 'host', vcpus: [], kvm, bql, device: null, app: null };
+    const vm: VmContext = { index: v, name: def.isVirtual ? `vm${v}` : 'host', vcpus: [], kvm, bql, device: null, forwarder: null, app: null };
     for (let i = 0; i < vcpusPerVm; i++) {
       const thread = def.isVirtual
         ? addHostThread({
             name: `vm${v}/vcpu${i}`,
-            idleMode: 'halt-poll',
+            // a guest running a DPDK forwarder (net-pvp) polls and never halts
+            idleMode: spec.kind === 'net-pvp' ? 'poll' : 'halt-poll',
             wakeupPs: psOf(p, 'kvm.halted_wakeup_ns'),
-            pollPickupPs: Math.round(kc.exitLightPs / 2),
+            pollPickupPs: spec.kind === 'net-pvp' ? Math.round(psOf(p, 'dpdk.poll_iter_ns') / 2) : Math.round(kc.exitLightPs / 2),
             pollWindowPs: psOf(p, 'kvm.halt_poll_ns'),
           })
         : addHostThread({ name: `host/cpu${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
@@ -317,6 +329,10 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   def.build(ctx);
 
   for (const vm of vms) {
+    if (spec.kind === 'net-pvp') {
+      if (vm.forwarder === null) throw new Error(`path ${def.name} built no forwarder for ${vm.name}`);
+      continue;
+    }
     if (vm.device === null) throw new Error(`path ${def.name} built no device for ${vm.name}`);
     const app = new GuestApp(env, vm.index, spec, vm.device, (f) => ctx.vcpuOfQueue(vm, f), hooks, appRng);
     // qdisc drops go through the drop port, like every other drop point
@@ -332,7 +348,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     for (let f = 0; f < spec.flows; f++) {
       const a = spec.arrival;
       const arrivals =
-        spec.kind === 'net-rx' && a.kind !== 'closed' && a.kind !== 'saturate'
+        (spec.kind === 'net-rx' || spec.kind === 'net-pvp') && a.kind !== 'closed' && a.kind !== 'saturate'
           ? new ArrivalProcess(a, streams.stream(`peer/arrivals/${vm.index}/${f}`), 1 / spec.flows)
           : null;
       peer.addFlow(vm.index, f, arrivals);
@@ -378,7 +394,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   for (const n of noise) cpu.start(n.thread);
   for (const vm of vms) for (const v of vm.vcpus) cpu.start(v.thread);
   for (const s of starters) s();
-  for (const vm of vms) vm.app!.start();
+  for (const vm of vms) vm.app?.start();
   peer.start();
   for (const s of afterStart) s();
   if (ledger.isMeasuring) ledger.startMeasuring();

@@ -75,14 +75,8 @@ export interface VirtioDevice {
   txqs: Virtqueue<Packet>[];
 }
 
-/** Creates a VM's virtqueues and guest virtio-net driver; sets vm.device. */
-export function makeVirtioDevice(
-  ctx: NetContext,
-  vm: VmContext,
-  cfg: VirtioConfig,
-  kick: KickPort,
-  makeVector: (vq: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
-): VirtioDevice {
+/** A VM's virtqueues (rx and tx per queue pair), with their bound checks and counters in the run details. */
+export function makeVirtqueues(ctx: NetContext, vm: VmContext, cfg: VirtioConfig): { rxqs: Virtqueue<Packet | null>[]; txqs: Virtqueue<Packet>[] } {
   const common = {
     isPacked: cfg.isPacked,
     hasIndirect: cfg.hasIndirect,
@@ -97,6 +91,32 @@ export function makeVirtioDevice(
     rxqs.push(new Virtqueue<Packet | null>({ name: `${vm.name}/rxq${q}`, size: cfg.rxSize, ...common }));
     txqs.push(new Virtqueue<Packet>({ name: `${vm.name}/txq${q}`, size: cfg.txSize, ...common }));
   }
+  ctx.onFinish.push((extra, violations) => {
+    for (const q of [...rxqs, ...txqs]) {
+      try {
+        q.checkBounds();
+      } catch (e) {
+        violations.push((e as Error).message);
+      }
+      extra[`${q.name}.kicks`] = q.kicksSent;
+      extra[`${q.name}.kicks_suppressed`] = q.kicksSuppressed;
+      extra[`${q.name}.notifies`] = q.notifiesSent;
+      extra[`${q.name}.notifies_suppressed`] = q.notifiesSuppressed;
+      extra[`${q.name}.max_outstanding`] = q.maxOutstanding;
+    }
+  });
+  return { rxqs, txqs };
+}
+
+/** Creates a VM's virtqueues and guest virtio-net driver; sets vm.device. */
+export function makeVirtioDevice(
+  ctx: NetContext,
+  vm: VmContext,
+  cfg: VirtioConfig,
+  kick: KickPort,
+  makeVector: (vq: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
+): VirtioDevice {
+  const { rxqs, txqs } = makeVirtqueues(ctx, vm, cfg);
   const stages = {
     guestTx: ctx.tracker.define('guest.tx', 'guest-vcpu'),
     irq: ctx.tracker.define('irq+wake', 'kvm'),
@@ -114,19 +134,5 @@ export function makeVirtioDevice(
     makeVector,
   );
   vm.device = driver;
-  ctx.onFinish.push((extra, violations) => {
-    for (const q of [...rxqs, ...txqs]) {
-      try {
-        q.checkBounds();
-      } catch (e) {
-        violations.push((e as Error).message);
-      }
-      extra[`${q.name}.kicks`] = q.kicksSent;
-      extra[`${q.name}.kicks_suppressed`] = q.kicksSuppressed;
-      extra[`${q.name}.notifies`] = q.notifiesSent;
-      extra[`${q.name}.notifies_suppressed`] = q.notifiesSuppressed;
-      extra[`${q.name}.max_outstanding`] = q.maxOutstanding;
-    }
-  });
   return { driver, rxqs, txqs };
 }
