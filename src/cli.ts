@@ -18,7 +18,7 @@ import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
 import { comparePlan, compareTable } from './scenario/compare.js';
 import { executePlan, manifestOf, renderManifest, runTasks, type Execution } from './scenario/execute.js';
-import { evaluateTargets, formatValue, targetTable, type TargetResult } from './scenario/validation.js';
+import { cpuRowsOf, evaluateTargets, formatValue, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
@@ -268,7 +268,7 @@ export function buildProgram(): Command {
       const results: TargetResult[] = [];
       for (const plan of plans) {
         const rows = await runTasks(plan, planTasks(plan), { jobs });
-        results.push(...evaluateTargets(plan, rows.map((r) => r.summary)));
+        results.push(...evaluateTargets(plan, rows.map((r) => ({ summary: r.summary, cpu: cpuRowsOf(plan, r.csv.cpu) }))));
         if (!opts.quiet) process.stderr.write(`${relativeOrAbsolute(resolve(plan.source))}: ${rows.length} runs\n`);
       }
       process.stdout.write(opts.markdown ? targetTable(results) : plainTargetTable(results));

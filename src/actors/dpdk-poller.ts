@@ -17,7 +17,7 @@ import type { StageTracker } from '../primitives/stage-tracker.js';
 import type { Virtqueue } from '../primitives/virtqueue.js';
 import { rxBuffers } from './guest-virtio-net.js';
 import type { ActorEnv } from './env.js';
-import { copyBytesOf, VIRTIO_NET_HDR_BYTES, type Packet } from './messages.js';
+import { copyBytesOf, unitsOf, VIRTIO_NET_HDR_BYTES, type Packet } from './messages.js';
 import type { NicQueue } from './nic.js';
 
 export interface DpdkCosts {
@@ -170,7 +170,8 @@ export class DpdkPoller {
       slots += popped;
       itemSlots[k] = popped;
       items[k++] = pkt;
-      cost += this.vringPerPktPs + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES)) + this.switchPerPktPs + this.nicPerPktPs;
+      // per mbuf: a packet, or each frame the guest cut (without TSO on the port)
+      cost += (this.vringPerPktPs + this.switchPerPktPs + this.nicPerPktPs) * unitsOf(pkt) + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
     }
     cost += txq.deviceCostPs(k, slots / k);
     this.bursts++;
@@ -180,14 +181,16 @@ export class DpdkPoller {
     thread.execAhead(thread.jitter(cost));
     const end = thread.aheadEndPs;
     const nicq = port.nicq;
-    const space = nicq.txSpace;
+    let space = nicq.txSpace;
     const tracker = this.tracker;
     const stage = this.backendTxStage;
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
       txq.pushUsed(p, itemSlots[i]!, end);
       env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-      if (i < space) {
+      const units = unitsOf(p);
+      if (units <= space) {
+        space -= units;
         tracker.markAt(p, stage, perPktPs, end);
         nicq.post(p, end);
       } else {
@@ -238,7 +241,8 @@ export class DpdkPoller {
     let d = 0;
     while (k + d < burst && (pkt = nicq.takeRx()) !== undefined) {
       const need = rxBuffers(pkt.bytes, rxBufBytes);
-      cost += this.nicPerPktPs + this.switchPerPktPs;
+      const units = unitsOf(pkt);
+      cost += (this.nicPerPktPs + this.switchPerPktPs) * units;
       if (need > buffersLeft) {
         dropped[d++] = pkt; // the guest ring is full: the enqueue takes fewer, the rest is freed
         continue;
@@ -246,7 +250,7 @@ export class DpdkPoller {
       buffersLeft -= need;
       buffers += need;
       items[k++] = pkt;
-      cost += this.vringPerPktPs + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
+      cost += this.vringPerPktPs * units + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
     }
     cost += rxq.deviceCostPs(buffers, 1);
     this.bursts++;

@@ -54,6 +54,10 @@ class FlowSender implements GuestTask {
   readonly backlog = new Fifo<Packet>();
   /** Saturating sender: always has another packet. */
   isSaturating = false;
+  /** Bulk TCP-like: ops sent and not yet delivered, and how many the window allows. */
+  inflight = 0;
+  window = Infinity;
+  private isWindowFull = false;
   /** Packets handed over since the last notification (xmit_more run). */
   private run_ = 0;
   private readonly afterSendFn = (): void => this.afterSend();
@@ -93,8 +97,14 @@ class FlowSender implements GuestTask {
     let pkt = this.backlog.shift();
     if (pkt !== undefined) this.queued[this.queue]!--;
     else if (this.isSaturating) {
+      if (this.inflight >= this.window) {
+        this.isWindowFull = true; // waits for an ACK: the window is full
+        vcpu.done();
+        return;
+      }
       const app = this.app;
       pkt = app.hooks.newOp(app.vm, this.flow, this.queue) ?? undefined;
+      if (pkt !== undefined) this.inflight++;
     }
     if (pkt === undefined) {
       vcpu.done();
@@ -104,7 +114,8 @@ class FlowSender implements GuestTask {
     // xmit_more while backlogged, but the batch ends (and notifies) every txBatch packets
     const isMore = (this.isSaturating || this.backlog.length !== 0) && ++this.run_ < this.txBatch;
     if (!isMore) this.run_ = 0;
-    const stackPs = vcpu.thread.jitter(this.guestStackPs);
+    let stackPs = vcpu.thread.jitter(this.guestStackPs);
+    if (pkt.payloadBytes > 0) stackPs += this.app.writePs(pkt.payloadBytes);
     device.send(vcpu, pkt, isMore, stackPs, this.afterSendFn);
   }
 
@@ -128,6 +139,15 @@ class FlowSender implements GuestTask {
     queued[q]!++;
     this.backlog.push(pkt);
     if (!this.isBlocked) this.vcpu.scheduleApp(this);
+  }
+
+  /** An op of this flow was delivered (or lost): the window opens by one. */
+  acked(): void {
+    if (this.inflight > 0) this.inflight--;
+    if (this.isWindowFull) {
+      this.isWindowFull = false;
+      if (!this.isBlocked) this.vcpu.scheduleApp(this);
+    }
   }
 
   unblock(): void {
@@ -179,6 +199,23 @@ export class GuestApp {
     };
   }
 
+  /**
+   * A bulk TCP-like application's socket calls for `payload` bytes: a send (or recv)
+   * syscall per message, shared by the packets of a larger message, and the copy between
+   * the application and socket buffers [ps].
+   */
+  writePs(payload: number): number {
+    return Math.round((payload / this.spec.tcp!.messageBytes) * this.env.syscallPs) + this.env.copyPs(payload);
+  }
+
+  /** Ops a bulk TCP-like flow may have in flight (set by the run from the op size). */
+  windowOps = Infinity;
+
+  /** An op of flow `flow` was delivered or lost: its sender's window opens. */
+  acked(flow: number): void {
+    this.senders[flow]?.acked();
+  }
+
   /** Starts the flows (call once, at time 0). */
   start(): void {
     const spec = this.spec;
@@ -189,6 +226,7 @@ export class GuestApp {
         for (let i = 0; i < a.outstanding; i++) this.openTransaction(s);
       } else if (a.kind === 'saturate') {
         s.isSaturating = true;
+        if (spec.tcp !== null) s.window = this.windowOps;
         s.vcpu.scheduleApp(s);
       } else {
         const arrivals = new ArrivalProcess(a, this.rng, 1 / spec.flows);

@@ -28,6 +28,10 @@ export interface E1000DriverCosts {
   ringSize: number;
   /** The qdisc length of each transmit queue, dev->tx_queue_len (guest.txqueuelen_packets). */
   txQueueLen: number;
+  /** GRO: the stack runs once per merged packet. */
+  isGro: boolean;
+  /** Bulk TCP-like mode: the application's read size [bytes] (0: not that mode). */
+  tcpMessageBytes: number;
 }
 
 export interface E1000DriverStages {
@@ -171,10 +175,12 @@ export class GuestE1000 implements NetDevice, TxStepOwner {
   private pollVcpu: GuestVcpu | null = null;
   private readonly pollGot: (Packet | undefined)[] = [];
   private pollCount = 0;
+  private pollFrames = 0;
+  private readonly pollCosts = new Float64Array(4096);
   private pollCleaned = 0;
   private pollCostPs = 0;
   private readonly rdtWrite = (v: GuestVcpu, done: () => void): void => {
-    this.dev.writeRdt(this.pollCount);
+    this.dev.writeRdt(this.pollFrames);
     v.exec(this.regPs, done, undefined);
   };
   private readonly pollFinish = (): void => {
@@ -206,28 +212,37 @@ export class GuestE1000 implements NetDevice, TxStepOwner {
     let pkt: Packet | undefined;
     vcpu.noteWorkStart();
     const workStartPs = vcpu.workStartAtPs;
+    let total = 0;
+    let frames = 0;
     while (n < c.napiBudget && (pkt = dev.rxDone.shift()) !== undefined) {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
+      // a descriptor per frame; GRO merges a stream's frames before the stack
+      const f = pkt.frames;
+      let ps = c.rxPs * f + (c.isGro ? c.stackPs : c.stackPs * f);
+      if (pkt.payloadBytes > 0) ps += Math.round((pkt.payloadBytes / c.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(pkt.payloadBytes);
+      this.pollCosts[n] = ps;
+      total += ps;
+      frames += f;
       got[n++] = pkt;
     }
-    const perPkt = c.rxPs + c.stackPs;
     this.pollVcpu = vcpu;
     this.pollCount = n;
+    this.pollFrames = frames;
     this.pollCleaned = cleaned;
-    this.pollCostPs = vcpu.thread.jitter(cleaned * c.reclaimPs + n * perPkt);
+    this.pollCostPs = vcpu.thread.jitter(cleaned * c.reclaimPs + total);
     vcpu.exec(this.pollCostPs, pollDone, this);
   }
 
   /** @internal The poll's CPU time has run: frames up the stack, then RDT and unmask. */
   pollDone(): void {
     const c = this.costs;
-    const perPkt = c.rxPs + c.stackPs;
     const got = this.pollGot;
     const n = this.pollCount;
     let t = this.env.sim.nowPs - this.pollCostPs + this.pollCleaned * c.reclaimPs;
     for (let i = 0; i < n; i++) {
       const p = got[i]!;
       got[i] = undefined;
+      const perPkt = this.pollCosts[i]!;
       t += perPkt;
       const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
       this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);

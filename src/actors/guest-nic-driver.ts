@@ -13,7 +13,7 @@ import { Fifo } from '../primitives/fifo.js';
 import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
-import type { Packet } from './messages.js';
+import { unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { NicQueue } from './nic.js';
 
@@ -27,6 +27,14 @@ export interface NicDriverCosts {
   stackPs: number;
   /** The qdisc length of each transmit queue, dev->tx_queue_len (guest.txqueuelen_packets). */
   txQueueLen: number;
+  /** The NIC takes TSO packets (else the guest's GSO cuts them into frames first). */
+  isTso: boolean;
+  /** GRO: the stack runs once per merged packet. */
+  isGro: boolean;
+  /** Bulk TCP-like mode: the application's read size [bytes] (0: not that mode). */
+  tcpMessageBytes: number;
+  /** Most descriptors one op may need (the frames of a packet the guest cuts). */
+  maxTxUnits: number;
 }
 
 export interface NicDriverStages {
@@ -48,6 +56,10 @@ class NicNapi implements GuestTask {
   totalPs = 0;
   cleaned = 0;
   received = 0;
+  /** Frames of the poll (the budget counts frames). */
+  frames = 0;
+  /** CPU time of each received packet of the poll [ps]. */
+  readonly costs: Float64Array;
   /** The vCPU running the poll. */
   pollVcpu: GuestVcpu | null = null;
   constructor(
@@ -55,7 +67,10 @@ class NicNapi implements GuestTask {
     readonly queue: NicQueue,
     readonly index: number,
     readonly vcpu: GuestVcpu,
-  ) {}
+    budget: number,
+  ) {
+    this.costs = new Float64Array(budget);
+  }
   run(vcpu: GuestVcpu): void {
     this.driver.poll(this, vcpu);
   }
@@ -69,8 +84,10 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
   private readonly unposted: Fifo<Packet>[];
   private readonly isStopped: boolean[];
   private readonly txLockUntil: number[];
-  /** Sends in progress per queue (descriptor taken, not yet written). */
+  /** Descriptors of sends in progress per queue (taken, not yet written). */
   private readonly sending: number[];
+  /** Descriptors of frames set up but not yet posted (xmit_more), per queue. */
+  private readonly unpostedUnits: number[];
   doorbells = 0;
 
   constructor(
@@ -83,11 +100,12 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     /** Makes the interrupt vector of a queue and wires its delivery. */
     makeVector: (q: number, vcpu: GuestVcpu, handler: () => void) => IrqVector,
   ) {
-    this.napis = queues.map((queue, i) => new NicNapi(this, queue, i, vcpuOfQueue(i)));
+    this.napis = queues.map((queue, i) => new NicNapi(this, queue, i, vcpuOfQueue(i), costs.napiBudget));
     this.unposted = queues.map(() => new Fifo<Packet>());
     this.isStopped = queues.map(() => false);
     this.txLockUntil = queues.map(() => 0);
     this.sending = queues.map(() => 0);
+    this.unpostedUnits = queues.map(() => 0);
     for (const napi of this.napis) {
       napi.vector = makeVector(napi.index, napi.vcpu, () => napi.vcpu.scheduleSoftirq(napi));
       napi.queue.postRxBuffers(napi.queue.rxRefillable);
@@ -104,22 +122,25 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
 
   canSend(queue: number): boolean {
     const q = this.queues[queue]!;
-    if (q.txSpace - this.unposted[queue]!.length - this.sending[queue]! > 0) return true;
+    if (q.txSpace - this.unpostedUnits[queue]! - this.sending[queue]! >= this.costs.maxTxUnits) return true;
     this.isStopped[queue] = true; // netif_stop_subqueue; the next clean wakes it
     return false;
   }
 
   send(vcpu: GuestVcpu, pkt: Packet, isMore: boolean, extraPs: number, fn: () => void): void {
     const c = this.costs;
+    // without NIC TSO the stack's GSO cuts a large packet into frames, each a descriptor
+    if (!pkt.isSegmented && !c.isTso) pkt.isSegmented = true;
+    const units = unitsOf(pkt);
     // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
-    const driverPs = vcpu.thread.jitter(c.xmitPs) + (isMore ? 0 : c.doorbellPs);
+    const driverPs = vcpu.thread.jitter(c.xmitPs * units) + (isMore ? 0 : c.doorbellPs);
     vcpu.noteWorkStart();
     const reachPs = vcpu.workStartAtPs + extraPs;
     const lockFreePs = this.txLockUntil[pkt.queue]!;
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
-    this.sending[pkt.queue]!++;
+    this.sending[pkt.queue]! += units;
     this.txSteps.start(vcpu, pkt, isMore, cost, fn);
   }
 
@@ -132,16 +153,19 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const fn = st.fn!;
     st.pkt = null;
     st.fn = null;
-    this.sending[pkt.queue]!--;
+    const units = unitsOf(pkt);
+    this.sending[pkt.queue]! -= units;
     this.env.tracker.mark(pkt, this.stages.guestTx, st.costPs);
     const pending = this.unposted[pkt.queue]!;
     pending.push(pkt);
+    this.unpostedUnits[pkt.queue]! += units;
     if (!st.isMore) {
       this.doorbells++;
       const q = this.queues[pkt.queue]!;
       const now = this.env.sim.nowPs;
       let p: Packet | undefined;
       while ((p = pending.shift()) !== undefined) q.post(p, now);
+      this.unpostedUnits[pkt.queue] = 0;
     }
     fn();
   }
@@ -158,13 +182,20 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     let pkt: Packet | undefined;
     vcpu.noteWorkStart();
     const workStartPs = vcpu.workStartAtPs;
-    while (got.length < c.napiBudget && (pkt = q.takeRx()) !== undefined) {
+    let frames = 0;
+    while (frames < c.napiBudget && (pkt = q.takeRx()) !== undefined) {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
+      // a descriptor per frame; GRO merges a stream's frames before the stack
+      const f = pkt.frames;
+      let ps = c.rxPs * f + (c.isGro ? c.stackPs : c.stackPs * f);
+      if (pkt.payloadBytes > 0) ps += Math.round((pkt.payloadBytes / c.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(pkt.payloadBytes);
+      napi.costs[got.length] = ps;
+      cost += ps;
+      frames += f;
       got.push(pkt);
     }
     const n = got.length;
-    const perPkt = c.rxPs + c.stackPs;
-    cost += n * perPkt;
+    napi.frames = frames;
     const refill = q.rxRefillable + n;
     if (refill > 0) cost += c.doorbellPs;
     napi.totalPs = vcpu.thread.jitter(cost);
@@ -180,11 +211,12 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const q = napi.queue;
     const vcpu = napi.pollVcpu!;
     const got = napi.pending;
-    const perPkt = c.rxPs + c.stackPs;
     // frames reach the socket layer one after the other during the poll
     let t = this.env.sim.nowPs - napi.totalPs + napi.cleaned * c.reclaimPs; // the start of the poll's work
     let p: Packet | undefined;
+    let i = 0;
     while ((p = got.shift()) !== undefined) {
+      const perPkt = napi.costs[i++]!;
       t += perPkt;
       const at = t < this.env.sim.nowPs ? t : this.env.sim.nowPs;
       this.env.tracker.markAt(p, this.stages.guestRx, perPkt, at);
@@ -195,7 +227,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
       this.isStopped[napi.index] = false;
       this.onTxSpace(napi.index);
     }
-    if (napi.received >= c.napiBudget) {
+    if (napi.frames >= c.napiBudget) {
       vcpu.scheduleSoftirq(napi); // budget used up: poll again
     } else {
       q.unmask(); // napi_complete_done + re-enable the vector

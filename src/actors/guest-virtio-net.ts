@@ -18,7 +18,7 @@ import type { Virtqueue } from '../primitives/virtqueue.js';
 import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
-import type { Packet } from './messages.js';
+import { unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 
 /** MAX_SKB_FRAGS + 2: start_xmit stops the queue below this many free slots. */
@@ -35,6 +35,14 @@ export interface VirtioDriverCosts {
   rxBufBytes: number;
   /** The qdisc length of each transmit queue, dev->tx_queue_len (guest.txqueuelen_packets). */
   txQueueLen: number;
+  /** The device takes TSO packets (else the guest's GSO cuts them into frames first). */
+  isTso: boolean;
+  /** GRO: the stack runs once per merged packet. */
+  isGro: boolean;
+  /** Bulk TCP-like mode: the application's read size [bytes] (0: not that mode). */
+  tcpMessageBytes: number;
+  /** Most frames one op may put into the transmit ring (the queue stops before less room is left). */
+  maxTxUnits: number;
 }
 
 export interface VirtioDriverStages {
@@ -51,6 +59,15 @@ export function txSegments(frameBytes: number): number {
   return 1 + Math.floor((frameBytes - 1) / 4096);
 }
 
+/**
+ * Ring slots a transmitted packet takes (what the device returns with its used entry):
+ * the frames a guest cut by GSO take a slot each; else its descriptors (one with indirect).
+ */
+export function txSlotsOf(txq: Virtqueue<Packet>, pkt: Packet): number {
+  const units = unitsOf(pkt);
+  return units > 1 ? units * txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
+}
+
 /** Mergeable receive buffers a frame fills. */
 export function rxBuffers(frameBytes: number, bufBytes: number): number {
   return Math.max(1, Math.ceil(frameBytes / bufBytes));
@@ -60,9 +77,12 @@ class RxNapi implements GuestTask {
   isQueued = false;
   vector: IrqVector | null = null;
   readonly got: Packet[] = [];
+  /** CPU time of each received packet of the poll [ps]. */
+  readonly costs: Float64Array;
   refill = 0;
   cost = 0;
   received = 0;
+  budgetUsed = 0;
   /** The driver's afterRefill(this), bound once (a closure made per poll allocated its context at every poll). */
   afterRefillFn: () => void = () => {};
   /** Free slots above which a poll refills: half of min(budget, ring size) (try_fill_recv). */
@@ -75,6 +95,7 @@ class RxNapi implements GuestTask {
     napiBudget: number,
   ) {
     this.refillAbove = Math.min(napiBudget, rxq.size) / 2;
+    this.costs = new Float64Array(napiBudget);
   }
   run(vcpu: GuestVcpu): void {
     this.driver.pollRx(this, vcpu);
@@ -117,6 +138,13 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private readonly guestTxStage: number;
   private readonly irqStage: number;
   private readonly guestRxStage: number;
+  private readonly rxPs: number;
+  private readonly stackPs: number;
+  private readonly isTso: boolean;
+  private readonly isGro: boolean;
+  private readonly tcpMessageBytes: number;
+  /** check_sq_full_and_disable's threshold: room for one more op of the most frames. */
+  private readonly txStopThreshold: number;
 
   constructor(
     private readonly env: ActorEnv,
@@ -137,6 +165,12 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     this.xmitPs = costs.xmitPs;
     this.reclaimPs = costs.reclaimPs;
     this.rxPerPktPs = costs.rxPs + costs.stackPs;
+    this.rxPs = costs.rxPs;
+    this.stackPs = costs.stackPs;
+    this.isTso = costs.isTso;
+    this.isGro = costs.isGro;
+    this.tcpMessageBytes = costs.tcpMessageBytes;
+    this.txStopThreshold = Math.max(TX_STOP_THRESHOLD, costs.maxTxUnits + 1);
     this.tracker = env.tracker;
     this.guestTxStage = stages.guestTx;
     this.irqStage = stages.irq;
@@ -198,10 +232,12 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
       while (txq.getUsed() !== undefined) reclaimed++;
       if (!hasNapiTx || isMore || !txq.enableCbDelayed()) break;
     }
-    const segments = txSegments(pkt.bytes);
-    const slots = txq.slotsFor(segments);
+    // without device TSO the stack's GSO cuts a large packet into frames, each a start_xmit
+    if (!pkt.isSegmented && !this.isTso) pkt.isSegmented = true;
+    const units = unitsOf(pkt);
+    const slots = units > 1 ? txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
     // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
-    const driverPs = vcpu.thread.jitter(this.xmitPs) + reclaimed * this.reclaimPs + txq.driverCostPs(1, slots, !isMore);
+    const driverPs = vcpu.thread.jitter(this.xmitPs * units) + reclaimed * this.reclaimPs + txq.driverCostPs(units, slots, !isMore);
     const lockFreePs = this.txLockUntil[queue]!;
     const reachPs = workStartPs + extraPs;
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
@@ -222,9 +258,11 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     st.fn = null;
     const txq = this.txqs[pkt.queue]!;
     this.tracker.mark(pkt, this.guestTxStage, st.costPs);
-    txq.add(pkt, txSegments(pkt.bytes));
+    const units = unitsOf(pkt);
+    if (units > 1) txq.add(pkt, 1, units);
+    else txq.add(pkt, txSegments(pkt.bytes));
     let isStopping = false;
-    if (txq.freeSlots < TX_STOP_THRESHOLD) {
+    if (txq.freeSlots < this.txStopThreshold) {
       // check_sq_full_and_disable: stop, and ask for a TX interrupt after 3/4 of the ring
       isStopping = true;
       this.isStopped[pkt.queue] = true;
@@ -234,7 +272,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
           vcpu.scheduleSoftirq(this.txNapis[pkt.queue]!); // enough already used: reclaim now
         } else {
           while (txq.getUsed() !== undefined);
-          if (txq.freeSlots >= TX_STOP_THRESHOLD) {
+          if (txq.freeSlots >= this.txStopThreshold) {
             this.isStopped[pkt.queue] = false;
             txq.disableCb();
           }
@@ -249,6 +287,11 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     }
   }
 
+  /** A bulk TCP-like application's reads of `payload` bytes: recv syscalls per message and the copy out [ps]. */
+  private readPs(payload: number): number {
+    return Math.round((payload / this.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(payload);
+  }
+
   /** @internal RX NAPI poll. */
   pollRx(napi: RxNapi, vcpu: GuestVcpu): void {
     const rxq = napi.rxq;
@@ -259,20 +302,31 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     let item: Packet | null | undefined;
     let buffers = 0;
     let n = 0;
+    let used = 0; // of the budget: a packet per frame the device delivered separately
+    let total = 0;
+    const costs = napi.costs;
     vcpu.noteWorkStart();
     const workStartPs = vcpu.workStartAtPs;
     rxq.observeAt(workStartPs);
-    while (n < budget && (item = rxq.getUsed()) !== undefined) {
+    while (used < budget && (item = rxq.getUsed()) !== undefined) {
       buffers++;
       if (item === null) continue; // a continuation buffer of a mergeable frame
       tracker.markAt(item, irqStage, 0, workStartPs);
+      let ps = this.rxPerPktPs;
+      const units = unitsOf(item);
+      if (units > 1) ps = this.rxPs * units + (this.isGro ? this.stackPs : this.stackPs * units); // GRO merges them
+      if (item.payloadBytes > 0) ps += this.readPs(item.payloadBytes);
+      costs[n] = ps;
+      total += ps;
+      used += units;
       got[n++] = item;
     }
     napi.received = n;
+    napi.budgetUsed = used;
     const freeSlots = rxq.freeSlots;
     const refill = freeSlots > napi.refillAbove ? freeSlots : 0;
     napi.refill = refill;
-    const cost = vcpu.thread.jitter(n * this.rxPerPktPs) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * this.reclaimPs) / 2);
+    const cost = vcpu.thread.jitter(total) + rxq.driverCostPs(buffers + refill, 1, true) + Math.round((refill * this.reclaimPs) / 2);
     napi.cost = cost;
     vcpu.exec(cost, this.afterPollRxFn, napi);
   }
@@ -283,12 +337,13 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     const rxq = napi.rxq;
     const got = napi.got;
     const n = napi.received;
-    const perPkt = this.rxPerPktPs;
+    const costs = napi.costs;
     const now = this.env.sim.nowPs;
     let t = now - napi.cost; // the start of the NAPI work
     for (let i = 0; i < n; i++) {
       const p = got[i]!;
       got[i] = undefined as unknown as Packet;
+      const perPkt = costs[i]!;
       t += perPkt;
       const at = t < now ? t : now;
       this.tracker.markAt(p, this.guestRxStage, perPkt, at);
@@ -308,7 +363,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private afterRefill(napi: RxNapi): void {
     const rxq = napi.rxq;
     const vcpu = napi.vcpu;
-    if (napi.received >= this.napiBudget) {
+    if (napi.budgetUsed >= this.napiBudget) {
       vcpu.scheduleSoftirq(napi);
     } else if (rxq.enableCb()) {
       rxq.disableCb(); // virtqueue_napi_complete: something slipped in, poll again
@@ -333,7 +388,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private afterPollTx(napi: TxNapi): void {
     const txq = napi.txq;
     const vcpu = napi.vcpu!;
-    if (this.isStopped[napi.q] && txq.freeSlots >= TX_STOP_THRESHOLD) {
+    if (this.isStopped[napi.q] && txq.freeSlots >= this.txStopThreshold) {
       this.isStopped[napi.q] = false;
       this.onTxSpace(napi.q);
     }

@@ -18,11 +18,24 @@
 import { Fifo } from '../primitives/fifo.js';
 import type { HostThread } from '../primitives/host-cpu.js';
 import type { ActorEnv } from './env.js';
-import type { Packet, PacketPort } from './messages.js';
+import { unitsOf, type Packet, type PacketPort } from './messages.js';
 import type { NicQueue } from './nic.js';
 
 export interface HostNetCosts {
+  /** Bridge + tun per packet received (a GRO-merged packet counts once) [ps]. */
   rxPerPktPs: number;
+  /** Driver receive and GRO per wire frame [ps]. */
+  rxPerFramePs: number;
+  /** tun + bridge + NIC driver transmit per packet, in the sender's context [ps]. */
+  txPerPktPs: number;
+  /** Software segmentation (GSO) per frame cut [ps]. */
+  gsoPerFramePs: number;
+  /** A host process's receive-side TCP/IP work per packet, run in the sender's context when the peer is local [ps]. */
+  localRxPs: number;
+  isHostGro: boolean;
+  /** The VMs' taps take merged packets (virtio GUEST_TSO). */
+  isGuestTso: boolean;
+  isNicTso: boolean;
   txCleanPs: number;
   irqPs: number;
   napiBudget: number;
@@ -53,6 +66,8 @@ class HostQueue {
   // The NAPI poll in progress (one at a time: the softirq thread runs one step at a
   // time). Reused, so a poll allocates nothing.
   readonly got: (Packet | undefined)[] = [];
+  /** CPU time of each packet of the poll [ps]. */
+  readonly costs: Float64Array;
   gotCount = 0;
   moved = 0;
   cleaned = 0;
@@ -67,6 +82,7 @@ class HostQueue {
     capacity: number,
   ) {
     this.qdisc = new Fifo<Packet>(capacity);
+    this.costs = new Float64Array(net.costs.napiBudget);
   }
 }
 
@@ -95,7 +111,7 @@ export class HostNet {
 
   constructor(
     private readonly env: ActorEnv,
-    private readonly costs: HostNetCosts,
+    readonly costs: HostNetCosts,
     /** Drop accounting. */
     private readonly drop: PacketPort,
   ) {}
@@ -120,15 +136,31 @@ export class HostNet {
     return tap;
   }
 
-  /** A frame leaves a VM's back end (the caller paid the host stack transmit cost). */
+  /**
+   * CPU time the sender (QEMU's writev, the vhost worker's sendmsg, the device model)
+   * spends handing pkt to the host stack: tun, bridge and NIC driver per packet it is now,
+   * software segmentation first when a large packet meets a NIC without TSO, and a local
+   * peer's TCP/IP receive (netif_rx runs the softirq on the sender's core) [ps].
+   */
+  txCostPs(pkt: Packet): number {
+    const c = this.costs;
+    const units = unitsOf(pkt);
+    let ps = c.txPerPktPs * units;
+    if (this.localDelivery !== null) return ps + c.localRxPs * units;
+    if (units === 1 && pkt.frames > 1 && !c.isNicTso) ps += c.gsoPerFramePs * pkt.frames;
+    return ps;
+  }
+
+  /** A frame leaves a VM's back end (the caller paid txCostPs). */
   transmit(pkt: Packet, atPs: number): void {
     if (this.localDelivery !== null) {
       this.localDelivery(pkt, atPs); // bridge -> local IP: the host process's socket
       return;
     }
+    if (!pkt.isSegmented && !this.costs.isNicTso) pkt.isSegmented = true; // GSO before the driver
     const hq = this.queues[this.queueOf(pkt)]!;
     const q = hq.nicq;
-    if (q.txSpace > 0 && hq.qdisc.isEmpty) {
+    if (q.txSpace >= unitsOf(pkt) && hq.qdisc.isEmpty) {
       q.post(pkt, atPs);
       return;
     }
@@ -136,6 +168,16 @@ export class HostNet {
       this.qdiscDrops++;
       this.drop(pkt, atPs);
     }
+  }
+
+  /**
+   * What a host process pays to put pkt into a VM's tap beyond its own stack: segmenting a
+   * large packet the guest cannot take merged (no GUEST_TSO) [ps]. Marks it segmented.
+   */
+  toTapCostPs(pkt: Packet): number {
+    if (pkt.isSegmented || pkt.frames === 1 || this.costs.isGuestTso) return 0;
+    pkt.isSegmented = true;
+    return this.costs.gsoPerFramePs * pkt.frames;
   }
 
   /** A frame from a host process into its VM's tap (tun_net_xmit); dropped when the tap is full. */
@@ -166,10 +208,26 @@ export class HostNet {
     let cost = c.irqPs + cleaned * c.txCleanPs;
     const moved = Math.min(hq.qdisc.length, q.txSpace);
     const got = hq.got;
+    const costs = hq.costs;
     let n = 0;
     let pkt: Packet | undefined;
-    while (n < c.napiBudget && (pkt = q.takeRx()) !== undefined) got[n++] = pkt;
-    cost += n * c.rxPerPktPs;
+    while (n < c.napiBudget && (pkt = q.takeRx()) !== undefined) {
+      let ps = c.rxPerPktPs;
+      const frames = pkt.frames;
+      if (frames > 1) {
+        // driver and GRO per frame; bridge and tun per merged packet; cut again for a
+        // guest that cannot take it merged
+        ps = c.rxPerFramePs * frames + (c.isHostGro ? c.rxPerPktPs : c.rxPerPktPs * frames);
+        const isMerged = c.isHostGro && c.isGuestTso;
+        if (c.isHostGro && !c.isGuestTso) ps += c.gsoPerFramePs * frames;
+        pkt.isSegmented = !isMerged;
+      } else {
+        ps += c.rxPerFramePs;
+      }
+      costs[n] = ps;
+      cost += ps;
+      got[n++] = pkt;
+    }
     this.polls++;
     hq.gotCount = n;
     hq.moved = moved;
@@ -184,18 +242,20 @@ export class HostNet {
     const q = hq.nicq;
     const now = this.env.sim.nowPs;
     // the qdisc refills the ring with the descriptors this poll reclaimed
-    for (let i = Math.min(hq.moved, hq.qdisc.length, q.txSpace); i > 0; i--) q.post(hq.qdisc.shift()!, now);
+    for (let i = hq.moved; i > 0 && !hq.qdisc.isEmpty && q.txSpace >= unitsOf(hq.qdisc.peek()!); i--) q.post(hq.qdisc.shift()!, now);
     const startPs = now - hq.totalPs;
     let t = startPs + c.irqPs + hq.cleaned * c.txCleanPs;
     const got = hq.got;
     const n = hq.gotCount;
     hq.gotCount = 0;
+    const costs = hq.costs;
     for (let i = 0; i < n; i++) {
       const p = got[i]!;
       got[i] = undefined;
-      t += c.rxPerPktPs;
+      const ps = costs[i]!;
+      t += ps;
       const tap = this.tapOf(p);
-      if (this.rxStage >= 0) this.env.tracker.markAt(p, this.rxStage, c.rxPerPktPs, t < now ? t : now);
+      if (this.rxStage >= 0) this.env.tracker.markAt(p, this.rxStage, ps, t < now ? t : now);
       if (tap.queue.push(p)) {
         tap.onReadable();
       } else {

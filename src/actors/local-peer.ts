@@ -20,7 +20,7 @@ import { Fifo } from '../primitives/fifo.js';
 import type { HostThread, ThreadOptions } from '../primitives/host-cpu.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../workloads/net-common.js';
 import type { ActorEnv } from './env.js';
-import { copyBytesOf, type Packet, type PacketPort } from './messages.js';
+import { copyBytesOf, unitsOf, type Packet, type PacketPort } from './messages.js';
 
 export interface LocalPeerCosts {
   syscallPs: number;
@@ -29,6 +29,10 @@ export interface LocalPeerCosts {
   /** tun + bridge toward the VM's tap, per frame [ps]. */
   hostTxPs: number;
   wakeupPs: number;
+  /** Bulk TCP-like mode: the application's read/write size [bytes] (0: not that mode). */
+  tcpMessageBytes: number;
+  /** Extra work to put a packet into a VM's tap (segmenting what the guest cannot take merged) [ps]. */
+  toTapCostPs: (pkt: Packet) => number;
 }
 
 export interface LocalPeerHooks {
@@ -43,6 +47,9 @@ class LocalFlow {
   isSaturating = false;
   /** Frames the generator has ready to send (arrivals not yet handled). */
   pendingSends = 0;
+  /** Bulk TCP-like sender: ops in flight, and whether it waits for the window. */
+  inflight = 0;
+  isWindowFull = false;
   constructor(
     readonly peer: LocalPeer,
     readonly vm: number,
@@ -103,6 +110,20 @@ export class LocalPeer {
     }
   }
 
+  /** Ops a bulk TCP-like flow may have in flight; Infinity otherwise. */
+  windowOps = Infinity;
+
+  /** An op of (vm, flow) was delivered or lost: a window-limited sender may send again. */
+  acked(vm: number, flow: number): void {
+    const f = this.flows[vm * this.spec.flows + flow];
+    if (f === undefined) return;
+    if (f.inflight > 0) f.inflight--;
+    if (f.isWindowFull) {
+      f.isWindowFull = false;
+      f.thread.wake();
+    }
+  }
+
   /** A frame from a VM's back end reaches the host stack at atPs (bridge, local delivery). */
   receive(pkt: Packet, atPs: number): void {
     const f = this.flows[pkt.vm * this.spec.flows + pkt.flow]!;
@@ -119,6 +140,11 @@ export class LocalPeer {
         thread.idle();
         return;
       }
+      if (f.inflight >= this.windowOps) {
+        f.isWindowFull = true; // waits for the window to open
+        thread.idle();
+        return;
+      }
       const pkt = this.hooks.newOp(f.vm, f.flow);
       if (pkt === null) {
         f.isSaturating = false;
@@ -127,9 +153,11 @@ export class LocalPeer {
         return;
       }
       if (!f.isSaturating) f.pendingSends--;
+      f.inflight++;
       f.pkt = pkt;
+      if (pkt.frames > 1) pkt.isSegmented = false; // the host's stack sends it as one GSO packet
       // send(): syscall, copy into an skb, TCP/IP, bridge and tun toward the tap
-      f.costPs = thread.jitter(c.syscallPs + this.env.copyPs(copyBytesOf(pkt.bytes)) + c.stackPs + c.hostTxPs);
+      f.costPs = thread.jitter(this.socketPs(pkt, pkt.bytes) + c.stackPs + c.hostTxPs * unitsOf(pkt) + c.toTapCostPs(pkt));
       thread.exec(f.costPs, stepDone, f);
       return;
     }
@@ -139,8 +167,9 @@ export class LocalPeer {
       return;
     }
     f.pkt = pkt;
-    // recv(): TCP/IP receive, syscall, copy to the application
-    let cost = c.stackPs + c.syscallPs + this.env.copyPs(copyBytesOf(pkt.bytes));
+    // recv(): syscall, copy to the application (its TCP/IP receive ran in the sender's
+    // context: netif_rx raised the softirq there)
+    let cost = this.socketPs(pkt, pkt.bytes);
     if (this.mode === 'server') {
       const app = this.spec.peerApp.mean !== 0 ? Math.round(this.spec.peerApp.sample(this.rng)) : 0;
       // the response: send(), TCP/IP, bridge and tun
@@ -148,6 +177,13 @@ export class LocalPeer {
     }
     f.costPs = thread.jitter(cost);
     thread.exec(f.costPs, stepDone, f);
+  }
+
+  /** A send or recv of pkt: the syscalls (one per message of a bulk stream) and the copy [ps]. */
+  private socketPs(pkt: Packet, bytes: number): number {
+    const c = this.costs;
+    if (pkt.payloadBytes > 0) return Math.round((pkt.payloadBytes / c.tcpMessageBytes) * c.syscallPs) + this.env.copyPs(pkt.payloadBytes);
+    return c.syscallPs + this.env.copyPs(copyBytesOf(bytes));
   }
 
   /** @internal A message's work on the flow's thread is done. */

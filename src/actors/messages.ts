@@ -39,6 +39,18 @@ export class Packet implements TrackedOp {
   createdPs: number = AS_DOUBLE;
   /** Request on its way back as the response. */
   isResponse = false;
+  /**
+   * Ethernet frames this op is on the wire (a TCP segment offload, TSO/GSO, carries up to
+   * 64 KiB as one packet in software and many MTU-sized frames on the wire).
+   */
+  frames = 1;
+  /**
+   * Software handles it frame by frame here (cut by GSO, or not yet merged by GRO);
+   * false while it travels as one large packet. See unitsOf.
+   */
+  isSegmented = true;
+  /** TCP payload bytes of a bulk-stream op (0 otherwise: the frame is the payload). */
+  payloadBytes = 0;
 
   constructor(id: number, vm: number, flow: number, queue: number, bytes: number, responseBytes: number, createdPs: number) {
     this.stampPs = 0;
@@ -65,8 +77,23 @@ export class Packet implements TrackedOp {
     this.responseBytes = responseBytes;
     this.createdPs = createdPs;
     this.isResponse = false;
+    this.frames = 1;
+    this.isSegmented = true;
+    this.payloadBytes = 0;
   }
 }
+
+/** Packets software handles for this op now: its frames when segmented, else one. */
+export function unitsOf(pkt: Packet): number {
+  return pkt.isSegmented ? pkt.frames : 1;
+}
+
+/** TCP/IP/Ethernet headers, timestamps option and FCS of each frame of a TCP stream [bytes]. */
+export const TCP_FRAME_OVERHEAD_BYTES = 70;
+/** IP + TCP headers with timestamps: MSS = MTU - 52 (1,448 at MTU 1500). */
+export const TCP_IP_HEADER_BYTES = 52;
+/** Largest payload of one GSO/TSO packet: tcp_xmit_size_goal keeps it under gso_max_size (65,536) less MAX_TCP_HEADER. */
+export const GSO_MAX_PAYLOAD_BYTES = 65536 - 1 - 320;
 
 /** Hands a packet on, ready at atPs (now or later). */
 export type PacketPort = (pkt: Packet, atPs: number) => void;

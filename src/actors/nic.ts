@@ -21,7 +21,7 @@ import { Fifo } from '../primitives/fifo.js';
 import type { Iotlb } from '../primitives/iotlb.js';
 import { IrqModerator } from '../primitives/irq-moderator.js';
 import type { ActorEnv } from './env.js';
-import { WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
+import { unitsOf, WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
 
 export interface NicCosts {
   lineRateGbps: number;
@@ -36,9 +36,9 @@ export interface NicCosts {
   rxRing: number;
 }
 
-/** Picoseconds a frame of `bytes` (FCS included) occupies the wire at `gbps`. */
-export function wireTimePs(bytes: number, gbps: number): number {
-  return Math.round(((bytes + WIRE_OVERHEAD_BYTES) * 8 * PS_PER_S) / (gbps * 1e9));
+/** Picoseconds `frames` frames of `bytes` in all (FCS included) occupy the wire at `gbps`. */
+export function wireTimePs(bytes: number, gbps: number, frames = 1): number {
+  return Math.round(((bytes + frames * WIRE_OVERHEAD_BYTES) * 8 * PS_PER_S) / (gbps * 1e9));
 }
 
 /** A frame source of a port (a NIC queue, the peer's generator). */
@@ -112,7 +112,7 @@ export class WirePort {
    * port just remembers until when it is busy: no event at all.
    */
   reserve(source: PortSource, pkt: Packet, readyPs: number): void {
-    const txPs = this.wirePs(pkt.bytes);
+    const txPs = this.wirePs(pkt);
     const startPs = readyPs > this.busyUntilPs ? readyPs : this.busyUntilPs;
     this.busyPs += txPs;
     if (!source.needsSentEvent) {
@@ -127,8 +127,10 @@ export class WirePort {
     this.sim.post(startPs + txPs - this.sim.nowPs, portTxEnd, this);
   }
 
-  /** wireTimePs(bytes, line rate), remembered for the last size. */
-  private wirePs(bytes: number): number {
+  /** wireTimePs of a packet at line rate (all its frames), remembered for the last size. */
+  private wirePs(pkt: Packet): number {
+    const bytes = pkt.bytes;
+    if (pkt.frames !== 1) return wireTimePs(bytes, this.lineRateGbps, pkt.frames);
     if (bytes !== this.lastBytes) {
       this.lastBytes = bytes;
       this.lastWirePs = wireTimePs(bytes, this.lineRateGbps);
@@ -160,8 +162,8 @@ export class WirePort {
       }
       this.next = (i + 1) % n;
       const pkt = s.ready.shift()!;
-      const txPs = this.wirePs(pkt.bytes);
-      if (s.rateLimitGbps > 0) s.nextAllowedPs = now + wireTimePs(pkt.bytes, s.rateLimitGbps);
+      const txPs = this.wirePs(pkt);
+      if (s.rateLimitGbps > 0) s.nextAllowedPs = now + wireTimePs(pkt.bytes, s.rateLimitGbps, pkt.frames);
       this.isBusy = true;
       this.current = pkt;
       this.currentSource = s;
@@ -211,11 +213,18 @@ export class NicQueue implements PortSource {
   private lastTxReadyPs = AS_DOUBLE;
   /** Transmitted frames whose descriptors the driver has not reclaimed. */
   readonly txDone = new Fifo<Packet>();
+  /**
+   * Descriptors of each entry of txDone (read when sent: the packet object may be recycled
+   * for a new op before the driver reclaims its descriptors).
+   */
+  private readonly txDoneUnits = new Fifo<number>();
   // Receive: free buffers posted by the driver; frames written, awaiting the driver.
   rxFree: number;
   private readonly rxWriting = new Fifo<Packet>();
   private lastRxDonePs = AS_DOUBLE;
   readonly rxDone = new Fifo<Packet>();
+  /** Receive descriptors holding frames the driver has not taken (a frame each). */
+  private rxHeld = 0;
   private rxSlot = 0;
   private txSlot = 0;
 
@@ -284,8 +293,9 @@ export class NicQueue implements PortSource {
     // A back end that batches hands its frames over together at the end of its step.
     if (atPs < now) atPs = now;
     const txRing = this.txRing;
-    if (this.txOutstanding >= txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
-    this.txOutstanding++;
+    const units = unitsOf(pkt);
+    if (this.txOutstanding + units > txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
+    this.txOutstanding += units;
     const c = this.costs;
     const slot = this.txSlot;
     this.txSlot = slot + 1 < txRing ? slot + 1 : 0;
@@ -300,7 +310,7 @@ export class NicQueue implements PortSource {
     const port = this.port;
     if (this.txFetching.length === 0 && this.rateLimitGbps === 0 && port.canReserve) {
       if (this.txStage >= 0) this.env.tracker.markAt(pkt, this.txStage, 0, readyPs);
-      if (this.isTxAutoReclaim) this.txOutstanding--; // sent within the fetch time; reclaimed lazily
+      if (this.isTxAutoReclaim) this.txOutstanding -= units; // sent within the fetch time; reclaimed lazily
       port.reserve(this, pkt, readyPs);
       return;
     }
@@ -319,9 +329,10 @@ export class NicQueue implements PortSource {
   /** @internal The port sent a frame of this queue. */
   onSent(pkt: Packet): void {
     if (this.isTxAutoReclaim) {
-      this.txOutstanding--; // a PMD reclaims sent descriptors lazily in tx_burst
+      this.txOutstanding -= unitsOf(pkt); // a PMD reclaims sent descriptors lazily in tx_burst
     } else {
       this.txDone.push(pkt);
+      this.txDoneUnits.push(unitsOf(pkt));
       this.cause();
     }
   }
@@ -329,7 +340,7 @@ export class NicQueue implements PortSource {
   /** The driver reclaims one transmitted descriptor; undefined when none. */
   reclaimTx(): Packet | undefined {
     const pkt = this.txDone.shift();
-    if (pkt !== undefined) this.txOutstanding--;
+    if (pkt !== undefined) this.txOutstanding -= this.txDoneUnits.shift()!;
     return pkt;
   }
 
@@ -341,7 +352,7 @@ export class NicQueue implements PortSource {
 
   /** Free receive descriptors the driver could post (ring slots minus posted and unreaped). */
   get rxRefillable(): number {
-    return this.rxRing - this.rxFree - this.rxDone.length;
+    return this.rxRing - this.rxFree - this.rxHeld;
   }
 
   /**
@@ -363,12 +374,14 @@ export class NicQueue implements PortSource {
   /** @internal */
   written(): void {
     const pkt = this.rxWriting.shift()!;
-    if (this.rxFree === 0) {
+    const frames = pkt.frames;
+    if (this.rxFree < frames) {
       this.rxDrops++;
       this.onDrop(pkt, this.env.sim.nowPs);
       return;
     }
-    this.rxFree--;
+    this.rxFree -= frames;
+    this.rxHeld += frames;
     if (this.rxStage >= 0) this.env.tracker.mark(pkt, this.rxStage, 0);
     this.rxDone.push(pkt);
     if (this.onRxReady !== null) this.onRxReady();
@@ -377,7 +390,9 @@ export class NicQueue implements PortSource {
 
   /** The driver takes the next received frame; undefined when none. */
   takeRx(): Packet | undefined {
-    return this.rxDone.shift();
+    const pkt = this.rxDone.shift();
+    if (pkt !== undefined) this.rxHeld -= pkt.frames;
+    return pkt;
   }
 
   private cause(): void {

@@ -75,6 +75,9 @@ interface PeerFlow {
   jitterBits: Int32Array;
   /** The server core's idle-state choice (null: C1 only). */
   governor: IdleGovernor | null;
+  /** Bulk TCP-like sender: ops in flight, and whether it waits for the window to open. */
+  inflight: number;
+  isWindowFull: boolean;
 }
 
 export class Peer {
@@ -128,7 +131,7 @@ export class Peer {
     const id = this.flows.length;
     const source = new PeerSource();
     const governor = this.costs.idleStates.length > 1 ? new IdleGovernor(this.costs.idleStates) : null;
-    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1), governor };
+    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1), governor, inflight: 0, isWindowFull: false };
     // a double from the start (times pass 2^31 ps): no representation change later
     f.busyUntilPs = 0;
     f.jitterBits[0] = Math.floor(this.rng() * 0xffffffff) | 1;
@@ -159,9 +162,28 @@ export class Peer {
     }
   }
 
+  /** Ops a bulk TCP-like flow may have in flight (its window); Infinity otherwise. */
+  windowOps = Infinity;
+
+  /** An op of (vm, flow) was delivered or lost: a window-limited flow may send again. */
+  acked(vm: number, flow: number): void {
+    const f = this.flows[vm * this.flowsPerVm + flow];
+    if (f === undefined) return;
+    if (f.inflight > 0) f.inflight--;
+    if (f.isWindowFull) {
+      f.isWindowFull = false;
+      this.generate(f);
+    }
+  }
+
   private generate(f: PeerFlow): void {
+    if (f.inflight >= this.windowOps) {
+      f.isWindowFull = true;
+      return;
+    }
     const pkt = this.hooks.newOp(f.vm, f.flow);
     if (pkt === null) return;
+    f.inflight++;
     f.source.ready.push(pkt);
     this.port.kick();
   }

@@ -33,7 +33,8 @@ export interface E1000Costs {
   rxPerPktPs: number;
   regPs: number;
   syscallPs: number;
-  hostTxPs: number;
+  /** tun, bridge and NIC driver transmit of a packet, in the device model's context [ps]. */
+  hostTxPs: (pkt: Packet) => number;
   /** Raising INTx: KVM_IRQ_LINE ioctl (QEMU) or in-kernel injection [ps]. */
   irqRaisePs: number;
   itrPs: number;
@@ -127,7 +128,10 @@ export class E1000Device {
       return;
     }
     const bytes = copyBytesOf(pkt.bytes);
-    const cost = c.txPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + c.hostTxPs + (c.isInKernel ? 0 : c.syscallPs);
+    // a TSO context: the device model cuts the frames itself (xmit_seg), each sent on its own
+    pkt.isSegmented = true;
+    const frames = pkt.frames;
+    const cost = (c.txPerPktPs + (c.isInKernel ? 0 : c.syscallPs)) * frames + this.copiesEachWay * this.env.copyPs(bytes) + c.hostTxPs(pkt);
     this.runStep(exe, done, pkt, bytes, cost, 0, txStepDone);
   }
 
@@ -185,15 +189,17 @@ export class E1000Device {
       done();
       return;
     }
-    if (this.rxFree === 0) {
+    if (this.rxFree < tap.peek()!.frames) {
       this.isTapStopped = true; // e1000_can_receive: no descriptors, stop reading the tap
       done();
       return;
     }
     const pkt = tap.shift()!;
-    this.rxFree--;
+    // a descriptor, a read and the receive work per frame (the host cut merged packets)
+    const frames = pkt.frames;
+    this.rxFree -= frames;
     const bytes = copyBytesOf(pkt.bytes);
-    const cost = c.rxPerPktPs + this.copiesEachWay * this.env.copyPs(bytes) + (c.isInKernel ? 0 : c.syscallPs);
+    const cost = (c.rxPerPktPs + (c.isInKernel ? 0 : c.syscallPs)) * frames + this.copiesEachWay * this.env.copyPs(bytes);
     this.runStep(exe, done, pkt, bytes, cost, read, rxStepDone);
   }
 

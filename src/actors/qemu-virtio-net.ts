@@ -16,9 +16,9 @@
  */
 import type { Virtqueue } from '../primitives/virtqueue.js';
 import type { ActorEnv } from './env.js';
-import { rxBuffers, txSegments } from './guest-virtio-net.js';
+import { rxBuffers, txSlotsOf } from './guest-virtio-net.js';
 import type { Tap } from './host-net.js';
-import { copyBytesOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
+import { copyBytesOf, unitsOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
 import type { MainLoopHandler, QemuMainLoop } from './qemu.js';
 
 export interface QemuVirtioCosts {
@@ -26,11 +26,16 @@ export interface QemuVirtioCosts {
   bhPs: number;
   txBurst: number;
   tapReadLimit: number;
-  hostTxPs: number;
+  /** tun, bridge and NIC driver transmit of a packet, in the writer's context [ps]. */
+  hostTxPs: (pkt: Packet) => number;
   syscallPs: number;
   /** KVM_SIGNAL_MSI: syscall + routing [ps]. */
   msiPs: number;
   rxBufBytes: number;
+  /** Copies of a transmitted frame: tun's (1), plus a bounce buffer in user space (2). */
+  txCopies: number;
+  /** Copies of a received frame: the read into a user-space buffer and into the guest (2). */
+  rxCopies: number;
 }
 
 export interface QemuVirtioStages {
@@ -138,6 +143,7 @@ export class QemuVirtioQueue {
   private flushPkt: Packet | null = null;
   private flushCostPs = 0;
   private flushBytes = 0;
+  private flushUnits = 1;
 
   /** virtio_net_flush_tx: one packet per step, then the notify and the burst decision. */
   private flushTx(sent: number, isRecheck: boolean): void {
@@ -150,7 +156,10 @@ export class QemuVirtioQueue {
       const pkt = txq.pop();
       if (pkt !== undefined) {
         const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
-        const cost = thread.jitter(c.perPktPs + c.syscallPs + this.env.copyPs(bytes) + c.hostTxPs) + txq.deviceCostPs(1, 1);
+        // a virtqueue_pop and a writev per packet the guest queued (per frame when it cut them)
+        const units = unitsOf(pkt);
+        this.flushUnits = units;
+        const cost = thread.jitter((c.perPktPs + c.syscallPs) * units + c.txCopies * this.env.copyPs(bytes) + c.hostTxPs(pkt)) + txq.deviceCostPs(units, 1);
         this.flushPkt = pkt;
         this.flushBytes = bytes;
         this.flushCostPs = cost;
@@ -166,9 +175,9 @@ export class QemuVirtioQueue {
     const pkt = this.flushPkt!;
     this.flushPkt = null;
     const txq = this.txq;
-    this.env.counters.syscalls++;
-    this.env.countCopy(this.flushBytes);
-    txq.pushUsed(pkt, txq.slotsFor(txSegments(pkt.bytes)));
+    this.env.counters.syscalls += this.flushUnits;
+    for (let i = 0; i < this.costs.txCopies; i++) this.env.countCopy(this.flushBytes);
+    txq.pushUsed(pkt, txSlotsOf(txq, pkt));
     this.env.tracker.mark(pkt, this.stages.backendTx, this.flushCostPs);
     this.transmit(pkt, this.env.sim.nowPs);
     this.txPackets++;
@@ -232,6 +241,7 @@ export class QemuVirtioQueue {
   private readNeed = 0;
   private readBytes = 0;
   private readCostPs = 0;
+  private readUnits = 1;
 
   private readFrames(read: number): void {
     const c = this.costs;
@@ -258,7 +268,10 @@ export class QemuVirtioQueue {
     }
     const pkt = tap.shift()!;
     const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
-    const cost = thread.jitter(c.syscallPs + c.perPktPs + 2 * this.env.copyPs(bytes)) + rxq.deviceCostPs(need, 1);
+    // a read() and a virtio_net_receive per packet in the tap (per frame when not merged)
+    const units = unitsOf(pkt);
+    this.readUnits = units;
+    const cost = thread.jitter((c.syscallPs + c.perPktPs) * units + c.rxCopies * this.env.copyPs(bytes)) + rxq.deviceCostPs(need, 1);
     this.readCount = read;
     this.readPkt = pkt;
     this.readNeed = need;
@@ -273,9 +286,8 @@ export class QemuVirtioQueue {
     const pkt = this.readPkt!;
     this.readPkt = null;
     const bytes = this.readBytes;
-    this.env.counters.syscalls++;
-    this.env.countCopy(bytes);
-    this.env.countCopy(bytes);
+    this.env.counters.syscalls += this.readUnits;
+    for (let i = 0; i < this.costs.rxCopies; i++) this.env.countCopy(bytes);
     rxq.pop();
     rxq.pushUsed(pkt, 1);
     for (let b = 1; b < this.readNeed; b++) {

@@ -17,13 +17,15 @@
 import type { HostThread } from '../primitives/host-cpu.js';
 import type { Virtqueue } from '../primitives/virtqueue.js';
 import type { ActorEnv } from './env.js';
-import { rxBuffers, txSegments } from './guest-virtio-net.js';
+import { rxBuffers, txSlotsOf } from './guest-virtio-net.js';
 import type { Tap } from './host-net.js';
-import { copyBytesOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
+import { copyBytesOf, unitsOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
 
 export interface VhostCosts {
+  /** handle_tx/handle_rx work per packet (descriptor chain) [ps]. */
   perPktPs: number;
-  hostTxPs: number;
+  /** tun, bridge and NIC driver transmit of a packet, in the worker's context [ps]. */
+  hostTxPs: (pkt: Packet) => number;
   pktWeight: number;
   byteWeight: number;
   batch: number;
@@ -180,7 +182,8 @@ export class VhostWorker {
     while (k < c.batch && this.txRunPackets < c.pktWeight && this.txRunBytes < c.byteWeight && (pkt = txq.pop()) !== undefined) {
       items[k] = pkt;
       const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
-      cost += c.perPktPs + this.env.copyPs(bytes) + c.hostTxPs;
+      // a descriptor chain per packet the guest queued (one per frame when it cut them)
+      cost += c.perPktPs * unitsOf(pkt) + this.env.copyPs(bytes) + c.hostTxPs(pkt);
       offsets[k++] = cost;
       this.txRunPackets++;
       this.txRunBytes += pkt.bytes;
@@ -211,7 +214,7 @@ export class VhostWorker {
       const p = items[i]!;
       items[i] = undefined;
       const at = Math.min(now, startPs + Math.round(offsets[i]! * scale));
-      txq.pushUsed(p, txq.slotsFor(txSegments(p.bytes)));
+      txq.pushUsed(p, txSlotsOf(txq, p));
       this.env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
       this.env.tracker.markAt(p, this.stages.backendTx, Math.round((offsets[i]! - (i > 0 ? offsets[i - 1]! : 0)) * scale), at);
       this.transmit(p, at);
@@ -275,7 +278,7 @@ export class VhostWorker {
       buffersLeft -= need;
       buffers += need;
       items[k] = p;
-      cost += c.perPktPs + this.env.copyPs(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      cost += c.perPktPs * unitsOf(p) + this.env.copyPs(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
       offsets[k++] = cost;
     }
     if (k === 0) {

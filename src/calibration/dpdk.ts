@@ -11,6 +11,11 @@ export const DPDK_PARAMS: ParamDef[] = [
     description: 'PMD threads, each polling 100% of its own core; queues are spread round-robin',
   },
   {
+    name: 'dpdk.tso', default: false, unit: 'bool',
+    source: 'Open vSwitch Documentation/topics/userspace-tso.rst: other_config:userspace-tso-enable, "The default value is false"; netdev-dpdk then disables VIRTIO_NET_F_HOST_TSO4/6 and CSUM on vhost-user ports',
+    description: 'the vhost-user switch negotiates TSO with the guest and hands TSO packets to the NIC; false: the guest segments (GSO) and the PMD moves MTU frames',
+  },
+  {
     name: 'dpdk.burst', default: 32, unit: 'packets', min: 1, max: 512, integer: true,
     source: 'DPDK app/test-pmd/testpmd.h DEF_PKT_BURST 32; lib/vhost MAX_PKT_BURST 32',
     description: 'packets per rx/tx/enqueue/dequeue burst call',

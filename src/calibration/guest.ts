@@ -41,6 +41,21 @@ export const GUEST_PARAMS: ParamDef[] = [
     description: 'time a vCPU spends on softirq work in a row while application work waits before the application gets a turn (ksoftirqd)',
   },
   {
+    name: 'guest.tso', default: true, unit: 'bool',
+    source: 'Linux: drivers set NETIF_F_TSO when the device offers it (virtio_net for VIRTIO_NET_F_HOST_TSO4, ixgbe/ixgbevf, e1000 on 82544 and later); ethtool -K tso',
+    description: 'the guest hands TCP packets of up to 64 KiB to a device that segments them (bulk TCP-like streams)',
+  },
+  {
+    name: 'guest.gso', default: true, unit: 'bool',
+    source: 'Linux net/core/dev.c: NETIF_F_GSO is on by default; without device TSO the stack segments just before the driver (skb_gso_segment)',
+    description: 'without device TSO, the stack still works on 64 KiB packets and cuts them into frames just before the driver; false: the stack works per MSS',
+  },
+  {
+    name: 'guest.gro', default: true, unit: 'bool',
+    source: 'Linux net/core/gro.c: napi_gro_receive in virtio_net, ixgbe and e1000 receive paths; ethtool -K gro, on by default',
+    description: 'the guest merges the frames of a TCP stream received in one NAPI poll: the stack runs once per merged packet',
+  },
+  {
     name: 'guest.napi_tx', default: true, unit: 'bool',
     source: 'Linux drivers/net/virtio_net.c module param napi_tx = true',
     description: 'virtio-net TX completions by TX interrupt + NAPI (enable_cb_delayed) rather than only on the next xmit',

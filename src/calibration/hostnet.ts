@@ -11,9 +11,24 @@ export const HOSTNET_PARAMS: ParamDef[] = [
     description: 'tap/tun to bridge to host NIC driver transmit, in the sender\'s context',
   },
   {
-    name: 'hostnet.rx_per_pkt_ns', default: 700, unit: 'ns', min: 0, max: 50000,
-    source: 'modelling estimate: driver rx + GRO + bridge + tun enqueue; calibration.md s3 tun skb_array guest RX 1.3-1.5 Mpps [V] bounds the tun side',
-    description: 'host NIC driver receive, bridge and tun enqueue per packet in NAPI softirq',
+    name: 'hostnet.rx_per_pkt_ns', default: 500, unit: 'ns', min: 0, max: 50000,
+    source: 'modelling estimate: bridge + tun enqueue per packet (merged by GRO or not); with hostnet.rx_per_frame_ns the 700 ns per single frame of before; calibration.md s3 tun skb_array guest RX 1.3-1.5 Mpps [V] bounds the tun side',
+    description: 'host bridge and tun enqueue per received packet in NAPI softirq (a GRO-merged packet counts once)',
+  },
+  {
+    name: 'hostnet.rx_per_frame_ns', default: 200, unit: 'ns', min: 0, max: 50000,
+    source: 'modelling estimate: host NIC driver receive (descriptor, skb build) and the GRO lookup per wire frame',
+    description: 'host NIC driver receive and GRO per received frame',
+  },
+  {
+    name: 'hostnet.gro', default: true, unit: 'bool',
+    source: 'Linux napi_gro_receive in the host NIC driver, on by default (ethtool -K gro)',
+    description: 'the host merges the frames of a TCP stream before the bridge and tun',
+  },
+  {
+    name: 'hostnet.gso_per_frame_ns', default: 300, unit: 'ns', min: 0, max: 50000,
+    source: 'modelling estimate: skb_segment per MSS (header copy, checksum fix-up, skb allocation), a few hundred ns',
+    description: 'software segmentation (GSO) of a large packet, per frame cut: before a NIC without TSO, or before a tap whose guest lacks GUEST_TSO',
   },
   {
     name: 'hostnet.tx_clean_ns', default: 50, unit: 'ns', min: 0, max: 5000,

@@ -11,6 +11,11 @@ export const NIC_PARAMS: ParamDef[] = [
     description: 'port line rate; each frame also occupies 20 B of preamble and inter-frame gap on the wire',
   },
   {
+    name: 'nic.tso', default: true, unit: 'bool',
+    source: 'Linux ixgbe/ixgbevf/i40e set NETIF_F_TSO by default (ethtool -k); the NIC cuts a 64 KiB TSO packet into MTU frames',
+    description: 'the physical NIC (and its VFs) segments TSO packets in hardware; false: the sender\'s stack segments in software (GSO)',
+  },
+  {
     name: 'nic.pipeline_ns', default: 500, unit: 'ns', min: 0, max: 10000,
     source: 'calibration.md s10 nic.pipeline_latency 1 us (0.5-2) [R]; lower end for a modern 10 GbE NIC',
     description: 'NIC internal latency per traversal (MAC/PHY, parsing, queue selection), excluding PCIe',

@@ -11,6 +11,16 @@ export const QEMU_PARAMS: ParamDef[] = [
     description: 'virtqueue_pop (map guest buffers) and virtqueue_push per packet in QEMU',
   },
   {
+    name: 'qemu.tx_copies', default: 1, unit: 'count', min: 1, max: 4, integer: true,
+    source: 'QEMU net/tap.c tap_receive_iov: writev from guest memory, tun copies once (io-paths.md B.1); Firecracker before v1.3 copied into tx_frame_buf first: 2 (commit ed6104b8 "avoid an extra user-space copy")',
+    description: 'copies of each transmitted frame in the user-space back end (1: writev from guest memory; 2: through a bounce buffer)',
+  },
+  {
+    name: 'qemu.rx_copies', default: 2, unit: 'count', min: 1, max: 4, integer: true,
+    source: 'QEMU net/tap.c tap_send reads into a buffer, virtio_net_receive copies into guest buffers: 2 (io-paths.md B.2); Firecracker since v1.10 readv straight into guest buffers: 1 (commit e03d4bcc)',
+    description: 'copies of each received frame in the user-space back end',
+  },
+  {
     name: 'qemu.main_loop_iter_ns', default: 1000, unit: 'ns', min: 0, max: 50000,
     source: 'modelling estimate: ppoll return, fd dispatch and BQL acquisition per main-loop iteration',
     description: 'one main-loop iteration that dispatches a ready fd or bottom half',

@@ -41,6 +41,16 @@ export const VIRTIO_PARAMS: ParamDef[] = [
     description: 'kick by a light exit signalling an eventfd; false makes each kick a heavy exit into QEMU',
   },
   {
+    name: 'virtio.host_tso', default: true, unit: 'bool',
+    source: 'QEMU hw/net/virtio-net.c property host_tso4 default true (VIRTIO_NET_F_HOST_TSO4, needs a tap with vnet_hdr); vhost-user: see dpdk.tso',
+    description: 'the device accepts TSO packets from the guest (the host side or the NIC segments them)',
+  },
+  {
+    name: 'virtio.guest_tso', default: true, unit: 'bool',
+    source: 'QEMU hw/net/virtio-net.c property guest_tso4 default true (VIRTIO_NET_F_GUEST_TSO4); with mergeable buffers a 64 KiB packet fills several receive buffers',
+    description: 'the device may deliver merged (GRO) packets of up to 64 KiB to the guest; false: the host segments them back into frames first',
+  },
+  {
     name: 'virtio.cacheline_ns', default: 25, unit: 'ns', min: 0, max: 1000,
     source: 'modelling estimate: cross-core cache-line transfer on one socket; split ring touches >= 3 lines per side (io-paths.md s1.1)',
     description: 'cost of each ring cache line that moves between the driver and device cores',

@@ -3,6 +3,7 @@
  * host core; the NIC's MSI-X is a host interrupt on that core (iommu=pt: no DMA
  * translation). The baseline every virtualized path converges to.
  */
+import { bool } from '../calibration/param.js';
 import { IrqVector } from '../actors/guest-vcpu.js';
 import { GuestNicDriver } from '../actors/guest-nic-driver.js';
 import { nicDriverCosts, psOf } from './support/costs.js';
@@ -12,6 +13,7 @@ export const bareMetalPath = netPath({
   name: 'bare-metal',
   description: 'native driver on a host core, NIC MSI-X as host interrupts (baseline)',
   isVirtual: false,
+  offloads: (p) => ({ tso: bool(p, 'nic.tso'), guestTso: false }),
   build(ctx) {
     const vm = ctx.vms[0]!;
     const pf = ctx.nic.addFunction('pf', false, ctx.queuePairs, null);
@@ -34,7 +36,7 @@ export const bareMetalPath = netPath({
       'host/ixgbe',
       pf.queues,
       (q) => ctx.vcpuOfQueue(vm, q),
-      nicDriverCosts(ctx.params, ctx.spec),
+      nicDriverCosts(ctx.params, ctx.spec, ctx.offloads),
       stages,
       (q, vcpu, handler) => {
         const v = new IrqVector(`host/q${q}`, vcpu, handler, hostIrqPs);

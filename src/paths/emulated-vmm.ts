@@ -15,6 +15,7 @@ export const emulatedVmmPath = netPath({
   name: 'emulated-vmm',
   description: 'e1000 emulated inside the hypervisor: in-kernel I/O exits, one copy each way, in-kernel INTx',
   isVirtual: true,
+  offloads: () => ({ tso: true, guestTso: false }),
   hasHostStack: true,
   build(ctx) {
     const p = ctx.params;

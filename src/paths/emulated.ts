@@ -15,6 +15,8 @@ export const emulatedPath = netPath({
   name: 'emulated',
   description: 'e1000 emulated by QEMU: heavy exits per register access, tap, INTx',
   isVirtual: true,
+  // QEMU's e1000 takes TSO context descriptors and segments in the device model
+  offloads: () => ({ tso: true, guestTso: false }),
   hasHostStack: true,
   build(ctx) {
     const p = ctx.params;

@@ -14,6 +14,7 @@ export const passthroughPath = netPath({
   name: 'passthrough',
   description: 'whole NIC assigned with VFIO + VT-d; native guest driver, posted interrupts, no host thread',
   isVirtual: true,
+  offloads: (p) => ({ tso: bool(p, 'nic.tso'), guestTso: false }),
   validate(p) {
     if (num(p, 'host.vms') > 1) {
       throw new InputError('params.host.vms: passthrough assigns the whole NIC to one VM; use the sriov path for several VMs');

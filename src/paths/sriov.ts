@@ -15,6 +15,7 @@ export const sriovPath = netPath({
   name: 'sriov',
   description: 'one SR-IOV VF per VM sharing the PF port; native guest driver, posted interrupts',
   isVirtual: true,
+  offloads: (p) => ({ tso: bool(p, 'nic.tso'), guestTso: false }),
   validate(p) {
     const vms = num(p, 'host.vms');
     const maxVfs = num(p, 'sriov.max_vfs');

@@ -4,9 +4,9 @@
  * NIC's softirq, the tap, the worker and irqfd, all in the host kernel. One worker (and
  * one tap queue) per queue pair.
  */
-import { num } from '../calibration/param.js';
+import { bool, num } from '../calibration/param.js';
 import { VhostWorker } from '../actors/vhost-worker.js';
-import { psOf } from './support/costs.js';
+import { psOf, rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';
 import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
@@ -15,6 +15,7 @@ export const vhostKernelPath = netPath({
   name: 'vhost-kernel',
   description: 'virtio-net with the vhost-net kernel worker: ioeventfd kicks, irqfd interrupts, tap + bridge',
   isVirtual: true,
+  offloads: (p) => ({ tso: bool(p, 'virtio.host_tso'), guestTso: bool(p, 'virtio.guest_tso') }),
   hasHostStack: true,
   validate(p) {
     virtioConfig(p, 'vhost-kernel');
@@ -29,13 +30,13 @@ export const vhostKernelPath = netPath({
     };
     const costs = {
       perPktPs: psOf(p, 'vhost.per_pkt_ns'),
-      hostTxPs: stack.txPerPktPs,
+      hostTxPs: stack.txCostPs,
       pktWeight: num(p, 'vhost.pkt_weight'),
       byteWeight: num(p, 'vhost.byte_weight'),
       batch: num(p, 'vhost.batch'),
       busyloopPs: Math.round(num(p, 'vhost.busyloop_us') * 1e6),
       signalPs: psOf(p, 'kvm.irq_route_ns'),
-      rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+      rxBufBytes: rxBufBytesOf(p, ctx.spec, ctx.offloads),
     };
     const workers: VhostWorker[] = [];
     for (const vm of ctx.vms) {

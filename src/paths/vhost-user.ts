@@ -7,7 +7,7 @@
 import { bool, num } from '../calibration/param.js';
 import { DpdkPoller } from '../actors/dpdk-poller.js';
 import { Iotlb } from '../primitives/iotlb.js';
-import { dpdkCosts, psOf } from './support/costs.js';
+import { dpdkCosts, psOf, rxBufBytesOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
 import { GuestVirtioPmd } from '../actors/guest-virtio-pmd.js';
 import { InputError } from '../util/input-error.js';
@@ -18,6 +18,8 @@ export const vhostUserPath = netPath({
   name: 'vhost-user',
   description: 'virtio-net served by a polling DPDK PMD (OVS-DPDK style); no guest kicks, irqfd calls',
   isVirtual: true,
+  // OVS-DPDK offers TSO to the guest only with userspace-tso-enable
+  offloads: (p) => ({ tso: bool(p, 'virtio.host_tso') && bool(p, 'dpdk.tso'), guestTso: bool(p, 'virtio.guest_tso') && bool(p, 'dpdk.tso') }),
   workloads: [...NET_WORKLOADS, 'net-pvp'],
   validate(p, spec) {
     const cfg = virtioConfig(p, 'vhost-user');
@@ -43,7 +45,7 @@ export const vhostUserPath = netPath({
         wakeupPs: 0,
         pollPickupPs: Math.round(pollIterPs / 2),
       });
-      const pmd = new DpdkPoller(ctx.env, thread, dpdkCosts(p), stages);
+      const pmd = new DpdkPoller(ctx.env, thread, dpdkCosts(p, rxBufBytesOf(p, ctx.spec, ctx.offloads)), stages);
       pmd.onDrop = ctx.drop;
       pmds.push(pmd);
       ctx.starters.push(() => ctx.cpu.start(thread));

@@ -10,7 +10,7 @@ import { bool, num } from '../calibration/param.js';
 import { QemuMainLoop } from '../actors/qemu.js';
 import type { GuestVcpu } from '../actors/guest-vcpu.js';
 import { QemuVirtioQueue } from '../actors/qemu-virtio-net.js';
-import { psOf } from './support/costs.js';
+import { psOf, rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';
 import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
@@ -19,6 +19,7 @@ export const virtioQemuPath = netPath({
   name: 'virtio-qemu',
   description: 'virtio-net in QEMU user space (main loop + BQL, tap); ioeventfd kicks, KVM_SIGNAL_MSI interrupts',
   isVirtual: true,
+  offloads: (p) => ({ tso: bool(p, 'virtio.host_tso'), guestTso: bool(p, 'virtio.guest_tso') }),
   hasHostStack: true,
   validate(p) {
     virtioConfig(p, 'qemu');
@@ -38,10 +39,12 @@ export const virtioQemuPath = netPath({
       bhPs: psOf(p, 'qemu.bh_ns'),
       txBurst: num(p, 'qemu.tx_burst'),
       tapReadLimit: num(p, 'qemu.tap_read_limit'),
-      hostTxPs: stack.txPerPktPs,
+      hostTxPs: stack.txCostPs,
       syscallPs,
       msiPs: syscallPs + psOf(p, 'kvm.irq_route_ns'),
-      rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+      rxBufBytes: rxBufBytesOf(p, ctx.spec, ctx.offloads),
+      txCopies: num(p, 'qemu.tx_copies'),
+      rxCopies: num(p, 'qemu.rx_copies'),
     };
     const loops: QemuMainLoop[] = [];
     const queues: QemuVirtioQueue[] = [];

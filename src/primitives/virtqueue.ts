@@ -173,14 +173,18 @@ export class Virtqueue<T> {
 
   // ---------------------------------------------------------------- driver side
 
-  /** True when a buffer of this many segments fits. */
-  canAdd(segments: number): boolean {
-    return this.freeSlots >= this.slotsFor(segments) && this.availIdx - this.lastUsedIdx < this.size;
+  /** True when a buffer of this many segments (units of them: see add) fits. */
+  canAdd(segments: number, units = 1): boolean {
+    return this.freeSlots >= units * this.slotsFor(segments) && this.availIdx - this.lastUsedIdx < this.size;
   }
 
-  /** Publishes a buffer (descriptors, avail entry, avail idx after a barrier). */
-  add(item: T, segments: number): void {
-    const slots = this.slotsFor(segments);
+  /**
+   * Publishes a buffer (descriptors, avail entry, avail idx after a barrier). `units` > 1
+   * stands for that many buffers of one op published together (the frames a guest's GSO
+   * cut from one packet): they take units x the slots, under one entry of the model.
+   */
+  add(item: T, segments: number, units = 1): void {
+    const slots = units * this.slotsFor(segments);
     if (slots > this.freeSlots || this.availIdx - this.lastUsedIdx >= this.size) {
       throw new Error(`virtqueue ${this.name}: add to a full ring`);
     }

@@ -229,8 +229,12 @@ function checkValidationTargets(scenario: Scenario, paths: string[], sweepKeys: 
   const numeric = SUMMARY_COLUMNS.filter((c) => !['scenario', 'point', 'path', 'workload', 'replication', 'seed'].includes(c));
   (scenario.validation ?? []).forEach((t, i) => {
     const at = `${source}: validation[${i}]`;
-    if (!(numeric as readonly string[]).includes(t.metric)) {
-      throw new InputError(`${at}.metric: unknown summary column "${t.metric}"${didYouMean(t.metric, numeric)}; allowed: ${numeric.join(', ')}`);
+    if (t.metric === 'cpu.busy_fraction') {
+      if (t.thread === undefined) throw new InputError(`${at}.thread: metric cpu.busy_fraction needs the thread (a cpu.csv name, e.g. vm0/qemu-main)`);
+    } else if (t.thread !== undefined) {
+      throw new InputError(`${at}.thread: only metric cpu.busy_fraction reads a thread`);
+    } else if (!(numeric as readonly string[]).includes(t.metric)) {
+      throw new InputError(`${at}.metric: unknown summary column "${t.metric}"${didYouMean(t.metric, numeric)}; allowed: ${numeric.join(', ')}, cpu.busy_fraction`);
     }
     for (const [sel, name] of [[t, ''], [t.relative_to, '.relative_to']] as const) {
       if (sel === undefined) continue;

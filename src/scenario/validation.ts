@@ -22,8 +22,10 @@ const selection = {
 export const validationTargetSchema = z.strictObject({
   /** What the figure is, in a few words. */
   target: z.string().min(1),
-  /** A numeric summary.csv column (latency_mean_ns, throughput_gbps, ...). */
+  /** A numeric summary.csv column (latency_mean_ns, throughput_gbps, ...), or cpu.busy_fraction of `thread`. */
   metric: z.string().min(1),
+  /** For metric cpu.busy_fraction: the thread (a cpu.csv name, e.g. vm0/qemu-main). */
+  thread: z.string().optional(),
   ...selection,
   /** Compare with another selection of the same run: measured = this (op) that. */
   relative_to: z.strictObject({ ...selection, op: z.enum(['ratio', 'difference']) }).optional(),
@@ -49,9 +51,29 @@ export interface TargetResult {
   status: 'pass' | 'FAIL' | 'gap' | 'UNEXPECTED PASS';
 }
 
-function pick(plan: Plan, rows: readonly Row[], sel: { path?: string | undefined; where?: Record<string, unknown> | undefined }, metric: string, at: string): number {
+/** A run's summary row and its cpu.csv rows. */
+export interface RunRows {
+  summary: Row;
+  cpu: Row[];
+}
+
+/** The cpu.csv rows of a task from its rendered body (no header): columns CPU_COLUMNS then param.*. */
+export function cpuRowsOf(plan: Plan, csvBody: string): Row[] {
+  const cols = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction', ...plan.sweepKeys.map((k) => `param.${k}`)];
+  return csvBody
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i] ?? `c${i}`, v])) as Row);
+}
+
+function pick(plan: Plan, runs: readonly RunRows[], sel: { path?: string | undefined; where?: Record<string, unknown> | undefined }, metric: string, thread: string | undefined, at: string): number {
   const path = sel.path ?? (plan.paths.length === 1 ? plan.paths[0] : undefined);
   if (path === undefined) throw new Error(`${at}: the scenario runs several paths; say which (path:)`);
+  let rows: Row[] = runs.map((r) => r.summary);
+  if (metric === 'cpu.busy_fraction') {
+    rows = runs.flatMap((r) => r.cpu).filter((r) => r['thread'] === thread);
+    metric = 'busy_fraction';
+  }
   const chosen = rows.filter((r) => {
     if (r['path'] !== path) return false;
     for (const [k, v] of Object.entries(sel.where ?? {})) if (String(r[`param.${k}`]) !== String(v)) return false;
@@ -64,13 +86,13 @@ function pick(plan: Plan, rows: readonly Row[], sel: { path?: string | undefined
 }
 
 /** Evaluates a file's targets against its summary rows. */
-export function evaluateTargets(plan: Plan, rows: readonly Row[]): TargetResult[] {
+export function evaluateTargets(plan: Plan, runs: readonly RunRows[]): TargetResult[] {
   const targets = plan.scenario.validation ?? [];
   return targets.map((t, i) => {
     const at = `${plan.source}: validation[${i}]`;
-    let measured = pick(plan, rows, t, t.metric, at);
+    let measured = pick(plan, runs, t, t.metric, t.thread, at);
     if (t.relative_to) {
-      const other = pick(plan, rows, t.relative_to, t.metric, `${at}.relative_to`);
+      const other = pick(plan, runs, t.relative_to, t.metric, t.thread, `${at}.relative_to`);
       measured = t.relative_to.op === 'ratio' ? measured / other : measured - other;
     }
     const [low, high] = typeof t.published === 'number' ? [t.published, t.published] : t.published;
@@ -86,6 +108,7 @@ export function evaluateTargets(plan: Plan, rows: readonly Row[]): TargetResult[
 /** A value in the metric's unit, shown in a readable unit. */
 export function formatValue(metric: string, v: number, isDifferenceOrRatio: 'ratio' | 'difference' | undefined): string {
   if (isDifferenceOrRatio === 'ratio') return v.toFixed(3);
+  if (metric === 'cpu.busy_fraction') return `${(v * 100).toFixed(1)}% core`;
   if (metric.endsWith('_ns')) return `${(v / 1000).toFixed(2)} us`;
   if (metric.endsWith('_gbps')) return `${v.toFixed(2)} Gb/s`;
   if (metric.endsWith('_per_s')) return v >= 1e6 ? `${(v / 1e6).toFixed(3)} M/s` : `${(v / 1e3).toFixed(1)} k/s`;

@@ -76,6 +76,13 @@ export interface NetWorkloadSpec {
   peerApp: Distribution;
   /** Packets a backlogged sender hands the driver per notification (xmit_more batch). */
   txBatch: number;
+  /**
+   * Bulk TCP-like mode (net-tx/net-rx with message_bytes): the application writes (or
+   * reads) messages of messageBytes; the stack cuts MTU-sized frames (MSS = MTU - 52),
+   * aggregated into up to 64 KiB packets where the offloads allow (TSO, GSO, GRO). An op
+   * is one such packet. Null: ops are single frames of frameBytes.
+   */
+  tcp: { messageBytes: number; mtuBytes: number; mssBytes: number; windowBytes: number } | null;
   ops: number;
   warmupOps: number;
 }
@@ -149,7 +156,13 @@ export class ArrivalProcess {
 
 /** Shared scenario fields of the stream workloads (net-tx, net-rx). */
 export const streamFields = {
-  size_bytes: frameSizeSchema.default(64),
+  size_bytes: frameSizeSchema.optional(),
+  /** Bulk TCP-like mode: the application's write (read) size [bytes]; ops become TSO/GSO packets. */
+  message_bytes: z.number().int().gte(1).lte(1 << 30).optional(),
+  /** MTU of the bulk TCP-like mode [bytes] (MSS = MTU - 52). */
+  mtu_bytes: z.number().int().gte(576).lte(9000).optional(),
+  /** Bulk TCP-like mode: bytes a flow may have sent and not yet delivered (its window) [bytes]. */
+  window_bytes: z.number().int().gte(1).lte(1 << 30).optional(),
   rate_per_s: z.number().positive().optional(),
   arrival: z.enum(['poisson', 'constant', 'bursty', 'saturate']).optional(),
   burst_on_ns: z.number().positive().default(100_000),
@@ -161,7 +174,10 @@ export const streamFields = {
 };
 
 interface StreamInput {
-  size_bytes: DistributionSpec;
+  size_bytes?: DistributionSpec | undefined;
+  message_bytes?: number | undefined;
+  mtu_bytes?: number | undefined;
+  window_bytes?: number | undefined;
   rate_per_s?: number | undefined;
   arrival?: 'poisson' | 'constant' | 'bursty' | 'saturate' | undefined;
   burst_on_ns: number;
@@ -170,6 +186,14 @@ interface StreamInput {
 
 /** Checks rate/arrival consistency (zod superRefine). */
 export function checkStreamArrival(w: StreamInput, ctx: z.RefinementCtx): void {
+  if (w.message_bytes !== undefined && w.size_bytes !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['size_bytes'], message: 'a bulk TCP-like stream (message_bytes) cuts its own frames from mtu_bytes; omit size_bytes' });
+  }
+  for (const k of ['mtu_bytes', 'window_bytes'] as const) {
+    if (w.message_bytes === undefined && w[k] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [k], message: `${k} applies to a bulk TCP-like stream; add message_bytes, or set size_bytes for single frames` });
+    }
+  }
   const kind = w.arrival ?? (w.rate_per_s === undefined ? 'saturate' : 'poisson');
   if (kind === 'saturate' && w.rate_per_s !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['rate_per_s'], message: 'a saturating stream has no rate; omit rate_per_s or pick another arrival' });
@@ -177,6 +201,20 @@ export function checkStreamArrival(w: StreamInput, ctx: z.RefinementCtx): void {
   if (kind !== 'saturate' && w.rate_per_s === undefined) {
     ctx.addIssue({ code: 'custom', path: ['rate_per_s'], message: `arrival ${kind} needs rate_per_s (packets per second per VM)` });
   }
+}
+
+/** Frame sizes of a stream (64 bytes unless given); for a TCP-like stream, its MTU-sized frame. */
+export function streamFrames(w: StreamInput): Distribution {
+  if (w.message_bytes !== undefined) return new Constant((w.mtu_bytes ?? 1500) + 18);
+  return frameDistribution(w.size_bytes ?? 64);
+}
+
+/** The bulk TCP-like mode of a stream, or null. */
+export function streamTcp(w: StreamInput): NetWorkloadSpec['tcp'] {
+  if (w.message_bytes === undefined) return null;
+  const mtu = w.mtu_bytes ?? 1500;
+  // default window: Linux net.ipv4.tcp_wmem / tcp_rmem maximum, 4 MiB
+  return { messageBytes: w.message_bytes, mtuBytes: mtu, mssBytes: mtu - 52, windowBytes: w.window_bytes ?? 4 * 1024 * 1024 };
 }
 
 export function streamArrival(w: StreamInput): NetArrival {

@@ -10,13 +10,16 @@
  * (with the tester's own timestamping latency, peer.tester_latency_ns).
  */
 import { z } from 'zod';
-import { checkStreamArrival, frameDistribution, streamArrival, streamFields, type NetWorkloadSpec } from './net-common.js';
+import { checkStreamArrival, streamArrival, streamFields, streamFrames, streamTcp, type NetWorkloadSpec } from './net-common.js';
 import { NO_THINK } from './net-rr.js';
+
+// frames only: no bulk TCP-like mode (a forwarder does not terminate TCP)
+const { message_bytes: _message, mtu_bytes: _mtu, ...pvpFields } = streamFields;
 
 export const netPvpWorkloadSchema = z
   .strictObject({
     kind: z.literal('net-pvp'),
-    ...streamFields,
+    ...pvpFields,
     flows: z.number().int().gte(1).lte(1024).default(2),
   })
   .superRefine(checkStreamArrival);
@@ -24,7 +27,7 @@ export const netPvpWorkloadSchema = z
 export type NetPvpWorkloadInput = z.infer<typeof netPvpWorkloadSchema>;
 
 export function toNetPvpSpec(w: NetPvpWorkloadInput): NetWorkloadSpec {
-  const size = frameDistribution(w.size_bytes);
+  const size = streamFrames(w);
   return {
     kind: 'net-pvp',
     frameBytes: size,
@@ -36,6 +39,7 @@ export function toNetPvpSpec(w: NetPvpWorkloadInput): NetWorkloadSpec {
     peerStackPs: 0,
     peerApp: NO_THINK,
     txBatch: w.tx_batch,
+    tcp: null,
     ops: w.ops,
     warmupOps: w.warmup_ops,
   };

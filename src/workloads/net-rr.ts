@@ -43,6 +43,7 @@ export function toNetRrSpec(w: NetRrWorkloadInput): NetWorkloadSpec {
     peerStackPs: Math.round(w.peer_stack_ns * 1000),
     peerApp: nsDistribution(w.peer_app_ns),
     txBatch: 1,
+    tcp: null,
     ops: w.ops,
     warmupOps: w.warmup_ops,
   };

@@ -6,7 +6,7 @@
  * leaving the peer to the guest application's receive.
  */
 import { z } from 'zod';
-import { checkStreamArrival, frameDistribution, streamArrival, streamFields, type NetWorkloadSpec } from './net-common.js';
+import { checkStreamArrival, streamArrival, streamFields, streamFrames, streamTcp, type NetWorkloadSpec } from './net-common.js';
 import { NO_THINK } from './net-rr.js';
 
 export const netRxWorkloadSchema = z
@@ -16,7 +16,7 @@ export const netRxWorkloadSchema = z
 export type NetRxWorkloadInput = z.infer<typeof netRxWorkloadSchema>;
 
 export function toNetRxSpec(w: NetRxWorkloadInput): NetWorkloadSpec {
-  const size = frameDistribution(w.size_bytes);
+  const size = streamFrames(w);
   return {
     kind: 'net-rx',
     frameBytes: size,
@@ -28,6 +28,7 @@ export function toNetRxSpec(w: NetRxWorkloadInput): NetWorkloadSpec {
     peerStackPs: 0,
     peerApp: NO_THINK,
     txBatch: w.tx_batch,
+    tcp: streamTcp(w),
     ops: w.ops,
     warmupOps: w.warmup_ops,
   };

@@ -5,7 +5,7 @@
  * Latency is from the application's send to the frame's last bit at the peer.
  */
 import { z } from 'zod';
-import { checkStreamArrival, frameDistribution, streamArrival, streamFields, type NetWorkloadSpec } from './net-common.js';
+import { checkStreamArrival, streamArrival, streamFields, streamFrames, streamTcp, type NetWorkloadSpec } from './net-common.js';
 import { NO_THINK } from './net-rr.js';
 
 export const netTxWorkloadSchema = z
@@ -15,7 +15,7 @@ export const netTxWorkloadSchema = z
 export type NetTxWorkloadInput = z.infer<typeof netTxWorkloadSchema>;
 
 export function toNetTxSpec(w: NetTxWorkloadInput): NetWorkloadSpec {
-  const size = frameDistribution(w.size_bytes);
+  const size = streamFrames(w);
   return {
     kind: 'net-tx',
     frameBytes: size,
@@ -27,6 +27,7 @@ export function toNetTxSpec(w: NetTxWorkloadInput): NetWorkloadSpec {
     peerStackPs: 0,
     peerApp: NO_THINK,
     txBatch: w.tx_batch,
+    tcp: streamTcp(w),
     ops: w.ops,
     warmupOps: w.warmup_ops,
   };

@@ -19,8 +19,10 @@ describe('a host-local peer', () => {
     expect(local.details.extra['host-peer.messages']).toBeGreaterThanOrEqual(RR.ops);
     // the netserver is a host thread: it has a core and uses some of it
     expect(cpuOf(local, 'host/peer-vm0-f0').busyFraction).toBeGreaterThan(0.05);
-    // no NIC pipeline, wire or peer NIC: faster than a peer across 10 GbE
-    expect(p50Us(local)).toBeLessThan(p50Us(remote));
+    // no NIC pipeline, wire or peer NIC: faster than a peer across 10 GbE, except where the
+    // host's TCP receive (run in the sender's context) lands on the vCPU inside its TDT
+    // exit under the BQL (QEMU's e1000 transmits synchronously)
+    if (path !== 'emulated') expect(p50Us(local)).toBeLessThan(p50Us(remote));
   });
 
   it('net-tx into a host sink and net-rx from a host sender are limited by the host thread', () => {

@@ -21,7 +21,7 @@ const rows = [
 ];
 
 function evaluate(validation: unknown[]) {
-  return evaluateTargets(planScenario({ ...base, validation }, 'v.yaml'), rows);
+  return evaluateTargets(planScenario({ ...base, validation }, 'v.yaml'), rows.map((summary) => ({ summary, cpu: [] })));
 }
 
 describe('calibration targets', () => {

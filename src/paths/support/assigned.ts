@@ -29,7 +29,7 @@ export function attachAssignedFunction(ctx: NetContext, vm: VmContext, fn: NicFu
     `${vm.name}/${fn.isVf ? 'ixgbevf' : 'ixgbe'}`,
     fn.queues,
     (q) => ctx.vcpuOfQueue(vm, q),
-    nicDriverCosts(ctx.params, ctx.spec),
+    nicDriverCosts(ctx.params, ctx.spec, ctx.offloads),
     stages,
     (q, vcpu, handler) => {
       const v = kvm.vector(`${vm.name}/${fn.name}/q${q}`, vcpu, 'msi', handler);

@@ -10,7 +10,8 @@ import type { KvmCosts } from '../../actors/kvm.js';
 import type { NicCosts } from '../../actors/nic.js';
 import type { PeerCosts } from '../../actors/peer.js';
 import type { NetWorkloadSpec } from '../../workloads/net-common.js';
-import { hostIdleStates } from './net-run.js';
+import { hostIdleStates, type Offloads } from './net-run.js';
+import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../actors/messages.js';
 
 /** A parameter in ns as integer ps. */
 export function psOf(p: ParamValues, name: string): number {
@@ -69,7 +70,7 @@ export function peerCosts(p: ParamValues): PeerCosts {
   };
 }
 
-export function nicDriverCosts(p: ParamValues, spec: NetWorkloadSpec): NicDriverCosts {
+export function nicDriverCosts(p: ParamValues, spec: NetWorkloadSpec, offloads: Offloads): NicDriverCosts {
   return {
     xmitPs: psOf(p, 'guest.nic_xmit_ns'),
     rxPs: psOf(p, 'guest.nic_rx_ns'),
@@ -78,10 +79,29 @@ export function nicDriverCosts(p: ParamValues, spec: NetWorkloadSpec): NicDriver
     napiBudget: num(p, 'guest.napi_budget'),
     stackPs: spec.guestStackPs,
     txQueueLen: num(p, 'guest.txqueuelen_packets'),
+    isTso: offloads.isTsoToDevice,
+    isGro: offloads.isGuestGro,
+    tcpMessageBytes: spec.tcp?.messageBytes ?? 0,
+    maxTxUnits: maxTxUnits(spec, offloads),
   };
 }
 
-export function virtioDriverCosts(p: ParamValues, spec: NetWorkloadSpec): VirtioDriverCosts {
+/**
+ * Size of the guest's mergeable receive buffers: virtio.rx_buf_bytes, or a page when the
+ * device delivers merged 64 KiB packets (Linux get_mergeable_buf_len follows an EWMA of
+ * the packet lengths, clamped to PAGE_SIZE less the header) [bytes].
+ */
+export function rxBufBytesOf(p: ParamValues, spec: NetWorkloadSpec, offloads: Offloads): number {
+  return spec.tcp !== null && offloads.isGuestTso ? 4096 - VIRTIO_NET_HDR_BYTES : num(p, 'virtio.rx_buf_bytes');
+}
+
+/** Frames one op may put into a transmit ring: a GSO packet's when the guest cuts it, else 1. */
+export function maxTxUnits(spec: NetWorkloadSpec, offloads: Offloads): number {
+  if (spec.tcp === null || offloads.isTsoToDevice || !offloads.isGuestAggregating) return 1;
+  return Math.ceil(GSO_MAX_PAYLOAD_BYTES / spec.tcp.mssBytes);
+}
+
+export function virtioDriverCosts(p: ParamValues, spec: NetWorkloadSpec, offloads: Offloads): VirtioDriverCosts {
   return {
     xmitPs: psOf(p, 'guest.virtio_xmit_ns'),
     rxPs: psOf(p, 'guest.virtio_rx_ns'),
@@ -89,12 +109,16 @@ export function virtioDriverCosts(p: ParamValues, spec: NetWorkloadSpec): Virtio
     napiBudget: num(p, 'guest.napi_budget'),
     hasNapiTx: bool(p, 'guest.napi_tx'),
     stackPs: spec.guestStackPs,
-    rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+    rxBufBytes: rxBufBytesOf(p, spec, offloads),
     txQueueLen: num(p, 'guest.txqueuelen_packets'),
+    isTso: offloads.isTsoToDevice,
+    isGro: offloads.isGuestGro,
+    tcpMessageBytes: spec.tcp?.messageBytes ?? 0,
+    maxTxUnits: maxTxUnits(spec, offloads),
   };
 }
 
-export function dpdkCosts(p: ParamValues): DpdkCosts {
+export function dpdkCosts(p: ParamValues, rxBufBytes: number): DpdkCosts {
   return {
     burst: num(p, 'dpdk.burst'),
     vringPerPktPs: psOf(p, 'dpdk.vring_per_pkt_ns'),
@@ -102,6 +126,6 @@ export function dpdkCosts(p: ParamValues): DpdkCosts {
     switchPerPktPs: psOf(p, 'dpdk.switch_per_pkt_ns'),
     burstPs: psOf(p, 'dpdk.burst_ns'),
     callPs: psOf(p, 'host.syscall_ns') + psOf(p, 'kvm.irq_route_ns'),
-    rxBufBytes: num(p, 'virtio.rx_buf_bytes'),
+    rxBufBytes,
   };
 }

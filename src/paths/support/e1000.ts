@@ -20,7 +20,7 @@ export function e1000Costs(ctx: NetContext, stack: HostStack, isInKernel: boolea
     rxPerPktPs: psOf(p, 'qemu.e1000_rx_per_pkt_ns'),
     regPs: psOf(p, 'qemu.e1000_reg_ns'),
     syscallPs,
-    hostTxPs: stack.txPerPktPs,
+    hostTxPs: stack.txCostPs,
     irqRaisePs: isInKernel ? routePs : syscallPs + routePs,
     itrPs: psOf(p, 'e1000.itr_ns'),
     ringSize: num(p, 'e1000.ring_size'),
@@ -54,6 +54,8 @@ export function attachE1000(ctx: NetContext, vm: VmContext, stack: HostStack, co
       stackPs: ctx.spec.guestStackPs,
       ringSize: costs.ringSize,
       txQueueLen: num(p, 'guest.txqueuelen_packets'),
+      isGro: ctx.offloads.isGuestGro,
+      tcpMessageBytes: ctx.spec.tcp?.messageBytes ?? 0,
     },
     {
       guestTx: ctx.tracker.define('guest.tx', 'guest-vcpu'),

@@ -8,6 +8,7 @@ import { num } from '../../calibration/param.js';
 import { HostNet, type Tap } from '../../actors/host-net.js';
 import { LocalPeer } from '../../actors/local-peer.js';
 import { ArrivalProcess } from '../../workloads/net-common.js';
+import type { Packet } from '../../actors/messages.js';
 import { psOf } from './costs.js';
 import type { NetContext } from './net-run.js';
 
@@ -15,8 +16,8 @@ export interface HostStack {
   hostNet: HostNet;
   /** tap of (vm, queue pair). */
   tap(vm: number, q: number): Tap;
-  /** Host stack transmit cost the sender pays per frame [ps]. */
-  txPerPktPs: number;
+  /** Host stack transmit cost the sender pays for a packet [ps] (HostNet.txCostPs). */
+  txCostPs: (pkt: Packet) => number;
 }
 
 export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
@@ -25,6 +26,14 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
     ctx.env,
     {
       rxPerPktPs: psOf(p, 'hostnet.rx_per_pkt_ns'),
+      rxPerFramePs: psOf(p, 'hostnet.rx_per_frame_ns'),
+      txPerPktPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
+      gsoPerFramePs: psOf(p, 'hostnet.gso_per_frame_ns'),
+      // a local peer's TCP/IP receive runs in the sender's context (tun_get_user -> netif_rx)
+      localRxPs: ctx.isLocalPeer ? (ctx.spec.kind === 'net-rr' ? ctx.spec.peerStackPs : ctx.spec.guestStackPs) : 0,
+      isHostGro: ctx.offloads.isHostGro,
+      isGuestTso: ctx.offloads.isGuestTso,
+      isNicTso: ctx.offloads.isNicTso,
       txCleanPs: psOf(p, 'hostnet.tx_clean_ns'),
       irqPs: psOf(p, 'host.irq_ns'),
       napiBudget: num(p, 'hostnet.napi_budget'),
@@ -56,7 +65,7 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
   const stack: HostStack = {
     hostNet,
     tap: (vm, q) => taps[index(vm, q)]!,
-    txPerPktPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
+    txCostPs: (pkt) => hostNet.txCostPs(pkt),
   };
   (stack as HostStack & { finish: () => void }).finish = () => {
     for (let i = 0; i < n; i++) {
@@ -85,9 +94,12 @@ function attachLocalPeer(ctx: NetContext, hostNet: HostNet): void {
     spec,
     {
       syscallPs: psOf(p, 'host.syscall_ns'),
+      // (its receive-side TCP/IP runs in the sender's context: HostNet.localRxPs)
       stackPs: spec.kind === 'net-rr' ? spec.peerStackPs : spec.guestStackPs,
       hostTxPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
       wakeupPs: psOf(p, 'host.wakeup_ns'),
+      tcpMessageBytes: spec.tcp?.messageBytes ?? 0,
+      toTapCostPs: (pkt) => hostNet.toTapCostPs(pkt),
     },
     {
       newOp: (vm, flow) => ctx.hooks.newOp(vm, flow, flow % ctx.vms[vm]!.device!.queuePairs),
@@ -98,6 +110,7 @@ function attachLocalPeer(ctx: NetContext, hostNet: HostNet): void {
     ctx.streams.stream('host-peer/app'),
   );
   peer.stage = ctx.tracker.define('peer', 'host-peer');
+  ctx.localPeer = peer;
   hostNet.localDelivery = (pkt, atPs) => peer.receive(pkt, atPs);
   for (const vm of ctx.vms) {
     for (let f = 0; f < spec.flows; f++) {

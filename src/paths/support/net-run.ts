@@ -17,10 +17,11 @@ import { copyCostFn, ExitTally, type ActorEnv } from '../../actors/env.js';
 import { GuestApp, type NetDevice, type OpHooks } from '../../actors/guest-app.js';
 import { GuestVcpu } from '../../actors/guest-vcpu.js';
 import { Kvm } from '../../actors/kvm.js';
-import type { Packet } from '../../actors/messages.js';
+import { GSO_MAX_PAYLOAD_BYTES, type Packet } from '../../actors/messages.js';
 import { Nic } from '../../actors/nic.js';
 import { NoiseLoad } from '../../actors/noise.js';
 import { Peer } from '../../actors/peer.js';
+import type { LocalPeer } from '../../actors/local-peer.js';
 import { Counters } from '../../metrics/counters.js';
 import type { RunResult } from '../../metrics/run-result.js';
 import { HostCpu, type HostThread, type ThreadOptions } from '../../primitives/host-cpu.js';
@@ -98,6 +99,10 @@ export interface NetContext {
   onFinish: ((extra: Record<string, number>, violations: string[]) => void)[];
   /** The peer is a process on this host (peer.location host), not across the wire. */
   isLocalPeer: boolean;
+  /** Offloads in effect (bulk TCP-like streams): see resolveOffloads. */
+  offloads: Offloads;
+  /** The host-local peer, when peer.location is host (set by the host stack). */
+  localPeer: LocalPeer | null;
   /** Called after the applications have started (a host-local peer's generators). */
   afterStart: (() => void)[];
   /** Threads to start at time 0 (back ends); vCPUs and the peer are started by the harness. */
@@ -115,6 +120,11 @@ export interface NetPathDef {
   hasHostStack?: boolean;
   /** The workloads it runs (default: net-rr, net-tx, net-rx). */
   workloads?: readonly string[];
+  /**
+   * What the guest's device offers: segmentation of the guest's TSO packets, and delivery
+   * of merged packets to the guest (virtio GUEST_TSO). Default: neither.
+   */
+  offloads?(p: ParamValues): { tso: boolean; guestTso: boolean };
   /** Checks parameter combinations; throws InputError naming the parameter. */
   validate?(p: ParamValues, spec: NetWorkloadSpec): void;
   /** Wires the path: devices, back ends, NIC functions and receive routing. */
@@ -240,6 +250,15 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
 
   // ---- op accounting
   const ledger = new OpLedger(sim, tracker, spec, vmCount, streams.stream('workload/sizes'));
+  const offloads = resolveOffloads(def, p);
+  if (spec.tcp !== null) {
+    const mss = spec.tcp.mssBytes;
+    const gsoPayload = Math.floor(GSO_MAX_PAYLOAD_BYTES / mss) * mss;
+    // the guest sends 64 KiB packets with TSO or GSO, MSS-sized ones without; the peer
+    // (a bare-metal sender with TSO) sends 64 KiB packets as trains of frames
+    if (spec.kind === 'net-tx') ledger.setTcpSegment(offloads.isGuestAggregating ? gsoPayload : mss, mss, false);
+    else ledger.setTcpSegment(gsoPayload, mss, true);
+  }
   const appRng = streams.stream('workload/app');
   let dropCalls = 0;
   let guestIrqsAtStart = 0;
@@ -250,10 +269,28 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     exits.reset();
     cpu.resetStats();
   };
+  // A bulk TCP-like stream is window-limited: a delivered (or lost) op opens the sender's
+  // window again (the ACK's own trip is not modelled).
+  const isTcp = spec.tcp !== null;
+  const ack = (pkt: Packet): void => {
+    if (spec.kind === 'net-tx') vms[pkt.vm]?.app?.acked(pkt.flow);
+    else peerAck?.(pkt.vm, pkt.flow);
+  };
+  let peerAck: ((vm: number, flow: number) => void) | null = null;
   const hooks: OpHooks = {
     newOp: (vm, flow, queue) => ledger.newOp(vm, flow, queue),
-    complete: (pkt, atPs) => ledger.finish(pkt, atPs, true),
-    drop: (pkt, atPs) => ledger.finish(pkt, atPs, false),
+    complete: isTcp
+      ? (pkt, atPs) => {
+          ack(pkt);
+          ledger.finish(pkt, atPs, true);
+        }
+      : (pkt, atPs) => ledger.finish(pkt, atPs, true),
+    drop: isTcp
+      ? (pkt, atPs) => {
+          ack(pkt);
+          ledger.finish(pkt, atPs, false);
+        }
+      : (pkt, atPs) => ledger.finish(pkt, atPs, false),
   };
 
   // ---- host NIC, wire and peer
@@ -319,6 +356,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     starters,
     afterStart,
     isLocalPeer,
+    offloads,
+    localPeer: null,
     vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
   };
   const wireOut = tracker.define('wire', 'wire');
@@ -342,6 +381,15 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       extra[`${vm.name}/guest.qdisc_drops`] = app.qdiscDrops;
       extra[`${vm.name}/guest.max_backlog`] = app.maxBacklog();
     });
+  }
+  // the windows of bulk TCP-like flows, in ops of the stream's packet size
+  if (spec.tcp !== null) {
+    const windowOps = Math.max(1, Math.floor(spec.tcp.windowBytes / ledger.tcpPayloadBytes));
+    for (const vm of vms) if (vm.app !== null) vm.app.windowOps = windowOps;
+    peer.windowOps = windowOps;
+    if (ctx.localPeer !== null) ctx.localPeer.windowOps = windowOps;
+    const local = ctx.localPeer;
+    peerAck = local !== null ? (vm, flow) => local.acked(vm, flow) : (vm, flow) => peer.acked(vm, flow);
   }
   for (const vm of vms) {
     if (isLocalPeer) break; // the host stack made its own peer
@@ -444,6 +492,35 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       extra,
       violations,
     },
+  };
+}
+
+/** Offloads in effect for bulk TCP-like streams. */
+export interface Offloads {
+  /** The guest hands 64 KiB packets to its device (guest.tso and the device's TSO). */
+  isTsoToDevice: boolean;
+  /** The guest's stack works on 64 KiB packets (TSO to the device, or GSO before it). */
+  isGuestAggregating: boolean;
+  /** The guest merges received frames (GRO). */
+  isGuestGro: boolean;
+  /** The device may deliver merged packets to the guest (virtio GUEST_TSO). */
+  isGuestTso: boolean;
+  /** The physical NIC segments TSO packets. */
+  isNicTso: boolean;
+  /** The host merges received frames (GRO). */
+  isHostGro: boolean;
+}
+
+export function resolveOffloads(def: NetPathDef, p: ParamValues): Offloads {
+  const dev = def.offloads?.(p) ?? { tso: false, guestTso: false };
+  const isTsoToDevice = bool(p, 'guest.tso') && dev.tso;
+  return {
+    isTsoToDevice,
+    isGuestAggregating: isTsoToDevice || bool(p, 'guest.gso'),
+    isGuestGro: bool(p, 'guest.gro'),
+    isGuestTso: dev.guestTso,
+    isNicTso: bool(p, 'nic.tso'),
+    isHostGro: bool(p, 'hostnet.gro'),
   };
 }
 

@@ -14,7 +14,7 @@
 import type { Rng } from '../../core/random.js';
 import type { Simulator } from '../../core/simulator.js';
 import { AS_DOUBLE } from '../../core/time.js';
-import { Packet } from '../../actors/messages.js';
+import { Packet, TCP_FRAME_OVERHEAD_BYTES } from '../../actors/messages.js';
 import { LatencyRecorder } from '../../metrics/latency-recorder.js';
 import type { StageTracker } from '../../primitives/stage-tracker.js';
 import { fixedFrameBytes, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
@@ -107,8 +107,37 @@ export class OpLedger {
       pkt = this.freePackets[--this.freeCount]!;
       pkt.reset(this.created++, vm, flow, queue, bytes, resp, this.sim.nowPs);
     }
+    if (this.tcpFrames > 1) {
+      // a bulk TCP-like op: one TSO/GSO packet of several frames
+      pkt.frames = this.tcpFrames;
+      pkt.payloadBytes = this.tcpPayload;
+      pkt.bytes = pkt.requestBytes = pkt.responseBytes = this.tcpBytes;
+      pkt.isSegmented = this.isTcpOnWire;
+    } else if (this.tcpPayload > 0) {
+      pkt.payloadBytes = this.tcpPayload;
+    }
     this.tracker.begin(pkt);
     return pkt;
+  }
+
+  // Bulk TCP-like ops (spec.tcp): payload, frames and wire bytes of each op, and whether
+  // it starts as frames on the wire (the peer sends it) or as one packet in a stack.
+  private tcpPayload = 0;
+  private tcpFrames = 1;
+  private tcpBytes = 0;
+  private isTcpOnWire = true;
+
+  /** Payload of a bulk TCP-like op [bytes] (0: not that mode). */
+  get tcpPayloadBytes(): number {
+    return this.tcpPayload;
+  }
+
+  /** Sets the size of bulk TCP-like ops: `payload` bytes cut into MSS frames. */
+  setTcpSegment(payload: number, mss: number, isOnWire: boolean): void {
+    this.tcpPayload = payload;
+    this.tcpFrames = Math.ceil(payload / mss);
+    this.tcpBytes = payload + this.tcpFrames * TCP_FRAME_OVERHEAD_BYTES;
+    this.isTcpOnWire = isOnWire;
   }
 
   /** The op of pkt ended at atPs, completed or dropped. Only its first end counts. */
@@ -137,7 +166,8 @@ export class OpLedger {
       if (isCompleted) {
         this.completed++;
         this.latency.record(atPs - pkt.createdPs);
-        const bytes = this.isRr ? pkt.requestBytes + pkt.responseBytes : pkt.requestBytes;
+        // (a bulk TCP-like op counts its TCP payload, as iperf does)
+        const bytes = this.isRr ? pkt.requestBytes + pkt.responseBytes : pkt.payloadBytes > 0 ? pkt.payloadBytes : pkt.requestBytes;
         this.bytesCompleted += bytes;
         const v = this.perVm[pkt.vm]!;
         v.opsCompleted++;

@@ -128,7 +128,7 @@ export function makeVirtioDevice(
     rxqs,
     txqs,
     (q) => ctx.vcpuOfQueue(vm, q),
-    virtioDriverCosts(ctx.params, ctx.spec),
+    virtioDriverCosts(ctx.params, ctx.spec, ctx.offloads),
     stages,
     kick,
     makeVector,
