@@ -112,7 +112,8 @@ class FlowSender implements GuestTask {
     }
     this.vcpuNow = vcpu;
     // xmit_more while backlogged, but the batch ends (and notifies) every txBatch packets
-    const isMore = (this.isSaturating || this.backlog.length !== 0) && ++this.run_ < this.txBatch;
+    // (a window-limited sender whose window is now full has nothing behind this packet)
+    const isMore = (this.backlog.length !== 0 || (this.isSaturating && this.inflight < this.window)) && ++this.run_ < this.txBatch;
     if (!isMore) this.run_ = 0;
     let stackPs = vcpu.thread.jitter(this.guestStackPs);
     if (pkt.payloadBytes > 0) stackPs += this.app.writePs(pkt.payloadBytes);

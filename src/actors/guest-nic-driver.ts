@@ -159,9 +159,12 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const pending = this.unposted[pkt.queue]!;
     pending.push(pkt);
     this.unpostedUnits[pkt.queue]! += units;
-    if (!st.isMore) {
+    const q = this.queues[pkt.queue]!;
+    // the tail is written at the end of a batch, or when the queue is about to stop
+    // (netif_xmit_stopped: xmit_more is not honoured on a stopped queue)
+    const isStopping = q.txSpace - this.unpostedUnits[pkt.queue]! - this.sending[pkt.queue]! < this.costs.maxTxUnits;
+    if (!st.isMore || isStopping) {
       this.doorbells++;
-      const q = this.queues[pkt.queue]!;
       const now = this.env.sim.nowPs;
       let p: Packet | undefined;
       while ((p = pending.shift()) !== undefined) q.post(p, now);
