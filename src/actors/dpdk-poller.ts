@@ -188,7 +188,7 @@ export class DpdkPoller {
       const p = items[i]!;
       txq.pushUsed(p, itemSlots[i]!, end);
       env.countCopy(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
-      const units = unitsOf(p);
+      const units = nicq.descriptorsFor(p);
       if (units <= space) {
         space -= units;
         tracker.markAt(p, stage, perPktPs, end);
@@ -240,7 +240,7 @@ export class DpdkPoller {
     let k = 0;
     let d = 0;
     while (k + d < burst && (pkt = nicq.takeRx()) !== undefined) {
-      const need = rxBuffers(pkt.bytes, rxBufBytes);
+      const need = rxBuffers(pkt.bytes, rxBufBytes, rxq.size);
       const units = unitsOf(pkt);
       cost += (this.nicPerPktPs + this.switchPerPktPs) * units;
       if (need > buffersLeft) {
@@ -264,7 +264,7 @@ export class DpdkPoller {
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
       items[i] = undefined as unknown as Packet;
-      const need = rxBuffers(p.bytes, rxBufBytes);
+      const need = rxBuffers(p.bytes, rxBufBytes, rxq.size);
       rxq.pop();
       rxq.pushUsed(p, 1, end);
       for (let b = 1; b < need; b++) {

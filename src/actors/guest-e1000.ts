@@ -12,7 +12,7 @@
 import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu } from './guest-vcpu.js';
-import type { Packet } from './messages.js';
+import { ringUnits, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { E1000Device } from './qemu-e1000.js';
 
@@ -222,7 +222,7 @@ export class GuestE1000 implements NetDevice, TxStepOwner {
       if (pkt.payloadBytes > 0) ps += Math.round((pkt.payloadBytes / c.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(pkt.payloadBytes);
       this.pollCosts[n] = ps;
       total += ps;
-      frames += f;
+      frames += ringUnits(f, c.ringSize);
       got[n++] = pkt;
     }
     this.pollVcpu = vcpu;

@@ -13,7 +13,7 @@ import { Fifo } from '../primitives/fifo.js';
 import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
-import { unitsOf, type Packet } from './messages.js';
+import { ringUnits, unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { NicQueue } from './nic.js';
 
@@ -122,7 +122,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
 
   canSend(queue: number): boolean {
     const q = this.queues[queue]!;
-    if (q.txSpace - this.unpostedUnits[queue]! - this.sending[queue]! >= this.costs.maxTxUnits) return true;
+    if (q.txSpace - this.unpostedUnits[queue]! - this.sending[queue]! >= ringUnits(this.costs.maxTxUnits, q.txRingSize)) return true;
     this.isStopped[queue] = true; // netif_stop_subqueue; the next clean wakes it
     return false;
   }
@@ -140,7 +140,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
-    this.sending[pkt.queue]! += units;
+    this.sending[pkt.queue]! += ringUnits(units, this.queues[pkt.queue]!.txRingSize);
     this.txSteps.start(vcpu, pkt, isMore, cost, fn);
   }
 
@@ -153,7 +153,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const fn = st.fn!;
     st.pkt = null;
     st.fn = null;
-    const units = unitsOf(pkt);
+    const units = ringUnits(unitsOf(pkt), this.queues[pkt.queue]!.txRingSize);
     this.sending[pkt.queue]! -= units;
     this.env.tracker.mark(pkt, this.stages.guestTx, st.costPs);
     const pending = this.unposted[pkt.queue]!;
@@ -162,7 +162,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const q = this.queues[pkt.queue]!;
     // the tail is written at the end of a batch, or when the queue is about to stop
     // (netif_xmit_stopped: xmit_more is not honoured on a stopped queue)
-    const isStopping = q.txSpace - this.unpostedUnits[pkt.queue]! - this.sending[pkt.queue]! < this.costs.maxTxUnits;
+    const isStopping = q.txSpace - this.unpostedUnits[pkt.queue]! - this.sending[pkt.queue]! < ringUnits(this.costs.maxTxUnits, q.txRingSize);
     if (!st.isMore || isStopping) {
       this.doorbells++;
       const now = this.env.sim.nowPs;

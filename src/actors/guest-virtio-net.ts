@@ -18,7 +18,7 @@ import type { Virtqueue } from '../primitives/virtqueue.js';
 import type { ActorEnv } from './env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
-import { unitsOf, type Packet } from './messages.js';
+import { ringUnits, unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 
 /** MAX_SKB_FRAGS + 2: start_xmit stops the queue below this many free slots. */
@@ -65,12 +65,17 @@ export function txSegments(frameBytes: number): number {
  */
 export function txSlotsOf(txq: Virtqueue<Packet>, pkt: Packet): number {
   const units = unitsOf(pkt);
-  return units > 1 ? units * txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
+  return units > 1 ? ringUnits(units, txq.size) * txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
 }
 
-/** Mergeable receive buffers a frame fills. */
-export function rxBuffers(frameBytes: number, bufBytes: number): number {
-  return Math.max(1, Math.ceil(frameBytes / bufBytes));
+/**
+ * Mergeable receive buffers a frame fills, at most the ring's size (a train of frames
+ * larger than the whole ring is taken as if it fitted: the frames of a real one would go
+ * in one by one as buffers come back).
+ */
+export function rxBuffers(frameBytes: number, bufBytes: number, ringSize = Infinity): number {
+  const n = Math.max(1, Math.ceil(frameBytes / bufBytes));
+  return n > 1 ? ringUnits(n, ringSize) : 1;
 }
 
 class RxNapi implements GuestTask {
@@ -144,7 +149,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private readonly isGro: boolean;
   private readonly tcpMessageBytes: number;
   /** check_sq_full_and_disable's threshold: room for one more op of the most frames. */
-  private readonly txStopThreshold: number;
+  private txStopThreshold: number;
+  private readonly maxTxUnits: number;
 
   constructor(
     private readonly env: ActorEnv,
@@ -170,7 +176,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     this.isTso = costs.isTso;
     this.isGro = costs.isGro;
     this.tcpMessageBytes = costs.tcpMessageBytes;
-    this.txStopThreshold = Math.max(TX_STOP_THRESHOLD, costs.maxTxUnits + 1);
+    this.txStopThreshold = TX_STOP_THRESHOLD; // raised per ring in send (see ringUnits)
+    this.maxTxUnits = costs.maxTxUnits;
     this.tracker = env.tracker;
     this.guestTxStage = stages.guestTx;
     this.irqStage = stages.irq;
@@ -235,6 +242,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     // without device TSO the stack's GSO cuts a large packet into frames, each a start_xmit
     if (!pkt.isSegmented && !this.isTso) pkt.isSegmented = true;
     const units = unitsOf(pkt);
+    if (this.maxTxUnits > 1) this.txStopThreshold = Math.max(TX_STOP_THRESHOLD, ringUnits(this.maxTxUnits, txq.size) * txq.slotsFor(1) + 1);
     const slots = units > 1 ? txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
     // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
     const driverPs = vcpu.thread.jitter(this.xmitPs * units) + reclaimed * this.reclaimPs + txq.driverCostPs(units, slots, !isMore);
@@ -259,7 +267,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     const txq = this.txqs[pkt.queue]!;
     this.tracker.mark(pkt, this.guestTxStage, st.costPs);
     const units = unitsOf(pkt);
-    if (units > 1) txq.add(pkt, 1, units);
+    if (units > 1) txq.add(pkt, 1, ringUnits(units, txq.size));
     else txq.add(pkt, txSegments(pkt.bytes));
     let isStopping = false;
     if (txq.freeSlots < this.txStopThreshold) {

@@ -160,7 +160,7 @@ export class HostNet {
     if (!pkt.isSegmented && !this.costs.isNicTso) pkt.isSegmented = true; // GSO before the driver
     const hq = this.queues[this.queueOf(pkt)]!;
     const q = hq.nicq;
-    if (q.txSpace >= unitsOf(pkt) && hq.qdisc.isEmpty) {
+    if (q.txSpace >= q.descriptorsFor(pkt) && hq.qdisc.isEmpty) {
       q.post(pkt, atPs);
       return;
     }
@@ -242,7 +242,7 @@ export class HostNet {
     const q = hq.nicq;
     const now = this.env.sim.nowPs;
     // the qdisc refills the ring with the descriptors this poll reclaimed
-    for (let i = hq.moved; i > 0 && !hq.qdisc.isEmpty && q.txSpace >= unitsOf(hq.qdisc.peek()!); i--) q.post(hq.qdisc.shift()!, now);
+    for (let i = hq.moved; i > 0 && !hq.qdisc.isEmpty && q.txSpace >= q.descriptorsFor(hq.qdisc.peek()!); i--) q.post(hq.qdisc.shift()!, now);
     const startPs = now - hq.totalPs;
     let t = startPs + c.irqPs + hq.cleaned * c.txCleanPs;
     const got = hq.got;

@@ -83,6 +83,16 @@ export class Packet implements TrackedOp {
   }
 }
 
+/**
+ * Ring entries or descriptors `units` frames of one op take in a ring of `ringSize`: all of
+ * them, but at most a quarter of the ring. (The frames of one op are modelled as one ring
+ * entry; real frames would go in one by one, so a ring smaller than the op never blocks.)
+ */
+export function ringUnits(units: number, ringSize: number): number {
+  const cap = ringSize >= 4 ? Math.floor(ringSize / 4) : 1;
+  return units < cap ? units : cap;
+}
+
 /** Packets software handles for this op now: its frames when segmented, else one. */
 export function unitsOf(pkt: Packet): number {
   return pkt.isSegmented ? pkt.frames : 1;

@@ -21,7 +21,7 @@ import { Fifo } from '../primitives/fifo.js';
 import type { Iotlb } from '../primitives/iotlb.js';
 import { IrqModerator } from '../primitives/irq-moderator.js';
 import type { ActorEnv } from './env.js';
-import { unitsOf, WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
+import { ringUnits, unitsOf, WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
 
 export interface NicCosts {
   lineRateGbps: number;
@@ -279,8 +279,17 @@ export class NicQueue implements PortSource {
     return this.txRing - this.txOutstanding;
   }
 
+  /** Transmit descriptors pkt takes (see ringUnits). */
+  descriptorsFor(pkt: Packet): number {
+    return ringUnits(unitsOf(pkt), this.txRing);
+  }
+
   get rxRingSize(): number {
     return this.rxRing;
+  }
+
+  get txRingSize(): number {
+    return this.txRing;
   }
 
   /**
@@ -293,7 +302,7 @@ export class NicQueue implements PortSource {
     // A back end that batches hands its frames over together at the end of its step.
     if (atPs < now) atPs = now;
     const txRing = this.txRing;
-    const units = unitsOf(pkt);
+    const units = ringUnits(unitsOf(pkt), txRing);
     if (this.txOutstanding + units > txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
     this.txOutstanding += units;
     const c = this.costs;
@@ -329,10 +338,10 @@ export class NicQueue implements PortSource {
   /** @internal The port sent a frame of this queue. */
   onSent(pkt: Packet): void {
     if (this.isTxAutoReclaim) {
-      this.txOutstanding -= unitsOf(pkt); // a PMD reclaims sent descriptors lazily in tx_burst
+      this.txOutstanding -= ringUnits(unitsOf(pkt), this.txRing); // a PMD reclaims sent descriptors lazily in tx_burst
     } else {
       this.txDone.push(pkt);
-      this.txDoneUnits.push(unitsOf(pkt));
+      this.txDoneUnits.push(ringUnits(unitsOf(pkt), this.txRing));
       this.cause();
     }
   }
@@ -374,7 +383,7 @@ export class NicQueue implements PortSource {
   /** @internal */
   written(): void {
     const pkt = this.rxWriting.shift()!;
-    const frames = pkt.frames;
+    const frames = pkt.frames > 1 ? ringUnits(pkt.frames, this.rxRing) : 1;
     if (this.rxFree < frames) {
       this.rxDrops++;
       this.onDrop(pkt, this.env.sim.nowPs);
@@ -391,7 +400,7 @@ export class NicQueue implements PortSource {
   /** The driver takes the next received frame; undefined when none. */
   takeRx(): Packet | undefined {
     const pkt = this.rxDone.shift();
-    if (pkt !== undefined) this.rxHeld -= pkt.frames;
+    if (pkt !== undefined) this.rxHeld -= pkt.frames > 1 ? ringUnits(pkt.frames, this.rxRing) : 1;
     return pkt;
   }
 

@@ -50,7 +50,7 @@ export class NoiseLoad {
 
   /** @internal The burst is over: sleep, then come back. */
   sleep(): void {
-    this.sim.post(this.exp(this.meanOffPs), wakeUp, this);
+    if (this.thread.cpu.isAlive()) this.sim.post(this.exp(this.meanOffPs), wakeUp, this);
     this.thread.idle();
   }
 }

@@ -17,7 +17,7 @@ import type { HostThread } from '../primitives/host-cpu.js';
 import { IrqModerator } from '../primitives/irq-moderator.js';
 import type { ActorEnv } from './env.js';
 import type { Tap } from './host-net.js';
-import { copyBytesOf, type Packet, type PacketPort } from './messages.js';
+import { copyBytesOf, ringUnits, type Packet, type PacketPort } from './messages.js';
 
 export const ICR_TXDW = 1;
 export const ICR_RXT0 = 2;
@@ -189,7 +189,7 @@ export class E1000Device {
       done();
       return;
     }
-    if (this.rxFree < tap.peek()!.frames) {
+    if (this.rxFree < ringUnits(tap.peek()!.frames, c.ringSize)) {
       this.isTapStopped = true; // e1000_can_receive: no descriptors, stop reading the tap
       done();
       return;
@@ -197,7 +197,7 @@ export class E1000Device {
     const pkt = tap.shift()!;
     // a descriptor, a read and the receive work per frame (the host cut merged packets)
     const frames = pkt.frames;
-    this.rxFree -= frames;
+    this.rxFree -= ringUnits(frames, c.ringSize);
     const bytes = copyBytesOf(pkt.bytes);
     const cost = (c.rxPerPktPs + (c.isInKernel ? 0 : c.syscallPs)) * frames + this.copiesEachWay * this.env.copyPs(bytes);
     this.runStep(exe, done, pkt, bytes, cost, read, rxStepDone);

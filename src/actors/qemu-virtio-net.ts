@@ -253,7 +253,7 @@ export class QemuVirtioQueue {
       this.endRead();
       return;
     }
-    const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes);
+    const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes, rxq.size);
     if (rxq.availPending < need) {
       // virtio_net_has_buffers fails: enable RX kicks, stop polling the tap
       this.isTapReadable = false;

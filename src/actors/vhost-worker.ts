@@ -269,7 +269,7 @@ export class VhostWorker {
     let buffers = 0;
     let isOutOfBuffers = false;
     while (k < c.batch && !tap.isEmpty) {
-      const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes);
+      const need = rxBuffers(tap.peek()!.bytes, c.rxBufBytes, rxq.size);
       if (need > buffersLeft) {
         isOutOfBuffers = true;
         break;
@@ -308,7 +308,7 @@ export class VhostWorker {
     for (let i = 0; i < k; i++) {
       const p = items[i]!;
       items[i] = undefined;
-      const need = rxBuffers(p.bytes, c.rxBufBytes);
+      const need = rxBuffers(p.bytes, c.rxBufBytes, rxq.size);
       rxq.pop();
       rxq.pushUsed(p, 1);
       for (let b = 1; b < need; b++) {

@@ -274,6 +274,8 @@ export class HostThread {
   /** @internal The running step was scheduled with a handle (preemption can cancel it). */
   isStepCancellable = false;
   private hasPendingExec = false;
+  /** The pending step has not started yet (SMT still stretches it when it does). */
+  private isPendingNew = false;
   private pendingPs = AS_DOUBLE;
   private blockedFn: ((arg: any) => void) | null = null;
   private blockedArg: unknown = undefined;
@@ -427,6 +429,7 @@ export class HostThread {
     if (core.ready.length !== 0 && !this.isIrq && this.sim.nowPs - this.sliceStartPs >= this.slicePs) {
       // Slice used up and others wait: yield before this step.
       this.hasPendingExec = true;
+      this.isPendingNew = true;
       this.pendingPs = ps;
       this.execFn = fn;
       this.execArg = arg;
@@ -435,13 +438,15 @@ export class HostThread {
       this.cpu.releaseCore(core);
       return;
     }
-    this.startExec(ps, fn, arg);
+    this.startExec(ps, fn, arg, true);
   }
 
-  private startExec(ps: number, fn: ((arg: any) => void) | null, arg: unknown): void {
+  /** isNew: a step starting (SMT stretches it once), not the remainder of one resumed. */
+  private startExec(ps: number, fn: ((arg: any) => void) | null, arg: unknown, isNew: boolean): void {
     if (this.core.irqReady.length !== 0 && !this.isIrq) {
       // interrupt work arrived while this thread was between steps: it runs first
       this.hasPendingExec = true;
+      this.isPendingNew = isNew;
       this.pendingPs = ps + this.startDelayPs;
       this.startDelayPs = 0;
       this.execFn = fn;
@@ -461,7 +466,7 @@ export class HostThread {
     }
     // a busy sibling hardware thread shares the core's pipeline: the step takes longer
     const sib = this.core.sibling;
-    if (sib !== null && sib.isBusyAt(now)) ps = Math.round(ps * this.cpu.smtSlowdown);
+    if (isNew && sib !== null && sib.isBusyAt(now)) ps = Math.round(ps * this.cpu.smtSlowdown);
     this.isExecuting = true;
     this.execFn = fn;
     this.execArg = arg;
@@ -686,7 +691,8 @@ export class HostThread {
   resume(): void {
     if (this.hasPendingExec) {
       this.hasPendingExec = false;
-      this.startExec(this.pendingPs, this.execFn, this.execArg);
+      this.startExec(this.pendingPs, this.execFn, this.execArg, this.isPendingNew);
+      this.isPendingNew = false;
     } else {
       this.onRun();
     }
@@ -863,9 +869,16 @@ export class HostCpu {
     this.sim.post(phasePs, periodicFire, timer);
   }
 
+  /**
+   * False once the run has stalled (set by the run: no op ended for a long time): periodic
+   * timers and other background activity (another tenant's threads) then stop, so a stuck
+   * run ends, with its error, instead of ticking to the end of time.
+   */
+  isAlive: () => boolean = () => true;
+
   /** @internal */
   firePeriodic(timer: PeriodicTimer): void {
-    if (this.sim.pending <= this.periodicCount - 1) {
+    if (this.sim.pending <= this.periodicCount - 1 || !this.isAlive()) {
       this.periodicCount--;
       return;
     }
@@ -1129,6 +1142,8 @@ export class HostCpu {
   private suspend(cur: HostThread): boolean {
     if (cur.state === IDLE) {
       cur.endPollInterval(); // a PMD stops polling; it is always runnable
+      // work it computed ahead is not preemptible: the next thread starts after it
+      if (cur.idleSincePs > cur.core.freeAtPs) cur.core.freeAtPs = cur.idleSincePs;
     } else if (cur.isExecuting && cur.isStepCancellable) {
       cur.preemptStep();
     } else {

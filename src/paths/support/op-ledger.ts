@@ -43,6 +43,8 @@ export class OpLedger {
   isMeasuring: boolean;
   /** Start of the measurement window [ps]. */
   windowStartPs = AS_DOUBLE;
+  /** When the last op ended [ps]. */
+  lastFinishPs = AS_DOUBLE;
   /** Called when the window opens (the harness resets its counters). */
   onWindowStart: () => void = () => {};
 
@@ -76,7 +78,7 @@ export class OpLedger {
     this.isMeasuring = spec.warmupOps === 0;
     this.fixedRequestBytes = fixedFrameBytes(spec.frameBytes);
     this.fixedResponseBytes = this.isRr ? fixedFrameBytes(spec.responseBytes) : -1;
-    this.bytesCompleted = this.windowStartPs = 0;
+    this.bytesCompleted = this.windowStartPs = this.lastFinishPs = 0;
     tracker.keepTail(Math.ceil(spec.ops / 100)); // the slowest 1% of the measured ops
   }
 
@@ -158,6 +160,7 @@ export class OpLedger {
       return;
     }
     this.finished++;
+    this.lastFinishPs = atPs;
     if (isCompleted) this.completedTotal++;
     else this.droppedTotal++;
     const measured = this.isMeasuring;
