@@ -289,6 +289,13 @@ export class HostThread {
   // Accounting since accountFromPs [ps].
   private busyPs = AS_DOUBLE;
   private pollPs = AS_DOUBLE;
+  /**
+   * Ends of busy and poll time charged ahead of the clock (steps computed ahead, tail
+   * work, a switch, a poller's pickup): usage() leaves out what lies past now, so a window
+   * that ends (or starts) inside such a stretch counts only its own part.
+   */
+  private busyUntilPs = AS_DOUBLE;
+  private pollUntilPs = AS_DOUBLE;
   /** Core time occupied before accountFromPs, and the sleeper placement's adjustment [ps]. */
   private vruntimeBasePs = AS_DOUBLE;
   private accountFromPs = AS_DOUBLE;
@@ -321,6 +328,7 @@ export class HostThread {
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
     this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = this.aheadEndPs = 0;
     this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = this.stolenPs = 0;
+    this.busyUntilPs = this.pollUntilPs = 0;
   }
 
   /** CFS virtual runtime at now: core time occupied (steps, switches, polling) plus placement [ps]. */
@@ -415,6 +423,7 @@ export class HostThread {
     const end = start + ps;
     const from = start > this.accountFromPs ? start : this.accountFromPs; // span(start, end), inline
     if (end > from) this.busyPs += end - from;
+    this.busyUntilPs = end;
     this.startDelayPs += ps;
     this.steps++;
     this.aheadEndPs = end;
@@ -522,7 +531,10 @@ export class HostThread {
     const now = this.sim.nowPs + this.startDelayPs; // after steps computed ahead
     this.startDelayPs = 0;
     this.state = IDLE;
-    if (tailPs > 0) this.busyPs += this.span(now, now + tailPs);
+    if (tailPs > 0) {
+      this.busyPs += this.span(now, now + tailPs);
+      if (now + tailPs > this.busyUntilPs) this.busyUntilPs = now + tailPs;
+    }
     this.idleSincePs = now + tailPs;
     this.idleWindowPs = windowPs ?? this.pollWindowPs;
     const core = this.core;
@@ -580,6 +592,7 @@ export class HostThread {
         // done, and must see everything that arrived meanwhile, so it waits.
         const waitPs = this.pollPickupPs + extraPs - idleFor;
         this.pollPs += this.span(idleSincePs, now + waitPs);
+        this.pollUntilPs = now + waitPs;
         this.state = WAKING;
         this.sim.post(waitPs, wakeDone, this);
         return;
@@ -589,6 +602,7 @@ export class HostThread {
       const end = now + latencyPs;
       const from = idleSincePs > this.accountFromPs ? idleSincePs : this.accountFromPs; // span(idleSince, end), inline
       if (end > from) this.pollPs += end - from;
+      this.pollUntilPs = end;
       core.lastRan = this;
       this.state = RUNNING;
       this.startDelayPs = latencyPs;
@@ -718,6 +732,7 @@ export class HostThread {
       this.state = RUNNING;
       this.startDelayPs = this.pollPickupPs;
       this.pollPs += this.span(now, now + this.pollPickupPs);
+      this.pollUntilPs = now + this.pollPickupPs;
       this.onRun();
       this.startDelayPs = 0;
       return;
@@ -777,6 +792,7 @@ export class HostThread {
   /** @internal Charges a context switch starting at startPs (the switch delays the thread's step by as much). */
   chargeSwitch(ps: number, startPs = this.cpu.sim.nowPs): void {
     this.busyPs += this.span(startPs, startPs + ps);
+    if (startPs + ps > this.busyUntilPs) this.busyUntilPs = startPs + ps;
   }
 
   /** Length of [a, b] inside the accounting window [ps]. */
@@ -787,21 +803,32 @@ export class HostThread {
 
   /** @internal */
   resetStats(): void {
-    this.vruntimeBasePs += this.busyPs + this.pollPs;
+    const now = this.cpu.sim.nowPs;
+    // time charged ahead of now belongs to the new window
+    const busyAhead = this.busyUntilPs > now ? this.busyUntilPs - now : 0;
+    const pollAhead = this.pollAheadAt(now);
+    this.vruntimeBasePs += this.busyPs + this.pollPs - busyAhead - pollAhead;
     this.usedOnCorePs?.fill(0);
     this.usedAtMovePs = 0;
-    this.accountFromPs = this.cpu.sim.nowPs;
-    this.busyPs = 0;
-    this.pollPs = 0;
+    this.accountFromPs = now;
+    this.busyPs = busyAhead;
+    this.pollPs = pollAhead;
     this.steps = 0;
     this.wakeupsFromSleep = 0;
+  }
+
+  /** Poll time charged past now (it follows any busy time charged ahead) [ps]. */
+  private pollAheadAt(now: number): number {
+    const from = this.busyUntilPs > now ? this.busyUntilPs : now;
+    return this.pollUntilPs > from ? this.pollUntilPs - from : 0;
   }
 
   /** Busy (steps, switches) and poll time since the last reset, up to now [ps]. */
   usage(): { busyPs: number; pollPs: number; windowPs: number } {
     const now = this.cpu.sim.nowPs;
     let busy = this.busyPs;
-    let poll = this.pollPs;
+    let poll = this.pollPs - this.pollAheadAt(now);
+    if (this.busyUntilPs > now) busy -= this.busyUntilPs - now;
     if (this.isExecuting) busy += this.span(this.execStartPs, now);
     if (this.state === IDLE && this.core.current === this) {
       poll += this.span(this.idleSincePs, Math.min(now, this.idleSincePs + this.idleWindowPs));

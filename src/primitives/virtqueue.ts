@@ -370,7 +370,10 @@ export class Virtqueue<T> {
   /** Device wants kicks again; true if buffers are already available (the re-check). */
   enableNotify(): boolean {
     this.deviceWantsKicks = true;
-    if (this.hasEventIdx) this.availEvent = this.lastAvailIdx & U16;
+    // avail_event = the avail index the device has seen (QEMU's shadow_avail_idx, vhost's
+    // avail_idx), not the next buffer it will consume: a device waiting for more buffers
+    // than are posted must be kicked by the next one added
+    if (this.hasEventIdx) this.availEvent = this.availIdx & U16;
     return this.availIdx !== this.lastAvailIdx;
   }
 

@@ -83,6 +83,25 @@ describe('host CPU', () => {
     expect(row.pollFraction).toBeCloseTo((us(199) ) / us(200), 6);
   });
 
+  it('work computed ahead counts in the window it falls in: none past now, the rest after a reset', () => {
+    const { sim, cpu } = makeCpu();
+    const t = cpu.addThread({ name: 'pmd', core: 0, idleMode: 'poll', wakeupPs: us(4), pollPickupPs: ns(50) });
+    let batches = 0;
+    t.onRun = () => {
+      if (batches++ === 0) t.execAhead(us(10)); // a burst handled ahead: [0, 10 us]
+      t.idle();
+    };
+    cpu.start(t);
+    sim.at(us(4), () => cpu.resetStats(), undefined); // the window opens inside the burst
+    sim.at(us(6), () => undefined, undefined); // and is read inside it
+    sim.run();
+    const u = t.usage();
+    expect(u.windowPs).toBe(us(2));
+    expect(u.busyPs).toBe(us(2)); // not the 6 us still ahead, nor the 4 us before the reset
+    expect(u.pollPs).toBe(0);
+    expect(cpu.rows()[0]!.busyFraction).toBeCloseTo(1, 9);
+  });
+
   it('halt polling: cheap wake inside the window, full wake-up after it', () => {
     const { sim, cpu } = makeCpu();
     const opts: ThreadOptions = { name: 'vcpu', core: 0, idleMode: 'halt-poll', wakeupPs: us(5), pollPickupPs: ns(600), pollWindowPs: us(200) };

@@ -49,6 +49,22 @@ describe('virtqueue', () => {
     expect(counters.kicksSuppressed).toBe(2);
   });
 
+  it('EVENT_IDX: a device waiting for more buffers than are posted is kicked by the next one (virtio_net_has_buffers)', () => {
+    // A 3-buffer mergeable frame, 2 buffers posted and already kick-prepared: the device
+    // enables kicks and must hear of the third. avail_event at the device's next buffer
+    // (rather than the avail index it has seen) lost this kick: a stuck RX queue.
+    const { q } = vq();
+    q.add(1, 1);
+    expect(q.kickPrepare()).toBe(true); // the device wakes
+    q.disableNotify(); // and finds too few buffers for its frame
+    q.add(2, 1);
+    expect(q.kickPrepare()).toBe(false);
+    expect(q.availPending).toBe(2);
+    q.enableNotify(); // needs 3: waits
+    q.add(3, 1);
+    expect(q.kickPrepare()).toBe(true);
+  });
+
   it('flag mode (no EVENT_IDX) kicks whenever NO_NOTIFY is clear', () => {
     const { q } = vq({ hasEventIdx: false });
     q.add(1, 1);
