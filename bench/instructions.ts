@@ -22,10 +22,12 @@
  * call: optimized loop code entered by a jump (on-stack replacement, as the event loop's
  * is) counts under the code that jumped, shown as `^runAll`.
  *
- * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--ops N] [--passes N] [--top K] [--node-flags "F ..."]
+ * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--ops N] [--passes N] [--top K] [--set key=value ...] [--node-flags "F ..."]
  *   --case   mm1 (the engine benchmark's case (a)) or a network path (default vhost-user)
  *   --ops    customers (mm1, default 200,000) or requests (a path, default 50,000) per pass
  *   --passes warm-up passes before the measured one (default 2)
+ *   --set    a parameter override for a path case, repeatable (host.tick_hz=0: what a
+ *            mechanism costs, against the default in the same session)
  *   --node-flags extra Node/V8 flags for the measured process (to compare V8 settings)
  * Prints one JSON line. Not a test: nothing asserts a count. Takes a few minutes.
  */
@@ -38,14 +40,14 @@ import { fileURLToPath } from 'node:url';
 const SEED = 1;
 
 /** Runs the case `passes` times in this process (the child under valgrind). */
-async function child(kind: string, passes: number, ops: number): Promise<void> {
+async function child(kind: string, passes: number, ops: number, overrides: Record<string, unknown>): Promise<void> {
   if (kind === 'mm1') {
     const { runMm1 } = await import('./mm1-model.js');
     for (let p = 0; p < passes; p++) process.stdout.write(`${runMm1(ops, SEED)}\n`);
     return;
   }
   const { netRrRunner } = await import('./net-rr-model.js');
-  const run = netRrRunner(kind, ops, 0);
+  const run = netRrRunner(kind, ops, 0, overrides);
   for (let i = 0; i < passes; i++) process.stdout.write(`${run().eventsProcessed}\n`);
 }
 
@@ -109,12 +111,27 @@ function arg(args: string[], name: string): string | undefined {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]));
+  if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]), JSON.parse(args[4]!) as Record<string, unknown>);
   const kind = arg(args, '--case') ?? 'vhost-user';
   const ops = Number(arg(args, '--ops') ?? (kind === 'mm1' ? 200_000 : 50_000));
   const passes = Number(arg(args, '--passes') ?? 2);
   const top = Number(arg(args, '--top') ?? 25);
   const nodeFlags = (arg(args, '--node-flags') ?? '').split(' ').filter((f) => f !== '');
+  const overrides: Record<string, unknown> = {};
+  args.forEach((a, i) => {
+    if (a !== '--set') return;
+    const kv = args[i + 1] ?? '';
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new Error(`--set wants key=value, got '${kv}'`);
+    const raw = kv.slice(eq + 1);
+    let value: unknown = raw; // a number or boolean as JSON, else the string
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      /* a string */
+    }
+    overrides[kv.slice(0, eq)] = value;
+  });
   if (!(ops > 0 && Number.isInteger(ops) && passes >= 1 && Number.isInteger(passes) && top >= 1)) {
     throw new Error('--ops and --passes must be positive integers');
   }
@@ -130,7 +147,7 @@ async function main(): Promise<void> {
       const out = join(dir, `callgrind.${n}`);
       const r = spawnSync(
         'valgrind',
-        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops)],
+        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops), JSON.stringify(overrides)],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       if (r.status !== 0) throw new Error(`valgrind run failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
@@ -153,6 +170,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         case: kind,
+        ...(Object.keys(overrides).length > 0 ? { set: overrides } : {}),
         unit,
         units_per_pass: units,
         events_per_pass: b.events,

@@ -8,10 +8,10 @@ import type { RunResult } from '../src/metrics/run-result.js';
 import { findPath } from '../src/paths/index.js';
 import { workloadSchema } from '../src/workloads/index.js';
 
-export function netRrRunner(path: string, ops: number, warmupOps: number): () => RunResult {
+export function netRrRunner(path: string, ops: number, warmupOps: number, overrides: Readonly<Record<string, unknown>> = {}): () => RunResult {
   const model = findPath(path);
   if (!model) throw new Error(`unknown path ${path}`);
   const workload = workloadSchema.parse({ kind: 'net-rr', size_bytes: 64, outstanding: 1, ops, warmup_ops: warmupOps });
-  const p = params.resolve({});
+  const p = params.resolve(overrides);
   return () => model.run({ workload, params: p, seed: 1, replication: 0 });
 }
