@@ -102,6 +102,30 @@ describe('host CPU', () => {
     expect(cpu.rows()[0]!.busyFraction).toBeCloseTo(1, 9);
   });
 
+  it('periodic timers fire on their phases and periods, and stop once nothing else is pending', () => {
+    const { sim, cpu } = makeCpu();
+    const fired: string[] = [];
+    cpu.periodic(us(10), us(3), () => fired.push(`a@${sim.nowPs / us(1)}`));
+    cpu.periodic(us(25), 0, () => fired.push(`b@${sim.nowPs / us(1)}`));
+    sim.at(us(60), () => fired.push('work@60'), undefined);
+    sim.run();
+    expect(fired).toEqual(['b@0', 'a@3', 'a@13', 'a@23', 'b@25', 'a@33', 'a@43', 'b@50', 'a@53', 'work@60']);
+    expect(sim.nowPs).toBe(us(63)); // the timer due at 63 found nothing else pending: the run ended
+  });
+
+  it('periodic timers stop when the run is declared stalled (isAlive), other events still run', () => {
+    const { sim, cpu } = makeCpu();
+    let ticks = 0;
+    cpu.periodic(us(10), 0, () => ticks++);
+    cpu.isAlive = () => sim.nowPs < us(30);
+    let workRan = false;
+    sim.at(us(100), () => (workRan = true), undefined);
+    sim.run();
+    expect(ticks).toBe(3); // 0, 10, 20
+    expect(workRan).toBe(true);
+    expect(sim.nowPs).toBe(us(100));
+  });
+
   it('halt polling: cheap wake inside the window, full wake-up after it', () => {
     const { sim, cpu } = makeCpu();
     const opts: ThreadOptions = { name: 'vcpu', core: 0, idleMode: 'halt-poll', wakeupPs: us(5), pollPickupPs: ns(600), pollWindowPs: us(200) };
