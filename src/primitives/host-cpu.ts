@@ -128,11 +128,14 @@ class Core {
   readonly governor: IdleGovernor | null;
   /** The other hardware thread of this physical core (SMT), or null. */
   sibling: Core | null = null;
+  /** The next host timer tick not yet charged to a step on this core (Infinity: no ticks) [ps]. */
+  tickNextPs = AS_DOUBLE;
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
   ) {
     this.freeAtPs = this.minVruntimePs = 0;
+    this.tickNextPs = Infinity;
     const states = cpu.options.idleStates;
     this.governor = states !== undefined && states.length > 1 ? new IdleGovernor(states) : null;
   }
@@ -197,14 +200,6 @@ function switchDone(t: HostThread): void {
 function sliceCheck(core: Core): void {
   core.cpu.sliceCheck(core);
 }
-interface PeriodicTimer {
-  periodPs: number;
-  nextPs: number;
-  fn: () => void;
-}
-function periodicFire(cpu: HostCpu): void {
-  cpu.firePeriodic();
-}
 
 export class HostThread {
   readonly name: string;
@@ -228,13 +223,13 @@ export class HostThread {
   private readonly isIrqBorn: boolean;
   /** Interrupts this thread's steps or polls suffered (for tests and reports). */
   interruptions = 0;
-  /**
-   * Time short interrupts (timer ticks) took from this thread while it ran, added to its
-   * next step (or to its way into idleness) [ps]: a tick stretches the work around it.
-   */
-  stolenPs = AS_DOUBLE;
   /** Called when a host timer tick lands on this thread while it works; returns extra CPU time (a vCPU's exit) [ps]. */
   onHostTick: (() => number) | null = null;
+  /** The guest's own tick on this thread (a vCPU): its period, next time not yet charged, cost [ps]. */
+  private guestTickPeriodPs = AS_DOUBLE;
+  private guestTickNextPs = AS_DOUBLE;
+  private guestTickCostPs = AS_DOUBLE;
+  private onGuestTick: (() => void) | null = null;
 
   /** @internal */ state = IDLE;
   /** @internal The core it runs on now (a migratable thread changes it when woken). */ core: Core;
@@ -327,7 +322,9 @@ export class HostThread {
     // the time fields start as doubles (AS_DOUBLE) and get their real initial values here
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
     this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = this.aheadEndPs = 0;
-    this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = this.stolenPs = 0;
+    this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = 0;
+    this.guestTickPeriodPs = this.guestTickCostPs = 0;
+    this.guestTickNextPs = Infinity;
     this.busyUntilPs = this.pollUntilPs = 0;
   }
 
@@ -402,6 +399,56 @@ export class HostThread {
   }
 
   /**
+   * The timer ticks that land in a step from startPs to endPs, and the time they add to it
+   * [ps]: the host's tick on this core (host.tick_ns, plus what onHostTick adds: a vCPU in
+   * guest mode exits) and the guest's own tick on a vCPU. A tick lands only in work: one
+   * due while the core idled or polled is skipped (NO_HZ idle). Ticks are charged to the
+   * step they fall in, which they stretch (so it may take in one more). Out of line: steps
+   * that cross no tick (all but about one in a thousand) pay two comparisons.
+   */
+  private tickWorkPs(startPs: number, endPs: number): number {
+    let extraPs = 0;
+    const cpu = this.cpu;
+    const core = this.core;
+    const periodPs = cpu.tickPeriodPs;
+    if (periodPs > 0 && core.tickNextPs !== Infinity) {
+      let next = core.tickNextPs;
+      if (next <= startPs) next += Math.floor((startPs - next) / periodPs + 1) * periodPs;
+      while (next <= endPs + extraPs) {
+        cpu.ticks++;
+        extraPs += cpu.tickCostPs + (this.onHostTick !== null ? this.onHostTick() : 0);
+        next += periodPs;
+      }
+      core.tickNextPs = next;
+    }
+    const guestPs = this.guestTickPeriodPs;
+    if (guestPs > 0) {
+      let next = this.guestTickNextPs;
+      if (next <= startPs) next += Math.floor((startPs - next) / guestPs + 1) * guestPs;
+      while (next <= endPs + extraPs) {
+        extraPs += this.guestTickCostPs;
+        this.onGuestTick?.();
+        next += guestPs;
+      }
+      this.guestTickNextPs = next;
+    }
+    return extraPs;
+  }
+
+  /**
+   * The guest's scheduler tick on this thread (a vCPU): every periodPs from phasePs on,
+   * a step it lands in takes costPs more (a timer exit and the handler) and onTick runs;
+   * a halted or polling vCPU skips it (NO_HZ_IDLE).
+   */
+  startGuestTick(periodPs: number, phasePs: number, costPs: number, onTick: () => void): void {
+    if (!(periodPs > 0)) return;
+    this.guestTickPeriodPs = periodPs;
+    this.guestTickNextPs = this.sim.nowPs + phasePs;
+    this.guestTickCostPs = costPs;
+    this.onGuestTick = onTick;
+  }
+
+  /**
    * A step computed ahead instead of waited for: the thread holds its core for ps more
    * (its next step or idle period starts after it) and the caller applies the step's
    * effects itself, time-stamped with the step's end time, left in aheadEndPs (a field
@@ -413,13 +460,10 @@ export class HostThread {
     if (this.state !== RUNNING || this.isExecuting) {
       throw new Error(`thread ${this.name}: execAhead while not running its loop`);
     }
-    if (this.stolenPs !== 0) {
-      ps += this.stolenPs;
-      this.stolenPs = 0;
-    }
     const sib = this.core.sibling;
     if (sib !== null && sib.isBusyAt(this.sim.nowPs)) ps = Math.round(ps * this.cpu.smtSlowdown);
     const start = this.sim.nowPs + this.startDelayPs;
+    if (start + ps > this.core.tickNextPs || start + ps > this.guestTickNextPs) ps += this.tickWorkPs(start, start + ps);
     const end = start + ps;
     const from = start > this.accountFromPs ? start : this.accountFromPs; // span(start, end), inline
     if (end > from) this.busyPs += end - from;
@@ -469,13 +513,11 @@ export class HostThread {
     const now = sim.nowPs;
     const delay = this.startDelayPs;
     this.startDelayPs = 0;
-    if (this.stolenPs !== 0) {
-      ps += this.stolenPs;
-      this.stolenPs = 0;
-    }
     // a busy sibling hardware thread shares the core's pipeline: the step takes longer
     const sib = this.core.sibling;
     if (isNew && sib !== null && sib.isBusyAt(now)) ps = Math.round(ps * this.cpu.smtSlowdown);
+    const startPs = now + delay;
+    if (startPs + ps > this.core.tickNextPs || startPs + ps > this.guestTickNextPs) ps += this.tickWorkPs(startPs, startPs + ps);
     this.isExecuting = true;
     this.execFn = fn;
     this.execArg = arg;
@@ -524,10 +566,6 @@ export class HostThread {
       return;
     }
     if (this.isIrqBorn) this.isIrq = true; // (ksoftirqd done: the next interrupt runs in irq context)
-    if (this.stolenPs !== 0) {
-      tailPs += this.stolenPs;
-      this.stolenPs = 0;
-    }
     const now = this.sim.nowPs + this.startDelayPs; // after steps computed ahead
     this.startDelayPs = 0;
     this.state = IDLE;
@@ -883,79 +921,32 @@ export class HostCpu {
 
   /** Host timer ticks delivered to busy cores (for tests and reports). */
   ticks = 0;
-  /**
-   * Periodic timers (ticks), due in nextPs order. They share one pending event, at the
-   * earliest due time: each timer in the event queue of its own made the queue's heap
-   * deeper for every other event (about 900 instructions per vhost-user request for five
-   * timers that fire once per 60 requests).
-   */
-  private readonly timers: PeriodicTimer[] = [];
-  private timerHandle = -1;
-  private timerAtPs = Infinity;
+  /** The host timer tick: its period (0: off) and the handler's time [ps] (see startTicks). */
+  tickPeriodPs = AS_DOUBLE;
+  tickCostPs = AS_DOUBLE;
 
   /**
-   * Runs fn every periodPs from phasePs on (a timer interrupt). When nothing but the
-   * timers is left in the event queue the run is over (or stuck), so they stop and let it
-   * end. Timers due at the same time run in the order they were added.
-   */
-  periodic(periodPs: number, phasePs: number, fn: () => void): void {
-    const nextPs = this.sim.nowPs + phasePs;
-    this.timers.push({ periodPs, nextPs, fn });
-    if (nextPs < this.timerAtPs) {
-      if (this.timerHandle >= 0) this.sim.cancel(this.timerHandle);
-      this.timerAtPs = nextPs;
-      this.timerHandle = this.sim.schedule(phasePs, periodicFire, this);
-    }
-  }
-
-  /**
-   * False once the run has stalled (set by the run: no op ended for a long time): periodic
-   * timers and other background activity (another tenant's threads) then stop, so a stuck
-   * run ends, with its error, instead of ticking to the end of time.
+   * False once the run has stalled (set by the run: no op ended for a long time): other
+   * tenants' threads then stop, so a stuck run ends, with its error, instead of running
+   * their bursts to the end of time.
    */
   isAlive: () => boolean = () => true;
 
-  /** @internal */
-  firePeriodic(): void {
-    this.timerHandle = -1;
-    this.timerAtPs = Infinity;
-    if (this.sim.pending === 0 || !this.isAlive()) return; // nothing else will happen: stop
-    const now = this.sim.nowPs;
-    const timers = this.timers;
-    let nextPs = Infinity;
-    for (let i = 0; i < timers.length; i++) {
-      const t = timers[i]!;
-      if (t.nextPs <= now) {
-        t.nextPs += t.periodPs;
-        t.fn();
-      }
-      if (t.nextPs < nextPs) nextPs = t.nextPs;
-    }
-    this.timerAtPs = nextPs;
-    this.timerHandle = this.sim.schedule(nextPs - now, periodicFire, this); // (a timer added later may move it)
-  }
-
   /**
    * Starts the host's scheduler tick on every core: every periodPs, at a phase drawn per
-   * core, a core with a thread at work spends costPs in the timer interrupt (the thread's
-   * work stretches by as much, plus what onHostTick adds); an idle or polling core skips it
-   * (NO_HZ idle; a poll loop is not delayed unless work arrives within the tick).
+   * core, a core with a thread at work spends costPs in the timer interrupt (the step it
+   * lands in stretches by as much, plus what onHostTick adds); an idle or polling core
+   * skips it (NO_HZ idle; a poll loop is not delayed unless work arrives within the tick).
+   * No events: each step counts the ticks that fall in it (tickWorkPs).
    */
   startTicks(periodPs: number, costPs: number, stream: (name: string) => Rng): void {
     if (!(periodPs > 0) || !(costPs > 0)) return;
+    this.tickPeriodPs = periodPs;
+    this.tickCostPs = costPs;
     for (const core of this.cores) {
       const phase = Math.floor(stream(`cpu/core${core.index}/tick`)() * periodPs);
-      this.periodic(periodPs, phase, () => this.tick(core, costPs));
+      core.tickNextPs = this.sim.nowPs + phase;
     }
-  }
-
-  private tick(core: Core, costPs: number): void {
-    const cur = core.current;
-    if (cur === null) return;
-    const isWorking = cur.isExecuting || (cur.state === IDLE && cur.idleSincePs > this.sim.nowPs);
-    if (!isWorking) return;
-    this.ticks++;
-    cur.stolenPs += costPs + (cur.onHostTick !== null ? cur.onHostTick() : 0);
   }
 
   /** Makes cores 0..n-1 exist (so threads can move to cores nobody was placed on). */

@@ -102,28 +102,41 @@ describe('host CPU', () => {
     expect(cpu.rows()[0]!.busyFraction).toBeCloseTo(1, 9);
   });
 
-  it('periodic timers fire on their phases and periods, and stop once nothing else is pending', () => {
+  it('host ticks stretch the steps they land in, by the handler and what onHostTick adds; none while the core idles', () => {
     const { sim, cpu } = makeCpu();
-    const fired: string[] = [];
-    cpu.periodic(us(10), us(3), () => fired.push(`a@${sim.nowPs / us(1)}`));
-    cpu.periodic(us(25), 0, () => fired.push(`b@${sim.nowPs / us(1)}`));
-    sim.at(us(60), () => fired.push('work@60'), undefined);
+    const w = worker(cpu, { name: 'w', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(10_000)); // 10 ms steps
+    w.thread.onHostTick = () => us(1); // (a vCPU's exit)
+    cpu.startTicks(us(4_000), us(2), () => () => 0.25); // 250 Hz, first tick at 1 ms
+    sim.at(0, () => w.give(1), undefined);
+    // idle from ~10 ms to 30 ms: the ticks at 13, 17, 21, 25, 29 ms are skipped (NO_HZ)
+    sim.at(us(30_000), () => w.give(1), undefined);
     sim.run();
-    expect(fired).toEqual(['b@0', 'a@3', 'a@13', 'a@23', 'b@25', 'a@33', 'a@43', 'b@50', 'a@53', 'work@60']);
-    expect(sim.nowPs).toBe(us(63)); // the timer due at 63 found nothing else pending: the run ended
+    // first step [0, 10 ms]: ticks at 1, 5, 9 ms, 3 us each
+    expect(w.state.doneAt[0]).toBe(us(10_000) + 3 * us(3));
+    // second step from 30 ms: ticks at 33, 37 ms
+    expect(w.state.doneAt[1]).toBe(us(30_000) + us(10_000) + 2 * us(3));
+    expect(cpu.ticks).toBe(5);
   });
 
-  it('periodic timers stop when the run is declared stalled (isAlive), other events still run', () => {
+  it("a guest tick lands only in the vCPU's steps; a step stretched onto the next tick takes it too", () => {
     const { sim, cpu } = makeCpu();
-    let ticks = 0;
-    cpu.periodic(us(10), 0, () => ticks++);
-    cpu.isAlive = () => sim.nowPs < us(30);
-    let workRan = false;
-    sim.at(us(100), () => (workRan = true), undefined);
+    const w = worker(cpu, { name: 'vcpu', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(3_999));
+    let guestTicks = 0;
+    w.thread.startGuestTick(us(1_000), us(500), us(3), () => guestTicks++);
+    sim.at(0, () => w.give(1), undefined);
     sim.run();
-    expect(ticks).toBe(3); // 0, 10, 20
-    expect(workRan).toBe(true);
-    expect(sim.nowPs).toBe(us(100));
+    // [0, 3.999 ms] holds the ticks at 0.5, 1.5, 2.5, 3.5 ms; stretched to 4.011 ms it stays short of 4.5
+    expect(guestTicks).toBe(4);
+    expect(w.state.doneAt[0]).toBe(us(3_999) + 4 * us(3));
+    const { sim: sim2, cpu: cpu2 } = makeCpu();
+    const w2 = worker(cpu2, { name: 'vcpu', core: 0, idleMode: 'sleep', wakeupPs: 0 }, us(4_495));
+    let ticks2 = 0;
+    w2.thread.startGuestTick(us(1_000), us(500), us(3), () => ticks2++);
+    sim2.at(0, () => w2.give(1), undefined);
+    sim2.run();
+    // 0.5..3.5 ms inside (4 ticks, +12 us): 4.507 ms passes the tick at 4.5 ms, which is taken too
+    expect(ticks2).toBe(5);
+    expect(w2.state.doneAt[0]).toBe(us(4_495) + 5 * us(3));
   });
 
   it('halt polling: cheap wake inside the window, full wake-up after it', () => {

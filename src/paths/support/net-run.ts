@@ -434,11 +434,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
       for (const v of vm.vcpus) {
         const t = v.thread;
         const phase = Math.floor(streams.stream(`guest/${v.name}/tick`)() * periodPs);
-        cpu.periodic(periodPs, phase, () => {
-          if (!t.isExecuting) return;
-          exits.count(tickId);
-          t.stolenPs += costPs;
-        });
+        t.startGuestTick(periodPs, phase, costPs, () => exits.count(tickId));
       }
     }
   }
