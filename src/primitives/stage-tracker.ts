@@ -80,6 +80,8 @@ export class StageTracker {
   private tailCount = 0;
   private tailLatency = new Float64Array(0);
   private tailTimes = new Float64Array(0);
+  /** Row of tailTimes holding the stage times of the request at each heap position (the heap moves rows' numbers, not their times). */
+  private tailRow = new Int32Array(0);
   private stageCount = 0;
 
 
@@ -108,6 +110,7 @@ export class StageTracker {
   keepTail(n: number): void {
     this.tailCapacity = Math.max(1, Math.floor(n));
     this.tailLatency = new Float64Array(this.tailCapacity);
+    this.tailRow = new Int32Array(this.tailCapacity);
   }
 
   private grow(capacity: number): void {
@@ -195,20 +198,24 @@ export class StageTracker {
   /** Keeps the request (its record at base, not yet summed) among the slowest. */
   private offerTail(base: number, latencyPs: number): void {
     const lat = this.tailLatency;
+    const rowAt = this.tailRow;
     let i: number;
+    let row: number;
     if (this.tailCount < this.tailCapacity) {
-      // sift up from the end
+      // a new row; sift up from the end
+      row = this.tailCount;
       i = this.tailCount++;
       while (i > 0) {
         const parent = (i - 1) >> 1;
         if (lat[parent]! <= latencyPs) break;
         lat[i] = lat[parent]!;
-        this.tailTimes.copyWithin(i * this.stageCount, parent * this.stageCount, (parent + 1) * this.stageCount);
+        rowAt[i] = rowAt[parent]!;
         i = parent;
       }
     } else {
       if (latencyPs <= lat[0]!) return;
-      // replace the minimum, sift down
+      // the minimum leaves: its row takes the new times; sift down from the root
+      row = rowAt[0]!;
       i = 0;
       const n = this.tailCount;
       for (;;) {
@@ -217,13 +224,14 @@ export class StageTracker {
         const c = l + 1 < n && lat[l + 1]! < lat[l]! ? l + 1 : l;
         if (lat[c]! >= latencyPs) break;
         lat[i] = lat[c]!;
-        this.tailTimes.copyWithin(i * this.stageCount, c * this.stageCount, (c + 1) * this.stageCount);
+        rowAt[i] = rowAt[c]!;
         i = c;
       }
     }
     lat[i] = latencyPs;
+    rowAt[i] = row;
     const t = this.tailTimes;
-    const o = i * this.stageCount;
+    const o = row * this.stageCount;
     const r = this.records;
     for (let k = 0; k < this.stageCount; k++) t[o + k] = r[base + FIELDS * k]! + r[base + FIELDS * k + 1]!;
   }
