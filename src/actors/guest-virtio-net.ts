@@ -69,12 +69,13 @@ export function txSlotsOf(txq: Virtqueue<Packet>, pkt: Packet): number {
 }
 
 /**
- * Mergeable receive buffers a frame fills, at most the ring's size (a train of frames
+ * Mergeable receive buffers a frame fills, at most a quarter of the ring (ringUnits; a train of frames
  * larger than the whole ring is taken as if it fitted: the frames of a real one would go
  * in one by one as buffers come back).
  */
 export function rxBuffers(frameBytes: number, bufBytes: number, ringSize = Infinity): number {
-  const n = Math.max(1, Math.ceil(frameBytes / bufBytes));
+  if (frameBytes <= bufBytes) return 1; // (most frames: no division)
+  const n = Math.ceil(frameBytes / bufBytes);
   return n > 1 ? ringUnits(n, ringSize) : 1;
 }
 

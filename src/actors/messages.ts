@@ -89,6 +89,7 @@ export class Packet implements TrackedOp {
  * entry; real frames would go in one by one, so a ring smaller than the op never blocks.)
  */
 export function ringUnits(units: number, ringSize: number): number {
+  if (units === 1) return 1; // (single frames: no division)
   const cap = ringSize >= 4 ? Math.floor(ringSize / 4) : 1;
   return units < cap ? units : cap;
 }
