@@ -403,8 +403,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     }
   }
 
-  // a run in which no op has ended for a minute of simulated time is stuck: background
-  // activity (ticks, other tenants) stops so that it ends with its error
+  // a run in which no op has ended for a minute of simulated time is stuck: other
+  // tenants' threads stop so that it ends with its error
   const STALL_PS = 60 * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
 
