@@ -4,8 +4,8 @@
  * translation). The baseline every virtualized path converges to.
  */
 import { bool } from '../calibration/param.js';
-import { IrqVector } from '../actors/guest-vcpu.js';
-import { GuestNicDriver } from '../actors/guest-nic-driver.js';
+import { IrqVector } from '../actors/host/guest-vcpu.js';
+import { GuestNicDriver } from '../actors/net/guest-nic-driver.js';
 import { nicDriverCosts, psOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
 

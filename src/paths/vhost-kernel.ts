@@ -5,7 +5,7 @@
  * one tap queue) per queue pair.
  */
 import { bool, num } from '../calibration/param.js';
-import { VhostWorker } from '../actors/vhost-worker.js';
+import { VhostWorker } from '../actors/net/vhost-worker.js';
 import { psOf, rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';

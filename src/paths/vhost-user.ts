@@ -5,11 +5,11 @@
  * signals the guest through the call eventfd (KVM irqfd) only when the guest asked.
  */
 import { bool, num } from '../calibration/param.js';
-import { DpdkPoller } from '../actors/dpdk-poller.js';
+import { DpdkPoller } from '../actors/net/dpdk-poller.js';
 import { Iotlb } from '../primitives/iotlb.js';
 import { dpdkCosts, psOf, rxBufBytesOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
-import { GuestVirtioPmd } from '../actors/guest-virtio-pmd.js';
+import { GuestVirtioPmd } from '../actors/net/guest-virtio-pmd.js';
 import { InputError } from '../util/input-error.js';
 import { makeVirtioDevice, makeVirtqueues, virtioConfig } from './support/virtio.js';
 import { NET_WORKLOADS } from './support/net-run.js';

@@ -3,15 +3,15 @@
  * cost structures the actors take. One function per actor family.
  */
 import { bool, num, type ParamValues } from '../../calibration/param.js';
-import type { DpdkCosts } from '../../actors/dpdk-poller.js';
-import type { NicDriverCosts } from '../../actors/guest-nic-driver.js';
-import type { VirtioDriverCosts } from '../../actors/guest-virtio-net.js';
-import type { KvmCosts } from '../../actors/kvm.js';
-import type { NicCosts } from '../../actors/nic.js';
-import type { PeerCosts } from '../../actors/peer.js';
+import type { DpdkCosts } from '../../actors/net/dpdk-poller.js';
+import type { NicDriverCosts } from '../../actors/net/guest-nic-driver.js';
+import type { VirtioDriverCosts } from '../../actors/net/guest-virtio-net.js';
+import type { KvmCosts } from '../../actors/host/kvm.js';
+import type { NicCosts } from '../../actors/net/nic.js';
+import type { PeerCosts } from '../../actors/net/peer.js';
 import type { NetWorkloadSpec } from '../../workloads/net-common.js';
 import { hostIdleStates, type Offloads } from './net-run.js';
-import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../actors/messages.js';
+import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../actors/net/messages.js';
 
 /** A parameter in ns as integer ps. */
 export function psOf(p: ParamValues, name: string): number {

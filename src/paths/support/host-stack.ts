@@ -5,10 +5,10 @@
  * bridge, and a tap queue per VM queue pair.
  */
 import { num } from '../../calibration/param.js';
-import { HostNet, type Tap } from '../../actors/host-net.js';
-import { LocalPeer } from '../../actors/local-peer.js';
+import { HostNet, type Tap } from '../../actors/net/host-net.js';
+import { LocalPeer } from '../../actors/net/local-peer.js';
 import { ArrivalProcess } from '../../workloads/net-common.js';
-import type { Packet } from '../../actors/messages.js';
+import type { Packet } from '../../actors/net/messages.js';
 import { psOf } from './costs.js';
 import type { NetContext } from './net-run.js';
 

@@ -14,7 +14,7 @@
 import type { Rng } from '../../core/random.js';
 import type { Simulator } from '../../core/simulator.js';
 import { AS_DOUBLE } from '../../core/time.js';
-import { Packet, TCP_FRAME_OVERHEAD_BYTES } from '../../actors/messages.js';
+import { Packet, TCP_FRAME_OVERHEAD_BYTES } from '../../actors/net/messages.js';
 import { LatencyRecorder } from '../../metrics/latency-recorder.js';
 import type { StageTracker } from '../../primitives/stage-tracker.js';
 import { fixedFrameBytes, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';

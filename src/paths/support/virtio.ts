@@ -5,9 +5,9 @@
  * driver with its virtqueues.
  */
 import { bool, num, str, type ParamValues } from '../../calibration/param.js';
-import type { GuestVcpu, IrqVector } from '../../actors/guest-vcpu.js';
-import { GuestVirtioNet, type KickPort } from '../../actors/guest-virtio-net.js';
-import type { Packet } from '../../actors/messages.js';
+import type { GuestVcpu, IrqVector } from '../../actors/host/guest-vcpu.js';
+import { GuestVirtioNet, type KickPort } from '../../actors/net/guest-virtio-net.js';
+import type { Packet } from '../../actors/net/messages.js';
 import { Virtqueue } from '../../primitives/virtqueue.js';
 import { InputError } from '../../util/input-error.js';
 import { virtioDriverCosts, psOf } from './costs.js';

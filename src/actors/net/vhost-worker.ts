@@ -14,9 +14,9 @@
  * signal per batch; with no buffers it re-enables RX kicks and waits for the guest's
  * refill kick, frames waiting in the tap (dropped when it is full).
  */
-import type { HostThread } from '../primitives/host-cpu.js';
-import type { Virtqueue } from '../primitives/virtqueue.js';
-import type { ActorEnv } from './env.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
+import type { Virtqueue } from '../../primitives/virtqueue.js';
+import type { ActorEnv } from '../host/env.js';
 import { rxBuffers, txSlotsOf } from './guest-virtio-net.js';
 import type { Tap } from './host-net.js';
 import { copyBytesOf, unitsOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../src/core/simulator.js';
-import { ns } from '../../src/core/time.js';
-import { Packet } from '../../src/actors/messages.js';
-import { WirePort, wireTimePs, type PortSource } from '../../src/actors/nic.js';
-import { Fifo } from '../../src/primitives/fifo.js';
-import { Iotlb } from '../../src/primitives/iotlb.js';
-import { IrqModerator } from '../../src/primitives/irq-moderator.js';
+import { Simulator } from '../../../src/core/simulator.js';
+import { ns } from '../../../src/core/time.js';
+import { Packet } from '../../../src/actors/net/messages.js';
+import { WirePort, wireTimePs, type PortSource } from '../../../src/actors/net/nic.js';
+import { Fifo } from '../../../src/primitives/fifo.js';
+import { Iotlb } from '../../../src/primitives/iotlb.js';
+import { IrqModerator } from '../../../src/primitives/irq-moderator.js';
 
 const pkt = (id: number, bytes: number) => new Packet(id, 0, 0, 0, bytes, bytes, 0);
 

@@ -17,10 +17,10 @@
  * Halting: a HLT exit, optional tickless timer-reprogram exits on idle entry and exit;
  * halt polling itself is the vCPU thread's idle mode (host CPU primitive).
  */
-import type { Mutex } from '../primitives/mutex.js';
+import type { Mutex } from '../../primitives/mutex.js';
 import type { ActorEnv } from './env.js';
 import { IrqVector, type GuestTask, type GuestVcpu, type HaltHooks } from './guest-vcpu.js';
-import type { SignalPort } from './messages.js';
+import type { SignalPort } from './env.js';
 
 export interface KvmCosts {
   exitLightPs: number;

@@ -9,9 +9,9 @@
  * ring's cache lines. Kicks only if the device asked (a polling back end never does).
  * Each burst is a step on the vCPU thread; its frames are published when it ends.
  */
-import type { HostThread } from '../primitives/host-cpu.js';
-import type { Virtqueue } from '../primitives/virtqueue.js';
-import type { ActorEnv } from './env.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
+import type { Virtqueue } from '../../primitives/virtqueue.js';
+import type { ActorEnv } from '../host/env.js';
 import type { Packet, PacketPort } from './messages.js';
 
 export interface GuestPmdCosts {

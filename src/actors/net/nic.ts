@@ -15,12 +15,12 @@
  * NAPI poll; causes that arrive while masked fire at unmask (the device-side half of the
  * disable, drain, enable, re-check pattern).
  */
-import type { Simulator } from '../core/simulator.js';
-import { AS_DOUBLE, PS_PER_S } from '../core/time.js';
-import { Fifo } from '../primitives/fifo.js';
-import type { Iotlb } from '../primitives/iotlb.js';
-import { IrqModerator } from '../primitives/irq-moderator.js';
-import type { ActorEnv } from './env.js';
+import type { Simulator } from '../../core/simulator.js';
+import { AS_DOUBLE, PS_PER_S } from '../../core/time.js';
+import { Fifo } from '../../primitives/fifo.js';
+import type { Iotlb } from '../../primitives/iotlb.js';
+import { IrqModerator } from '../../primitives/irq-moderator.js';
+import type { ActorEnv } from '../host/env.js';
 import { ringUnits, unitsOf, WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
 
 export interface NicCosts {

@@ -15,11 +15,11 @@
  * - generator (net-rx): send at the arrival process's times, or as fast as its core
  *   allows when saturating; a full tap drops the frame (tun's queue).
  */
-import type { Rng } from '../core/random.js';
-import { Fifo } from '../primitives/fifo.js';
-import type { HostThread, ThreadOptions } from '../primitives/host-cpu.js';
-import { ArrivalProcess, type NetWorkloadSpec } from '../workloads/net-common.js';
-import type { ActorEnv } from './env.js';
+import type { Rng } from '../../core/random.js';
+import { Fifo } from '../../primitives/fifo.js';
+import type { HostThread, ThreadOptions } from '../../primitives/host-cpu.js';
+import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import type { ActorEnv } from '../host/env.js';
 import { copyBytesOf, unitsOf, type Packet, type PacketPort } from './messages.js';
 
 export interface LocalPeerCosts {

@@ -16,9 +16,9 @@
  * step. A halted vCPU is woken by raiseIrq(); KVM halt polling and the tickless-idle
  * timer exits are the Kvm actor's (hooks onHalt/onUnhalt).
  */
-import { AS_DOUBLE } from '../core/time.js';
-import { Fifo } from '../primitives/fifo.js';
-import { THREAD_IDLE, THREAD_RUNNING, type HostThread } from '../primitives/host-cpu.js';
+import { AS_DOUBLE } from '../../core/time.js';
+import { Fifo } from '../../primitives/fifo.js';
+import { THREAD_IDLE, THREAD_RUNNING, type HostThread } from '../../primitives/host-cpu.js';
 import type { ActorEnv } from './env.js';
 
 /** A unit of guest kernel or application work that can be queued on a vCPU. */

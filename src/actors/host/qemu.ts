@@ -17,8 +17,8 @@
  * The BQL is shared with the VM's vCPU threads during heavy exits (Kvm.heavyExit), so
  * device work in the main loop and register emulation on vCPUs never overlap.
  */
-import type { HostThread } from '../primitives/host-cpu.js';
-import type { Mutex } from '../primitives/mutex.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
+import type { Mutex } from '../../primitives/mutex.js';
 import type { ActorEnv } from './env.js';
 
 /** An fd handler or bottom half of the main loop. */

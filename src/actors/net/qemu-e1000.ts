@@ -12,10 +12,10 @@
  * level-triggered INTx line through the mitigation timer (ITR); a masked cause asserts
  * the line when unmasked.
  */
-import { Fifo } from '../primitives/fifo.js';
-import type { HostThread } from '../primitives/host-cpu.js';
-import { IrqModerator } from '../primitives/irq-moderator.js';
-import type { ActorEnv } from './env.js';
+import { Fifo } from '../../primitives/fifo.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
+import { IrqModerator } from '../../primitives/irq-moderator.js';
+import type { ActorEnv } from '../host/env.js';
 import type { Tap } from './host-net.js';
 import { copyBytesOf, ringUnits, type Packet, type PacketPort } from './messages.js';
 

@@ -13,11 +13,11 @@
  * something slipped in. TX completions: the TX interrupt schedules TX NAPI, which
  * reclaims and wakes a stopped queue, then re-enables callbacks with a re-check.
  */
-import type { StageTracker } from '../primitives/stage-tracker.js';
-import type { Virtqueue } from '../primitives/virtqueue.js';
-import type { ActorEnv } from './env.js';
+import type { StageTracker } from '../../primitives/stage-tracker.js';
+import type { Virtqueue } from '../../primitives/virtqueue.js';
+import type { ActorEnv } from '../host/env.js';
 import type { NetDevice } from './guest-app.js';
-import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
+import type { GuestTask, GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
 import { ringUnits, unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 

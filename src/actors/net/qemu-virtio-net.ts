@@ -14,12 +14,12 @@
  * used entry, virtio_notify). Without guest buffers it enables RX kicks and stops reading
  * the tap until the guest's refill kick (virtio_net_handle_rx).
  */
-import type { Virtqueue } from '../primitives/virtqueue.js';
-import type { ActorEnv } from './env.js';
+import type { Virtqueue } from '../../primitives/virtqueue.js';
+import type { ActorEnv } from '../host/env.js';
 import { rxBuffers, txSlotsOf } from './guest-virtio-net.js';
 import type { Tap } from './host-net.js';
 import { copyBytesOf, unitsOf, VIRTIO_NET_HDR_BYTES, type Packet, type PacketPort } from './messages.js';
-import type { MainLoopHandler, QemuMainLoop } from './qemu.js';
+import type { MainLoopHandler, QemuMainLoop } from '../host/qemu.js';
 
 export interface QemuVirtioCosts {
   perPktPs: number;

@@ -9,9 +9,9 @@
  * RDT, then unmasks with IMS and a flush read: about five heavy exits per interrupt plus
  * one per RDT write, and the level-triggered EOI exit.
  */
-import type { ActorEnv } from './env.js';
+import type { ActorEnv } from '../host/env.js';
 import type { NetDevice } from './guest-app.js';
-import type { GuestTask, GuestVcpu } from './guest-vcpu.js';
+import type { GuestTask, GuestVcpu } from '../host/guest-vcpu.js';
 import { ringUnits, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { E1000Device } from './qemu-e1000.js';

@@ -3,7 +3,7 @@
  * hands to the vCPU's step, reused from packet to packet (a vCPU runs one step at a
  * time), so a transmit allocates nothing.
  */
-import type { GuestVcpu } from './guest-vcpu.js';
+import type { GuestVcpu } from '../host/guest-vcpu.js';
 import type { Packet } from './messages.js';
 
 export interface TxStep {

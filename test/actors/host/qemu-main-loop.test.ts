@@ -5,15 +5,15 @@
  * rescheduling itself (a full TX burst) shares the loop with the other queues' handlers.
  */
 import { describe, expect, it } from 'vitest';
-import { deriveStream } from '../../src/core/random.js';
-import { Simulator } from '../../src/core/simulator.js';
-import { ns, us } from '../../src/core/time.js';
-import { copyCostFn, ExitTally, type ActorEnv } from '../../src/actors/env.js';
-import { QemuMainLoop, type MainLoopHandler } from '../../src/actors/qemu.js';
-import { Counters } from '../../src/metrics/counters.js';
-import { HostCpu } from '../../src/primitives/host-cpu.js';
-import { Mutex } from '../../src/primitives/mutex.js';
-import { StageTracker } from '../../src/primitives/stage-tracker.js';
+import { deriveStream } from '../../../src/core/random.js';
+import { Simulator } from '../../../src/core/simulator.js';
+import { ns, us } from '../../../src/core/time.js';
+import { copyCostFn, ExitTally, type ActorEnv } from '../../../src/actors/host/env.js';
+import { QemuMainLoop, type MainLoopHandler } from '../../../src/actors/host/qemu.js';
+import { Counters } from '../../../src/metrics/counters.js';
+import { HostCpu } from '../../../src/primitives/host-cpu.js';
+import { Mutex } from '../../../src/primitives/mutex.js';
+import { StageTracker } from '../../../src/primitives/stage-tracker.js';
 
 function setup() {
   const sim = new Simulator();

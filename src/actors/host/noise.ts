@@ -6,9 +6,9 @@
  * sleeps preempts it at once; a busy one takes turns by slices), so its bursts show up as
  * waits in whatever stage runs on that core. Not counted in host_cpu_cores.
  */
-import type { Rng } from '../core/random.js';
-import type { Simulator } from '../core/simulator.js';
-import type { HostThread } from '../primitives/host-cpu.js';
+import type { Rng } from '../../core/random.js';
+import type { Simulator } from '../../core/simulator.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
 
 function burstDone(n: NoiseLoad): void {
   n.sleep();

@@ -10,8 +10,8 @@
  * must therefore not read a packet after handing it to the op's end (complete or drop);
  * rings may still hold it (a used entry the driver reclaims later only counts it).
  */
-import { AS_DOUBLE } from '../core/time.js';
-import type { TrackedOp } from '../primitives/stage-tracker.js';
+import { AS_DOUBLE } from '../../core/time.js';
+import type { TrackedOp } from '../../primitives/stage-tracker.js';
 
 /** Bytes of the Ethernet FCS, part of a frame's size but not copied by software. */
 export const FCS_BYTES = 4;
@@ -109,8 +109,7 @@ export const GSO_MAX_PAYLOAD_BYTES = 65536 - 1 - 320;
 /** Hands a packet on, ready at atPs (now or later). */
 export type PacketPort = (pkt: Packet, atPs: number) => void;
 
-/** A notification with no payload: kick, eventfd signal, interrupt line. */
-export type SignalPort = () => void;
+export type { SignalPort } from '../host/env.js';
 
 /** Bytes software copies for a frame (no FCS; plus a header where the path has one). */
 export function copyBytesOf(frameBytes: number, headerBytes = 0): number {

@@ -15,9 +15,9 @@
  * finding work past hostnet.softirq_packets or hostnet.softirq_time_us is deferred to
  * ksoftirqd (__do_softirq -> wakeup_softirqd), an ordinary thread that waits for the core.
  */
-import { Fifo } from '../primitives/fifo.js';
-import type { HostThread } from '../primitives/host-cpu.js';
-import type { ActorEnv } from './env.js';
+import { Fifo } from '../../primitives/fifo.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
+import type { ActorEnv } from '../host/env.js';
 import { unitsOf, type Packet, type PacketPort } from './messages.js';
 import type { NicQueue } from './nic.js';
 

@@ -9,10 +9,10 @@
  * NAPI poll that cleans transmit descriptors, receives up to the budget, refills receive
  * buffers and unmasks the interrupt; completions that arrived meanwhile fire again.
  */
-import { Fifo } from '../primitives/fifo.js';
-import type { ActorEnv } from './env.js';
+import { Fifo } from '../../primitives/fifo.js';
+import type { ActorEnv } from '../host/env.js';
 import type { NetDevice } from './guest-app.js';
-import type { GuestTask, GuestVcpu, IrqVector } from './guest-vcpu.js';
+import type { GuestTask, GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
 import { ringUnits, unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { NicQueue } from './nic.js';

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { deriveStream } from '../../src/core/random.js';
-import { Simulator } from '../../src/core/simulator.js';
-import { ns, us } from '../../src/core/time.js';
-import { copyCostFn, ExitTally, type ActorEnv } from '../../src/actors/env.js';
-import { GuestVcpu, type GuestTask } from '../../src/actors/guest-vcpu.js';
-import { Kvm, type KvmCosts } from '../../src/actors/kvm.js';
-import { Counters } from '../../src/metrics/counters.js';
-import { HostCpu } from '../../src/primitives/host-cpu.js';
-import { Mutex } from '../../src/primitives/mutex.js';
-import { StageTracker } from '../../src/primitives/stage-tracker.js';
+import { deriveStream } from '../../../src/core/random.js';
+import { Simulator } from '../../../src/core/simulator.js';
+import { ns, us } from '../../../src/core/time.js';
+import { copyCostFn, ExitTally, type ActorEnv } from '../../../src/actors/host/env.js';
+import { GuestVcpu, type GuestTask } from '../../../src/actors/host/guest-vcpu.js';
+import { Kvm, type KvmCosts } from '../../../src/actors/host/kvm.js';
+import { Counters } from '../../../src/metrics/counters.js';
+import { HostCpu } from '../../../src/primitives/host-cpu.js';
+import { Mutex } from '../../../src/primitives/mutex.js';
+import { StageTracker } from '../../../src/primitives/stage-tracker.js';
 
 const COSTS: KvmCosts = {
   exitLightPs: ns(600), exitKernelIoPs: ns(1200), exitUserPs: ns(3200), ioeventfdPs: ns(300), irqRoutePs: ns(300),

@@ -16,11 +16,11 @@
  * arrival to a full qdisc is dropped at once (pfifo_fast). A saturating sender or a
  * closed-loop client is never dropped there: it waits for room, it does not arrive.
  */
-import type { Rng } from '../core/random.js';
-import { Fifo } from '../primitives/fifo.js';
-import { ArrivalProcess, type NetWorkloadSpec } from '../workloads/net-common.js';
-import type { ActorEnv } from './env.js';
-import type { GuestTask, GuestVcpu } from './guest-vcpu.js';
+import type { Rng } from '../../core/random.js';
+import { Fifo } from '../../primitives/fifo.js';
+import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import type { ActorEnv } from '../host/env.js';
+import type { GuestTask, GuestVcpu } from '../host/guest-vcpu.js';
 import type { Packet } from './messages.js';
 
 /** What a guest network driver offers the application. */

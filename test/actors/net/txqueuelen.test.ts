@@ -12,9 +12,9 @@
  * with the qdisc full most of the time, at least about L / X.
  */
 import { describe, expect, it } from 'vitest';
-import { params } from '../../src/calibration/index.js';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
-import { ALL_PATHS, runPath } from '../paths/helpers.js';
+import { params } from '../../../src/calibration/index.js';
+import type { NetRunResult } from '../../../src/paths/support/net-run.js';
+import { ALL_PATHS, runPath } from '../../paths/helpers.js';
 
 const LIMIT = 'guest.txqueuelen_packets';
 const tx = (extra: Record<string, unknown> = {}) => ({ kind: 'net-tx', ops: 3000, warmup_ops: 2000, ...extra });

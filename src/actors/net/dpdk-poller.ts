@@ -12,11 +12,11 @@
  * Polling costs no events: a ring that becomes non-empty wakes the polling thread, which
  * notices it within half an empty poll loop.
  */
-import type { HostThread } from '../primitives/host-cpu.js';
-import type { StageTracker } from '../primitives/stage-tracker.js';
-import type { Virtqueue } from '../primitives/virtqueue.js';
+import type { HostThread } from '../../primitives/host-cpu.js';
+import type { StageTracker } from '../../primitives/stage-tracker.js';
+import type { Virtqueue } from '../../primitives/virtqueue.js';
 import { rxBuffers } from './guest-virtio-net.js';
-import type { ActorEnv } from './env.js';
+import type { ActorEnv } from '../host/env.js';
 import { copyBytesOf, unitsOf, VIRTIO_NET_HDR_BYTES, type Packet } from './messages.js';
 import type { NicQueue } from './nic.js';
 

@@ -16,14 +16,14 @@
  *   op completes when it returns, plus the tester's own timestamping latency
  *   (peer.tester_latency_ns).
  */
-import type { Rng } from '../core/random.js';
-import { AS_DOUBLE } from '../core/time.js';
-import { Fifo } from '../primitives/fifo.js';
-import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../workloads/net-common.js';
-import type { ActorEnv } from './env.js';
+import type { Rng } from '../../core/random.js';
+import { AS_DOUBLE } from '../../core/time.js';
+import { Fifo } from '../../primitives/fifo.js';
+import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import type { ActorEnv } from '../host/env.js';
 import type { Packet, PacketPort } from './messages.js';
 import { WirePort, type PortSource } from './nic.js';
-import { IdleGovernor, type IdleState } from '../primitives/idle-governor.js';
+import { IdleGovernor, type IdleState } from '../../primitives/idle-governor.js';
 
 export interface PeerCosts {
   lineRateGbps: number;

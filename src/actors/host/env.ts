@@ -4,9 +4,9 @@
  * ActorEnv per run and hand it to the actors they wire; actors never reach each other
  * through it.
  */
-import type { Simulator } from '../core/simulator.js';
-import type { Counters } from '../metrics/counters.js';
-import type { StageTracker } from '../primitives/stage-tracker.js';
+import type { Simulator } from '../../core/simulator.js';
+import type { Counters } from '../../metrics/counters.js';
+import type { StageTracker } from '../../primitives/stage-tracker.js';
 
 /**
  * Exit counts by reason, indexed by a small integer so the hot path is one array
@@ -95,3 +95,6 @@ export function copyCostFn(fixedNs: number, gbPerS: number): (bytes: number) => 
   const psPerByte = 1000 / gbPerS; // 1 GB/s = 1 byte/ns
   return (bytes) => fixedPs + Math.round(bytes * psPerByte);
 }
+
+/** A notification with no payload: kick, eventfd signal, interrupt line. */
+export type SignalPort = () => void;
