@@ -34,7 +34,7 @@ export const vhostKernelPath = netPath({
       pktWeight: num(p, 'vhost.pkt_weight'),
       byteWeight: num(p, 'vhost.byte_weight'),
       batch: num(p, 'vhost.batch'),
-      busyloopPs: Math.round(num(p, 'vhost.busyloop_us') * 1e6),
+      busyloopPs: psOf(p, 'vhost.busyloop_us'),
       signalPs: psOf(p, 'kvm.irq_route_ns'),
       rxBufBytes: rxBufBytesOf(p, ctx.spec, ctx.offloads),
     };

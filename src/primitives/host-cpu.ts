@@ -105,6 +105,46 @@ export interface ThreadOptions {
   isMigratable?: boolean;
 }
 
+/**
+ * A periodic timer interrupt (a scheduler tick) that lands only in work: a tick due while
+ * its core idles or polls is skipped (NO_HZ idle). It is not an event: a step counts the
+ * ticks due inside it and is stretched by them (so it may take in one more).
+ */
+class TickTimer {
+  periodPs = AS_DOUBLE;
+  /** The next tick not yet charged to a step (Infinity: off) [ps]. */
+  nextPs = AS_DOUBLE;
+  /** The handler's time per tick [ps]. */
+  costPs = AS_DOUBLE;
+  /** Ticks that landed in work. */
+  fired = 0;
+  constructor() {
+    this.periodPs = this.costPs = 0;
+    this.nextPs = Infinity;
+  }
+
+  start(nowPs: number, periodPs: number, phasePs: number, costPs: number): void {
+    this.periodPs = periodPs;
+    this.nextPs = nowPs + phasePs;
+    this.costPs = costPs;
+  }
+
+  /** Charges the ticks due in a step from startPs to endPs; returns the time they add [ps] (onTick: more per tick). */
+  charge(startPs: number, endPs: number, onTick: (() => number) | null): number {
+    const periodPs = this.periodPs;
+    let next = this.nextPs;
+    if (next <= startPs) next += Math.floor((startPs - next) / periodPs + 1) * periodPs;
+    let extraPs = 0;
+    while (next <= endPs + extraPs) {
+      this.fired++;
+      extraPs += this.costPs + (onTick !== null ? onTick() : 0);
+      next += periodPs;
+    }
+    this.nextPs = next;
+    return extraPs;
+  }
+}
+
 class Core {
   current: HostThread | null = null;
   /** Threads pinned to this core (paths add them all before the run starts). */
@@ -128,14 +168,13 @@ class Core {
   readonly governor: IdleGovernor | null;
   /** The other hardware thread of this physical core (SMT), or null. */
   sibling: Core | null = null;
-  /** The next host timer tick not yet charged to a step on this core (Infinity: no ticks) [ps]. */
-  tickNextPs = AS_DOUBLE;
+  /** The host's scheduler tick on this core (off until HostCpu.startTicks). */
+  readonly tick = new TickTimer();
   constructor(
     readonly index: number,
     readonly cpu: HostCpu,
   ) {
     this.freeAtPs = this.minVruntimePs = 0;
-    this.tickNextPs = Infinity;
     const states = cpu.options.idleStates;
     this.governor = states !== undefined && states.length > 1 ? new IdleGovernor(states) : null;
   }
@@ -225,11 +264,9 @@ export class HostThread {
   interruptions = 0;
   /** Called when a host timer tick lands on this thread while it works; returns extra CPU time (a vCPU's exit) [ps]. */
   onHostTick: (() => number) | null = null;
-  /** The guest's own tick on this thread (a vCPU): its period, next time not yet charged, cost [ps]. */
-  private guestTickPeriodPs = AS_DOUBLE;
-  private guestTickNextPs = AS_DOUBLE;
-  private guestTickCostPs = AS_DOUBLE;
-  private onGuestTick: (() => void) | null = null;
+  /** The guest's own tick on this thread (a vCPU; off otherwise), and what it adds per tick. */
+  private readonly guestTick = new TickTimer();
+  private onGuestTick: (() => number) | null = null;
 
   /** @internal */ state = IDLE;
   /** @internal The core it runs on now (a migratable thread changes it when woken). */ core: Core;
@@ -323,8 +360,6 @@ export class HostThread {
     this.idleSincePs = this.idleWindowPs = this.sliceStartPs = this.startDelayPs = 0;
     this.execStartPs = this.execEndPs = this.execHandle = this.pendingPs = this.aheadEndPs = 0;
     this.busyPs = this.pollPs = this.accountFromPs = this.vruntimeBasePs = 0;
-    this.guestTickPeriodPs = this.guestTickCostPs = 0;
-    this.guestTickNextPs = Infinity;
     this.busyUntilPs = this.pollUntilPs = 0;
   }
 
@@ -400,38 +435,15 @@ export class HostThread {
 
   /**
    * The timer ticks that land in a step from startPs to endPs, and the time they add to it
-   * [ps]: the host's tick on this core (host.tick_ns, plus what onHostTick adds: a vCPU in
-   * guest mode exits) and the guest's own tick on a vCPU. A tick lands only in work: one
-   * due while the core idled or polled is skipped (NO_HZ idle). Ticks are charged to the
-   * step they fall in, which they stretch (so it may take in one more). Out of line: steps
-   * that cross no tick (all but about one in a thousand) pay two comparisons.
+   * [ps]: the host's tick on this core (plus what onHostTick adds: a vCPU in guest mode
+   * exits) and the guest's own tick on a vCPU. Out of line: steps that cross no tick (all
+   * but about one in a thousand) pay two comparisons.
    */
   private tickWorkPs(startPs: number, endPs: number): number {
-    let extraPs = 0;
-    const cpu = this.cpu;
-    const core = this.core;
-    const periodPs = cpu.tickPeriodPs;
-    if (periodPs > 0 && core.tickNextPs !== Infinity) {
-      let next = core.tickNextPs;
-      if (next <= startPs) next += Math.floor((startPs - next) / periodPs + 1) * periodPs;
-      while (next <= endPs + extraPs) {
-        cpu.ticks++;
-        extraPs += cpu.tickCostPs + (this.onHostTick !== null ? this.onHostTick() : 0);
-        next += periodPs;
-      }
-      core.tickNextPs = next;
-    }
-    const guestPs = this.guestTickPeriodPs;
-    if (guestPs > 0) {
-      let next = this.guestTickNextPs;
-      if (next <= startPs) next += Math.floor((startPs - next) / guestPs + 1) * guestPs;
-      while (next <= endPs + extraPs) {
-        extraPs += this.guestTickCostPs;
-        this.onGuestTick?.();
-        next += guestPs;
-      }
-      this.guestTickNextPs = next;
-    }
+    const host = this.core.tick;
+    let extraPs = host.nextPs <= endPs ? host.charge(startPs, endPs, this.onHostTick) : 0;
+    const guest = this.guestTick;
+    if (guest.nextPs <= endPs + extraPs) extraPs += guest.charge(startPs, endPs + extraPs, this.onGuestTick);
     return extraPs;
   }
 
@@ -442,10 +454,11 @@ export class HostThread {
    */
   startGuestTick(periodPs: number, phasePs: number, costPs: number, onTick: () => void): void {
     if (!(periodPs > 0)) return;
-    this.guestTickPeriodPs = periodPs;
-    this.guestTickNextPs = this.sim.nowPs + phasePs;
-    this.guestTickCostPs = costPs;
-    this.onGuestTick = onTick;
+    this.guestTick.start(this.sim.nowPs, periodPs, phasePs, costPs);
+    this.onGuestTick = () => {
+      onTick();
+      return 0;
+    };
   }
 
   /**
@@ -463,7 +476,7 @@ export class HostThread {
     const sib = this.core.sibling;
     if (sib !== null && sib.isBusyAt(this.sim.nowPs)) ps = Math.round(ps * this.cpu.smtSlowdown);
     const start = this.sim.nowPs + this.startDelayPs;
-    if (start + ps > this.core.tickNextPs || start + ps > this.guestTickNextPs) ps += this.tickWorkPs(start, start + ps);
+    if (start + ps > this.core.tick.nextPs || start + ps > this.guestTick.nextPs) ps += this.tickWorkPs(start, start + ps);
     const end = start + ps;
     const from = start > this.accountFromPs ? start : this.accountFromPs; // span(start, end), inline
     if (end > from) this.busyPs += end - from;
@@ -517,7 +530,7 @@ export class HostThread {
     const sib = this.core.sibling;
     if (isNew && sib !== null && sib.isBusyAt(now)) ps = Math.round(ps * this.cpu.smtSlowdown);
     const startPs = now + delay;
-    if (startPs + ps > this.core.tickNextPs || startPs + ps > this.guestTickNextPs) ps += this.tickWorkPs(startPs, startPs + ps);
+    if (startPs + ps > this.core.tick.nextPs || startPs + ps > this.guestTick.nextPs) ps += this.tickWorkPs(startPs, startPs + ps);
     this.isExecuting = true;
     this.execFn = fn;
     this.execArg = arg;
@@ -882,6 +895,8 @@ export class HostCpu {
   readonly sleeperCreditPs: number;
   /** HostCpuOptions.coldCachePs [ps]. */
   readonly coldCachePs: number;
+  /** HostCpuOptions.smtSlowdown. */
+  readonly smtSlowdown: number;
 
   constructor(
     readonly sim: Simulator,
@@ -891,9 +906,6 @@ export class HostCpu {
     this.coldCachePs = options.coldCachePs ?? 0;
     this.smtSlowdown = options.smtSlowdown ?? 1;
   }
-
-  /** HostCpuOptions.smtSlowdown. */
-  readonly smtSlowdown: number;
 
   /** check_preempt_wakeup: the wakee t runs before cur when cur is ahead by more than the granularity. */
   private wakeePreempts(t: HostThread, cur: HostThread): boolean {
@@ -919,11 +931,10 @@ export class HostCpu {
     return this.cores[index]!;
   }
 
-  /** Host timer ticks delivered to busy cores (for tests and reports). */
-  ticks = 0;
-  /** The host timer tick: its period (0: off) and the handler's time [ps] (see startTicks). */
-  tickPeriodPs = AS_DOUBLE;
-  tickCostPs = AS_DOUBLE;
+  /** Host timer ticks that landed in work (for tests and reports). */
+  get ticks(): number {
+    return this.cores.reduce((sum, c) => sum + c.tick.fired, 0);
+  }
 
   /**
    * False once the run has stalled (set by the run: no op ended for a long time): other
@@ -937,15 +948,13 @@ export class HostCpu {
    * core, a core with a thread at work spends costPs in the timer interrupt (the step it
    * lands in stretches by as much, plus what onHostTick adds); an idle or polling core
    * skips it (NO_HZ idle; a poll loop is not delayed unless work arrives within the tick).
-   * No events: each step counts the ticks that fall in it (tickWorkPs).
+   * No events: each step counts the ticks that fall in it (TickTimer).
    */
   startTicks(periodPs: number, costPs: number, stream: (name: string) => Rng): void {
     if (!(periodPs > 0) || !(costPs > 0)) return;
-    this.tickPeriodPs = periodPs;
-    this.tickCostPs = costPs;
     for (const core of this.cores) {
       const phase = Math.floor(stream(`cpu/core${core.index}/tick`)() * periodPs);
-      core.tickNextPs = this.sim.nowPs + phase;
+      core.tick.start(this.sim.nowPs, periodPs, phase, costPs);
     }
   }
 

@@ -13,9 +13,9 @@ import type { NetWorkloadSpec } from '../../workloads/net-common.js';
 import { hostIdleStates, type Offloads } from './net-run.js';
 import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../actors/net/messages.js';
 
-/** A parameter in ns as integer ps. */
+/** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
 export function psOf(p: ParamValues, name: string): number {
-  return Math.round(num(p, name) * 1000);
+  return Math.round(num(p, name) * (name.endsWith('_us') ? 1e6 : 1000));
 }
 
 export function kvmCosts(p: ParamValues): KvmCosts {

@@ -38,7 +38,7 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
       irqPs: psOf(p, 'host.irq_ns'),
       napiBudget: num(p, 'hostnet.napi_budget'),
       softirqPackets: num(p, 'hostnet.softirq_packets'),
-      softirqPs: Math.round(num(p, 'hostnet.softirq_time_us') * 1e6),
+      softirqPs: psOf(p, 'hostnet.softirq_time_us'),
       tapQueue: num(p, 'hostnet.tap_queue'),
       qdiscQueue: 1000,
     },

@@ -211,8 +211,8 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   };
   const cpuOptions = {
     ctxSwitchPs: psOf(p, 'host.ctx_switch_ns'),
-    slicePs: Math.round(num(p, 'host.sched_slice_us') * 1e6),
-    wakeupGranularityPs: Math.round(num(p, 'host.wakeup_granularity_us') * 1e6),
+    slicePs: psOf(p, 'host.sched_slice_us'),
+    wakeupGranularityPs: psOf(p, 'host.wakeup_granularity_us'),
     counters,
     jitterCv: num(p, 'host.jitter_cv'),
     stream: (name: string) => streams.stream(name),
@@ -333,7 +333,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
           shrink: num(p, 'kvm.halt_poll_shrink'),
         };
       }
-      vcpu.softirqPs = Math.round(num(p, 'guest.softirq_time_us') * 1e6);
+      vcpu.softirqPs = psOf(p, 'guest.softirq_time_us');
       vm.vcpus.push(vcpu);
     }
     vms.push(vm);
@@ -417,7 +417,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     const cores = [...inUse].sort((a, b) => a - b).slice(0, n > 0 ? n : undefined);
     for (const c of cores) {
       const t = cpu.addThread({ name: `host/noise${c}`, core: c, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns'), isHost: false });
-      noise.push(new NoiseLoad(sim, t, Math.round(num(p, 'host.noise_burst_us') * 1e6), noiseDuty, streams.stream(`host/noise${c}`)));
+      noise.push(new NoiseLoad(sim, t, psOf(p, 'host.noise_burst_us'), noiseDuty, streams.stream(`host/noise${c}`)));
     }
   }
 
