@@ -46,7 +46,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { Counters } from '../metrics/counters.js';
 import type { CpuRow } from '../metrics/run-result.js';
 import { Fifo } from './fifo.js';
-import { IdleGovernor, type IdleState } from './idle-governor.js';
+import { idleGovernorFor, type IdleGovernor, type IdleState } from './idle-governor.js';
 
 export type IdleMode = 'sleep' | 'poll' | 'halt-poll';
 
@@ -175,8 +175,7 @@ class Core {
     readonly cpu: HostCpu,
   ) {
     this.freeAtPs = this.minVruntimePs = 0;
-    const states = cpu.options.idleStates;
-    this.governor = states !== undefined && states.length > 1 ? new IdleGovernor(states) : null;
+    this.governor = idleGovernorFor(cpu.options.idleStates, cpu.coldCachePs);
   }
 
   /** The core has nothing to run from atPs on (after any tail work): it enters an idle state. */
@@ -193,10 +192,7 @@ class Core {
 
   /** Work reaches the idle core now: extra latency of the idle state left (and cold caches) [ps]. */
   wake(nowPs: number): number {
-    const g = this.governor;
-    if (g === null || !g.idle) return 0;
-    const ps = g.exit(nowPs);
-    return g.wasCold ? ps + this.cpu.coldCachePs : ps;
+    return this.governor !== null ? this.governor.exit(nowPs) : 0;
   }
 
   /** update_min_vruntime: the smallest virtual runtime of the running and ready threads, never lower than before. */

@@ -34,13 +34,12 @@ export class IdleGovernor {
   /** Idle periods by state entered (for reports). */
   readonly entries: number[];
 
-  constructor(private readonly states: readonly IdleState[]) {
+  constructor(
+    private readonly states: readonly IdleState[],
+    /** Extra time the first work after a cache-flushing state takes [ps]. */
+    private readonly coldCachePs = 0,
+  ) {
     this.entries = states.map(() => 0);
-  }
-
-  /** True when there is a state deeper than the first. */
-  get isActive(): boolean {
-    return this.states.length > 1;
   }
 
   /** The core goes idle at nowPs: pick the state. */
@@ -58,8 +57,8 @@ export class IdleGovernor {
   }
 
   /**
-   * The core wakes at nowPs: the extra exit latency beyond the shallowest state's [ps],
-   * and whether the caches were flushed (cold). Records the idle period. 0 when not idle.
+   * The core wakes at nowPs: the extra exit latency beyond the shallowest state's, and the
+   * cold caches' cost if the state flushed them [ps]. Records the idle period. 0 when not idle.
    */
   exit(nowPs: number): number {
     if (!this.isIdle) return 0;
@@ -70,8 +69,9 @@ export class IdleGovernor {
     this.history[this.next] = period;
     this.sumPs += period;
     this.next = (this.next + 1) % HISTORY;
-    this.wasCold = this.states[this.stateIndex]!.isCacheFlushing;
-    return this.states[this.stateIndex]!.exitPs - this.states[0]!.exitPs;
+    const state = this.states[this.stateIndex]!;
+    this.wasCold = state.isCacheFlushing;
+    return state.exitPs - this.states[0]!.exitPs + (state.isCacheFlushing ? this.coldCachePs : 0);
   }
 
   /** Whether the last exit() left a state that flushed the caches. */
@@ -80,6 +80,11 @@ export class IdleGovernor {
   get idle(): boolean {
     return this.isIdle;
   }
+}
+
+/** A governor when there is a state to choose beyond C1; null otherwise (C1 costs nothing extra). */
+export function idleGovernorFor(states: readonly IdleState[] | undefined, coldCachePs: number): IdleGovernor | null {
+  return states !== undefined && states.length > 1 ? new IdleGovernor(states, coldCachePs) : null;
 }
 
 /** The idle states enabled up to `max` (C1, C1E or C6), from a table. */

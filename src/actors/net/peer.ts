@@ -23,7 +23,7 @@ import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../../wo
 import type { ActorEnv } from '../host/env.js';
 import type { Packet, PacketPort } from './messages.js';
 import { WirePort, type PortSource } from './nic.js';
-import { IdleGovernor, type IdleState } from '../../primitives/idle-governor.js';
+import { idleGovernorFor, type IdleGovernor, type IdleState } from '../../primitives/idle-governor.js';
 
 export interface PeerCosts {
   lineRateGbps: number;
@@ -130,7 +130,7 @@ export class Peer {
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): number {
     const id = this.flows.length;
     const source = new PeerSource();
-    const governor = this.costs.idleStates.length > 1 ? new IdleGovernor(this.costs.idleStates) : null;
+    const governor = idleGovernorFor(this.costs.idleStates, this.costs.coldCachePs);
     const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1), governor, inflight: 0, isWindowFull: false };
     // a double from the start (times pass 2^31 ps): no representation change later
     f.busyUntilPs = 0;
@@ -214,7 +214,6 @@ export class Peer {
       if (g !== null) {
         g.enter(f.busyUntilPs);
         startPs += g.exit(visiblePs);
-        if (g.wasCold) startPs += c.coldCachePs;
       }
     } else {
       startPs = f.busyUntilPs;
