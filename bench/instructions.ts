@@ -109,6 +109,29 @@ function arg(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/**
+ * The --set overrides as parameter values, read as `iovsim run --set` reads them
+ * (parseSets: a string parameter keeps its text, virtio.version=1.0 stays "1.0") and
+ * checked here, before any valgrind run. The modules are loaded in the parent process only,
+ * so the measured child loads nothing more than the model.
+ */
+async function parameterOverrides(sets: string[]): Promise<Record<string, unknown>> {
+  if (sets.length === 0) return {};
+  const { parseSets } = await import('../src/scenario/load.js');
+  const { params } = await import('../src/calibration/index.js');
+  const { InputError, didYouMean } = await import('../src/util/input-error.js');
+  const overrides: Record<string, unknown> = {};
+  for (const [key, value] of parseSets(sets)) {
+    const name = key.replace(/^params\./, '');
+    if (!params.has(name)) {
+      throw new InputError(`--set ${key}: unknown parameter${didYouMean(name, params.names())}; only a parameter applies here (iovsim list params), the workload is fixed`);
+    }
+    params.check(name, value, '--set params'); // a bad value fails here, not in the measured child
+    overrides[name] = value;
+  }
+  return overrides;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]), JSON.parse(args[4]!) as Record<string, unknown>);
@@ -117,21 +140,7 @@ async function main(): Promise<void> {
   const passes = Number(arg(args, '--passes') ?? 2);
   const top = Number(arg(args, '--top') ?? 25);
   const nodeFlags = (arg(args, '--node-flags') ?? '').split(' ').filter((f) => f !== '');
-  const overrides: Record<string, unknown> = {};
-  args.forEach((a, i) => {
-    if (a !== '--set') return;
-    const kv = args[i + 1] ?? '';
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new Error(`--set wants key=value, got '${kv}'`);
-    const raw = kv.slice(eq + 1);
-    let value: unknown = raw; // a number or boolean as JSON, else the string
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      /* a string */
-    }
-    overrides[kv.slice(0, eq)] = value;
-  });
+  const overrides = await parameterOverrides(args.flatMap((a, i) => (a === '--set' ? [args[i + 1] ?? ''] : [])));
   if (!(ops > 0 && Number.isInteger(ops) && passes >= 1 && Number.isInteger(passes) && top >= 1)) {
     throw new Error('--ops and --passes must be positive integers');
   }
@@ -185,6 +194,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
+  // Bad input (InputError, as the command names it): its one line and status 2.
+  const isInput = e instanceof Error && e.name === 'InputError';
+  process.stderr.write(`${isInput ? `bench:instructions: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(isInput ? 2 : 1);
 });

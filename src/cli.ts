@@ -18,12 +18,13 @@ import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
 import { comparePlan, compareTable } from './scenario/compare.js';
 import { executePlan, manifestOf, renderManifest, runTasks, type Execution } from './scenario/execute.js';
-import { cpuRowsOf, evaluateTargets, formatValue, targetTable, type TargetResult } from './scenario/validation.js';
+import { evaluateTargets, targetCells, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
 import { planTasks, type Task } from './scenario/run.js';
 import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } from './scenario/shard.js';
+import { formatTable, type TableColumn } from './output/table.js';
 import { writeFolderAtomically } from './output/write.js';
 import { InputError } from './util/input-error.js';
 import { markResultWritten, onInterrupt } from './util/interrupt.js';
@@ -268,7 +269,7 @@ export function buildProgram(): Command {
       const results: TargetResult[] = [];
       for (const plan of plans) {
         const rows = await runTasks(plan, planTasks(plan), { jobs });
-        results.push(...evaluateTargets(plan, rows.map((r) => ({ summary: r.summary, cpu: cpuRowsOf(plan, r.csv.cpu) }))));
+        results.push(...evaluateTargets(plan, rows.map((r) => ({ summary: r.summary, cpu: r.cpu ?? [] }))));
         if (!opts.quiet) process.stderr.write(`${relativeOrAbsolute(resolve(plan.source))}: ${rows.length} runs\n`);
       }
       process.stdout.write(opts.markdown ? targetTable(results) : plainTargetTable(results));
@@ -299,13 +300,18 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The scenario files (.yaml, .yml, .json) in a folder, by name, sorted. */
+function scenarioFilesIn(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+}
+
 /** Scenario files named, folders expanded to their .yaml/.yml/.json files (sorted). */
 function validationFiles(args: string[]): string[] {
   const out: string[] = [];
   for (const a of args) {
     if (!existsSync(a)) throw new InputError(`${a}: no such file or folder`);
     if (statSync(a).isDirectory()) {
-      const found = readdirSync(a).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(a, f));
+      const found = scenarioFilesIn(a).map((f) => join(a, f));
       if (found.length === 0) throw new InputError(`${a}: no scenario files (.yaml, .yml, .json) in the folder`);
       out.push(...found);
     } else out.push(a);
@@ -313,18 +319,11 @@ function validationFiles(args: string[]): string[] {
   return out;
 }
 
-/** The calibration table for a terminal: fixed-width columns. */
+/** The calibration table for a terminal: the target's name left-aligned, the rest right-aligned. */
 function plainTargetTable(results: readonly TargetResult[]): string {
-  const rows = results.map((r) => {
-    const t = r.target;
-    const op = t.relative_to?.op;
-    const pub = typeof t.published === 'number' ? formatValue(t.metric, t.published, op) : `${formatValue(t.metric, t.published[0], op)}-${formatValue(t.metric, t.published[1], op)}`;
-    return [t.target, pub, `${Math.round(t.tolerance * 100)}%`, formatValue(t.metric, r.measured, op), r.ratio.toFixed(2), r.status];
-  });
-  const head = ['target', 'published', 'tol', 'measured', 'ratio', 'result'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
+  const right = (header: string): TableColumn => ({ header, align: 'right' });
+  const columns = [{ header: 'target', align: 'left' } as const, ...['published', 'tol', 'measured', 'ratio', 'result'].map(right)];
+  return formatTable(columns, targetCells(results));
 }
 
 function relativeOrAbsolute(dir: string): string {
@@ -368,7 +367,7 @@ function listing(what: string): string {
       const dir = scenariosFolder();
       let files: string[] = [];
       try {
-        files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+        files = scenarioFilesIn(dir);
       } catch {
         // no scenarios folder here
       }

@@ -59,6 +59,8 @@ export interface TaskOutput {
   summary: Row;
   /** CSV text of the task's rows in each detail file, without the header. */
   csv: Record<DetailKind, string>;
+  /** The task's cpu.csv rows as objects, for readers in this process (calibrate-check); not kept in shard files. */
+  cpu?: Row[];
   eventsProcessed: number;
 }
 
@@ -73,7 +75,7 @@ export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows
   for (const [kind, , columns] of DETAIL_FILES) {
     csv[kind] = kind === 'latency' ? renderLatencyBody(extra, rows.latency) : renderCsvBody(columns, extra, rows[kind]);
   }
-  return { index, summary: rows.summary, csv, eventsProcessed: rows.eventsProcessed };
+  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed };
 }
 
 /**

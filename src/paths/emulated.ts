@@ -25,7 +25,7 @@ export const emulatedPath = netPath({
     for (const vm of ctx.vms) {
       const kvm = vm.kvm!;
       const thread = ctx.addHostThread({ name: `${vm.name}/qemu-main`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns') });
-      const loop = new QemuMainLoop(ctx.env, `${vm.name}/qemu-main`, thread, vm.bql, psOf(p, 'qemu.main_loop_iter_ns'));
+      const loop = new QemuMainLoop(`${vm.name}/qemu-main`, thread, vm.bql, psOf(p, 'qemu.main_loop_iter_ns'));
       ctx.starters.push(() => ctx.cpu.start(thread));
       const dev = attachE1000(ctx, vm, stack, costs, (vcpu, reason, handler, fn) => kvm.heavyExit(vcpu, reason, handler, fn, undefined));
       const tapHandler: MainLoopHandler = {
@@ -33,7 +33,6 @@ export const emulatedPath = netPath({
         isReady: false,
         run: (l, done) => dev.receiveFrames(l.thread, done),
       };
-      loop.add(tapHandler);
       dev.onTapReady = () => loop.notify(tapHandler);
     }
     finishHostStack(stack);

@@ -38,6 +38,7 @@ export const vhostUserPath = netPath({
       backendTx: ctx.tracker.define('backend.tx', 'dpdk-pmd'),
       backendRx: ctx.tracker.define('backend.rx', 'dpdk-pmd'),
     };
+    const hostPmdCosts = dpdkCosts(p, rxBufBytesOf(p, ctx.spec, ctx.offloads));
     for (let i = 0; i < num(p, 'dpdk.pmd_cores'); i++) {
       const thread = ctx.addHostThread({
         name: `dpdk/pmd${i}`,
@@ -45,7 +46,7 @@ export const vhostUserPath = netPath({
         wakeupPs: 0,
         pollPickupPs: Math.round(pollIterPs / 2),
       });
-      const pmd = new DpdkPoller(ctx.env, thread, dpdkCosts(p, rxBufBytesOf(p, ctx.spec, ctx.offloads)), stages);
+      const pmd = new DpdkPoller(ctx.env, thread, hostPmdCosts, stages);
       pmd.onDrop = ctx.drop;
       pmds.push(pmd);
       ctx.starters.push(() => ctx.cpu.start(thread));
@@ -73,7 +74,7 @@ export const vhostUserPath = netPath({
           ctx.env,
           rxqs,
           txqs,
-          { burst: num(p, 'dpdk.burst'), vringPerPktPs: psOf(p, 'dpdk.vring_per_pkt_ns'), burstPs: psOf(p, 'dpdk.burst_ns'), rxBufBytes: num(p, 'virtio.rx_buf_bytes') },
+          hostPmdCosts, // the same DPDK code in the guest
           () => {}, // the PMD disabled kicks; a stray one would exit to a fd nobody reads
           vm.vcpus.map((v) => v.thread),
         );

@@ -51,7 +51,7 @@ export const virtioQemuPath = netPath({
     for (const vm of ctx.vms) {
       const kvm = vm.kvm!;
       const thread = ctx.addHostThread({ name: `${vm.name}/qemu-main`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns') });
-      const loop = new QemuMainLoop(ctx.env, `${vm.name}/qemu-main`, thread, vm.bql, psOf(p, 'qemu.main_loop_iter_ns'));
+      const loop = new QemuMainLoop(`${vm.name}/qemu-main`, thread, vm.bql, psOf(p, 'qemu.main_loop_iter_ns'));
       loops.push(loop);
       ctx.starters.push(() => ctx.cpu.start(thread));
       const vmQueues: QemuVirtioQueue[] = [];

@@ -84,7 +84,6 @@ export class StageTracker {
   private tailRow = new Int32Array(0);
   private stageCount = 0;
 
-
   constructor(private readonly clock: { readonly nowPs: number }) {}
 
   /** Declares a stage (before the run starts); returns its id. Same name and actor: same id. */
@@ -108,6 +107,7 @@ export class StageTracker {
 
   /** Keeps the per-stage times of the slowest `n` measured requests (call before the run). */
   keepTail(n: number): void {
+    if (this.isFrozen) throw new Error('keepTail after the run started (the tail store is sized when it starts)');
     this.tailCapacity = Math.max(1, Math.floor(n));
     this.tailLatency = new Float64Array(this.tailCapacity);
     this.tailRow = new Int32Array(this.tailCapacity);
@@ -236,7 +236,7 @@ export class StageTracker {
     for (let k = 0; k < this.stageCount; k++) t[o + k] = r[base + FIELDS * k]! + r[base + FIELDS * k + 1]!;
   }
 
-    /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
+  /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
   rows(ops: number): StageRow[] {
     const out: StageRow[] = [];
     const t = this.records;
@@ -253,7 +253,7 @@ export class StageTracker {
         waitMeanNs: psToNs(t[FIELDS * k]! / visits),
         serviceMeanNs: psToNs(t[FIELDS * k + 1]! / visits),
         p99Ns: this.quantileNs(k, 0.99),
-        tailMeanNs: tailN > 0 ? psToNs(tailSum / tailN) : 0,
+        tailMeanNs: this.tailCapacity === 0 ? undefined : tailN > 0 ? psToNs(tailSum / tailN) : 0,
       });
     }
     return out;
@@ -273,12 +273,5 @@ export class StageTracker {
       if (seen >= want) return bucketMiddle(b);
     }
     return bucketMiddle(BUCKETS - 1);
-  }
-
-  /** Requests kept as the tail, and their mean latency [ns]. */
-  tailSummary(): { count: number; meanNs: number } {
-    let sum = 0;
-    for (let r = 0; r < this.tailCount; r++) sum += this.tailLatency[r]!;
-    return { count: this.tailCount, meanNs: this.tailCount > 0 ? psToNs(sum / this.tailCount) : 0 };
   }
 }

@@ -11,6 +11,7 @@ import { SUMMARY_COLUMNS } from '../output/rows.js';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
+import { hasSweptValues } from './validation.js';
 import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
 
 /** One point of a sweep: its swept values, workload and resolved parameters. */
@@ -220,12 +221,17 @@ export function planScenario(raw: unknown, source: string): Plan {
     return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
   });
   checkPathSetups(points, paths, source, sweepKeys.length > 0);
-  checkValidationTargets(scenario, paths, sweepKeys, source);
+  checkValidationTargets(scenario, paths, points, sweepKeys, source);
   return { source, scenario, sweepKeys, points, paths };
 }
 
-/** A validation target must name a numeric summary column, a path of the run and swept keys. */
-function checkValidationTargets(scenario: Scenario, paths: string[], sweepKeys: string[], source: string): void {
+/**
+ * A validation target must name a numeric summary column, a path of the run and swept
+ * keys, and each selection must match exactly one sweep point. Its where values are made
+ * canonical here, as the sweep's are (virtio.version: 1.0 -> "1.0"), so that they compare
+ * equal to the param.* cells.
+ */
+function checkValidationTargets(scenario: Scenario, paths: string[], points: readonly SweepPoint[], sweepKeys: string[], source: string): void {
   const numeric = SUMMARY_COLUMNS.filter((c) => !['scenario', 'point', 'path', 'workload', 'replication', 'seed'].includes(c));
   (scenario.validation ?? []).forEach((t, i) => {
     const at = `${source}: validation[${i}]`;
@@ -242,11 +248,31 @@ function checkValidationTargets(scenario: Scenario, paths: string[], sweepKeys: 
       if (sel.path !== undefined && !paths.includes(sel.path)) {
         throw new InputError(`${at}${name}.path: "${sel.path}" is not among the scenario's paths (${paths.join(', ')})`);
       }
-      for (const k of Object.keys(sel.where ?? {})) {
+      const where = sel.where ?? {};
+      for (const [k, v] of Object.entries(where)) {
         if (!sweepKeys.includes(k)) throw new InputError(`${at}${name}.where.${k}: not a swept key (swept: ${sweepKeys.join(', ') || 'none'})`);
+        if (!k.startsWith('workload.') && paramRegistry.has(k)) where[k] = canonical(k, v, paramRegistry.check(k, v, `${at}${name}.where`));
       }
+      checkSelectsOnePoint(where, points, sweepKeys, `${at}${name}.where`);
     }
   });
+}
+
+/** A selection's where values must match exactly one sweep point (every path runs every point). */
+function checkSelectsOnePoint(where: Readonly<Record<string, ScalarValue>>, points: readonly SweepPoint[], sweepKeys: readonly string[], at: string): void {
+  const matched = points.filter((p) => hasSweptValues(where, (k) => p.values[k]));
+  if (matched.length === 1) return;
+  const distinct = (key: string, among: readonly SweepPoint[]): string[] => [...new Set(among.map((p) => String(p.values[key])))];
+  if (matched.length === 0) {
+    const swept = Object.keys(where).map((k) => `${k}: ${distinct(k, points).join(', ')}`);
+    throw new InputError(`${at}: matches no sweep point (swept values of ${swept.join('; ')})`);
+  }
+  const unnamed = sweepKeys.filter((k) => !(k in where) && distinct(k, matched).length > 1);
+  throw new InputError(
+    unnamed.length > 0
+      ? `${at}: matches ${matched.length} sweep points; name ${unnamed.join(', ')} too`
+      : `${at}: matches ${matched.length} sweep points with the same swept values; list each swept value once`,
+  );
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Row } from '../output/rows.js';
+import { InputError } from '../util/input-error.js';
 import type { Plan } from './load.js';
 
 const selection = {
@@ -51,38 +52,40 @@ export interface TargetResult {
   status: 'pass' | 'FAIL' | 'gap' | 'UNEXPECTED PASS';
 }
 
-/** A run's summary row and its cpu.csv rows. */
+/** A run's summary row (with its param.* cells) and its cpu.csv rows. */
 export interface RunRows {
   summary: Row;
   cpu: Row[];
 }
 
-/** The cpu.csv rows of a task from its rendered body (no header): columns CPU_COLUMNS then param.*. */
-export function cpuRowsOf(plan: Plan, csvBody: string): Row[] {
-  const cols = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction', ...plan.sweepKeys.map((k) => `param.${k}`)];
-  return csvBody
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i] ?? `c${i}`, v])) as Row);
+/** Whether a row (or a sweep point) has a selection's swept values; `cell` gives its value of a swept key. */
+export function hasSweptValues(where: Readonly<Record<string, unknown>> | undefined, cell: (key: string) => unknown): boolean {
+  for (const [k, v] of Object.entries(where ?? {})) if (String(cell(k)) !== String(v)) return false;
+  return true;
 }
 
+/**
+ * The mean over replications of a metric at one selection. The plan-time checks
+ * (load.ts checkValidationTargets) make the selection name a path of the run and match
+ * exactly one sweep point, with its where values canonical (as the param.* cells are).
+ */
 function pick(plan: Plan, runs: readonly RunRows[], sel: { path?: string | undefined; where?: Record<string, unknown> | undefined }, metric: string, thread: string | undefined, at: string): number {
-  const path = sel.path ?? (plan.paths.length === 1 ? plan.paths[0] : undefined);
-  if (path === undefined) throw new Error(`${at}: the scenario runs several paths; say which (path:)`);
-  let rows: Row[] = runs.map((r) => r.summary);
-  if (metric === 'cpu.busy_fraction') {
-    rows = runs.flatMap((r) => r.cpu).filter((r) => r['thread'] === thread);
-    metric = 'busy_fraction';
+  const path = sel.path ?? plan.paths[0];
+  const chosen = runs.filter((r) => r.summary['path'] === path && hasSweptValues(sel.where, (k) => r.summary[`param.${k}`]));
+  if (metric !== 'cpu.busy_fraction') return mean(chosen.map((r) => Number(r.summary[metric])));
+  // the thread's row in each chosen run's cpu.csv rows
+  const values = chosen.flatMap((r) => r.cpu.filter((c) => c['thread'] === thread).map((c) => Number(c['busy_fraction'])));
+  if (values.length === 0) {
+    // Thread names come from the run, so this one is known only now.
+    const threads = [...new Set(chosen.flatMap((r) => r.cpu.map((c) => String(c['thread']))))];
+    throw new InputError(`${at}.thread: path ${path} has no thread "${thread}" in cpu.csv (threads: ${threads.join(', ') || 'none'})`);
   }
-  const chosen = rows.filter((r) => {
-    if (r['path'] !== path) return false;
-    for (const [k, v] of Object.entries(sel.where ?? {})) if (String(r[`param.${k}`]) !== String(v)) return false;
-    return true;
-  });
-  if (chosen.length === 0) throw new Error(`${at}: no summary rows for path ${path}${sel.where ? ` where ${JSON.stringify(sel.where)}` : ''}`);
-  const values = chosen.map((r) => Number(r[metric]));
-  if (values.some((v) => !Number.isFinite(v))) throw new Error(`${at}: ${metric} is not a numeric summary column`);
-  return values.reduce((s, v) => s + v, 0) / values.length; // mean over replications
+  return mean(values);
+}
+
+/** Mean over replications. */
+function mean(values: readonly number[]): number {
+  return values.reduce((s, v) => s + v, 0) / values.length;
 }
 
 /** Evaluates a file's targets against its summary rows. */
@@ -121,14 +124,18 @@ function publishedText(t: ValidationTarget): string {
   return `${formatValue(t.metric, t.published[0], op)} to ${formatValue(t.metric, t.published[1], op)}`;
 }
 
+/** The cells of the results table, one row per target: target, published, tolerance, measured, ratio, result. */
+export function targetCells(results: readonly TargetResult[]): string[][] {
+  return results.map((r) => {
+    const t = r.target;
+    const op = t.relative_to?.op;
+    return [t.target, publishedText(t), `${Math.round(t.tolerance * 100)}%`, formatValue(t.metric, r.measured, op), r.ratio.toFixed(2), r.status];
+  });
+}
+
 /** The results as a Markdown table (the README shows it). */
 export function targetTable(results: readonly TargetResult[]): string {
   const lines = ['| target | published | tolerance | measured | ratio | result |', '| --- | --- | --- | --- | --- | --- |'];
-  for (const r of results) {
-    const t = r.target;
-    lines.push(
-      `| ${t.target} | ${publishedText(t)} | ${Math.round(t.tolerance * 100)}% | ${formatValue(t.metric, r.measured, t.relative_to?.op)} | ${r.ratio.toFixed(2)} | ${r.status} |`,
-    );
-  }
+  for (const cells of targetCells(results)) lines.push(`| ${cells.join(' | ')} |`);
   return `${lines.join('\n')}\n`;
 }

@@ -82,7 +82,7 @@ export interface NetWorkloadSpec {
    * aggregated into up to 64 KiB packets where the offloads allow (TSO, GSO, GRO). An op
    * is one such packet. Null: ops are single frames of frameBytes.
    */
-  tcp: { messageBytes: number; mtuBytes: number; mssBytes: number; windowBytes: number } | null;
+  tcp: { messageBytes: number; mssBytes: number; windowBytes: number } | null;
   ops: number;
   warmupOps: number;
 }
@@ -203,18 +203,25 @@ export function checkStreamArrival(w: StreamInput, ctx: z.RefinementCtx): void {
   }
 }
 
+/** MTU of a bulk TCP-like stream unless given [bytes]. */
+const DEFAULT_MTU_BYTES = 1500;
+/** Ethernet header and FCS around an MTU-sized packet [bytes]. */
+const ETHERNET_FRAMING_BYTES = 18;
+/** IP and TCP headers with timestamps: MSS = MTU - 52 (1,448 at MTU 1500). */
+const TCP_IP_HEADER_BYTES = 52;
+
 /** Frame sizes of a stream (64 bytes unless given); for a TCP-like stream, its MTU-sized frame. */
 export function streamFrames(w: StreamInput): Distribution {
-  if (w.message_bytes !== undefined) return new Constant((w.mtu_bytes ?? 1500) + 18);
+  if (w.message_bytes !== undefined) return new Constant((w.mtu_bytes ?? DEFAULT_MTU_BYTES) + ETHERNET_FRAMING_BYTES);
   return frameDistribution(w.size_bytes ?? 64);
 }
 
 /** The bulk TCP-like mode of a stream, or null. */
 export function streamTcp(w: StreamInput): NetWorkloadSpec['tcp'] {
   if (w.message_bytes === undefined) return null;
-  const mtu = w.mtu_bytes ?? 1500;
+  const mtu = w.mtu_bytes ?? DEFAULT_MTU_BYTES;
   // default window: Linux net.ipv4.tcp_wmem / tcp_rmem maximum, 4 MiB
-  return { messageBytes: w.message_bytes, mtuBytes: mtu, mssBytes: mtu - 52, windowBytes: w.window_bytes ?? 4 * 1024 * 1024 };
+  return { messageBytes: w.message_bytes, mssBytes: mtu - TCP_IP_HEADER_BYTES, windowBytes: w.window_bytes ?? 4 * 1024 * 1024 };
 }
 
 export function streamArrival(w: StreamInput): NetArrival {

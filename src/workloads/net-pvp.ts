@@ -10,11 +10,11 @@
  * (with the tester's own timestamping latency, peer.tester_latency_ns).
  */
 import { z } from 'zod';
-import { checkStreamArrival, streamArrival, streamFields, streamFrames, streamTcp, type NetWorkloadSpec } from './net-common.js';
+import { checkStreamArrival, streamArrival, streamFields, streamFrames, type NetWorkloadSpec } from './net-common.js';
 import { NO_THINK } from './net-rr.js';
 
 // frames only: no bulk TCP-like mode (a forwarder does not terminate TCP)
-const { message_bytes: _message, mtu_bytes: _mtu, ...pvpFields } = streamFields;
+const { message_bytes: _message, mtu_bytes: _mtu, window_bytes: _window, ...pvpFields } = streamFields;
 
 export const netPvpWorkloadSchema = z
   .strictObject({

@@ -69,5 +69,6 @@ describe('bulk TCP-like streams', () => {
     expect(() => runPath('vhost-kernel', { kind: 'net-tx', message_bytes: 1000, size_bytes: 64 })).toThrow(/size_bytes/);
     expect(() => runPath('vhost-kernel', { kind: 'net-tx', mtu_bytes: 9000 })).toThrow(/mtu_bytes/);
     expect(() => runPath('vhost-user', { kind: 'net-pvp', message_bytes: 1000 })).toThrow();
+    expect(() => runPath('vhost-user', { kind: 'net-pvp', window_bytes: 65536 })).toThrow(/window_bytes/);
   });
 });

@@ -96,5 +96,14 @@ export function copyCostFn(fixedNs: number, gbPerS: number): (bytes: number) => 
   return (bytes) => fixedPs + Math.round(bytes * psPerByte);
 }
 
+/**
+ * A bulk TCP-like application's socket write (or read) of `payloadBytes`: a send (recv)
+ * syscall of `syscallPs` per message of `messageBytes`, shared by the packets of a larger
+ * message, plus the copy between the application and socket buffers [ps].
+ */
+export function socketCostPs(env: ActorEnv, payloadBytes: number, messageBytes: number, syscallPs: number): number {
+  return Math.round((payloadBytes / messageBytes) * syscallPs) + env.copyPs(payloadBytes);
+}
+
 /** A notification with no payload: kick, eventfd signal, interrupt line. */
 export type SignalPort = () => void;

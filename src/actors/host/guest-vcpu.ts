@@ -93,8 +93,6 @@ export class GuestVcpu {
   /** Softirq tasks run in a row while application work waited, and since when [ps]. */
   private softirqStreak = 0;
   private softirqStreakStartPs = AS_DOUBLE;
-  /** Times waiting application work was run ahead of softirq work (ksoftirqd hand-overs). */
-  softirqYields = 0;
   /**
    * KVM's adaptive halt polling (virt/kvm/kvm_main.c kvm_vcpu_halt): the window this vCPU
    * polls when it halts starts at 0, grows (x grow, at least growStart) after a halt that
@@ -285,7 +283,6 @@ export class GuestVcpu {
       } else {
         // ksoftirqd: the waiting application work gets its turn
         this.softirqStreak = 0;
-        this.softirqYields++;
         task = this.apps.shift();
       }
     } else if (this.apps.length !== 0) {

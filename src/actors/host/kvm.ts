@@ -266,9 +266,7 @@ export class Kvm implements HaltHooks {
     }
     const vcpu = v.vcpu;
     if (vcpu.thread.isRunning) {
-      this.env.exits.count(this.extIntId);
-      this.lightExits++;
-      vcpu.charge(c.exitLightPs + c.hostIrqPs + c.irqRoutePs);
+      vcpu.charge(this.hostInterruptExit() + c.hostIrqPs + c.irqRoutePs);
     } else {
       vcpu.charge(c.hostIrqPs + c.irqRoutePs);
     }

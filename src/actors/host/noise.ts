@@ -20,7 +20,6 @@ function wakeUp(n: NoiseLoad): void {
 
 export class NoiseLoad {
   isDue = true;
-  bursts = 0;
   private readonly meanOffPs: number;
 
   constructor(
@@ -44,7 +43,6 @@ export class NoiseLoad {
       return;
     }
     this.isDue = false;
-    this.bursts++;
     this.thread.exec(this.exp(this.meanBurstPs), burstDone, this);
   }
 

@@ -19,7 +19,6 @@
  */
 import type { HostThread } from '../../primitives/host-cpu.js';
 import type { Mutex } from '../../primitives/mutex.js';
-import type { ActorEnv } from './env.js';
 
 /** An fd handler or bottom half of the main loop. */
 export interface MainLoopHandler {
@@ -43,12 +42,8 @@ export class QemuMainLoop {
   private readonly due: MainLoopHandler[] = [];
   private dueCount = 0;
   private dueNext = 0;
-  private isHoldingBql = false;
   private readonly afterHandlerFn = (): void => this.dispatch();
-  private readonly lockedFn = (): void => {
-    this.isHoldingBql = true;
-    this.dispatch();
-  };
+  private readonly lockedFn = (): void => this.dispatch();
   private readonly iterationFn = (): void => {
     this.takeDue();
     this.bql.acquire(this.thread, this.lockedFn, undefined);
@@ -57,7 +52,6 @@ export class QemuMainLoop {
   dispatched = 0;
 
   constructor(
-    private readonly env: ActorEnv,
     readonly name: string,
     readonly thread: HostThread,
     readonly bql: Mutex,
@@ -66,10 +60,11 @@ export class QemuMainLoop {
     thread.onRun = () => this.iterate();
   }
 
-  /** Registers a handler (nothing to do: a handler takes part once notified). */
-  add(_handler: MainLoopHandler): void {}
-
-  /** An fd became readable, or a bottom half was scheduled (aio_notify): wake the loop. */
+  /**
+   * An fd became readable, or a bottom half was scheduled (aio_notify): wake the loop. A
+   * handler takes part in the loop once notified; one already pending is served by the
+   * one call it has queued (an fd readable again before it is served, a BH rescheduled).
+   */
   notify(handler: MainLoopHandler): void {
     if (handler.isReady) return; // already pending
     if (handler.isBh === true) this.scheduledBhs[this.scheduledCount++] = handler;
@@ -114,25 +109,14 @@ export class QemuMainLoop {
     while (this.dueNext < this.dueCount) {
       const h = due[this.dueNext]!;
       due[this.dueNext++] = undefined as unknown as MainLoopHandler;
-      // (an fd that became readable again since the poll is served by this one call)
-      if (h.isReady) {
-        h.isReady = false;
-        this.dispatched++;
-        h.run(this, this.afterHandlerFn);
-        return;
-      }
+      // (every entry is pending: notify queues a handler only when it is not)
+      h.isReady = false;
+      this.dispatched++;
+      h.run(this, this.afterHandlerFn);
+      return;
     }
     // nothing left in this iteration: unlock and poll again
-    this.isHoldingBql = false;
     this.bql.release(this.thread);
     this.iterate();
-  }
-
-  get holdsBql(): boolean {
-    return this.isHoldingBql;
-  }
-
-  get envRef(): ActorEnv {
-    return this.env;
   }
 }

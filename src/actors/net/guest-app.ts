@@ -19,9 +19,10 @@
 import type { Rng } from '../../core/random.js';
 import { Fifo } from '../../primitives/fifo.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
-import type { ActorEnv } from '../host/env.js';
+import { socketCostPs, type ActorEnv } from '../host/env.js';
 import type { GuestTask, GuestVcpu } from '../host/guest-vcpu.js';
 import type { Packet } from './messages.js';
+import { SendWindow } from './send-window.js';
 
 /** What a guest network driver offers the application. */
 export interface NetDevice {
@@ -55,9 +56,7 @@ class FlowSender implements GuestTask {
   /** Saturating sender: always has another packet. */
   isSaturating = false;
   /** Bulk TCP-like: ops sent and not yet delivered, and how many the window allows. */
-  inflight = 0;
-  window = Infinity;
-  private isWindowFull = false;
+  readonly window = new SendWindow();
   /** Packets handed over since the last notification (xmit_more run). */
   private run_ = 0;
   private readonly afterSendFn = (): void => this.afterSend();
@@ -97,14 +96,13 @@ class FlowSender implements GuestTask {
     let pkt = this.backlog.shift();
     if (pkt !== undefined) this.queued[this.queue]!--;
     else if (this.isSaturating) {
-      if (this.inflight >= this.window) {
-        this.isWindowFull = true; // waits for an ACK: the window is full
-        vcpu.done();
+      if (!this.window.canSend()) {
+        vcpu.done(); // waits for an ACK: the window is full
         return;
       }
       const app = this.app;
       pkt = app.hooks.newOp(app.vm, this.flow, this.queue) ?? undefined;
-      if (pkt !== undefined) this.inflight++;
+      if (pkt !== undefined) this.window.sent();
     }
     if (pkt === undefined) {
       vcpu.done();
@@ -113,7 +111,7 @@ class FlowSender implements GuestTask {
     this.vcpuNow = vcpu;
     // xmit_more while backlogged, but the batch ends (and notifies) every txBatch packets
     // (a window-limited sender whose window is now full has nothing behind this packet)
-    const isMore = (this.backlog.length !== 0 || (this.isSaturating && this.inflight < this.window)) && ++this.run_ < this.txBatch;
+    const isMore = (this.backlog.length !== 0 || (this.isSaturating && this.window.hasRoom)) && ++this.run_ < this.txBatch;
     if (!isMore) this.run_ = 0;
     let stackPs = vcpu.thread.jitter(this.guestStackPs);
     if (pkt.payloadBytes > 0) stackPs += this.app.writePs(pkt.payloadBytes);
@@ -144,11 +142,7 @@ class FlowSender implements GuestTask {
 
   /** An op of this flow was delivered (or lost): the window opens by one. */
   acked(): void {
-    if (this.inflight > 0) this.inflight--;
-    if (this.isWindowFull) {
-      this.isWindowFull = false;
-      if (!this.isBlocked) this.vcpu.scheduleApp(this);
-    }
+    if (this.window.release() && !this.isBlocked) this.vcpu.scheduleApp(this);
   }
 
   unblock(): void {
@@ -206,7 +200,7 @@ export class GuestApp {
    * the application and socket buffers [ps].
    */
   writePs(payload: number): number {
-    return Math.round((payload / this.spec.tcp!.messageBytes) * this.env.syscallPs) + this.env.copyPs(payload);
+    return socketCostPs(this.env, payload, this.spec.tcp!.messageBytes, this.env.syscallPs);
   }
 
   /** Ops a bulk TCP-like flow may have in flight (set by the run from the op size). */
@@ -227,7 +221,7 @@ export class GuestApp {
         for (let i = 0; i < a.outstanding; i++) this.openTransaction(s);
       } else if (a.kind === 'saturate') {
         s.isSaturating = true;
-        if (spec.tcp !== null) s.window = this.windowOps;
+        if (spec.tcp !== null) s.window.limit = this.windowOps;
         s.vcpu.scheduleApp(s);
       } else {
         const arrivals = new ArrivalProcess(a, this.rng, 1 / spec.flows);

@@ -9,10 +9,10 @@
  * RDT, then unmasks with IMS and a flush read: about five heavy exits per interrupt plus
  * one per RDT write, and the level-triggered EOI exit.
  */
-import type { ActorEnv } from '../host/env.js';
+import { socketCostPs, type ActorEnv } from '../host/env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu } from '../host/guest-vcpu.js';
-import { ringUnits, type Packet } from './messages.js';
+import { guestRxPs, ringUnits, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { E1000Device } from './qemu-e1000.js';
 
@@ -218,8 +218,8 @@ export class GuestE1000 implements NetDevice, TxStepOwner {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
       // a descriptor per frame; GRO merges a stream's frames before the stack
       const f = pkt.frames;
-      let ps = c.rxPs * f + (c.isGro ? c.stackPs : c.stackPs * f);
-      if (pkt.payloadBytes > 0) ps += Math.round((pkt.payloadBytes / c.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(pkt.payloadBytes);
+      let ps = guestRxPs(f, c.rxPs, c.stackPs, c.isGro);
+      if (pkt.payloadBytes > 0) ps += socketCostPs(this.env, pkt.payloadBytes, c.tcpMessageBytes, this.env.syscallPs);
       this.pollCosts[n] = ps;
       total += ps;
       frames += ringUnits(f, c.ringSize);

@@ -10,10 +10,10 @@
  * buffers and unmasks the interrupt; completions that arrived meanwhile fire again.
  */
 import { Fifo } from '../../primitives/fifo.js';
-import type { ActorEnv } from '../host/env.js';
+import { socketCostPs, type ActorEnv } from '../host/env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
-import { ringUnits, unitsOf, type Packet } from './messages.js';
+import { guestRxPs, ringUnits, unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 import type { NicQueue } from './nic.js';
 
@@ -51,11 +51,9 @@ class NicNapi implements GuestTask {
   isQueued = false;
   vector: IrqVector | null = null;
   readonly pending = new Fifo<Packet>();
-  // The poll in progress (one at a time per queue): its CPU time, TX descriptors cleaned
-  // and frames received.
+  // The poll in progress (one at a time per queue): its CPU time and TX descriptors cleaned.
   totalPs = 0;
   cleaned = 0;
-  received = 0;
   /** Frames of the poll (the budget counts frames). */
   frames = 0;
   /** CPU time of each received packet of the poll [ps]. */
@@ -88,6 +86,8 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
   private readonly sending: number[];
   /** Descriptors of frames set up but not yet posted (xmit_more), per queue. */
   private readonly unpostedUnits: number[];
+  /** Descriptors an op of the most frames takes, per queue: the room a queue needs to take one more. */
+  private readonly maxTxDescriptors: number[];
   doorbells = 0;
 
   constructor(
@@ -106,6 +106,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     this.txLockUntil = queues.map(() => 0);
     this.sending = queues.map(() => 0);
     this.unpostedUnits = queues.map(() => 0);
+    this.maxTxDescriptors = queues.map((q) => ringUnits(costs.maxTxUnits, q.txRingSize));
     for (const napi of this.napis) {
       napi.vector = makeVector(napi.index, napi.vcpu, () => napi.vcpu.scheduleSoftirq(napi));
       napi.queue.postRxBuffers(napi.queue.rxRefillable);
@@ -122,7 +123,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
 
   canSend(queue: number): boolean {
     const q = this.queues[queue]!;
-    if (q.txSpace - this.unpostedUnits[queue]! - this.sending[queue]! >= ringUnits(this.costs.maxTxUnits, q.txRingSize)) return true;
+    if (q.txSpace - this.unpostedUnits[queue]! - this.sending[queue]! >= this.maxTxDescriptors[queue]!) return true;
     this.isStopped[queue] = true; // netif_stop_subqueue; the next clean wakes it
     return false;
   }
@@ -140,7 +141,7 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const spinPs = lockFreePs > reachPs ? lockFreePs - reachPs : 0;
     this.txLockUntil[pkt.queue] = reachPs + spinPs + driverPs;
     const cost = extraPs + spinPs + driverPs;
-    this.sending[pkt.queue]! += ringUnits(units, this.queues[pkt.queue]!.txRingSize);
+    this.sending[pkt.queue]! += this.queues[pkt.queue]!.descriptorsFor(pkt);
     this.txSteps.start(vcpu, pkt, isMore, cost, fn);
   }
 
@@ -153,16 +154,16 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     const fn = st.fn!;
     st.pkt = null;
     st.fn = null;
-    const units = ringUnits(unitsOf(pkt), this.queues[pkt.queue]!.txRingSize);
+    const q = this.queues[pkt.queue]!;
+    const units = q.descriptorsFor(pkt);
     this.sending[pkt.queue]! -= units;
     this.env.tracker.mark(pkt, this.stages.guestTx, st.costPs);
     const pending = this.unposted[pkt.queue]!;
     pending.push(pkt);
     this.unpostedUnits[pkt.queue]! += units;
-    const q = this.queues[pkt.queue]!;
     // the tail is written at the end of a batch, or when the queue is about to stop
     // (netif_xmit_stopped: xmit_more is not honoured on a stopped queue)
-    const isStopping = q.txSpace - this.unpostedUnits[pkt.queue]! - this.sending[pkt.queue]! < ringUnits(this.costs.maxTxUnits, q.txRingSize);
+    const isStopping = q.txSpace - this.unpostedUnits[pkt.queue]! - this.sending[pkt.queue]! < this.maxTxDescriptors[pkt.queue]!;
     if (!st.isMore || isStopping) {
       this.doorbells++;
       const now = this.env.sim.nowPs;
@@ -190,8 +191,8 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
       this.env.tracker.markAt(pkt, this.stages.irq, 0, workStartPs);
       // a descriptor per frame; GRO merges a stream's frames before the stack
       const f = pkt.frames;
-      let ps = c.rxPs * f + (c.isGro ? c.stackPs : c.stackPs * f);
-      if (pkt.payloadBytes > 0) ps += Math.round((pkt.payloadBytes / c.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(pkt.payloadBytes);
+      let ps = guestRxPs(f, c.rxPs, c.stackPs, c.isGro);
+      if (pkt.payloadBytes > 0) ps += socketCostPs(this.env, pkt.payloadBytes, c.tcpMessageBytes, this.env.syscallPs);
       napi.costs[got.length] = ps;
       cost += ps;
       frames += f;
@@ -203,7 +204,6 @@ export class GuestNicDriver implements NetDevice, TxStepOwner {
     if (refill > 0) cost += c.doorbellPs;
     napi.totalPs = vcpu.thread.jitter(cost);
     napi.cleaned = cleaned;
-    napi.received = n;
     napi.pollVcpu = vcpu;
     vcpu.exec(napi.totalPs, pollDone, napi);
   }

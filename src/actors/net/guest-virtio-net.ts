@@ -15,10 +15,10 @@
  */
 import type { StageTracker } from '../../primitives/stage-tracker.js';
 import type { Virtqueue } from '../../primitives/virtqueue.js';
-import type { ActorEnv } from '../host/env.js';
+import { socketCostPs, type ActorEnv } from '../host/env.js';
 import type { NetDevice } from './guest-app.js';
 import type { GuestTask, GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
-import { ringUnits, unitsOf, type Packet } from './messages.js';
+import { guestRxPs, ringUnits, unitsOf, type Packet } from './messages.js';
 import { TxSteps, type TxStep, type TxStepOwner } from './tx-step.js';
 
 /** MAX_SKB_FRAGS + 2: start_xmit stops the queue below this many free slots. */
@@ -61,11 +61,12 @@ export function txSegments(frameBytes: number): number {
 
 /**
  * Ring slots a transmitted packet takes (what the device returns with its used entry):
- * the frames a guest cut by GSO take a slot each; else its descriptors (one with indirect).
+ * the frames a guest cut by GSO take a slot each (a frame's header and data in one
+ * descriptor); else its descriptors (one with indirect).
  */
 export function txSlotsOf(txq: Virtqueue<Packet>, pkt: Packet): number {
   const units = unitsOf(pkt);
-  return units > 1 ? ringUnits(units, txq.size) * txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
+  return units > 1 ? ringUnits(units, txq.size) : txq.slotsFor(txSegments(pkt.bytes));
 }
 
 /**
@@ -73,10 +74,9 @@ export function txSlotsOf(txq: Virtqueue<Packet>, pkt: Packet): number {
  * larger than the whole ring is taken as if it fitted: the frames of a real one would go
  * in one by one as buffers come back).
  */
-export function rxBuffers(frameBytes: number, bufBytes: number, ringSize = Infinity): number {
+export function rxBuffers(frameBytes: number, bufBytes: number, ringSize: number): number {
   if (frameBytes <= bufBytes) return 1; // (most frames: no division)
-  const n = Math.ceil(frameBytes / bufBytes);
-  return n > 1 ? ringUnits(n, ringSize) : 1;
+  return ringUnits(Math.ceil(frameBytes / bufBytes), ringSize);
 }
 
 class RxNapi implements GuestTask {
@@ -138,8 +138,6 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private readonly napiBudget: number;
   private readonly xmitPs: number;
   private readonly reclaimPs: number;
-  /** Receive driver work plus the stack per frame [ps]. */
-  private readonly rxPerPktPs: number;
   private readonly tracker: StageTracker;
   private readonly guestTxStage: number;
   private readonly irqStage: number;
@@ -149,9 +147,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private readonly isTso: boolean;
   private readonly isGro: boolean;
   private readonly tcpMessageBytes: number;
-  /** check_sq_full_and_disable's threshold: room for one more op of the most frames. */
-  private txStopThreshold: number;
-  private readonly maxTxUnits: number;
+  /** check_sq_full_and_disable's threshold per transmit queue: room for one more op of the most frames. */
+  private readonly txStopThreshold: Int32Array;
 
   constructor(
     private readonly env: ActorEnv,
@@ -171,14 +168,15 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     this.napiBudget = costs.napiBudget;
     this.xmitPs = costs.xmitPs;
     this.reclaimPs = costs.reclaimPs;
-    this.rxPerPktPs = costs.rxPs + costs.stackPs;
     this.rxPs = costs.rxPs;
     this.stackPs = costs.stackPs;
     this.isTso = costs.isTso;
     this.isGro = costs.isGro;
     this.tcpMessageBytes = costs.tcpMessageBytes;
-    this.txStopThreshold = TX_STOP_THRESHOLD; // raised per ring in send (see ringUnits)
-    this.maxTxUnits = costs.maxTxUnits;
+    // (a frame a guest cut by GSO takes one slot: see txSlotsOf)
+    this.txStopThreshold = Int32Array.from(txqs, (txq) =>
+      costs.maxTxUnits > 1 ? Math.max(TX_STOP_THRESHOLD, ringUnits(costs.maxTxUnits, txq.size) + 1) : TX_STOP_THRESHOLD,
+    );
     this.tracker = env.tracker;
     this.guestTxStage = stages.guestTx;
     this.irqStage = stages.irq;
@@ -243,8 +241,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     // without device TSO the stack's GSO cuts a large packet into frames, each a start_xmit
     if (!pkt.isSegmented && !this.isTso) pkt.isSegmented = true;
     const units = unitsOf(pkt);
-    if (this.maxTxUnits > 1) this.txStopThreshold = Math.max(TX_STOP_THRESHOLD, ringUnits(this.maxTxUnits, txq.size) * txq.slotsFor(1) + 1);
-    const slots = units > 1 ? txq.slotsFor(1) : txq.slotsFor(txSegments(pkt.bytes));
+    const slots = units > 1 ? 1 : txq.slotsFor(txSegments(pkt.bytes));
     // HARD_TX_LOCK: vCPUs sharing a queue serialize on its lock (they spin, so it is CPU time)
     const driverPs = vcpu.thread.jitter(this.xmitPs * units) + reclaimed * this.reclaimPs + txq.driverCostPs(units, slots, !isMore);
     const lockFreePs = this.txLockUntil[queue]!;
@@ -271,7 +268,8 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     if (units > 1) txq.add(pkt, 1, ringUnits(units, txq.size));
     else txq.add(pkt, txSegments(pkt.bytes));
     let isStopping = false;
-    if (txq.freeSlots < this.txStopThreshold) {
+    const stopThreshold = this.txStopThreshold[pkt.queue]!;
+    if (txq.freeSlots < stopThreshold) {
       // check_sq_full_and_disable: stop, and ask for a TX interrupt after 3/4 of the ring
       isStopping = true;
       this.isStopped[pkt.queue] = true;
@@ -281,7 +279,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
           vcpu.scheduleSoftirq(this.txNapis[pkt.queue]!); // enough already used: reclaim now
         } else {
           while (txq.getUsed() !== undefined);
-          if (txq.freeSlots >= this.txStopThreshold) {
+          if (txq.freeSlots >= stopThreshold) {
             this.isStopped[pkt.queue] = false;
             txq.disableCb();
           }
@@ -294,11 +292,6 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
     } else {
       fn();
     }
-  }
-
-  /** A bulk TCP-like application's reads of `payload` bytes: recv syscalls per message and the copy out [ps]. */
-  private readPs(payload: number): number {
-    return Math.round((payload / this.tcpMessageBytes) * this.env.syscallPs) + this.env.copyPs(payload);
   }
 
   /** @internal RX NAPI poll. */
@@ -321,10 +314,10 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
       buffers++;
       if (item === null) continue; // a continuation buffer of a mergeable frame
       tracker.markAt(item, irqStage, 0, workStartPs);
-      let ps = this.rxPerPktPs;
       const units = unitsOf(item);
-      if (units > 1) ps = this.rxPs * units + (this.isGro ? this.stackPs : this.stackPs * units); // GRO merges them
-      if (item.payloadBytes > 0) ps += this.readPs(item.payloadBytes);
+      let ps = guestRxPs(units, this.rxPs, this.stackPs, this.isGro); // GRO merges the frames
+      // a bulk TCP-like application's reads: recv syscalls per message and the copy out
+      if (item.payloadBytes > 0) ps += socketCostPs(this.env, item.payloadBytes, this.tcpMessageBytes, this.env.syscallPs);
       costs[n] = ps;
       total += ps;
       used += units;
@@ -397,7 +390,7 @@ export class GuestVirtioNet implements NetDevice, TxStepOwner {
   private afterPollTx(napi: TxNapi): void {
     const txq = napi.txq;
     const vcpu = napi.vcpu!;
-    if (this.isStopped[napi.q] && txq.freeSlots >= this.txStopThreshold) {
+    if (this.isStopped[napi.q] && txq.freeSlots >= this.txStopThreshold[napi.q]!) {
       this.isStopped[napi.q] = false;
       this.onTxSpace(napi.q);
     }

@@ -12,15 +12,11 @@
 import type { HostThread } from '../../primitives/host-cpu.js';
 import type { Virtqueue } from '../../primitives/virtqueue.js';
 import type { ActorEnv } from '../host/env.js';
+import type { DpdkCosts } from './dpdk-poller.js';
 import type { Packet, PacketPort } from './messages.js';
 
-export interface GuestPmdCosts {
-  burst: number;
-  /** virtio PMD descriptor work per packet, each side (rx, tx) [ps]. */
-  vringPerPktPs: number;
-  burstPs: number;
-  rxBufBytes: number;
-}
+/** The DPDK costs the guest's PMD shares with the host's (burst size, per-burst and per-packet vring work, each side). */
+export type GuestPmdCosts = Pick<DpdkCosts, 'burst' | 'vringPerPktPs' | 'burstPs'>;
 
 interface Lcore {
   pmd: GuestVirtioPmd;
@@ -32,7 +28,6 @@ interface Lcore {
   rxQueue: number;
   got: Packet[];
   count: number;
-  buffers: number;
   costPs: number;
 }
 
@@ -60,7 +55,7 @@ export class GuestVirtioPmd {
     threads: HostThread[],
   ) {
     for (let i = 0; i < threads.length; i++) {
-      const l: Lcore = { pmd: this, thread: threads[i]!, queues: [], cursor: 0, rxQueue: -1, got: [], count: 0, buffers: 0, costPs: 0 };
+      const l: Lcore = { pmd: this, thread: threads[i]!, queues: [], cursor: 0, rxQueue: -1, got: [], count: 0, costPs: 0 };
       this.lcores.push(l);
       l.thread.onRun = () => this.loop(l);
     }
@@ -100,11 +95,9 @@ export class GuestVirtioPmd {
       // refill what was taken, then the transmit side's work
       for (let b = 0; b < buffers && rxq.canAdd(1); b++) rxq.add(null, 1);
       const txq = this.txqs[q ^ 1]!;
-      let reclaimed = 0;
-      while (txq.getUsed() !== undefined) reclaimed++;
+      while (txq.getUsed() !== undefined); // reclaim what the back end has sent
       l.rxQueue = q;
       l.count = count;
-      l.buffers = buffers;
       l.costPs = l.thread.jitter(c.burstPs + 2 * count * c.vringPerPktPs) + rxq.driverCostPs(buffers, 1, true) + txq.driverCostPs(count, 1, true);
       this.bursts++;
       l.thread.exec(l.costPs, burstDone, l);

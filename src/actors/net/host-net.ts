@@ -215,12 +215,10 @@ export class HostNet {
       let ps = c.rxPerPktPs;
       const frames = pkt.frames;
       if (frames > 1) {
-        // driver and GRO per frame; bridge and tun per merged packet; cut again for a
-        // guest that cannot take it merged
-        ps = c.rxPerFramePs * frames + (c.isHostGro ? c.rxPerPktPs : c.rxPerPktPs * frames);
-        const isMerged = c.isHostGro && c.isGuestTso;
-        if (c.isHostGro && !c.isGuestTso) ps += c.gsoPerFramePs * frames;
-        pkt.isSegmented = !isMerged;
+        // driver and GRO per frame; bridge and tun per packet GRO leaves (one merged, or
+        // every frame); cut again for a guest that cannot take it merged
+        pkt.isSegmented = !c.isHostGro;
+        ps = c.rxPerFramePs * frames + c.rxPerPktPs * unitsOf(pkt) + this.toTapCostPs(pkt);
       } else {
         ps += c.rxPerFramePs;
       }
@@ -254,15 +252,8 @@ export class HostNet {
       got[i] = undefined;
       const ps = costs[i]!;
       t += ps;
-      const tap = this.tapOf(p);
       if (this.rxStage >= 0) this.env.tracker.markAt(p, this.rxStage, ps, t < now ? t : now);
-      if (tap.queue.push(p)) {
-        tap.onReadable();
-      } else {
-        tap.drops++;
-        this.tapDrops++;
-        this.drop(p, now);
-      }
+      this.toTap(p, now);
     }
     q.postRxBuffers(q.rxRefillable);
     if (n >= c.napiBudget) {

@@ -19,8 +19,9 @@ import type { Rng } from '../../core/random.js';
 import { Fifo } from '../../primitives/fifo.js';
 import type { HostThread, ThreadOptions } from '../../primitives/host-cpu.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
-import type { ActorEnv } from '../host/env.js';
+import { socketCostPs, type ActorEnv } from '../host/env.js';
 import { copyBytesOf, unitsOf, type Packet, type PacketPort } from './messages.js';
+import { SendWindow } from './send-window.js';
 
 export interface LocalPeerCosts {
   syscallPs: number;
@@ -48,8 +49,7 @@ class LocalFlow {
   /** Frames the generator has ready to send (arrivals not yet handled). */
   pendingSends = 0;
   /** Bulk TCP-like sender: ops in flight, and whether it waits for the window. */
-  inflight = 0;
-  isWindowFull = false;
+  readonly window = new SendWindow();
   constructor(
     readonly peer: LocalPeer,
     readonly vm: number,
@@ -66,6 +66,9 @@ function stepDone(f: LocalFlow): void {
 export class LocalPeer {
   private readonly flows: LocalFlow[] = [];
   private readonly mode: 'server' | 'sink' | 'generator';
+  /** Workload figures read per message, hoisted from the spec. */
+  private readonly flowsPerVm: number;
+  private readonly hasPeerApp: boolean;
   /** Stage id of the peer's work (set by the harness). */
   stage = -1;
   messages = 0;
@@ -81,11 +84,14 @@ export class LocalPeer {
     private readonly rng: Rng,
   ) {
     this.mode = spec.kind === 'net-rr' ? 'server' : spec.kind === 'net-tx' ? 'sink' : 'generator';
+    this.flowsPerVm = spec.flows;
+    this.hasPeerApp = spec.peerApp.mean !== 0;
   }
 
   addFlow(vm: number, flow: number, arrivals: ArrivalProcess | null): void {
     const thread = this.addThread({ name: `host/peer-vm${vm}-f${flow}`, idleMode: 'sleep', wakeupPs: this.costs.wakeupPs });
     const f = new LocalFlow(this, vm, flow, thread, arrivals);
+    f.window.limit = this.windowOpsValue;
     thread.onRun = () => this.loop(f);
     this.flows.push(f);
   }
@@ -111,22 +117,25 @@ export class LocalPeer {
   }
 
   /** Ops a bulk TCP-like flow may have in flight; Infinity otherwise. */
-  windowOps = Infinity;
+  get windowOps(): number {
+    return this.windowOpsValue;
+  }
+  set windowOps(ops: number) {
+    this.windowOpsValue = ops;
+    for (const f of this.flows) f.window.limit = ops;
+  }
+  private windowOpsValue = Infinity;
 
   /** An op of (vm, flow) was delivered or lost: a window-limited sender may send again. */
   acked(vm: number, flow: number): void {
-    const f = this.flows[vm * this.spec.flows + flow];
+    const f = this.flows[vm * this.flowsPerVm + flow];
     if (f === undefined) return;
-    if (f.inflight > 0) f.inflight--;
-    if (f.isWindowFull) {
-      f.isWindowFull = false;
-      f.thread.wake();
-    }
+    if (f.window.release()) f.thread.wake();
   }
 
   /** A frame from a VM's back end reaches the host stack at atPs (bridge, local delivery). */
   receive(pkt: Packet, atPs: number): void {
-    const f = this.flows[pkt.vm * this.spec.flows + pkt.flow]!;
+    const f = this.flows[pkt.vm * this.flowsPerVm + pkt.flow]!;
     f.inbox.push(pkt);
     const now = this.env.sim.nowPs;
     f.thread.wake(atPs > now ? atPs - now : 0);
@@ -140,9 +149,8 @@ export class LocalPeer {
         thread.idle();
         return;
       }
-      if (f.inflight >= this.windowOps) {
-        f.isWindowFull = true; // waits for the window to open
-        thread.idle();
+      if (!f.window.canSend()) {
+        thread.idle(); // waits for the window to open
         return;
       }
       const pkt = this.hooks.newOp(f.vm, f.flow);
@@ -153,7 +161,7 @@ export class LocalPeer {
         return;
       }
       if (!f.isSaturating) f.pendingSends--;
-      f.inflight++;
+      f.window.sent();
       f.pkt = pkt;
       if (pkt.frames > 1) pkt.isSegmented = false; // the host's stack sends it as one GSO packet
       // send(): syscall, copy into an skb, TCP/IP, bridge and tun toward the tap
@@ -171,9 +179,9 @@ export class LocalPeer {
     // context: netif_rx raised the softirq there)
     let cost = this.socketPs(pkt, pkt.bytes);
     if (this.mode === 'server') {
-      const app = this.spec.peerApp.mean !== 0 ? Math.round(this.spec.peerApp.sample(this.rng)) : 0;
+      const app = this.hasPeerApp ? Math.round(this.spec.peerApp.sample(this.rng)) : 0;
       // the response: send(), TCP/IP, bridge and tun
-      cost += app + c.syscallPs + this.env.copyPs(copyBytesOf(pkt.responseBytes)) + c.stackPs + c.hostTxPs;
+      cost += app + this.socketPs(pkt, pkt.responseBytes) + c.stackPs + c.hostTxPs;
     }
     f.costPs = thread.jitter(cost);
     thread.exec(f.costPs, stepDone, f);
@@ -182,7 +190,7 @@ export class LocalPeer {
   /** A send or recv of pkt: the syscalls (one per message of a bulk stream) and the copy [ps]. */
   private socketPs(pkt: Packet, bytes: number): number {
     const c = this.costs;
-    if (pkt.payloadBytes > 0) return Math.round((pkt.payloadBytes / c.tcpMessageBytes) * c.syscallPs) + this.env.copyPs(pkt.payloadBytes);
+    if (pkt.payloadBytes > 0) return socketCostPs(this.env, pkt.payloadBytes, c.tcpMessageBytes, c.syscallPs);
     return c.syscallPs + this.env.copyPs(copyBytesOf(bytes));
   }
 

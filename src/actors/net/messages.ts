@@ -99,17 +99,21 @@ export function unitsOf(pkt: Packet): number {
   return pkt.isSegmented ? pkt.frames : 1;
 }
 
+/**
+ * A guest driver's receive work for a packet of `units` frames (`rxPs` each) and the stack
+ * above it (`stackPs`): once per packet when GRO merges the frames, else once per frame [ps].
+ */
+export function guestRxPs(units: number, rxPs: number, stackPs: number, isGro: boolean): number {
+  return rxPs * units + (isGro ? stackPs : stackPs * units);
+}
+
 /** TCP/IP/Ethernet headers, timestamps option and FCS of each frame of a TCP stream [bytes]. */
 export const TCP_FRAME_OVERHEAD_BYTES = 70;
-/** IP + TCP headers with timestamps: MSS = MTU - 52 (1,448 at MTU 1500). */
-export const TCP_IP_HEADER_BYTES = 52;
 /** Largest payload of one GSO/TSO packet: tcp_xmit_size_goal keeps it under gso_max_size (65,536) less MAX_TCP_HEADER. */
 export const GSO_MAX_PAYLOAD_BYTES = 65536 - 1 - 320;
 
 /** Hands a packet on, ready at atPs (now or later). */
 export type PacketPort = (pkt: Packet, atPs: number) => void;
-
-export type { SignalPort } from '../host/env.js';
 
 /** Bytes software copies for a frame (no FCS; plus a header where the path has one). */
 export function copyBytesOf(frameBytes: number, headerBytes = 0): number {

@@ -20,8 +20,8 @@ import { AS_DOUBLE, PS_PER_S } from '../../core/time.js';
 import { Fifo } from '../../primitives/fifo.js';
 import type { Iotlb } from '../../primitives/iotlb.js';
 import { IrqModerator } from '../../primitives/irq-moderator.js';
-import type { ActorEnv } from '../host/env.js';
-import { ringUnits, unitsOf, WIRE_OVERHEAD_BYTES, type Packet, type PacketPort, type SignalPort } from './messages.js';
+import type { ActorEnv, SignalPort } from '../host/env.js';
+import { ringUnits, unitsOf, WIRE_OVERHEAD_BYTES, type Packet, type PacketPort } from './messages.js';
 
 export interface NicCosts {
   lineRateGbps: number;
@@ -284,6 +284,11 @@ export class NicQueue implements PortSource {
     return ringUnits(unitsOf(pkt), this.txRing);
   }
 
+  /** Receive descriptors pkt takes: one per frame (see ringUnits). */
+  private rxDescriptorsFor(pkt: Packet): number {
+    return ringUnits(pkt.frames, this.rxRing);
+  }
+
   get rxRingSize(): number {
     return this.rxRing;
   }
@@ -302,7 +307,7 @@ export class NicQueue implements PortSource {
     // A back end that batches hands its frames over together at the end of its step.
     if (atPs < now) atPs = now;
     const txRing = this.txRing;
-    const units = ringUnits(unitsOf(pkt), txRing);
+    const units = this.descriptorsFor(pkt);
     if (this.txOutstanding + units > txRing) throw new Error(`nic ${this.name}: transmit ring overflow`);
     this.txOutstanding += units;
     const c = this.costs;
@@ -338,10 +343,10 @@ export class NicQueue implements PortSource {
   /** @internal The port sent a frame of this queue. */
   onSent(pkt: Packet): void {
     if (this.isTxAutoReclaim) {
-      this.txOutstanding -= ringUnits(unitsOf(pkt), this.txRing); // a PMD reclaims sent descriptors lazily in tx_burst
+      this.txOutstanding -= this.descriptorsFor(pkt); // a PMD reclaims sent descriptors lazily in tx_burst
     } else {
       this.txDone.push(pkt);
-      this.txDoneUnits.push(ringUnits(unitsOf(pkt), this.txRing));
+      this.txDoneUnits.push(this.descriptorsFor(pkt));
       this.cause();
     }
   }
@@ -383,7 +388,7 @@ export class NicQueue implements PortSource {
   /** @internal */
   written(): void {
     const pkt = this.rxWriting.shift()!;
-    const frames = pkt.frames > 1 ? ringUnits(pkt.frames, this.rxRing) : 1;
+    const frames = this.rxDescriptorsFor(pkt);
     if (this.rxFree < frames) {
       this.rxDrops++;
       this.onDrop(pkt, this.env.sim.nowPs);
@@ -400,7 +405,7 @@ export class NicQueue implements PortSource {
   /** The driver takes the next received frame; undefined when none. */
   takeRx(): Packet | undefined {
     const pkt = this.rxDone.shift();
-    if (pkt !== undefined) this.rxHeld -= pkt.frames > 1 ? ringUnits(pkt.frames, this.rxRing) : 1;
+    if (pkt !== undefined) this.rxHeld -= this.rxDescriptorsFor(pkt);
     return pkt;
   }
 

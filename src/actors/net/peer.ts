@@ -23,6 +23,7 @@ import { ArrivalProcess, sampleFrameBytes, type NetWorkloadSpec } from '../../wo
 import type { ActorEnv } from '../host/env.js';
 import type { Packet, PacketPort } from './messages.js';
 import { WirePort, type PortSource } from './nic.js';
+import { SendWindow } from './send-window.js';
 import { idleGovernorFor, type IdleGovernor, type IdleState } from '../../primitives/idle-governor.js';
 
 export interface PeerCosts {
@@ -75,9 +76,8 @@ interface PeerFlow {
   jitterBits: Int32Array;
   /** The server core's idle-state choice (null: C1 only). */
   governor: IdleGovernor | null;
-  /** Bulk TCP-like sender: ops in flight, and whether it waits for the window to open. */
-  inflight: number;
-  isWindowFull: boolean;
+  /** Bulk TCP-like sender: its window (ops in flight, and whether it waits for the window to open). */
+  window: SendWindow;
 }
 
 export class Peer {
@@ -131,7 +131,8 @@ export class Peer {
     const id = this.flows.length;
     const source = new PeerSource();
     const governor = idleGovernorFor(this.costs.idleStates, this.costs.coldCachePs);
-    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1), governor, inflight: 0, isWindowFull: false };
+    const f: PeerFlow = { vm, flow, source, arrivals, busyUntilPs: AS_DOUBLE, jitterBits: new Int32Array(1), governor, window: new SendWindow() };
+    f.window.limit = this.windowOpsValue;
     // a double from the start (times pass 2^31 ps): no representation change later
     f.busyUntilPs = 0;
     f.jitterBits[0] = Math.floor(this.rng() * 0xffffffff) | 1;
@@ -163,27 +164,27 @@ export class Peer {
   }
 
   /** Ops a bulk TCP-like flow may have in flight (its window); Infinity otherwise. */
-  windowOps = Infinity;
+  get windowOps(): number {
+    return this.windowOpsValue;
+  }
+  set windowOps(ops: number) {
+    this.windowOpsValue = ops;
+    for (const f of this.flows) f.window.limit = ops;
+  }
+  private windowOpsValue = Infinity;
 
   /** An op of (vm, flow) was delivered or lost: a window-limited flow may send again. */
   acked(vm: number, flow: number): void {
     const f = this.flows[vm * this.flowsPerVm + flow];
     if (f === undefined) return;
-    if (f.inflight > 0) f.inflight--;
-    if (f.isWindowFull) {
-      f.isWindowFull = false;
-      this.generate(f);
-    }
+    if (f.window.release()) this.generate(f);
   }
 
   private generate(f: PeerFlow): void {
-    if (f.inflight >= this.windowOps) {
-      f.isWindowFull = true;
-      return;
-    }
+    if (!f.window.canSend()) return; // waits for the window to open
     const pkt = this.hooks.newOp(f.vm, f.flow);
     if (pkt === null) return;
-    f.inflight++;
+    f.window.sent();
     f.source.ready.push(pkt);
     this.port.kick();
   }

@@ -91,10 +91,6 @@ export class QemuVirtioQueue {
     this.txBh = { name: `${name}/tx-bh`, isReady: false, isBh: true, run: (_l, done) => self.txBhRun(done) };
     this.tapHandler = { name: `${name}/tap`, isReady: false, run: (_l, done) => self.tapSend(done) };
     this.rxNotifier = { name: `${name}/rx-notifier`, isReady: false, run: (_l, done) => self.handleRxKick(done) };
-    loop.add(this.txNotifier);
-    loop.add(this.rxNotifier);
-    loop.add(this.txBh);
-    loop.add(this.tapHandler);
     tap.onReadable = () => {
       if (this.isTapReadable) loop.notify(this.tapHandler);
     };

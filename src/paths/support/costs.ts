@@ -2,7 +2,7 @@
  * Calibrated parameters (nanoseconds, as users write them) turned into the picosecond
  * cost structures the actors take. One function per actor family.
  */
-import { bool, num, type ParamValues } from '../../calibration/param.js';
+import { bool, num, str, type ParamValues } from '../../calibration/param.js';
 import type { DpdkCosts } from '../../actors/net/dpdk-poller.js';
 import type { NicDriverCosts } from '../../actors/net/guest-nic-driver.js';
 import type { VirtioDriverCosts } from '../../actors/net/guest-virtio-net.js';
@@ -10,7 +10,8 @@ import type { KvmCosts } from '../../actors/host/kvm.js';
 import type { NicCosts } from '../../actors/net/nic.js';
 import type { PeerCosts } from '../../actors/net/peer.js';
 import type { NetWorkloadSpec } from '../../workloads/net-common.js';
-import { hostIdleStates, type Offloads } from './net-run.js';
+import type { NetPathDef } from './net-run.js';
+import { idleStates, type IdleState } from '../../primitives/idle-governor.js';
 import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../actors/net/messages.js';
 
 /** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
@@ -95,10 +96,15 @@ export function rxBufBytesOf(p: ParamValues, spec: NetWorkloadSpec, offloads: Of
   return spec.tcp !== null && offloads.isGuestTso ? 4096 - VIRTIO_NET_HDR_BYTES : num(p, 'virtio.rx_buf_bytes');
 }
 
+/** Payload of one full GSO/TSO packet: as many whole segments as fit [bytes]. */
+export function gsoPayloadBytes(mssBytes: number): number {
+  return Math.floor(GSO_MAX_PAYLOAD_BYTES / mssBytes) * mssBytes;
+}
+
 /** Frames one op may put into a transmit ring: a GSO packet's when the guest cuts it, else 1. */
 export function maxTxUnits(spec: NetWorkloadSpec, offloads: Offloads): number {
   if (spec.tcp === null || offloads.isTsoToDevice || !offloads.isGuestAggregating) return 1;
-  return Math.ceil(GSO_MAX_PAYLOAD_BYTES / spec.tcp.mssBytes);
+  return gsoPayloadBytes(spec.tcp.mssBytes) / spec.tcp.mssBytes;
 }
 
 export function virtioDriverCosts(p: ParamValues, spec: NetWorkloadSpec, offloads: Offloads): VirtioDriverCosts {
@@ -128,4 +134,44 @@ export function dpdkCosts(p: ParamValues, rxBufBytes: number): DpdkCosts {
     callPs: psOf(p, 'host.syscall_ns') + psOf(p, 'kvm.irq_route_ns'),
     rxBufBytes,
   };
+}
+
+/** Offloads in effect for bulk TCP-like streams. */
+export interface Offloads {
+  /** The guest hands 64 KiB packets to its device (guest.tso and the device's TSO). */
+  isTsoToDevice: boolean;
+  /** The guest's stack works on 64 KiB packets (TSO to the device, or GSO before it). */
+  isGuestAggregating: boolean;
+  /** The guest merges received frames (GRO). */
+  isGuestGro: boolean;
+  /** The device may deliver merged packets to the guest (virtio GUEST_TSO). */
+  isGuestTso: boolean;
+  /** The physical NIC segments TSO packets. */
+  isNicTso: boolean;
+  /** The host merges received frames (GRO). */
+  isHostGro: boolean;
+}
+
+export function resolveOffloads(def: Pick<NetPathDef, 'offloads'>, p: ParamValues): Offloads {
+  const dev = def.offloads?.(p) ?? { tso: false, guestTso: false };
+  const isTsoToDevice = bool(p, 'guest.tso') && dev.tso;
+  return {
+    isTsoToDevice,
+    isGuestAggregating: isTsoToDevice || bool(p, 'guest.gso'),
+    isGuestGro: bool(p, 'guest.gro'),
+    isGuestTso: dev.guestTso,
+    isNicTso: bool(p, 'nic.tso'),
+    isHostGro: bool(p, 'hostnet.gro'),
+  };
+}
+
+/** The idle states host cores may enter (host.cstate_max and the table). */
+export function hostIdleStates(p: ParamValues): IdleState[] {
+  return idleStates(str(p, 'host.cstate_max'), {
+    c1ExitPs: psOf(p, 'host.c1_exit_ns'),
+    c1eExitPs: psOf(p, 'host.c1e_exit_ns'),
+    c1eResidencyPs: psOf(p, 'host.c1e_residency_ns'),
+    c6ExitPs: psOf(p, 'host.c6_exit_ns'),
+    c6ResidencyPs: psOf(p, 'host.c6_residency_ns'),
+  });
 }

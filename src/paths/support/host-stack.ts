@@ -7,10 +7,9 @@
 import { num } from '../../calibration/param.js';
 import { HostNet, type Tap } from '../../actors/net/host-net.js';
 import { LocalPeer } from '../../actors/net/local-peer.js';
-import { ArrivalProcess } from '../../workloads/net-common.js';
 import type { Packet } from '../../actors/net/messages.js';
 import { psOf } from './costs.js';
-import type { NetContext } from './net-run.js';
+import { addPeerFlows, type NetContext } from './net-run.js';
 
 export interface HostStack {
   hostNet: HostNet;
@@ -30,7 +29,7 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
       txPerPktPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
       gsoPerFramePs: psOf(p, 'hostnet.gso_per_frame_ns'),
       // a local peer's TCP/IP receive runs in the sender's context (tun_get_user -> netif_rx)
-      localRxPs: ctx.isLocalPeer ? (ctx.spec.kind === 'net-rr' ? ctx.spec.peerStackPs : ctx.spec.guestStackPs) : 0,
+      localRxPs: ctx.isLocalPeer ? localPeerStackPs(ctx.spec) : 0,
       isHostGro: ctx.offloads.isHostGro,
       isGuestTso: ctx.offloads.isGuestTso,
       isNicTso: ctx.offloads.isNicTso,
@@ -85,6 +84,11 @@ export function buildHostStack(ctx: NetContext, queuePairs: number): HostStack {
   return stack;
 }
 
+/** The local peer's TCP/IP time per message: a server's in net-rr, a stream end's (as the guest's) otherwise [ps]. */
+function localPeerStackPs(spec: NetContext['spec']): number {
+  return spec.kind === 'net-rr' ? spec.peerStackPs : spec.guestStackPs;
+}
+
 /** peer.location host: the VMs' peer is a process on this host, behind the bridge. */
 function attachLocalPeer(ctx: NetContext, hostNet: HostNet): void {
   const p = ctx.params;
@@ -95,7 +99,7 @@ function attachLocalPeer(ctx: NetContext, hostNet: HostNet): void {
     {
       syscallPs: psOf(p, 'host.syscall_ns'),
       // (its receive-side TCP/IP runs in the sender's context: HostNet.localRxPs)
-      stackPs: spec.kind === 'net-rr' ? spec.peerStackPs : spec.guestStackPs,
+      stackPs: localPeerStackPs(spec),
       hostTxPs: psOf(p, 'hostnet.tx_per_pkt_ns'),
       wakeupPs: psOf(p, 'host.wakeup_ns'),
       tcpMessageBytes: spec.tcp?.messageBytes ?? 0,
@@ -112,16 +116,7 @@ function attachLocalPeer(ctx: NetContext, hostNet: HostNet): void {
   peer.stage = ctx.tracker.define('peer', 'host-peer');
   ctx.localPeer = peer;
   hostNet.localDelivery = (pkt, atPs) => peer.receive(pkt, atPs);
-  for (const vm of ctx.vms) {
-    for (let f = 0; f < spec.flows; f++) {
-      const a = spec.arrival;
-      const arrivals =
-        spec.kind === 'net-rx' && a.kind !== 'closed' && a.kind !== 'saturate'
-          ? new ArrivalProcess(a, ctx.streams.stream(`host-peer/arrivals/${vm.index}/${f}`), 1 / spec.flows)
-          : null;
-      peer.addFlow(vm.index, f, arrivals);
-    }
-  }
+  addPeerFlows(ctx, 'host-peer', (vm, f, arrivals) => peer.addFlow(vm, f, arrivals));
   // (the generators start after the VMs' devices exist)
   ctx.afterStart.push(() => peer.start());
   ctx.onFinish.push((extra) => {

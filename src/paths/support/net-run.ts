@@ -17,7 +17,7 @@ import { copyCostFn, ExitTally, type ActorEnv } from '../../actors/host/env.js';
 import { GuestApp, type NetDevice, type OpHooks } from '../../actors/net/guest-app.js';
 import { GuestVcpu } from '../../actors/host/guest-vcpu.js';
 import { Kvm } from '../../actors/host/kvm.js';
-import { GSO_MAX_PAYLOAD_BYTES, type Packet } from '../../actors/net/messages.js';
+import type { Packet } from '../../actors/net/messages.js';
 import { Nic } from '../../actors/net/nic.js';
 import { NoiseLoad } from '../../actors/host/noise.js';
 import { Peer } from '../../actors/net/peer.js';
@@ -26,13 +26,12 @@ import { Counters } from '../../metrics/counters.js';
 import type { RunResult } from '../../metrics/run-result.js';
 import { HostCpu, type HostThread, type ThreadOptions } from '../../primitives/host-cpu.js';
 import { Mutex } from '../../primitives/mutex.js';
-import { idleStates, type IdleState } from '../../primitives/idle-governor.js';
 import { StageTracker } from '../../primitives/stage-tracker.js';
 import { InputError } from '../../util/input-error.js';
 import { toNetSpec, type WorkloadInput } from '../../workloads/index.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
 import type { PathModel, PathRunInput } from '../index.js';
-import { kvmCosts, nicCosts, peerCosts, psOf } from './costs.js';
+import { gsoPayloadBytes, hostIdleStates, kvmCosts, nicCosts, peerCosts, psOf, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 
 /** One VM of the run. */
@@ -253,7 +252,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const offloads = resolveOffloads(def, p);
   if (spec.tcp !== null) {
     const mss = spec.tcp.mssBytes;
-    const gsoPayload = Math.floor(GSO_MAX_PAYLOAD_BYTES / mss) * mss;
+    const gsoPayload = gsoPayloadBytes(mss);
     // the guest sends 64 KiB packets with TSO or GSO, MSS-sized ones without; the peer
     // (a bare-metal sender with TSO) sends 64 KiB packets as trains of frames
     if (spec.kind === 'net-tx') ledger.setTcpSegment(offloads.isGuestAggregating ? gsoPayload : mss, mss, false);
@@ -391,17 +390,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     const local = ctx.localPeer;
     peerAck = local !== null ? (vm, flow) => local.acked(vm, flow) : (vm, flow) => peer.acked(vm, flow);
   }
-  for (const vm of vms) {
-    if (isLocalPeer) break; // the host stack made its own peer
-    for (let f = 0; f < spec.flows; f++) {
-      const a = spec.arrival;
-      const arrivals =
-        (spec.kind === 'net-rx' || spec.kind === 'net-pvp') && a.kind !== 'closed' && a.kind !== 'saturate'
-          ? new ArrivalProcess(a, streams.stream(`peer/arrivals/${vm.index}/${f}`), 1 / spec.flows)
-          : null;
-      peer.addFlow(vm.index, f, arrivals);
-    }
-  }
+  if (!isLocalPeer) addPeerFlows(ctx, 'peer', (vm, f, arrivals) => peer.addFlow(vm, f, arrivals)); // (else the host stack made its own peer)
 
   // a run in which no op has ended for a minute of simulated time is stuck: other
   // tenants' threads stop so that it ends with its error
@@ -496,44 +485,19 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   };
 }
 
-/** Offloads in effect for bulk TCP-like streams. */
-export interface Offloads {
-  /** The guest hands 64 KiB packets to its device (guest.tso and the device's TSO). */
-  isTsoToDevice: boolean;
-  /** The guest's stack works on 64 KiB packets (TSO to the device, or GSO before it). */
-  isGuestAggregating: boolean;
-  /** The guest merges received frames (GRO). */
-  isGuestGro: boolean;
-  /** The device may deliver merged packets to the guest (virtio GUEST_TSO). */
-  isGuestTso: boolean;
-  /** The physical NIC segments TSO packets. */
-  isNicTso: boolean;
-  /** The host merges received frames (GRO). */
-  isHostGro: boolean;
-}
-
-export function resolveOffloads(def: NetPathDef, p: ParamValues): Offloads {
-  const dev = def.offloads?.(p) ?? { tso: false, guestTso: false };
-  const isTsoToDevice = bool(p, 'guest.tso') && dev.tso;
-  return {
-    isTsoToDevice,
-    isGuestAggregating: isTsoToDevice || bool(p, 'guest.gso'),
-    isGuestGro: bool(p, 'guest.gro'),
-    isGuestTso: dev.guestTso,
-    isNicTso: bool(p, 'nic.tso'),
-    isHostGro: bool(p, 'hostnet.gro'),
-  };
-}
-
-/** The idle states host cores may enter (host.cstate_max and the table). */
-export function hostIdleStates(p: ParamValues): IdleState[] {
-  return idleStates(str(p, 'host.cstate_max'), {
-    c1ExitPs: psOf(p, 'host.c1_exit_ns'),
-    c1eExitPs: psOf(p, 'host.c1e_exit_ns'),
-    c1eResidencyPs: psOf(p, 'host.c1e_residency_ns'),
-    c6ExitPs: psOf(p, 'host.c6_exit_ns'),
-    c6ResidencyPs: psOf(p, 'host.c6_residency_ns'),
-  });
+/**
+ * A peer's flows, one per (VM, flow), each with its arrival process when the peer
+ * generates an open-loop stream (net-rx, net-pvp), drawn from `${prefix}/arrivals/vm/flow`.
+ */
+export function addPeerFlows(ctx: NetContext, prefix: string, addFlow: (vm: number, flow: number, arrivals: ArrivalProcess | null) => void): void {
+  const spec = ctx.spec;
+  const a = spec.arrival;
+  const isOpen = (spec.kind === 'net-rx' || spec.kind === 'net-pvp') && a.kind !== 'closed' && a.kind !== 'saturate';
+  for (const vm of ctx.vms) {
+    for (let f = 0; f < spec.flows; f++) {
+      addFlow(vm.index, f, isOpen ? new ArrivalProcess(a, ctx.streams.stream(`${prefix}/arrivals/${vm.index}/${f}`), 1 / spec.flows) : null);
+    }
+  }
 }
 
 /** A random stream for an actor of the path. */

@@ -8,23 +8,17 @@ import { describe, expect, it } from 'vitest';
 import { deriveStream } from '../../../src/core/random.js';
 import { Simulator } from '../../../src/core/simulator.js';
 import { ns, us } from '../../../src/core/time.js';
-import { copyCostFn, ExitTally, type ActorEnv } from '../../../src/actors/host/env.js';
 import { QemuMainLoop, type MainLoopHandler } from '../../../src/actors/host/qemu.js';
 import { Counters } from '../../../src/metrics/counters.js';
 import { HostCpu } from '../../../src/primitives/host-cpu.js';
 import { Mutex } from '../../../src/primitives/mutex.js';
-import { StageTracker } from '../../../src/primitives/stage-tracker.js';
 
 function setup() {
   const sim = new Simulator();
   const counters = new Counters();
-  const env: ActorEnv = {
-    sim, counters, exits: new ExitTally(), tracker: new StageTracker(sim),
-    copyPs: copyCostFn(20, 10), countCopy: () => {}, syscallPs: ns(200),
-  };
   const cpu = new HostCpu(sim, { ctxSwitchPs: ns(1500), slicePs: us(3000), wakeupGranularityPs: us(1000), counters, jitterCv: 0, stream: (n) => deriveStream(1, 0, n) });
   const thread = cpu.addThread({ name: 'qemu-main', core: 0, idleMode: 'sleep', wakeupPs: us(3) });
-  const loop = new QemuMainLoop(env, 'qemu-main', thread, new Mutex('bql'), us(1));
+  const loop = new QemuMainLoop('qemu-main', thread, new Mutex('bql'), us(1));
   cpu.start(thread);
   return { sim, loop };
 }
@@ -43,7 +37,6 @@ function handler(loop: QemuMainLoop, log: string[], name: string, isBh: boolean,
       }, undefined);
     },
   };
-  loop.add(h);
   return h;
 }
 
