@@ -5,14 +5,14 @@
 import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { WorkloadInput } from '../workloads/index.js';
-import { bareMetalPath } from './bare-metal.js';
-import { emulatedPath } from './emulated.js';
-import { emulatedVmmPath } from './emulated-vmm.js';
-import { passthroughPath } from './passthrough.js';
-import { sriovPath } from './sriov.js';
-import { vhostKernelPath } from './vhost-kernel.js';
-import { vhostUserPath } from './vhost-user.js';
-import { virtioQemuPath } from './virtio-qemu.js';
+import { bareMetalPath } from './net/bare-metal.js';
+import { emulatedPath } from './net/emulated.js';
+import { emulatedVmmPath } from './net/emulated-vmm.js';
+import { passthroughPath } from './net/passthrough.js';
+import { sriovPath } from './net/sriov.js';
+import { vhostKernelPath } from './net/vhost-kernel.js';
+import { vhostUserPath } from './net/vhost-user.js';
+import { virtioQemuPath } from './net/virtio-qemu.js';
 
 export interface PathRunInput {
   workload: WorkloadInput;

@@ -53,7 +53,7 @@ export interface CustomRunDetail {
  * times in a typed array, so the hot path allocates nothing; admission to the first
  * station (ops it refuses in 'block' mode wait in arrival order); the warm-up, the
  * measurement window and the stop. Fields of a class rather than closure variables (see
- * paths/support/op-ledger.ts: a captured `let` is re-checked at every access).
+ * paths/net/support/op-ledger.ts: a captured `let` is re-checked at every access).
  */
 class CustomOps {
   readonly latency = new LatencyRecorder();

@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deriveStream } from '../../src/core/random.js';
-import { runPath, ALL_PATHS } from '../paths/helpers.js';
+import { runPath, ALL_PATHS } from '../paths/net/helpers.js';
 
 // IOVSIM_INVARIANT_SEED / _COUNT explore other draws (the default set is fixed and reproducible)
 const rng = deriveStream(Number(process.env['IOVSIM_INVARIANT_SEED'] ?? 20260101), 0, 'invariants/configs');

@@ -13,8 +13,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { params } from '../../../src/calibration/index.js';
-import type { NetRunResult } from '../../../src/paths/support/net-run.js';
-import { ALL_PATHS, runPath } from '../../paths/helpers.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
+import { ALL_PATHS, runPath } from '../../paths/net/helpers.js';
 
 const LIMIT = 'guest.txqueuelen_packets';
 const tx = (extra: Record<string, unknown> = {}) => ({ kind: 'net-tx', ops: 3000, warmup_ops: 2000, ...extra });

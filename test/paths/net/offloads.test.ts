@@ -4,7 +4,7 @@
  * the back ends differ for bulk traffic and cpu.csv shows which thread saturates.
  */
 import { describe, expect, it } from 'vitest';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
 import { ALL_PATHS, gbps, runPath } from './helpers.js';
 
 const BULK = { kind: 'net-tx', message_bytes: 131072, guest_stack_ns: 3000, ops: 12_000, warmup_ops: 1_200 };

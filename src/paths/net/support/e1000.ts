@@ -3,9 +3,9 @@
  * inside the hypervisor), the guest e1000 driver on the VM's first vCPU, its INTx vector,
  * and the host stack with one tap per VM. e1000 has a single queue pair.
  */
-import { num } from '../../calibration/param.js';
-import { GuestE1000, type RegisterExit } from '../../actors/net/guest-e1000.js';
-import { E1000Device, type E1000Costs } from '../../actors/net/qemu-e1000.js';
+import { num } from '../../../calibration/param.js';
+import { GuestE1000, type RegisterExit } from '../../../actors/net/guest-e1000.js';
+import { E1000Device, type E1000Costs } from '../../../actors/net/qemu-e1000.js';
 import type { HostStack } from './host-stack.js';
 import { psOf } from './costs.js';
 import type { NetContext, VmContext } from './net-run.js';

@@ -4,10 +4,10 @@
  * per VM queue pair (RSS aligned with the VMs' queues), a softirq thread per queue, the
  * bridge, and a tap queue per VM queue pair.
  */
-import { num } from '../../calibration/param.js';
-import { HostNet, type Tap } from '../../actors/net/host-net.js';
-import { LocalPeer } from '../../actors/net/local-peer.js';
-import type { Packet } from '../../actors/net/messages.js';
+import { num } from '../../../calibration/param.js';
+import { HostNet, type Tap } from '../../../actors/net/host-net.js';
+import { LocalPeer } from '../../../actors/net/local-peer.js';
+import type { Packet } from '../../../actors/net/messages.js';
 import { psOf } from './costs.js';
 import { addPeerFlows, type NetContext } from './net-run.js';
 

@@ -11,13 +11,13 @@
  * representation. (finish: 1,131 instructions per vhost-user request as a closure,
  * 1,056 here; most of it is the stage tracker's sum and the latency record.)
  */
-import type { Rng } from '../../core/random.js';
-import type { Simulator } from '../../core/simulator.js';
-import { AS_DOUBLE } from '../../core/time.js';
-import { Packet, TCP_FRAME_OVERHEAD_BYTES } from '../../actors/net/messages.js';
-import { LatencyRecorder } from '../../metrics/latency-recorder.js';
-import type { StageTracker } from '../../primitives/stage-tracker.js';
-import { fixedFrameBytes, sampleFrameBytes, type NetWorkloadSpec } from '../../workloads/net-common.js';
+import type { Rng } from '../../../core/random.js';
+import type { Simulator } from '../../../core/simulator.js';
+import { AS_DOUBLE } from '../../../core/time.js';
+import { Packet, TCP_FRAME_OVERHEAD_BYTES } from '../../../actors/net/messages.js';
+import { LatencyRecorder } from '../../../metrics/latency-recorder.js';
+import type { StageTracker } from '../../../primitives/stage-tracker.js';
+import { fixedFrameBytes, sampleFrameBytes, type NetWorkloadSpec } from '../../../workloads/net-common.js';
 
 export class OpLedger {
   /** Latencies of the ops completed in the window. */

@@ -4,7 +4,7 @@
  * each source alone widens the tail; stages.csv's p99 and tail means show where.
  */
 import { describe, expect, it } from 'vitest';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
 import { exitsOf, runPath } from './helpers.js';
 
 const RR = { kind: 'net-rr', size_bytes: 64, ops: 20_000, warmup_ops: 2_000 };

@@ -4,7 +4,7 @@
  * (each op is one transmitted and one received frame).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
 import { ALL_PATHS, cpuOf, exitsOf, perOp, runPath } from './helpers.js';
 
 const RR = { kind: 'net-rr', size_bytes: 64, outstanding: 1, ops: 5_000, warmup_ops: 500 };

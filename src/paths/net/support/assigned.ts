@@ -5,8 +5,8 @@
  * guest RAM pages in the IOTLB), MSI-X is delivered by KVM as a VT-d posted interrupt
  * or through a host IRQ and irqfd.
  */
-import { GuestNicDriver } from '../../actors/net/guest-nic-driver.js';
-import type { NicFunction } from '../../actors/net/nic.js';
+import { GuestNicDriver } from '../../../actors/net/guest-nic-driver.js';
+import type { NicFunction } from '../../../actors/net/nic.js';
 import { nicDriverCosts } from './costs.js';
 import type { NetContext, VmContext } from './net-run.js';
 

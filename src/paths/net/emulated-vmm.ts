@@ -5,7 +5,7 @@
  * BQL), frames move between guest memory and the host stack with one copy each way and
  * no syscalls, a kernel worker reads the tap, and INTx is injected in kernel.
  */
-import { attachKernelReceiver } from '../actors/net/qemu-e1000.js';
+import { attachKernelReceiver } from '../../actors/net/qemu-e1000.js';
 import { psOf } from './support/costs.js';
 import { attachE1000, e1000Costs } from './support/e1000.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';

@@ -4,7 +4,7 @@
  * configurations are input errors that name the parameter.
  */
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/util/input-error.js';
+import { InputError } from '../../../src/util/input-error.js';
 import { ALL_PATHS, runPath } from './helpers.js';
 
 const WORKLOADS = [

@@ -5,7 +5,7 @@
  * numbers come from the actors' steps, exits, wake-ups and copies.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
 import { ALL_PATHS, p50Us, runPath } from './helpers.js';
 
 const RR = { kind: 'net-rr', size_bytes: 64, outstanding: 1, ops: 20_000, warmup_ops: 2_000 };

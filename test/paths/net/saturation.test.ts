@@ -6,7 +6,7 @@
  * SR-IOV within 1% of the 10 GbE line rate after framing.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
 import { gbps, mops, runPath } from './helpers.js';
 
 const SAT = { kind: 'net-tx', size_bytes: 64, ops: 60_000, warmup_ops: 6_000, guest_stack_ns: 0 };

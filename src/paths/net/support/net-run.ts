@@ -9,28 +9,28 @@
  * and CPU accounting restart when the measurement window opens, and the per-op ratios
  * of the summary are window counts over ops completed in the window.
  */
-import { bool, num, str, type ParamValues } from '../../calibration/param.js';
-import { RandomStreams, type Rng } from '../../core/random.js';
-import { Simulator } from '../../core/simulator.js';
-import { PS_PER_S, type TimePs } from '../../core/time.js';
-import { copyCostFn, ExitTally, type ActorEnv } from '../../actors/host/env.js';
-import { GuestApp, type NetDevice, type OpHooks } from '../../actors/net/guest-app.js';
-import { GuestVcpu } from '../../actors/host/guest-vcpu.js';
-import { Kvm } from '../../actors/host/kvm.js';
-import type { Packet } from '../../actors/net/messages.js';
-import { Nic } from '../../actors/net/nic.js';
-import { NoiseLoad } from '../../actors/host/noise.js';
-import { Peer } from '../../actors/net/peer.js';
-import type { LocalPeer } from '../../actors/net/local-peer.js';
-import { Counters } from '../../metrics/counters.js';
-import type { RunResult } from '../../metrics/run-result.js';
-import { HostCpu, type HostThread, type ThreadOptions } from '../../primitives/host-cpu.js';
-import { Mutex } from '../../primitives/mutex.js';
-import { StageTracker } from '../../primitives/stage-tracker.js';
-import { InputError } from '../../util/input-error.js';
-import { toNetSpec, type WorkloadInput } from '../../workloads/index.js';
-import { ArrivalProcess, type NetWorkloadSpec } from '../../workloads/net-common.js';
-import type { PathModel, PathRunInput } from '../index.js';
+import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { RandomStreams, type Rng } from '../../../core/random.js';
+import { Simulator } from '../../../core/simulator.js';
+import { PS_PER_S, type TimePs } from '../../../core/time.js';
+import { copyCostFn, ExitTally, type ActorEnv } from '../../../actors/host/env.js';
+import { GuestApp, type NetDevice, type OpHooks } from '../../../actors/net/guest-app.js';
+import { GuestVcpu } from '../../../actors/host/guest-vcpu.js';
+import { Kvm } from '../../../actors/host/kvm.js';
+import type { Packet } from '../../../actors/net/messages.js';
+import { Nic } from '../../../actors/net/nic.js';
+import { NoiseLoad } from '../../../actors/host/noise.js';
+import { Peer } from '../../../actors/net/peer.js';
+import type { LocalPeer } from '../../../actors/net/local-peer.js';
+import { Counters } from '../../../metrics/counters.js';
+import type { RunResult } from '../../../metrics/run-result.js';
+import { HostCpu, type HostThread, type ThreadOptions } from '../../../primitives/host-cpu.js';
+import { Mutex } from '../../../primitives/mutex.js';
+import { StageTracker } from '../../../primitives/stage-tracker.js';
+import { InputError } from '../../../util/input-error.js';
+import { toNetSpec, type WorkloadInput } from '../../../workloads/index.js';
+import { ArrivalProcess, type NetWorkloadSpec } from '../../../workloads/net-common.js';
+import type { PathModel, PathRunInput } from '../../index.js';
 import { gsoPayloadBytes, hostIdleStates, kvmCosts, nicCosts, peerCosts, psOf, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 

@@ -2,17 +2,17 @@
  * Calibrated parameters (nanoseconds, as users write them) turned into the picosecond
  * cost structures the actors take. One function per actor family.
  */
-import { bool, num, str, type ParamValues } from '../../calibration/param.js';
-import type { DpdkCosts } from '../../actors/net/dpdk-poller.js';
-import type { NicDriverCosts } from '../../actors/net/guest-nic-driver.js';
-import type { VirtioDriverCosts } from '../../actors/net/guest-virtio-net.js';
-import type { KvmCosts } from '../../actors/host/kvm.js';
-import type { NicCosts } from '../../actors/net/nic.js';
-import type { PeerCosts } from '../../actors/net/peer.js';
-import type { NetWorkloadSpec } from '../../workloads/net-common.js';
+import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import type { DpdkCosts } from '../../../actors/net/dpdk-poller.js';
+import type { NicDriverCosts } from '../../../actors/net/guest-nic-driver.js';
+import type { VirtioDriverCosts } from '../../../actors/net/guest-virtio-net.js';
+import type { KvmCosts } from '../../../actors/host/kvm.js';
+import type { NicCosts } from '../../../actors/net/nic.js';
+import type { PeerCosts } from '../../../actors/net/peer.js';
+import type { NetWorkloadSpec } from '../../../workloads/net-common.js';
 import type { NetPathDef } from './net-run.js';
-import { idleStates, type IdleState } from '../../primitives/idle-governor.js';
-import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../actors/net/messages.js';
+import { idleStates, type IdleState } from '../../../primitives/idle-governor.js';
+import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../../actors/net/messages.js';
 
 /** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
 export function psOf(p: ParamValues, name: string): number {

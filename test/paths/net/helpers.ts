@@ -1,8 +1,8 @@
 /** Runs one path on a workload given as scenario-file fields, with parameter overrides. */
-import { params } from '../../src/calibration/index.js';
-import { findPath } from '../../src/paths/index.js';
-import type { NetRunResult } from '../../src/paths/support/net-run.js';
-import { workloadSchema } from '../../src/workloads/index.js';
+import { params } from '../../../src/calibration/index.js';
+import { findPath } from '../../../src/paths/index.js';
+import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
+import { workloadSchema } from '../../../src/workloads/index.js';
 
 export const ALL_PATHS = [
   'bare-metal', 'passthrough', 'sriov', 'vhost-user', 'vhost-kernel', 'virtio-qemu', 'emulated', 'emulated-vmm',
