@@ -10,39 +10,30 @@
  * of the summary are window counts over ops completed in the window.
  */
 import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
-import { RandomStreams, type Rng } from '../../../core/random.js';
-import { Simulator } from '../../../core/simulator.js';
+import type { RandomStreams, Rng } from '../../../core/random.js';
+import type { Simulator } from '../../../core/simulator.js';
 import { PS_PER_S, type TimePs } from '../../../core/time.js';
-import { copyCostFn, ExitTally, type ActorEnv } from '../../../actors/host/env.js';
+import type { ActorEnv } from '../../../actors/host/env.js';
 import { GuestApp, type NetDevice, type OpHooks } from '../../../actors/net/guest-app.js';
-import { GuestVcpu } from '../../../actors/host/guest-vcpu.js';
-import { Kvm } from '../../../actors/host/kvm.js';
+import type { GuestVcpu } from '../../../actors/host/guest-vcpu.js';
 import type { Packet } from '../../../actors/net/messages.js';
 import { Nic } from '../../../actors/net/nic.js';
-import { NoiseLoad } from '../../../actors/host/noise.js';
 import { Peer } from '../../../actors/net/peer.js';
 import type { LocalPeer } from '../../../actors/net/local-peer.js';
-import { Counters } from '../../../metrics/counters.js';
+import type { Counters } from '../../../metrics/counters.js';
 import type { RunResult } from '../../../metrics/run-result.js';
-import { HostCpu, type HostThread, type ThreadOptions } from '../../../primitives/host-cpu.js';
-import { Mutex } from '../../../primitives/mutex.js';
-import { StageTracker } from '../../../primitives/stage-tracker.js';
+import type { HostCpu, HostThread, ThreadOptions } from '../../../primitives/host-cpu.js';
+import type { StageTracker } from '../../../primitives/stage-tracker.js';
 import { InputError } from '../../../util/input-error.js';
 import { toNetSpec, type WorkloadInput } from '../../../workloads/index.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../../../workloads/net-common.js';
 import type { PathModel, PathRunInput } from '../../index.js';
-import { gsoPayloadBytes, hostIdleStates, kvmCosts, nicCosts, peerCosts, psOf, resolveOffloads, type Offloads } from './costs.js';
+import { buildHostRun, checkHostInput, type HostVm } from '../../host-run.js';
+import { gsoPayloadBytes, nicCosts, peerCosts, psOf, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 
 /** One VM of the run. */
-export interface VmContext {
-  index: number;
-  name: string;
-  vcpus: GuestVcpu[];
-  /** KVM acting for this VM (null on bare metal). */
-  kvm: Kvm | null;
-  /** The big lock of this VM's QEMU process. */
-  bql: Mutex;
+export interface VmContext extends HostVm {
   /** Set by the path: the guest's network device (null in net-pvp: the guest forwards, no application). */
   device: NetDevice | null;
   /** Set by the path in net-pvp: the guest's polling forwarder. */
@@ -153,34 +144,14 @@ function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput)
   const spec = toNetSpec(workload);
   const kinds = def.workloads ?? NET_WORKLOADS;
   if (!spec || !kinds.includes(spec.kind)) throw new InputError(`workload.kind: path ${def.name} runs ${kinds.join(', ')}, not ${workload.kind}`);
-  if (!def.isVirtual && num(p, 'host.vms') > 1) {
-    throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
-  }
+  checkHostInput(p, def.isVirtual);
   def.validate?.(p, spec);
-  if (bool(p, 'host.smt') && num(p, 'host.cores') === 0) {
-    throw new InputError('params.host.smt: needs host.cores (the physical cores whose hardware threads are shared); with host.cores 0 every thread has a core of its own');
-  }
   if (str(p, 'peer.location') === 'host' && !def.hasHostStack) {
     throw new InputError(
       `params.peer.location: "host" needs a path whose back end hands frames to the host stack (virtio-qemu, vhost-kernel, emulated, emulated-vmm); ${def.name} does not (use remote)`,
     );
   }
-  parsePinning(str(p, 'host.pinning'));
   return spec;
-}
-
-function parsePinning(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  if (text.trim() === '') return out;
-  for (const part of text.split(',')) {
-    const [name, core] = part.split('=').map((x) => x.trim());
-    const c = Number(core);
-    if (!name || core === undefined || !Number.isInteger(c) || c < 0) {
-      throw new InputError(`params.host.pinning: "${part}" is not thread=core (e.g. vm0/vcpu0=2)`);
-    }
-    out.set(name, c);
-  }
-  return out;
 }
 
 export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
@@ -190,62 +161,13 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const vcpusPerVm = num(p, 'vm.vcpus');
   const queuePairs = num(p, 'vm.queue_pairs');
 
-  const sim = new Simulator();
-  const streams = new RandomStreams(input.seed, input.replication);
-  const counters = new Counters();
-  const tracker = new StageTracker(sim);
-  const copyPs = copyCostFn(num(p, 'host.copy_fixed_ns'), num(p, 'host.memcpy_gbps'));
-  const exits = new ExitTally();
-  const env: ActorEnv = {
-    sim,
-    counters,
-    exits,
-    tracker,
-    copyPs,
-    countCopy: (bytes) => {
-      counters.copies++;
-      counters.copyBytes += bytes;
-    },
-    syscallPs: psOf(p, 'host.syscall_ns'),
-  };
-  const cpuOptions = {
-    ctxSwitchPs: psOf(p, 'host.ctx_switch_ns'),
-    slicePs: psOf(p, 'host.sched_slice_us'),
-    wakeupGranularityPs: psOf(p, 'host.wakeup_granularity_us'),
-    counters,
-    jitterCv: num(p, 'host.jitter_cv'),
-    stream: (name: string) => streams.stream(name),
-    idleStates: hostIdleStates(p),
-    coldCachePs: psOf(p, 'host.cold_cache_ns'),
-    smtCores: bool(p, 'host.smt') ? num(p, 'host.cores') : 0,
-    smtSlowdown: num(p, 'host.smt_slowdown'),
-  };
-  const cpu = new HostCpu(sim, cpuOptions);
-
-  const pinning = parsePinning(str(p, 'host.pinning'));
-  // with SMT, the places threads go are logical CPUs: two per physical core
-  const hostCores = num(p, 'host.cores') * (bool(p, 'host.smt') ? 2 : 1);
-  let nextCore = 0;
-  const threadsOnCore: number[] = [];
-  const addHostThread = (options: Omit<ThreadOptions, 'core'>): HostThread => {
-    const pinned = pinning.get(options.name);
-    let core: number;
-    if (pinned !== undefined) core = pinned;
-    else if (hostCores > 0 && options.isIrq === true) {
-      // an IRQ goes where the fewest threads are (irqbalance spreads by load), from the top
-      // core down: the vCPUs took the first cores
-      core = hostCores - 1;
-      for (let c = hostCores - 1; c >= 0; c--) if ((threadsOnCore[c] ?? 0) < (threadsOnCore[core] ?? 0)) core = c;
-    } else {
-      core = hostCores > 0 ? nextCore % hostCores : nextCore;
-      nextCore++;
-    }
-    threadsOnCore[core] = (threadsOnCore[core] ?? 0) + 1;
-    // unpinned threads float when cores are shared; interrupt work stays where its IRQ is affine
-    const isMigratable = hostCores > 0 && pinned === undefined && options.isIrq !== true;
-    return cpu.addThread({ ...options, core, isMigratable });
-  };
-  cpu.ensureCores(hostCores);
+  const host = buildHostRun(p, input.seed, input.replication, {
+    isVirtual: def.isVirtual,
+    // a guest running a DPDK forwarder (net-pvp) polls and never halts
+    vcpusPoll: spec.kind === 'net-pvp',
+    pollPickupPs: spec.kind === 'net-pvp' ? Math.round(psOf(p, 'dpdk.poll_iter_ns') / 2) : Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
+  });
+  const { sim, streams, counters, tracker, env, exits, cpu, addHostThread } = host;
 
   // ---- op accounting
   const ledger = new OpLedger(sim, tracker, spec, vmCount, streams.stream('workload/sizes'));
@@ -261,7 +183,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const appRng = streams.stream('workload/app');
   let dropCalls = 0;
   let guestIrqsAtStart = 0;
-  const guestIrqs = (): number => vms.reduce((s, vm) => s + vm.vcpus.reduce((a, v) => a + v.interruptsTaken, 0), 0);
+  const guestIrqs = host.guestIrqs;
   ledger.onWindowStart = () => {
     guestIrqsAtStart = guestIrqs();
     counters.reset();
@@ -300,43 +222,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
     complete: hooks.complete,
   }, (pkt, atPs) => nic.receive(pkt, atPs), streams.stream('peer/app'));
 
-  // ---- VMs and their vCPUs (created first so they take the first cores)
-  const kc = kvmCosts(p);
-  const vms: VmContext[] = [];
-  for (let v = 0; v < vmCount; v++) {
-    const bql = new Mutex(`vm${v}/bql`);
-    const kvm = def.isVirtual ? new Kvm(env, kc, bql) : null;
-    const vm: VmContext = { index: v, name: def.isVirtual ? `vm${v}` : 'host', vcpus: [], kvm, bql, device: null, forwarder: null, app: null };
-    for (let i = 0; i < vcpusPerVm; i++) {
-      const thread = def.isVirtual
-        ? addHostThread({
-            name: `vm${v}/vcpu${i}`,
-            // a guest running a DPDK forwarder (net-pvp) polls and never halts
-            idleMode: spec.kind === 'net-pvp' ? 'poll' : 'halt-poll',
-            wakeupPs: psOf(p, 'kvm.halted_wakeup_ns'),
-            pollPickupPs: spec.kind === 'net-pvp' ? Math.round(psOf(p, 'dpdk.poll_iter_ns') / 2) : Math.round(kc.exitLightPs / 2),
-            pollWindowPs: psOf(p, 'kvm.halt_poll_ns'),
-          })
-        : addHostThread({ name: `host/cpu${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
-      if (kvm !== null) {
-        thread.onInterrupt = () => kvm.hostInterruptExit();
-        thread.onHostTick = () => kvm.hostTimerExit();
-      }
-      const vcpu = new GuestVcpu(env, thread.name, i, thread, kvm);
-      vcpu.softirqRestarts = num(p, 'guest.softirq_restarts');
-      if (kvm !== null && bool(p, 'kvm.halt_poll_adaptive')) {
-        vcpu.haltPoll = {
-          maxPs: psOf(p, 'kvm.halt_poll_ns'),
-          grow: num(p, 'kvm.halt_poll_grow'),
-          growStartPs: psOf(p, 'kvm.halt_poll_grow_start_ns'),
-          shrink: num(p, 'kvm.halt_poll_shrink'),
-        };
-      }
-      vcpu.softirqPs = psOf(p, 'guest.softirq_time_us');
-      vm.vcpus.push(vcpu);
-    }
-    vms.push(vm);
-  }
+  const vms: VmContext[] = host.vms.map((vm) => ({ ...vm, device: null, forwarder: null, app: null }));
 
   const onFinish: NetContext['onFinish'] = [];
   const starters: NetContext['starters'] = [];
@@ -397,40 +283,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const STALL_PS = 60 * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
 
-  // ---- other tenants' threads
-  const noiseDuty = num(p, 'host.noise_duty');
-  const noise: NoiseLoad[] = [];
-  if (noiseDuty > 0) {
-    const inUse = new Set(cpu.threads.map((t) => t.core.index));
-    const n = num(p, 'host.noise_cores');
-    const cores = [...inUse].sort((a, b) => a - b).slice(0, n > 0 ? n : undefined);
-    for (const c of cores) {
-      const t = cpu.addThread({ name: `host/noise${c}`, core: c, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns'), isHost: false });
-      noise.push(new NoiseLoad(sim, t, psOf(p, 'host.noise_burst_us'), noiseDuty, streams.stream(`host/noise${c}`)));
-    }
-  }
-
-  // ---- timer ticks (every thread exists by now)
-  const hostTickHz = num(p, 'host.tick_hz');
-  if (hostTickHz > 0) cpu.startTicks(Math.round(PS_PER_S / hostTickHz), psOf(p, 'host.tick_ns'), (name) => streams.stream(name));
-  const guestHz = num(p, 'guest.timer_hz');
-  if (def.isVirtual && guestHz > 0) {
-    // the guest's own tick while the vCPU works (NO_HZ_IDLE): a timer exit and the handler
-    const tickId = exits.id('timer-tick', false);
-    const costPs = kc.exitLightPs + psOf(p, 'guest.tick_ns');
-    const periodPs = Math.round(PS_PER_S / guestHz);
-    for (const vm of vms) {
-      for (const v of vm.vcpus) {
-        const t = v.thread;
-        const phase = Math.floor(streams.stream(`guest/${v.name}/tick`)() * periodPs);
-        t.startGuestTick(periodPs, phase, costPs, () => exits.count(tickId));
-      }
-    }
-  }
-
-  // ---- start
-  for (const n of noise) cpu.start(n.thread);
-  for (const vm of vms) for (const v of vm.vcpus) cpu.start(v.thread);
+  host.start();
   for (const s of starters) s();
   for (const vm of vms) vm.app?.start();
   peer.start();
@@ -451,11 +304,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   const violations: string[] = [];
   for (const f of onFinish) f(extra, violations);
   extra['guest.interrupts_taken'] = guestIrqs() - guestIrqsAtStart;
-  cpu.coreBusyFractions().forEach((f, i) => {
-    extra[`core${i}.busy_fraction`] = f;
-  });
-  extra['host.migrations'] = cpu.threads.reduce((s, t) => s + t.migrations, 0);
-  extra['host.interruptions'] = cpu.threads.reduce((s, t) => s + t.interruptions, 0);
+  host.addExtra(extra);
   extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
   extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
   return {

@@ -1,0 +1,225 @@
+/**
+ * What the run harness of every device class shares (network: net/support/net-run.ts,
+ * block: block/support/block-run.ts): the simulator, random streams, counters, stage
+ * tracker and actor environment; the host CPU with its thread placement (host.pinning,
+ * host.cores, SMT); the VMs with their vCPUs, KVM and big lock; other tenants' threads;
+ * host and guest timer ticks; and the run-end CPU figures.
+ */
+import { bool, num, str, type ParamValues } from '../calibration/param.js';
+import { RandomStreams } from '../core/random.js';
+import { Simulator } from '../core/simulator.js';
+import { PS_PER_S } from '../core/time.js';
+import { copyCostFn, ExitTally, type ActorEnv } from '../actors/host/env.js';
+import { GuestVcpu } from '../actors/host/guest-vcpu.js';
+import { Kvm, type KvmCosts } from '../actors/host/kvm.js';
+import { NoiseLoad } from '../actors/host/noise.js';
+import { Counters } from '../metrics/counters.js';
+import { HostCpu, type HostThread, type ThreadOptions } from '../primitives/host-cpu.js';
+import { Mutex } from '../primitives/mutex.js';
+import { StageTracker } from '../primitives/stage-tracker.js';
+import { InputError } from '../util/input-error.js';
+import { hostIdleStates, kvmCosts, psOf } from './net/support/costs.js';
+
+/** One VM: its vCPUs, KVM acting for it (null on bare metal) and its QEMU's big lock. */
+export interface HostVm {
+  index: number;
+  name: string;
+  vcpus: GuestVcpu[];
+  kvm: Kvm | null;
+  bql: Mutex;
+}
+
+export interface HostRunOptions {
+  isVirtual: boolean;
+  /** vCPUs that never halt (a guest polling forwarder) rather than halt-polling ones. */
+  vcpusPoll: boolean;
+  /** A polling vCPU's pickup time [ps]. */
+  pollPickupPs: number;
+}
+
+export interface HostRun {
+  sim: Simulator;
+  streams: RandomStreams;
+  counters: Counters;
+  exits: ExitTally;
+  tracker: StageTracker;
+  env: ActorEnv;
+  cpu: HostCpu;
+  kvmCosts: KvmCosts;
+  vms: HostVm[];
+  /** Creates a host thread, placing it on a core (host.pinning, host.cores). */
+  addHostThread(options: Omit<ThreadOptions, 'core'>): HostThread;
+  /** Guest interrupts taken so far, all vCPUs. */
+  guestIrqs(): number;
+  /** Adds other tenants' threads and the timer ticks (every thread exists), then starts the noise and the vCPUs. */
+  start(): void;
+  /** Run-end CPU figures for details.extra. */
+  addExtra(extra: Record<string, number>): void;
+}
+
+/** host.pinning: thread=core pairs. */
+export function parsePinning(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text.trim() === '') return out;
+  for (const part of text.split(',')) {
+    const [name, core] = part.split('=').map((x) => x.trim());
+    const c = Number(core);
+    if (!name || core === undefined || !Number.isInteger(c) || c < 0) {
+      throw new InputError(`params.host.pinning: "${part}" is not thread=core (e.g. vm0/vcpu0=2)`);
+    }
+    out.set(name, c);
+  }
+  return out;
+}
+
+/** Set-up checks every class makes: VMs on bare metal, SMT without cores, the pinning syntax. */
+export function checkHostInput(p: ParamValues, isVirtual: boolean): void {
+  if (!isVirtual && num(p, 'host.vms') > 1) {
+    throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
+  }
+  if (bool(p, 'host.smt') && num(p, 'host.cores') === 0) {
+    throw new InputError('params.host.smt: needs host.cores (the physical cores whose hardware threads are shared); with host.cores 0 every thread has a core of its own');
+  }
+  parsePinning(str(p, 'host.pinning'));
+}
+
+export function buildHostRun(p: ParamValues, seed: number, replication: number, options: HostRunOptions): HostRun {
+  const vmCount = num(p, 'host.vms');
+  const vcpusPerVm = num(p, 'vm.vcpus');
+  const sim = new Simulator();
+  const streams = new RandomStreams(seed, replication);
+  const counters = new Counters();
+  const tracker = new StageTracker(sim);
+  const copyPs = copyCostFn(num(p, 'host.copy_fixed_ns'), num(p, 'host.memcpy_gbps'));
+  const exits = new ExitTally();
+  const env: ActorEnv = {
+    sim,
+    counters,
+    exits,
+    tracker,
+    copyPs,
+    countCopy: (bytes) => {
+      counters.copies++;
+      counters.copyBytes += bytes;
+    },
+    syscallPs: psOf(p, 'host.syscall_ns'),
+  };
+  const cpu = new HostCpu(sim, {
+    ctxSwitchPs: psOf(p, 'host.ctx_switch_ns'),
+    slicePs: psOf(p, 'host.sched_slice_us'),
+    wakeupGranularityPs: psOf(p, 'host.wakeup_granularity_us'),
+    counters,
+    jitterCv: num(p, 'host.jitter_cv'),
+    stream: (name: string) => streams.stream(name),
+    idleStates: hostIdleStates(p),
+    coldCachePs: psOf(p, 'host.cold_cache_ns'),
+    smtCores: bool(p, 'host.smt') ? num(p, 'host.cores') : 0,
+    smtSlowdown: num(p, 'host.smt_slowdown'),
+  });
+
+  const pinning = parsePinning(str(p, 'host.pinning'));
+  // with SMT, the places threads go are logical CPUs: two per physical core
+  const hostCores = num(p, 'host.cores') * (bool(p, 'host.smt') ? 2 : 1);
+  let nextCore = 0;
+  const threadsOnCore: number[] = [];
+  const addHostThread = (o: Omit<ThreadOptions, 'core'>): HostThread => {
+    const pinned = pinning.get(o.name);
+    let core: number;
+    if (pinned !== undefined) core = pinned;
+    else if (hostCores > 0 && o.isIrq === true) {
+      // an IRQ goes where the fewest threads are (irqbalance spreads by load), from the top
+      // core down: the vCPUs took the first cores
+      core = hostCores - 1;
+      for (let c = hostCores - 1; c >= 0; c--) if ((threadsOnCore[c] ?? 0) < (threadsOnCore[core] ?? 0)) core = c;
+    } else {
+      core = hostCores > 0 ? nextCore % hostCores : nextCore;
+      nextCore++;
+    }
+    threadsOnCore[core] = (threadsOnCore[core] ?? 0) + 1;
+    // unpinned threads float when cores are shared; interrupt work stays where its IRQ is affine
+    const isMigratable = hostCores > 0 && pinned === undefined && o.isIrq !== true;
+    return cpu.addThread({ ...o, core, isMigratable });
+  };
+  cpu.ensureCores(hostCores);
+
+  // ---- VMs and their vCPUs (created first so they take the first cores)
+  const kc = kvmCosts(p);
+  const vms: HostVm[] = [];
+  for (let v = 0; v < vmCount; v++) {
+    const bql = new Mutex(`vm${v}/bql`);
+    const kvm = options.isVirtual ? new Kvm(env, kc, bql) : null;
+    const vm: HostVm = { index: v, name: options.isVirtual ? `vm${v}` : 'host', vcpus: [], kvm, bql };
+    for (let i = 0; i < vcpusPerVm; i++) {
+      const thread = options.isVirtual
+        ? addHostThread({
+            name: `vm${v}/vcpu${i}`,
+            idleMode: options.vcpusPoll ? 'poll' : 'halt-poll',
+            wakeupPs: psOf(p, 'kvm.halted_wakeup_ns'),
+            pollPickupPs: options.pollPickupPs,
+            pollWindowPs: psOf(p, 'kvm.halt_poll_ns'),
+          })
+        : addHostThread({ name: `host/cpu${i}`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns') });
+      if (kvm !== null) {
+        thread.onInterrupt = () => kvm.hostInterruptExit();
+        thread.onHostTick = () => kvm.hostTimerExit();
+      }
+      const vcpu = new GuestVcpu(env, thread.name, i, thread, kvm);
+      vcpu.softirqRestarts = num(p, 'guest.softirq_restarts');
+      if (kvm !== null && bool(p, 'kvm.halt_poll_adaptive')) {
+        vcpu.haltPoll = {
+          maxPs: psOf(p, 'kvm.halt_poll_ns'),
+          grow: num(p, 'kvm.halt_poll_grow'),
+          growStartPs: psOf(p, 'kvm.halt_poll_grow_start_ns'),
+          shrink: num(p, 'kvm.halt_poll_shrink'),
+        };
+      }
+      vcpu.softirqPs = psOf(p, 'guest.softirq_time_us');
+      vm.vcpus.push(vcpu);
+    }
+    vms.push(vm);
+  }
+  const guestIrqs = (): number => vms.reduce((s, vm) => s + vm.vcpus.reduce((a, v) => a + v.interruptsTaken, 0), 0);
+
+  const start = (): void => {
+    // ---- other tenants' threads
+    const noiseDuty = num(p, 'host.noise_duty');
+    const noise: NoiseLoad[] = [];
+    if (noiseDuty > 0) {
+      const inUse = new Set(cpu.threads.map((t) => t.core.index));
+      const n = num(p, 'host.noise_cores');
+      const cores = [...inUse].sort((a, b) => a - b).slice(0, n > 0 ? n : undefined);
+      for (const c of cores) {
+        const t = cpu.addThread({ name: `host/noise${c}`, core: c, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns'), isHost: false });
+        noise.push(new NoiseLoad(sim, t, psOf(p, 'host.noise_burst_us'), noiseDuty, streams.stream(`host/noise${c}`)));
+      }
+    }
+    // ---- timer ticks (every thread exists by now)
+    const hostTickHz = num(p, 'host.tick_hz');
+    if (hostTickHz > 0) cpu.startTicks(Math.round(PS_PER_S / hostTickHz), psOf(p, 'host.tick_ns'), (name) => streams.stream(name));
+    const guestHz = num(p, 'guest.timer_hz');
+    if (options.isVirtual && guestHz > 0) {
+      // the guest's own tick while the vCPU works (NO_HZ_IDLE): a timer exit and the handler
+      const tickId = exits.id('timer-tick', false);
+      const costPs = kc.exitLightPs + psOf(p, 'guest.tick_ns');
+      const periodPs = Math.round(PS_PER_S / guestHz);
+      for (const vm of vms) {
+        for (const v of vm.vcpus) {
+          const phase = Math.floor(streams.stream(`guest/${v.name}/tick`)() * periodPs);
+          v.thread.startGuestTick(periodPs, phase, costPs, () => exits.count(tickId));
+        }
+      }
+    }
+    for (const n of noise) cpu.start(n.thread);
+    for (const vm of vms) for (const v of vm.vcpus) cpu.start(v.thread);
+  };
+
+  const addExtra = (extra: Record<string, number>): void => {
+    cpu.coreBusyFractions().forEach((f, i) => {
+      extra[`core${i}.busy_fraction`] = f;
+    });
+    extra['host.migrations'] = cpu.threads.reduce((s, t) => s + t.migrations, 0);
+    extra['host.interruptions'] = cpu.threads.reduce((s, t) => s + t.interruptions, 0);
+  };
+
+  return { sim, streams, counters, exits, tracker, env, cpu, kvmCosts: kc, vms, addHostThread, guestIrqs, start, addExtra };
+}
