@@ -2,6 +2,7 @@
  * The registry of every calibrated parameter. Each model area keeps its defaults in its
  * own file of this folder (value, unit, range, source); this file only gathers them.
  */
+import { BLOCK_PARAMS } from './block.js';
 import { DPDK_PARAMS } from './dpdk.js';
 import { GUEST_PARAMS } from './guest.js';
 import { HOST_PARAMS } from './host.js';
@@ -10,6 +11,7 @@ import { KVM_PARAMS } from './kvm.js';
 import { NIC_PARAMS } from './nic.js';
 import { ParamRegistry, type ParamDef } from './param.js';
 import { QEMU_PARAMS } from './qemu.js';
+import { STORAGE_PARAMS } from './storage.js';
 import { VHOST_PARAMS } from './vhost.js';
 import { VIRTIO_PARAMS } from './virtio.js';
 
@@ -23,6 +25,8 @@ const ALL: ParamDef[] = [
   ...DPDK_PARAMS,
   ...NIC_PARAMS,
   ...HOSTNET_PARAMS,
+  ...BLOCK_PARAMS,
+  ...STORAGE_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);

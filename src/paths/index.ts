@@ -4,7 +4,17 @@
  */
 import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
+import { BLK_WORKLOADS } from '../workloads/blk.js';
 import type { WorkloadInput } from '../workloads/index.js';
+import { bareMetalBlockPath } from './block/bare-metal.js';
+import { emulatedBlockPath } from './block/emulated.js';
+import { emulatedVmmBlockPath } from './block/emulated-vmm.js';
+import { passthroughBlockPath } from './block/passthrough.js';
+import { sriovBlockPath } from './block/sriov.js';
+import { blockPath, type BlockPathDef } from './block/support/block-run.js';
+import { vhostKernelBlockPath } from './block/vhost-kernel.js';
+import { vhostUserBlockPath } from './block/vhost-user.js';
+import { virtioQemuBlockPath } from './block/virtio-qemu.js';
 import { bareMetalPath } from './net/bare-metal.js';
 import { emulatedPath } from './net/emulated.js';
 import { emulatedVmmPath } from './net/emulated-vmm.js';
@@ -35,7 +45,33 @@ export interface PathModel {
   run(input: PathRunInput): RunResult;
 }
 
-export const PATHS: readonly PathModel[] = [bareMetalPath, passthroughPath, sriovPath, vhostUserPath, vhostKernelPath, virtioQemuPath, emulatedPath, emulatedVmmPath];
+/**
+ * A path name with its network model and its block model: the registry lists (path,
+ * device class) pairs under one name, and a run goes to the class of its workload.
+ */
+function withBlock(net: PathModel, blockDef: BlockPathDef): PathModel {
+  if (net.name !== blockDef.name) throw new Error(`path ${net.name} paired with block path ${blockDef.name}`);
+  const block = blockPath(blockDef);
+  const isBlock = (w: WorkloadInput): boolean => (BLK_WORKLOADS as readonly string[]).includes(w.kind);
+  return {
+    name: net.name,
+    description: `${net.description}; block: ${blockDef.description}`,
+    workloads: [...net.workloads, ...BLK_WORKLOADS],
+    check: (params, workload) => (isBlock(workload) ? block.check!(params, workload) : net.check?.(params, workload)),
+    run: (input) => (isBlock(input.workload) ? block.run(input) : net.run(input)),
+  };
+}
+
+export const PATHS: readonly PathModel[] = [
+  withBlock(bareMetalPath, bareMetalBlockPath),
+  withBlock(passthroughPath, passthroughBlockPath),
+  withBlock(sriovPath, sriovBlockPath),
+  withBlock(vhostUserPath, vhostUserBlockPath),
+  withBlock(vhostKernelPath, vhostKernelBlockPath),
+  withBlock(virtioQemuPath, virtioQemuBlockPath),
+  withBlock(emulatedPath, emulatedBlockPath),
+  withBlock(emulatedVmmPath, emulatedVmmBlockPath),
+];
 
 export function findPath(name: string): PathModel | undefined {
   return PATHS.find((p) => p.name === name);

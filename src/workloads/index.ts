@@ -3,6 +3,7 @@
  * workloads add their schemas here; `custom` runs without a path.
  */
 import { z } from 'zod';
+import { blkReadWorkloadSchema, blkWorkloadSchema, blkWriteWorkloadSchema, toBlkSpec, type BlkWorkloadSpec } from './blk.js';
 import { customWorkloadSchema } from './custom-schema.js';
 import type { NetWorkloadSpec } from './net-common.js';
 import { netRrWorkloadSchema, toNetRrSpec } from './net-rr.js';
@@ -20,6 +21,9 @@ export const WORKLOAD_KINDS: readonly WorkloadKindInfo[] = [
   { kind: 'net-rr', description: 'request/response transactions guest <-> remote peer (netperf TCP_RR-like), closed or open loop' },
   { kind: 'net-tx', description: 'packet stream guest -> peer: Poisson, constant, bursty or saturating' },
   { kind: 'net-rx', description: 'packet stream peer -> guest: Poisson, constant, bursty or saturating (line rate)' },
+  { kind: 'blk', description: 'block I/O from fio-like jobs in the guest: rw (read, write, randread, randwrite, randrw), bs, iodepth, numjobs, ioengine, rate_iops' },
+  { kind: 'blk-read', description: 'the blk workload with rw randread (or read)' },
+  { kind: 'blk-write', description: 'the blk workload with rw randwrite (or write)' },
   { kind: 'net-pvp', description: 'physical-virtual-physical forwarding (CSIT/DPDK PVP): generator -> NIC -> back end -> VM forwarder -> back end -> NIC -> generator, one way' },
 ];
 
@@ -29,6 +33,9 @@ export const workloadSchema = z.discriminatedUnion('kind', [
   netTxWorkloadSchema,
   netRxWorkloadSchema,
   netPvpWorkloadSchema,
+  blkWorkloadSchema,
+  blkReadWorkloadSchema,
+  blkWriteWorkloadSchema,
 ]);
 
 export type WorkloadInput = z.infer<typeof workloadSchema>;
@@ -49,4 +56,11 @@ export function toNetSpec(w: WorkloadInput): NetWorkloadSpec | undefined {
     default:
       return undefined;
   }
+}
+
+export type BlkWorkloadInput = Extract<WorkloadInput, { kind: 'blk' | 'blk-read' | 'blk-write' }>;
+
+/** The normalized form of a block workload; undefined for other kinds. */
+export function toBlockSpec(w: WorkloadInput): BlkWorkloadSpec | undefined {
+  return w.kind === 'blk' || w.kind === 'blk-read' || w.kind === 'blk-write' ? toBlkSpec(w) : undefined;
 }

@@ -1,0 +1,299 @@
+/**
+ * The guest's block layer (Linux blk-mq, block/blk-mq.c): one hardware queue per vCPU
+ * where the driver offers several (CPU i submits to queue i mod queues), a tag per
+ * request the hardware queue can hold (a request without a tag waits in the software
+ * queue until a completion frees one), and plugging: the I/Os of one submission batch
+ * are held on a plug list, where an I/O adjacent to the previous one (same direction,
+ * within the merge limit) is merged into it (blk_attempt_plug_merge), and the batch is
+ * handed to the driver with one notification at the end (bd->last, commit_rqs).
+ *
+ * Completion: the driver's interrupt handler (or a polling reaper) reaps the hardware
+ * queue with interrupts disabled, completes each request (blk_mq_end_request: the
+ * request and every I/O merged into it end, each once), re-enables and re-checks,
+ * then dispatches requests that were waiting for tags.
+ */
+import { Fifo } from '../../primitives/fifo.js';
+import type { ActorEnv } from '../host/env.js';
+import type { GuestTask, GuestVcpu } from '../host/guest-vcpu.js';
+import { STATUS_OK, type BlkRequest } from './request.js';
+
+/** A guest block driver (virtio-blk, virtio-scsi, NVMe, IDE) as blk-mq sees it. */
+export interface BlkDriver {
+  readonly queueCount: number;
+  /** Requests a hardware queue holds at once (its tags). */
+  depth(hwq: number): number;
+  /** Guest CPU time to put req on the hardware queue's ring (descriptors, SQE) [ps]. */
+  queueCostPs(hwq: number, req: BlkRequest): number;
+  /** Puts req on the ring (at the end of the step that paid queueCostPs). */
+  queueRq(hwq: number, req: BlkRequest): void;
+  /** Tells the device about what queueRq added (kick, doorbell): steps on vcpu, then fn(arg). */
+  commit<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
+  /** Interrupt acknowledgement before reaping (IDE status registers): steps on vcpu, then fn(arg). */
+  ack<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
+  /** Appends the requests the device completed to out; returns how many. */
+  reap(hwq: number, out: BlkRequest[]): number;
+  /** Guest CPU time to reap n completions [ps]. */
+  reapCostPs(hwq: number, n: number): number;
+  disableIrq(hwq: number): void;
+  /** Re-enables the queue's interrupt; true if completions are already pending (the re-check). */
+  enableIrq(hwq: number): boolean;
+  /** Set by the block layer: the hardware queue's interrupt handler. */
+  onIrq: (hwq: number) => void;
+}
+
+export interface BlkMqCosts {
+  /** bio allocation, tag, plug and request set-up per I/O [ps]. */
+  submitPs: number;
+  /** Ending a request: blk_mq_end_request, bio_endio, the aio/io_uring completion event [ps]. */
+  completePs: number;
+  /** Largest merged request [bytes] (max_sectors_kb). */
+  maxMergeBytes: number;
+}
+
+/** Who hears of a completed I/O: the fio job that issued it. */
+export interface BlkCompletionSink {
+  completed(req: BlkRequest): void;
+}
+
+export interface BlkMqStages {
+  /** Submission through the block layer and driver up to the notification. */
+  queue: number;
+  /** From the device's completion to the request ended in the guest (interrupt, wake-up, reap). */
+  complete: number;
+}
+
+/** A submission in progress on one vCPU (one chain per vCPU at a time). */
+interface SubmitState {
+  layer: GuestBlockLayer;
+  vcpu: GuestVcpu | null;
+  hwq: number;
+  dispatch: BlkRequest[];
+  count: number;
+  fn: (arg: any) => void;
+  arg: unknown;
+}
+
+function afterPlug(st: SubmitState): void {
+  st.layer.publish(st);
+}
+function afterCommit(st: SubmitState): void {
+  const fn = st.fn;
+  const arg = st.arg;
+  st.arg = undefined;
+  fn(arg);
+}
+
+/** Per hardware queue: its tags, waiting requests and completion task. */
+class HwQueue implements GuestTask {
+  isQueued = false;
+  tagsFree: number;
+  readonly waiting = new Fifo<BlkRequest>();
+  readonly reaped: BlkRequest[] = [];
+  /** Submission scratch of this queue's completion context (dispatching waiting requests). */
+  readonly dispatchState: SubmitState;
+  constructor(
+    readonly layer: GuestBlockLayer,
+    readonly index: number,
+    depth: number,
+  ) {
+    this.tagsFree = depth;
+    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, fn: noop, arg: undefined };
+  }
+  run(vcpu: GuestVcpu): void {
+    this.layer.runCompletion(this, vcpu);
+  }
+}
+
+function noop(): void {}
+function ackDone(q: HwQueue): void {
+  q.layer.reapStep(q);
+}
+function reapDone(q: HwQueue): void {
+  q.layer.afterReap(q);
+}
+function dispatchDone(q: HwQueue): void {
+  q.layer.dispatchWaitingDone(q);
+}
+
+export class GuestBlockLayer {
+  readonly queues: HwQueue[] = [];
+  private readonly submitStates: SubmitState[] = [];
+  /** Completion sinks by job index (fio jobs of this VM). */
+  sinks: BlkCompletionSink[] = [];
+  /** Statistics. */
+  merges = 0;
+  tagWaits = 0;
+  completions = 0;
+  reapsEmpty = 0;
+
+  constructor(
+    readonly env: ActorEnv,
+    readonly name: string,
+    readonly driver: BlkDriver,
+    private readonly vcpuOfQueue: (hwq: number) => GuestVcpu,
+    private readonly costs: BlkMqCosts,
+    private readonly stages: BlkMqStages,
+  ) {
+    for (let q = 0; q < driver.queueCount; q++) this.queues.push(new HwQueue(this, q, driver.depth(q)));
+    driver.onIrq = (hwq) => this.onIrq(hwq);
+  }
+
+  /** The hardware queue a vCPU submits to. */
+  hwqOf(vcpu: GuestVcpu): number {
+    return vcpu.index % this.queues.length;
+  }
+
+  /**
+   * Submits a batch of I/Os from vcpu's current step chain (io_submit, io_uring_enter,
+   * pread): plug, merge, take tags, hand them to the driver, notify once; then fn(arg).
+   */
+  submit<A>(vcpu: GuestVcpu, batch: readonly BlkRequest[], n: number, fn: (arg: A) => void, arg: A): void {
+    const hwq = this.hwqOf(vcpu);
+    const q = this.queues[hwq]!;
+    let st = this.submitStates[vcpu.index];
+    if (st === undefined) {
+      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, fn: noop, arg: undefined };
+      this.submitStates[vcpu.index] = st;
+    }
+    st.hwq = hwq;
+    st.fn = fn;
+    st.arg = arg;
+    st.count = 0;
+    let cost = 0;
+    let prev: BlkRequest | null = null;
+    let prevBytes = 0;
+    const maxMerge = this.costs.maxMergeBytes;
+    for (let i = 0; i < n; i++) {
+      const req = batch[i]!;
+      req.hwq = hwq;
+      cost += this.costs.submitPs;
+      // blk_attempt_plug_merge: back-merge into the previous request of the plug
+      if (prev !== null && prev.isWrite === req.isWrite && prev.sector + prevBytes / 512 === req.sector && prevBytes + req.bytes <= maxMerge) {
+        prev.merged.push(req);
+        prevBytes += req.bytes;
+        this.merges++;
+        continue;
+      }
+      if (q.tagsFree > 0 && q.waiting.length === 0) {
+        q.tagsFree--;
+        st.dispatch[st.count++] = req;
+        prev = req;
+        prevBytes = req.bytes;
+      } else {
+        q.waiting.push(req);
+        this.tagWaits++;
+        prev = null;
+      }
+    }
+    for (let i = 0; i < st.count; i++) cost += this.driver.queueCostPs(hwq, st.dispatch[i]!);
+    vcpu.exec(cost, afterPlug, st);
+  }
+
+  /** @internal Puts the plugged requests on the ring and notifies the device. */
+  publish(st: SubmitState): void {
+    const d = this.driver;
+    const tracker = this.env.tracker;
+    for (let i = 0; i < st.count; i++) {
+      const req = st.dispatch[i]!;
+      d.queueRq(st.hwq, req);
+      tracker.mark(req, this.stages.queue, 0);
+      st.dispatch[i] = undefined as unknown as BlkRequest;
+    }
+    if (st.count === 0) afterCommit(st);
+    else d.commit(st.vcpu!, st.hwq, afterCommit, st);
+  }
+
+  private onIrq(hwq: number): void {
+    const q = this.queues[hwq]!;
+    this.vcpuOfQueue(hwq).scheduleSoftirq(q);
+  }
+
+  /** @internal The completion task of a hardware queue (interrupt bottom half). */
+  runCompletion(q: HwQueue, vcpu: GuestVcpu): void {
+    q.dispatchState.vcpu = vcpu;
+    this.driver.ack(vcpu, q.index, ackDone, q);
+  }
+
+  /** @internal */
+  reapStep(q: HwQueue): void {
+    const d = this.driver;
+    d.disableIrq(q.index);
+    const n = d.reap(q.index, q.reaped);
+    if (n === 0) {
+      this.reapsEmpty++;
+      this.afterReap(q);
+      return;
+    }
+    let ends = 0;
+    for (let i = 0; i < n; i++) ends += 1 + q.reaped[i]!.merged.length;
+    q.dispatchState.vcpu!.exec(d.reapCostPs(q.index, n) + ends * this.costs.completePs, reapDone, q);
+  }
+
+  /** @internal Ends the reaped requests, re-checks, then dispatches what waited for tags. */
+  afterReap(q: HwQueue): void {
+    this.endReaped(q);
+    if (this.driver.enableIrq(q.index)) {
+      this.runCompletion(q, q.dispatchState.vcpu!); // completions slipped in: reap again
+      return;
+    }
+    this.dispatchWaiting(q);
+  }
+
+  private endReaped(q: HwQueue): void {
+    const out = q.reaped;
+    const tracker = this.env.tracker;
+    for (let i = 0; i < out.length; i++) {
+      const req = out[i]!;
+      out[i] = undefined as unknown as BlkRequest;
+      q.tagsFree++;
+      this.end(req, tracker);
+      const m = req.merged;
+      for (let j = 0; j < m.length; j++) this.end(m[j]!, tracker);
+    }
+    out.length = 0;
+  }
+
+  private end(req: BlkRequest, tracker: ActorEnv['tracker']): void {
+    this.completions++;
+    if (req.status < STATUS_OK) req.status = STATUS_OK;
+    tracker.mark(req, this.stages.complete, 0);
+    this.sinks[req.job]!.completed(req);
+  }
+
+  /**
+   * A polling reaper (io_uring IOPOLL) on hwq: reaps and ends what the device completed;
+   * returns the number of requests ended. Waiting requests go out from the queue's task.
+   */
+  poll(hwq: number): number {
+    const q = this.queues[hwq]!;
+    const n = this.driver.reap(hwq, q.reaped);
+    this.endReaped(q);
+    if (q.waiting.length !== 0 && q.tagsFree > 0) this.vcpuOfQueue(hwq).scheduleSoftirq(q);
+    return n;
+  }
+
+  private dispatchWaiting(q: HwQueue): void {
+    const st = q.dispatchState;
+    const vcpu = st.vcpu!;
+    if (q.waiting.length === 0 || q.tagsFree === 0) {
+      vcpu.done();
+      return;
+    }
+    st.count = 0;
+    let cost = 0;
+    while (q.waiting.length !== 0 && q.tagsFree > 0) {
+      const req = q.waiting.shift()!;
+      q.tagsFree--;
+      st.dispatch[st.count++] = req;
+      cost += this.driver.queueCostPs(q.index, req);
+    }
+    st.fn = dispatchDone;
+    st.arg = q;
+    vcpu.exec(cost, afterPlug, st);
+  }
+
+  /** @internal */
+  dispatchWaitingDone(q: HwQueue): void {
+    q.dispatchState.vcpu!.done();
+  }
+}

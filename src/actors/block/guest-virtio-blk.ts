@@ -1,0 +1,111 @@
+/**
+ * The guest's virtio block drivers (Linux drivers/block/virtio_blk.c, and
+ * drivers/scsi/virtio_scsi.c, which differs in its request layout): one virtqueue per
+ * hardware queue (num_queues; legacy devices have one), each request a chain of
+ * descriptors {header, data pages, status} (virtio-scsi: {request header + CDB, data,
+ * response}), one slot with indirect descriptors. virtio_queue_rq adds the request; the
+ * kick goes only at the end of a plug batch and only if the device asked for it
+ * (virtqueue_kick_prepare: EVENT_IDX or the NO_NOTIFY flag). virtblk_done disables
+ * callbacks, takes every used buffer, and re-enables with the re-check.
+ *
+ * With polled completions (poll_queues, io_uring IOPOLL) the queue's callbacks stay
+ * disabled and the reaper polls the used ring.
+ */
+import type { Virtqueue } from '../../primitives/virtqueue.js';
+import type { GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
+import type { BlkDriver } from './guest-blk-mq.js';
+import type { BlkRequest } from './request.js';
+
+/** The guest's notification of a virtqueue: an exit of some kind, then fn(arg). */
+export type BlkKickPort = <A>(vcpu: GuestVcpu, vq: number, fn: (arg: A) => void, arg: A) => void;
+
+export interface VirtioBlkCosts {
+  /** virtio_queue_rq: request header, sg mapping, descriptor set-up [ps]. */
+  queuePs: number;
+  /** Per used buffer reclaimed in virtblk_done (detach, status check) [ps]. */
+  reapPs: number;
+  /** Descriptors per request besides the data pages (header and status: 2). */
+  headerSegments: number;
+  /** Data bytes per descriptor (a guest page). */
+  segmentBytes: number;
+}
+
+export class GuestVirtioBlk implements BlkDriver {
+  readonly queueCount: number;
+  onIrq: (hwq: number) => void = () => {};
+  readonly vectors: IrqVector[] = [];
+  /** Kicks written (after kick_prepare said yes). */
+  kicks = 0;
+
+  constructor(
+    readonly name: string,
+    readonly vqs: Virtqueue<BlkRequest>[],
+    private readonly costs: VirtioBlkCosts,
+    private readonly kick: BlkKickPort,
+    /** The hardware queues whose completions are polled (no interrupts). */
+    private readonly isPolled: boolean,
+    makeVector: (vq: number, handler: () => void) => IrqVector,
+  ) {
+    this.queueCount = vqs.length;
+    for (let q = 0; q < vqs.length; q++) {
+      this.vectors.push(makeVector(q, () => this.onIrq(q)));
+      if (isPolled) vqs[q]!.disableCb();
+    }
+  }
+
+  private segmentsOf(req: BlkRequest): number {
+    return this.costs.headerSegments + Math.ceil(req.totalBytes / this.costs.segmentBytes);
+  }
+
+  depth(hwq: number): number {
+    const vq = this.vqs[hwq]!;
+    // without indirect descriptors a request takes its segments' slots (virtblk's queue depth is the ring size either way)
+    return vq.hasIndirect ? vq.size : Math.max(1, Math.floor(vq.size / (this.costs.headerSegments + 1)));
+  }
+
+  queueCostPs(hwq: number, req: BlkRequest): number {
+    const vq = this.vqs[hwq]!;
+    const slots = vq.slotsFor(this.segmentsOf(req));
+    return this.costs.queuePs + vq.driverCostPs(1, slots, false);
+  }
+
+  queueRq(hwq: number, req: BlkRequest): void {
+    this.vqs[hwq]!.add(req, this.segmentsOf(req));
+  }
+
+  commit<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void {
+    if (this.vqs[hwq]!.kickPrepare()) {
+      this.kicks++;
+      this.kick(vcpu, hwq, fn, arg);
+    } else {
+      fn(arg);
+    }
+  }
+
+  ack<A>(_vcpu: GuestVcpu, _hwq: number, fn: (arg: A) => void, arg: A): void {
+    fn(arg);
+  }
+
+  reap(hwq: number, out: BlkRequest[]): number {
+    const vq = this.vqs[hwq]!;
+    let n = 0;
+    for (let r = vq.getUsed(); r !== undefined; r = vq.getUsed()) {
+      out.push(r);
+      n++;
+    }
+    return n;
+  }
+
+  reapCostPs(hwq: number, n: number): number {
+    return n * this.costs.reapPs + this.vqs[hwq]!.driverCostPs(0, 0, true);
+  }
+
+  disableIrq(hwq: number): void {
+    this.vqs[hwq]!.disableCb();
+  }
+
+  enableIrq(hwq: number): boolean {
+    if (this.isPolled) return false;
+    return this.vqs[hwq]!.enableCb();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * One block I/O as every layer sees it: the guest application's request (fio's io_u),
+ * the guest block layer's request (blk-mq), the virtio or NVMe command, the back end's
+ * and the host block layer's I/O, and the storage device's command. One object travels
+ * the whole path (no copies per layer), carrying its stage stamps (TrackedOp) and, at
+ * the end, its status. Requests are recycled by the run's ledger.
+ */
+import { AS_DOUBLE } from '../../core/time.js';
+import type { TrackedOp } from '../../primitives/stage-tracker.js';
+
+/** Sector size of every block address [bytes]. */
+export const SECTOR_BYTES = 512;
+
+/** Completion status (virtio-blk VIRTIO_BLK_S_*, NVMe status code collapsed to ok/error). */
+export const STATUS_PENDING = -1;
+export const STATUS_OK = 0;
+export const STATUS_IOERR = 1;
+
+/** A host-side submitter of block I/O: told when the host block layer completes one. */
+export interface HostBlockClient {
+  hostDone(req: BlkRequest): void;
+}
+
+export class BlkRequest implements TrackedOp {
+  /** Op id (ledger), unique in the run. */
+  id = 0;
+  /** VM index (0 on bare metal) and fio job index within the VM. */
+  vm = 0;
+  job = 0;
+  isWrite = false;
+  /** First sector (512-byte units) and length [bytes]. */
+  sector = AS_DOUBLE;
+  bytes = 0;
+  /** When the application issued it [ps]. */
+  issuedPs = AS_DOUBLE;
+  /** TrackedOp: last stage boundary [ps], and the tracker's record. */
+  stampPs = AS_DOUBLE;
+  slot = -1;
+  /** STATUS_* once completed; STATUS_PENDING before. */
+  status = STATUS_PENDING;
+  /** blk-mq hardware queue (and with it the virtqueue or NVMe queue pair) it went to. */
+  hwq = 0;
+  /**
+   * Requests merged into this one by the guest's plug (adjacent sectors): they are
+   * served as part of it and complete with it, each once, with its status.
+   */
+  merged: BlkRequest[] = [];
+  /**
+   * Requests a back end merged into this one (QEMU's virtio_blk_submit_multireq): one host
+   * I/O serves them all; each still completes to the guest on its own.
+   */
+  backendMerged: BlkRequest[] = [];
+  /** Who hears of the host block layer's completion (a QEMU aio engine, a pool worker, LIO). */
+  hostClient: HostBlockClient | null = null;
+  /** Host-side sub-requests still outstanding (a request split into device commands). */
+  pendingParts = 0;
+  /** Time the device command was submitted (doorbell) [ps]; the device's own bookkeeping. */
+  deviceStartPs = AS_DOUBLE;
+  /** Ring slots its descriptors take (the back end returns them with the used entry). */
+  ringSlots = 0;
+  /** Scratch for the layer that holds the request now (a back end's index, a die). */
+  tag = 0;
+  /** NVMe queue pair the SSD serves it on (the device's own bookkeeping, like deviceStartPs). */
+  deviceQueue = 0;
+
+  /** Bytes the request moves, merged requests included. */
+  get totalBytes(): number {
+    let b = this.bytes;
+    const m = this.merged;
+    for (let i = 0; i < m.length; i++) b += m[i]!.bytes;
+    const bm = this.backendMerged;
+    for (let i = 0; i < bm.length; i++) b += bm[i]!.totalBytes;
+    return b;
+  }
+
+  /** Resets a recycled request for a new op. */
+  reset(id: number): void {
+    this.id = id;
+    this.status = STATUS_PENDING;
+    this.slot = -1;
+    this.merged.length = 0;
+    this.backendMerged.length = 0;
+    this.hostClient = null;
+    this.pendingParts = 0;
+    this.tag = 0;
+    this.hwq = 0;
+  }
+}

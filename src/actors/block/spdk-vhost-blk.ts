@@ -1,0 +1,221 @@
+/**
+ * SPDK's vhost-user-blk target (lib/vhost/vhost_blk.c) on one reactor: a thread that
+ * polls its core all the time. The guest never kicks: SPDK sets VRING_USED_F_NO_NOTIFY
+ * on its rings and masks EVENT_IDX out of the features, so both directions use the flag
+ * bits. Each poll takes at most 32 requests per virtqueue (SPDK_VHOST_VQ_MAX_SUBMISSIONS),
+ * turns their descriptors into iovecs into guest memory, and submits them through the
+ * bdev layer to its user-space NVMe driver (bdev_nvme): commands with PRPs on the guest
+ * buffers and one SQ doorbell per batch; the device DMAs into guest RAM. The same poll
+ * reaps the NVMe completion queue (no interrupt), writes each status, pushes the used
+ * entries (with the inflight bookkeeping of the shared log), and signals the guest through
+ * the callfd (an eventfd write, a syscall) unless the driver set VRING_AVAIL_F_NO_INTERRUPT.
+ * Optional interrupt coalescing (vhost_session_vq_used_signal): above `threshold` IOPS on
+ * a virtqueue, a signal waits delay_base x (rate - threshold) / threshold, gathering the
+ * completions of that time.
+ * A malloc (RAM) bdev copies on the reactor instead of using a device.
+ */
+import type { HostThread } from '../../primitives/host-cpu.js';
+import type { Virtqueue } from '../../primitives/virtqueue.js';
+import type { ActorEnv } from '../host/env.js';
+import type { RamDisk } from './ram-disk.js';
+import type { BlkRequest } from './request.js';
+import type { NvmeQueuePair, Ssd } from './ssd.js';
+
+export interface SpdkCosts {
+  /** One poll of the reactor's pollers that finds nothing [ps]. */
+  pollPs: number;
+  /** Per request: descriptor to iovec, bdev I/O, NVMe command with PRPs [ps]. */
+  perRequestPs: number;
+  /** Per completion: CQE, bdev completion, status byte, used entry, inflight log [ps]. */
+  perCompletionPs: number;
+  /** An MMIO doorbell write from user space [ps]. */
+  doorbellPs: number;
+  /** The callfd write's routing in KVM (the syscall is the env's) [ps]. */
+  signalRoutePs: number;
+  /** Requests per virtqueue per poll (SPDK_VHOST_VQ_MAX_SUBMISSIONS). */
+  maxPerPoll: number;
+  /** Coalescing: delay base (0: off) [ps] and the IOPS threshold per virtqueue, checked every statsPeriodPs. */
+  coalesceDelayPs: number;
+  coalesceIops: number;
+  statsPeriodPs: number;
+}
+
+export interface SpdkStages {
+  backend: number;
+  device: number;
+  complete: number;
+}
+
+function stepDone(r: SpdkReactor): void {
+  r.afterStep();
+}
+function delayedSignal(r: SpdkReactor): void {
+  r.signalDue();
+}
+
+export class SpdkReactor {
+  private readonly batch: BlkRequest[] = [];
+  private readonly reaped: BlkRequest[] = [];
+  private readonly ramDone: BlkRequest[] = [];
+  /** The step in flight: 1 submit, 2 complete. */
+  private phase = 0;
+  private vq = 0;
+  /** Per virtqueue: completions since the last rate check, the rate seen, and a delayed signal pending. */
+  private readonly ioCount: number[];
+  private readonly rateIops: number[];
+  /** Per virtqueue: when a coalesced signal is due [ps]; -1 when none waits. */
+  private readonly signalDueAt: number[];
+  private readonly toSignal: number[] = [];
+  /** Per virtqueue: used entries pushed since its last signal decision. */
+  private readonly dirty: boolean[];
+  private lastStatsPs = 0;
+  polls = 0;
+  signals = 0;
+  signalsCoalesced = 0;
+
+  constructor(
+    readonly env: ActorEnv,
+    readonly name: string,
+    readonly thread: HostThread,
+    readonly vqs: Virtqueue<BlkRequest>[],
+    private readonly ssd: Ssd | null,
+    private readonly queue: NvmeQueuePair | null,
+    private readonly ram: RamDisk | null,
+    private readonly costs: SpdkCosts,
+    private readonly stages: SpdkStages,
+    private readonly raise: (vq: number) => void,
+  ) {
+    this.ioCount = vqs.map(() => 0);
+    this.rateIops = vqs.map(() => 0);
+    this.signalDueAt = vqs.map(() => -1);
+    this.dirty = vqs.map(() => false);
+    thread.onRun = () => this.poll();
+    for (const vq of vqs) {
+      vq.disableNotify(); // VRING_USED_F_NO_NOTIFY: the reactor polls
+      vq.onAvail = () => thread.wake();
+    }
+    if (queue !== null) {
+      queue.onInterrupt = null; // polled completion queue
+      queue.onCqe = () => thread.wake();
+    }
+  }
+
+  private poll(): void {
+    this.polls++;
+    if (this.signalAll()) return;
+    // completions first (bdev_nvme's poller), then the virtqueues
+    const out = this.reaped;
+    let n = 0;
+    if (this.ssd !== null) {
+      for (let r = this.ssd.reap(this.queue!); r !== undefined; r = this.ssd.reap(this.queue!)) out[n++] = r;
+    }
+    const ram = this.ramDone;
+    for (let i = 0; i < ram.length; i++) out[n++] = ram[i]!;
+    ram.length = 0;
+    out.length = n;
+    if (n > 0) {
+      const tracker = this.env.tracker;
+      for (let i = 0; i < n; i++) tracker.mark(out[i]!, this.stages.device, 0);
+      this.phase = 2;
+      this.thread.exec(n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n), stepDone, this);
+      return;
+    }
+    for (let k = 0; k < this.vqs.length; k++) {
+      const q = (this.vq + k) % this.vqs.length;
+      const vq = this.vqs[q]!;
+      if (vq.availPending === 0) continue;
+      this.vq = q;
+      const batch = this.batch;
+      let m = 0;
+      let ps = this.costs.doorbellPs;
+      while (m < this.costs.maxPerPoll) {
+        const r = vq.pop();
+        if (r === undefined) break;
+        r.ringSlots = vq.poppedSlots;
+        ps += this.costs.perRequestPs + (this.ram !== null ? this.ram.serviceCostPs(r) : 0);
+        batch[m++] = r;
+      }
+      batch.length = m;
+      this.phase = 1;
+      this.thread.exec(ps + vq.deviceCostPs(m), stepDone, this);
+      return;
+    }
+    this.thread.idle(); // a poller keeps polling: the time counts as polling
+  }
+
+  /** @internal */
+  afterStep(): void {
+    const tracker = this.env.tracker;
+    if (this.phase === 1) {
+      const batch = this.batch;
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i]!;
+        tracker.mark(r, this.stages.backend, 0);
+        if (this.ram !== null) this.ramDone.push(r);
+        else this.ssd!.submit(this.queue!, r);
+      }
+      this.vq = (this.vq + 1) % this.vqs.length;
+    } else if (this.phase === 2) {
+      const out = this.reaped;
+      for (let i = 0; i < out.length; i++) {
+        const r = out[i]!;
+        tracker.mark(r, this.stages.complete, 0);
+        this.vqs[r.hwq]!.pushUsed(r, r.ringSlots);
+        this.ioCount[r.hwq]!++;
+        this.dirty[r.hwq] = true;
+        out[i] = undefined as unknown as BlkRequest;
+      }
+      out.length = 0;
+    } else if (this.phase === 3) {
+      const list = this.toSignal;
+      for (let i = 0; i < list.length; i++) {
+        this.signals++;
+        this.env.counters.syscalls++;
+        this.raise(list[i]!);
+      }
+      list.length = 0;
+    }
+    this.poll();
+  }
+
+  /** Decides which virtqueues to signal now; true if a signal step was started. */
+  private signalAll(): boolean {
+    const c = this.costs;
+    const now = this.env.sim.nowPs;
+    if (c.coalesceDelayPs > 0 && now - this.lastStatsPs >= c.statsPeriodPs) {
+      const secs = (now - this.lastStatsPs) / 1e12;
+      for (let q = 0; q < this.vqs.length; q++) {
+        this.rateIops[q] = this.ioCount[q]! / secs;
+        this.ioCount[q] = 0;
+      }
+      this.lastStatsPs = now;
+    }
+    const list = this.toSignal;
+    list.length = 0;
+    for (let q = 0; q < this.vqs.length; q++) {
+      const due = this.signalDueAt[q]!;
+      if (due > now || (due < 0 && !this.dirty[q])) continue;
+      const rate = this.rateIops[q]!;
+      if (due < 0 && c.coalesceDelayPs > 0 && rate > c.coalesceIops) {
+        // coalescing: this virtqueue's signal waits, gathering completions
+        const delay = Math.round((c.coalesceDelayPs * (rate - c.coalesceIops)) / c.coalesceIops);
+        this.signalDueAt[q] = now + delay;
+        this.signalsCoalesced++;
+        this.env.sim.post(delay, delayedSignal, this);
+        continue;
+      }
+      this.signalDueAt[q] = -1;
+      this.dirty[q] = false;
+      if (this.vqs[q]!.shouldNotify()) list.push(q);
+    }
+    if (list.length === 0) return false;
+    this.phase = 3;
+    this.thread.exec(list.length * (this.env.syscallPs + c.signalRoutePs), stepDone, this);
+    return true;
+  }
+
+  /** @internal A coalesced signal is due: the poll loop sends it. */
+  signalDue(): void {
+    this.thread.wake();
+  }
+}

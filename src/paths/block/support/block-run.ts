@@ -1,0 +1,256 @@
+/**
+ * The run harness every block path shares. On top of the host run (host CPU, VMs,
+ * vCPUs, KVM: ../../host-run.ts) it builds the disk (an NVMe SSD or a RAM disk), the
+ * run's I/O ledger and the fio jobs, lets the path wire the guest driver, back end and
+ * interrupt plumbing (BlockPathDef.build), runs until `warmup_ops + ops` I/Os have
+ * completed, and assembles the RunResult.
+ *
+ * Jobs: each VM (the host on bare metal) runs `numjobs` jobs, job j on vCPU j mod
+ * vcpus, each in its own region of the disk.
+ */
+import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { PS_PER_S } from '../../../core/time.js';
+import { FioJob, type FioCosts } from '../../../actors/block/fio-job.js';
+import { GuestBlockLayer, type BlkDriver, type BlkMqCosts } from '../../../actors/block/guest-blk-mq.js';
+import { HostBlockLayer } from '../../../actors/block/host-blk.js';
+import { RamDisk, ramDiskCostsOf } from '../../../actors/block/ram-disk.js';
+import { Ssd, ssdCostsOf } from '../../../actors/block/ssd.js';
+import type { GuestVcpu } from '../../../actors/host/guest-vcpu.js';
+import type { RunResult } from '../../../metrics/run-result.js';
+import { InputError } from '../../../util/input-error.js';
+import { toBlockSpec, type WorkloadInput } from '../../../workloads/index.js';
+import { BLK_WORKLOADS, type BlkWorkloadSpec } from '../../../workloads/blk.js';
+import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../host-run.js';
+import type { PathModel, PathRunInput } from '../../index.js';
+import { psOf } from '../../net/support/costs.js';
+import { BlkLedger } from './blk-ledger.js';
+
+export interface BlockVm extends HostVm {
+  /** Set by the path: the guest's block layer over its driver. */
+  blk: GuestBlockLayer | null;
+  jobs: FioJob[];
+}
+
+export interface BlockRunDetails {
+  opsCreated: number;
+  opsCompletedTotal: number;
+  opsFailedTotal: number;
+  opsFinishedAfterStop: number;
+  duplicateCompletions: number;
+  backwardMarks: number;
+  perVm: { opsCompleted: number; bytesCompleted: number }[];
+  /** I/Os in flight per job at the end (the closed loop keeps iodepth). */
+  inflightAtEnd: number[];
+  extra: Record<string, number>;
+  violations: string[];
+}
+
+export interface BlockRunResult extends RunResult {
+  details: BlockRunDetails;
+}
+
+export interface BlockContext {
+  host: HostRun;
+  params: ParamValues;
+  spec: BlkWorkloadSpec;
+  vms: BlockVm[];
+  /** The disk every path ends at (shared by the VMs: SR-IOV functions of one controller). */
+  disk: Ssd | RamDisk;
+  /** The host kernel's block layer over the disk, made on first use. */
+  hostBlock(): HostBlockLayer;
+  /** Installs a VM's guest driver under a new blk-mq layer. */
+  setDriver(vm: BlockVm, driver: BlkDriver): GuestBlockLayer;
+  /** The vCPU of a hardware queue's interrupts (queue q on vCPU q mod vcpus). */
+  vcpuOfQueue(vm: BlockVm, q: number): GuestVcpu;
+  /** Threads to start at time 0 (back ends). */
+  starters: (() => void)[];
+  onFinish: ((extra: Record<string, number>, violations: string[]) => void)[];
+}
+
+export interface BlockPathDef {
+  name: string;
+  description: string;
+  isVirtual: boolean;
+  /** The disk kinds it serves (default both). */
+  diskKinds?: readonly string[];
+  validate?(p: ParamValues, spec: BlkWorkloadSpec): void;
+  build(ctx: BlockContext): void;
+}
+
+/** Set-up checks of a block path: host checks, the disk, the path's own. */
+export function checkBlockInput(def: BlockPathDef, p: ParamValues, workload: WorkloadInput): BlkWorkloadSpec {
+  const spec = toBlockSpec(workload);
+  if (!spec) throw new InputError(`workload.kind: path ${def.name} runs ${BLK_WORKLOADS.join(', ')} for block, not ${workload.kind}`);
+  checkHostInput(p, def.isVirtual);
+  const kind = str(p, 'disk.kind');
+  const kinds = def.diskKinds ?? ['nvme', 'ram'];
+  if (!kinds.includes(kind)) {
+    throw new InputError(`params.disk.kind: path ${def.name} reaches the disk through its own device and needs ${kinds.join(' or ')}, not ${kind}`);
+  }
+  if (bool(p, 'disk.read_only') && spec.readFraction < 1) {
+    throw new InputError(`workload.rw: ${spec.rw} writes to a read-only disk (params.disk.read_only is true); use read or randread`);
+  }
+  def.validate?.(p, spec);
+  return spec;
+}
+
+export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunResult {
+  const p = input.params;
+  const spec = checkBlockInput(def, p, input.workload);
+  const host = buildHostRun(p, input.seed, input.replication, {
+    isVirtual: def.isVirtual,
+    vcpusPoll: false,
+    pollPickupPs: Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
+  });
+  const { sim, streams, counters, tracker, env, exits, cpu } = host;
+  const ledger = new BlkLedger(sim, tracker, host.vms.length, spec.warmupOps, spec.ops);
+  let guestIrqsAtStart = 0;
+  const disk: Ssd | RamDisk =
+    str(p, 'disk.kind') === 'ram'
+      ? new RamDisk('ramdisk', ramDiskCostsOf(p, env.copyPs))
+      : new Ssd(sim, 'ssd', ssdCostsOf(p), streams.stream('disk/ssd'), num(p, 'ssd.queues'));
+  ledger.onWindowStart = () => {
+    guestIrqsAtStart = host.guestIrqs();
+    counters.reset();
+    exits.reset();
+    cpu.resetStats();
+    disk.resetStats();
+  };
+
+  const vms: BlockVm[] = host.vms.map((vm) => ({ ...vm, blk: null, jobs: [] }));
+  const mq: BlkMqCosts = {
+    submitPs: psOf(p, 'guest.blk_submit_ns'),
+    completePs: psOf(p, 'guest.blk_complete_ns'),
+    maxMergeBytes: num(p, 'guest.blk_max_merge_kib') * 1024,
+  };
+  const mqStages = { queue: tracker.define('guest.blk-mq', 'guest-vcpu'), complete: tracker.define('guest.complete', 'guest-vcpu') };
+  let hostBlk: HostBlockLayer | null = null;
+  const starters: (() => void)[] = [];
+  const onFinish: BlockContext['onFinish'] = [];
+  const ctx: BlockContext = {
+    host,
+    params: p,
+    spec,
+    vms,
+    disk,
+    hostBlock: () => {
+      if (hostBlk === null) {
+        hostBlk = new HostBlockLayer(
+          env,
+          'host-blk',
+          disk,
+          { submitPs: psOf(p, 'hostblk.submit_ns'), completePs: psOf(p, 'hostblk.complete_ns'), irqEntryPs: psOf(p, 'host.irq_ns') },
+          (name, core) => cpu.addThread({ name, core, idleMode: 'sleep', wakeupPs: psOf(p, 'host.idle_exit_ns'), isIrq: true }),
+        );
+      }
+      return hostBlk;
+    },
+    setDriver: (vm, driver) => {
+      const blk = new GuestBlockLayer(env, `${vm.name}/blk-mq`, driver, (q) => ctx.vcpuOfQueue(vm, q), mq, mqStages);
+      vm.blk = blk;
+      return blk;
+    },
+    vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
+    starters,
+    onFinish,
+  };
+
+  // the job's steps come before the path's stages in the table, as they come first in time
+  const fioStages = { submit: tracker.define('guest.submit', 'fio'), reap: tracker.define('guest.reap', 'fio') };
+  def.build(ctx);
+
+  const engine = spec.engine;
+  const fio: FioCosts = {
+    perIoPs: psOf(p, 'guest.fio_per_io_ns'),
+    syscallPs: psOf(p, 'host.syscall_ns'),
+    engineSubmitPs: engine === 'io_uring' ? psOf(p, 'guest.uring_submit_ns') : psOf(p, 'guest.aio_submit_ns'),
+    engineReapPs: engine === 'io_uring' ? psOf(p, 'guest.uring_reap_ns') : psOf(p, 'guest.aio_reap_ns'),
+    pollPs: psOf(p, 'guest.iopoll_ns'),
+  };
+  const hooks = {
+    newOp: (vm: number) => ledger.newOp(vm),
+    complete: (req: Parameters<BlkLedger['finish']>[0], atPs: number) => ledger.finish(req, atPs),
+  };
+  for (const vm of vms) {
+    const blk = vm.blk;
+    if (blk === null) throw new Error(`path ${def.name} built no block device for ${vm.name}`);
+    for (let j = 0; j < spec.jobs; j++) {
+      const vcpu = vm.vcpus[j % vm.vcpus.length]!;
+      const job = new FioJob(env, vm.index, j, vcpu, spec, blk, fio, hooks, fioStages, streams.stream(`workload/${vm.name}/job${j}`));
+      job.hwq = blk.hwqOf(vcpu);
+      blk.sinks[j] = job;
+      vm.jobs.push(job);
+    }
+  }
+
+  // a run in which no I/O has ended for a minute of simulated time is stuck
+  const STALL_PS = 60 * PS_PER_S;
+  cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
+
+  host.start();
+  for (const s of starters) s();
+  for (const vm of vms) for (const job of vm.jobs) job.start();
+  if (ledger.isMeasuring) ledger.startMeasuring();
+
+  sim.run();
+  if (!ledger.isDone) {
+    throw new Error(
+      `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} I/Os with no events left (a lost wake-up or a stuck ring)`,
+    );
+  }
+
+  const windowPs = sim.nowPs - ledger.windowStartPs;
+  exits.flushInto(counters);
+  const extra: Record<string, number> = {};
+  const violations: string[] = [];
+  for (const f of onFinish) f(extra, violations);
+  extra['guest.interrupts_taken'] = host.guestIrqs() - guestIrqsAtStart;
+  extra['blk.reads'] = ledger.reads;
+  extra['blk.writes'] = ledger.writes;
+  for (const vm of vms) {
+    const blk = vm.blk!;
+    extra[`${vm.name}/blk.merges`] = blk.merges;
+    extra[`${vm.name}/blk.tag_waits`] = blk.tagWaits;
+  }
+  for (const [k, v] of Object.entries(disk.stats())) extra[`disk.${k}`] = v;
+  if (hostBlk !== null) {
+    const hb: HostBlockLayer = hostBlk;
+    extra['hostblk.submitted'] = hb.submitted;
+  }
+  host.addExtra(extra);
+  return {
+    opsCompleted: ledger.completed,
+    opsDropped: ledger.failed,
+    windowPs,
+    bytesCompleted: ledger.bytesCompleted,
+    latency: ledger.latency,
+    counters,
+    hostCpuCores: cpu.hostCores(),
+    stages: tracker.rows(ledger.completed),
+    cpu: cpu.rows(),
+    eventsProcessed: sim.eventsProcessed,
+    details: {
+      opsCreated: ledger.created,
+      opsCompletedTotal: ledger.completedTotal,
+      opsFailedTotal: ledger.failedTotal,
+      opsFinishedAfterStop: ledger.afterStop,
+      duplicateCompletions: ledger.duplicates,
+      backwardMarks: tracker.backwardMarks,
+      perVm: ledger.perVm,
+      inflightAtEnd: vms.flatMap((vm) => vm.jobs.map((j) => j.inflight)),
+      extra,
+      violations,
+    },
+  };
+}
+
+/** Wraps a block path definition as the block half of a registry entry. */
+export function blockPath(def: BlockPathDef): Pick<PathModel, 'check' | 'run'> & { def: BlockPathDef } {
+  return {
+    def,
+    check: (params, workload) => {
+      checkBlockInput(def, params, workload);
+    },
+    run: (input) => runBlockPath(def, input),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Virtio block set-up shared by the virtio paths (virtio-qemu, vhost-kernel, vhost-user):
+ * the negotiated configuration (version, ring format, request queues, suppression
+ * features) with the impossible combinations rejected, the virtqueues with their bound
+ * checks, and the guest driver (virtio-blk, or virtio-scsi for vhost-scsi) with one
+ * MSI-X vector per queue, affine to vCPU q mod vcpus.
+ */
+import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { GuestVirtioBlk, type BlkKickPort } from '../../../actors/block/guest-virtio-blk.js';
+import { SECTOR_BYTES, type BlkRequest } from '../../../actors/block/request.js';
+import type { IrqVector } from '../../../actors/host/guest-vcpu.js';
+import { Virtqueue } from '../../../primitives/virtqueue.js';
+import { InputError } from '../../../util/input-error.js';
+import { psOf } from '../../net/support/costs.js';
+import type { BlockContext, BlockVm } from './block-run.js';
+
+export interface VirtioBlkConfig {
+  isLegacy: boolean;
+  isPacked: boolean;
+  hasEventIdx: boolean;
+  hasIndirect: boolean;
+  queues: number;
+  queueSize: number;
+  notifyReason: string;
+}
+
+export type BlkBackendKind = 'qemu' | 'vhost-scsi' | 'spdk';
+
+export function virtioBlkConfig(p: ParamValues, backend: BlkBackendKind): VirtioBlkConfig {
+  const version = str(p, 'virtio.version');
+  const isLegacy = version === '0.95' || bool(p, 'virtio.legacy_driver');
+  const isPacked = version === '1.1' && !isLegacy;
+  if (isPacked && backend === 'vhost-scsi') {
+    throw new InputError('params.virtio.version: 1.1 (packed ring) is not supported by vhost-scsi (VHOST_SCSI_FEATURES has no VIRTIO_F_RING_PACKED); use 1.0, or the vhost-user or virtio-qemu path');
+  }
+  const size = num(p, 'blk.queue_size');
+  if (!isPacked && (size & (size - 1)) !== 0) throw new InputError(`params.blk.queue_size: a split ring needs a power of two, got ${size}`);
+  if (isLegacy && size > 1024) throw new InputError('params.blk.queue_size: legacy (0.95) virtqueues are at most 1024 entries in QEMU');
+  const asked = num(p, 'blk.num_queues');
+  return {
+    isLegacy,
+    isPacked,
+    // SPDK masks VIRTIO_RING_F_EVENT_IDX out of its features (io-paths.md D.3 step 0)
+    hasEventIdx: backend !== 'spdk' && bool(p, 'virtio.event_idx'),
+    hasIndirect: bool(p, 'virtio.indirect'),
+    queues: isLegacy ? 1 : asked > 0 ? asked : num(p, 'vm.vcpus'),
+    queueSize: size,
+    notifyReason: isLegacy ? 'pio-ioeventfd' : 'mmio-ioeventfd',
+  };
+}
+
+/** A VM's request virtqueues and guest driver, installed under its blk-mq layer. */
+export function makeVirtioBlk(
+  ctx: BlockContext,
+  vm: BlockVm,
+  cfg: VirtioBlkConfig,
+  isScsi: boolean,
+  kick: BlkKickPort,
+  makeVector: (q: number, handler: () => void) => IrqVector,
+): { driver: GuestVirtioBlk; vqs: Virtqueue<BlkRequest>[] } {
+  const p = ctx.params;
+  const vqs: Virtqueue<BlkRequest>[] = [];
+  for (let q = 0; q < cfg.queues; q++) {
+    vqs.push(
+      new Virtqueue<BlkRequest>({
+        name: `${vm.name}/${isScsi ? 'scsi' : 'blk'}vq${q}`,
+        size: cfg.queueSize,
+        isPacked: cfg.isPacked,
+        hasIndirect: cfg.hasIndirect,
+        hasEventIdx: cfg.hasEventIdx,
+        cachelinePs: psOf(p, 'virtio.cacheline_ns'),
+        counters: ctx.host.counters,
+        clock: ctx.host.sim,
+      }),
+    );
+  }
+  ctx.onFinish.push((extra, violations) => {
+    for (const q of vqs) {
+      try {
+        q.checkBounds();
+      } catch (e) {
+        violations.push((e as Error).message);
+      }
+      extra[`${q.name}.kicks`] = q.kicksSent;
+      extra[`${q.name}.kicks_suppressed`] = q.kicksSuppressed;
+      extra[`${q.name}.notifies`] = q.notifiesSent;
+      extra[`${q.name}.notifies_suppressed`] = q.notifiesSuppressed;
+      extra[`${q.name}.max_outstanding`] = q.maxOutstanding;
+    }
+  });
+  const driver = new GuestVirtioBlk(
+    `${vm.name}/${isScsi ? 'virtio-scsi' : 'virtio-blk'}`,
+    vqs,
+    {
+      queuePs: psOf(p, 'guest.virtio_blk_queue_ns'),
+      reapPs: psOf(p, 'guest.virtio_blk_reap_ns'),
+      // virtio-blk: out header, status byte; virtio-scsi: request (header + CDB), response
+      headerSegments: 2,
+      segmentBytes: 4096,
+    },
+    kick,
+    ctx.spec.isPolled,
+    makeVector,
+  );
+  ctx.setDriver(vm, driver);
+  return { driver, vqs };
+}
+
+export { SECTOR_BYTES };
