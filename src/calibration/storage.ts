@@ -15,8 +15,10 @@
  *   72 / 55 us = 1.31M, the channels 12 x 800 MB/s / 4 KiB = 2.3M, the link 872K);
  * - QD1 read: fetch 0.57 + controller 9.4 + tR 55 + channel 5.1 + link 1.15 + CQE 0.25
  *   = 71.5 us; QD1 write: fetch 0.57 + controller 9.4 + data DMA 1.69 + CQE 0.26 = 11.9 us;
- * - steady random write: 72 dies x 16 KiB / (590 us x 6.0) = 333 MB/s = 81.4K IOPS;
- *   sequential write (write amplification 1): 72 x 16 KiB / 590 us = 2.0 GB/s;
+ * - a die spends page / channel rate (20.5 us for 16 KiB) taking a page in, then
+ *   tPROG x write amplification programming it: sequential write (amplification 1)
+ *   72 dies x 16 KiB / (20.5 + 570 us) = 2.0 GB/s; steady random write
+ *   72 x 16 KiB / (20.5 + 570 x 6.2 us) = 332 MB/s = 81.0K IOPS;
  * - sequential read: the link, 3.94 GB/s x 256 / (256 + 24) = 3.6 GB/s of payload.
  */
 import type { ParamDef } from './param.js';
@@ -77,13 +79,23 @@ export const STORAGE_PARAMS: ParamDef[] = [
     description: 'transfer rate of one flash channel; a page read moves only the bytes asked for, a program moves the bytes written',
   },
   {
-    name: 'ssd.program_us', default: 590, unit: 'us', min: 0, max: 100000,
-    source: `modelling estimate: sequential write 2,000 MB/s (${P4510}) = 72 dies x 16 KiB / 590 us; an effective per-page time (TLC programs three pages per wordline on several planes at once, 1-3 ms per one-shot program)`,
-    description: 'time a die is busy programming one page of buffered data (tPROG per page, before write amplification)',
+    name: 'ssd.program_us', default: 570, unit: 'us', min: 0, max: 100000,
+    source: `modelling estimate: sequential write 2,000 MB/s (${P4510}) = 72 dies x 16 KiB / 590 us per page, of which 20.5 us move the page over the channel; an effective per-page time (TLC programs three pages per wordline on several planes at once, 1-3 ms per one-shot program)`,
+    description: 'mean time a die is busy programming one page of buffered data (tPROG per page, before write amplification)',
   },
   {
-    name: 'ssd.write_amplification', default: 6, unit: 'ratio', min: 1, max: 100,
-    source: `modelling estimate: sequential / random steady-state write bandwidth of ${P4510}: 2,000 MB/s / (81,500 x 4 KiB) = 6.0 (greedy garbage collection under uniform random writes at ~7-15% overprovisioning); set 1 for sequential writes or a fresh drive`,
+    name: 'ssd.program_cv', default: 0.1, unit: 'ratio', min: 0, max: 10,
+    source: 'modelling estimate: the number of program-verify (ISPP) loops varies with the wordline, the page and wear; 0 gives a constant tPROG (dies that start together then stay in step)',
+    description: 'coefficient of variation of the page program time (Gamma distributed; 0 = constant)',
+  },
+  {
+    name: 'ssd.partial_flush_us', default: 1000, unit: 'us', min: 0, max: 10000000,
+    source: 'modelling estimate: flash programs whole pages, so firmware holds buffered data short of a page (safe in the power-loss protected buffer) until more arrives, and writes it out padded when the stream pauses; the wait is not published; 1 ms keeps partial programs rare under any steady stream',
+    description: 'longest buffered data short of a full page waits for more before it is programmed as a partial page (0: at once)',
+  },
+  {
+    name: 'ssd.write_amplification', default: 6.2, unit: 'ratio', min: 1, max: 100,
+    source: `modelling estimate: sequential / random steady-state write bandwidth of ${P4510} is 2,000 MB/s / (81,500 x 4 KiB) = 6.0 per page of die time (20.5 + 570 us), so 570 x WAF + 20.5 = 6.0 x 590.5 gives WAF 6.2 (greedy garbage collection under uniform random writes at ~7-15% overprovisioning); set 1 for sequential writes or a fresh drive`,
     description: 'flash work per host byte in steady state (garbage collection copies and erases), as a multiplier of the program time',
   },
   {

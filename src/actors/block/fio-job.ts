@@ -52,7 +52,7 @@ function afterPollStep(job: FioJob): void {
   job.afterPollStep();
 }
 function submitted(job: FioJob): void {
-  job.run(job.vcpu);
+  job.yieldCpu();
 }
 function arrival(job: FioJob): void {
   job.arrive();
@@ -190,14 +190,21 @@ export class FioJob implements GuestTask {
       tracker.mark(req, this.stages.reap, 0);
       this.hooks.complete(req, now);
     }
-    this.run(this.vcpu); // replacements go out in the same task
+    this.yieldCpu();
+  }
+
+  /**
+   * Between syscalls the vCPU's loop runs (interrupts and softirq work first, as a real
+   * interrupt would preempt the task), then this task again: it reaps or submits more.
+   */
+  yieldCpu(): void {
+    this.vcpu.scheduleApp(this);
+    this.vcpu.done();
   }
 
   /** @internal */
   afterPollStep(): void {
     if (this.blk.poll(this.hwq) === 0) this.emptyPolls++;
-    // back through the vCPU's loop between polls, so interrupts and softirq work get in
-    this.vcpu.scheduleApp(this);
-    this.vcpu.done();
+    this.yieldCpu();
   }
 }

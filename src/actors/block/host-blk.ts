@@ -76,7 +76,11 @@ export class HostBlockLayer {
       q = new HostQueue(this, ssd.queues[index]!, irq);
       const hq = q;
       irq.onRun = () => this.runIrq(hq);
-      q.pair.onInterrupt = () => irq.wake();
+      const counters = this.env.counters;
+      q.pair.onInterrupt = () => {
+        counters.interrupts++;
+        irq.wake();
+      };
       this.queues.push(q);
     }
     this.queueOfThread.set(thread, q);

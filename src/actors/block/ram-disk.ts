@@ -28,6 +28,17 @@ export function ramDiskCostsOf(p: ParamValues, copyPs: (bytes: number) => number
   return { perIoPs: Math.round(num(p, 'ramdisk.per_io_ns') * 1000), copyPs };
 }
 
+/** RamDisk.stats(): counts, bytes, page copies and CPU time charged [ps] (also a Record<string, number>). */
+export type RamDiskStats = {
+  commands: number;
+  reads: number;
+  writes: number;
+  readBytes: number;
+  writeBytes: number;
+  copies: number;
+  busyPs: number;
+};
+
 export class RamDisk {
   /** The request is served inline by the submitting thread; it completes when that CPU time ends. */
   readonly isSynchronous = true;
@@ -93,7 +104,7 @@ export class RamDisk {
   }
 
   /** Counts and bytes since resetStats(), the page copies made and the CPU time charged [ps]. */
-  stats(): Record<string, number> {
+  stats(): RamDiskStats {
     return {
       commands: this.commands,
       reads: this.reads,

@@ -27,14 +27,16 @@
  *    of them, whichever comes first (NVMe 1.4 s5.21.1.8). A polled queue (onInterrupt
  *    null) raises nothing.
  *
- * Background drain: a die that falls idle while buffered data waits programs the oldest
- * of it, up to one page: the bytes cross the die's channel, then the die is busy
- * tPROG x write amplification (garbage collection's copies and erases, lumped into the
- * flash time per host page). A partly filled page costs a whole program (flash programs
- * whole pages): under light load pages go out partly full, under a sustained stream the
- * backlog fills them and writes settle at dies x page / (tPROG x WAF). Reads queue behind
- * a program on their die (no program suspend). The buffer counts a write's bytes from
- * the moment its data DMA is set up until its page is programmed.
+ * Background drain: a die that falls idle while a full page of buffered data waits
+ * programs the oldest page of it: the bytes cross the die's channel into the die, then
+ * the die is busy tPROG x write amplification (garbage collection's copies and erases,
+ * lumped into the flash time per host page; tPROG is Gamma distributed, which also keeps
+ * dies that started together from staying in step). Data short of a page waits for more,
+ * up to `partialFlushPs` after it (or the oldest part of it) arrived, and then goes out
+ * as a partly filled page, which costs a whole program (flash programs whole pages). A
+ * sustained stream settles at dies x page / (tPROG x WAF + page / channel rate). Reads
+ * queue behind a program on their die (no program suspend). The buffer counts a write's
+ * bytes from the moment its data DMA is set up until its page is programmed.
  *
  * Not modelled: reads served from the write buffer, the mapping of written pages (reads
  * use the static page-to-die mapping above), SQ arbitration bursts, admin commands.
@@ -86,8 +88,11 @@ export interface SsdCosts {
   readCv: number;
   /** Flash channel: time per byte [ps/byte] (fractional). */
   channelPsPerByte: number;
-  /** Page program time tPROG [ps], before write amplification. */
+  /** Page program time tPROG: mean [ps], before write amplification, and coefficient of variation. */
   programPs: number;
+  programCv: number;
+  /** Longest buffered data short of a page waits for more before it is programmed [ps]. */
+  partialFlushPs: number;
   /** Flash work per host byte in steady state (multiplies programPs). */
   writeAmplification: number;
   writeBufferBytes: number;
@@ -122,6 +127,8 @@ export function ssdCostsOf(p: ParamValues): SsdCosts {
     readCv: num(p, 'ssd.read_cv'),
     channelPsPerByte: 1e6 / num(p, 'ssd.channel_mbps'),
     programPs: psOf(p, 'ssd.program_us'),
+    programCv: num(p, 'ssd.program_cv'),
+    partialFlushPs: psOf(p, 'ssd.partial_flush_us'),
     writeAmplification: num(p, 'ssd.write_amplification'),
     writeBufferBytes: num(p, 'ssd.write_buffer_kib') * 1024,
     queueEntries: num(p, 'ssd.queue_depth'),
@@ -133,6 +140,10 @@ export function ssdCostsOf(p: ParamValues): SsdCosts {
 
 function coalesceTimer(q: NvmeQueuePair): void {
   q.timerExpired();
+}
+
+function flushTimer(ssd: Ssd): void {
+  ssd.flushTimerExpired();
 }
 
 /** One I/O submission/completion queue pair, with its MSI-X vector. */
@@ -229,7 +240,7 @@ export class Ssd {
   private readonly linkTlpOverheadBytes: number;
   private readonly channelPsPerByte: number;
   /** Die time to program one page, write amplification included [ps]. */
-  private readonly programPs: number;
+  private readonly programTime: Distribution;
   private readonly bufferCapacity: number;
 
   // Servers: when each becomes free [ps].
@@ -253,6 +264,11 @@ export class Ssd {
   private undrainedBytes = AS_DOUBLE;
   private programsRunning = 0;
   private drainCursor = 0;
+  private readonly partialFlushPs: number;
+  /** When the armed partial-page timer expires [ps]; -1 when none is armed. */
+  private flushDuePs = AS_DOUBLE;
+  /** Data short of a page has waited long enough: it may go out as a partial page. */
+  private isFlushDue = false;
   /** Writes waiting for room, in arrival order. */
   private readonly stalled = new Fifo<BlkRequest>();
 
@@ -310,8 +326,12 @@ export class Ssd {
     this.linkMaxPayloadBytes = costs.linkMaxPayloadBytes;
     this.linkTlpOverheadBytes = costs.linkTlpOverheadBytes;
     this.channelPsPerByte = costs.channelPsPerByte;
-    this.programPs = Math.round(costs.programPs * costs.writeAmplification);
+    const programMeanPs = costs.programPs * costs.writeAmplification;
+    this.programTime =
+      costs.programCv > 0 ? new Gamma(programMeanPs, 1 / (costs.programCv * costs.programCv)) : new Constant(programMeanPs);
     this.bufferCapacity = costs.writeBufferBytes;
+    this.partialFlushPs = costs.partialFlushPs;
+    this.flushDuePs = -1;
     this.coreFreePs = new Float64Array(costs.controllerCores);
     this.dieFreePs = new Float64Array(this.dies);
     this.channelFreePs = new Float64Array(this.channels);
@@ -459,7 +479,10 @@ export class Ssd {
     this.channelBusyPs += xferPs;
     this.channelReads[channel]!.push(req);
     this.sim.post(endPs - now, this.channelDoneFn, channel);
-    if (this.undrainedBytes > 0 && this.dieFreePs[die]! <= now) this.startProgram(die);
+    if (this.canProgram() && this.dieFreePs[die]! <= now) {
+      this.startProgram(die);
+      this.watchPartialPage();
+    }
   }
 
   /** A page's bytes reached the controller; the last one sends the command's data. */
@@ -517,20 +540,46 @@ export class Ssd {
   private writeDataIn(req: BlkRequest): void {
     this.undrainedBytes += req.totalBytes;
     this.postCqe(req);
-    if (this.programsRunning < this.dies) this.drain();
+    this.drain();
   }
 
-  /** Starts programs on idle dies while buffered data waits. */
+  /** True when buffered data may be programmed now: a full page, or a partial one that waited. */
+  private canProgram(): boolean {
+    return this.undrainedBytes >= this.pageBytes || (this.isFlushDue && this.undrainedBytes > 0);
+  }
+
+  /** Starts programs on idle dies while data may be programmed. */
   private drain(): void {
-    const now = this.sim.nowPs;
-    const dies = this.dies;
-    const dieFree = this.dieFreePs;
-    let d = this.drainCursor;
-    for (let k = 0; k < dies && this.undrainedBytes > 0; k++) {
-      if (dieFree[d]! <= now) this.startProgram(d);
-      d = d + 1 === dies ? 0 : d + 1;
+    if (this.programsRunning < this.dies && this.canProgram()) {
+      const now = this.sim.nowPs;
+      const dies = this.dies;
+      const dieFree = this.dieFreePs;
+      let d = this.drainCursor;
+      for (let k = 0; k < dies && this.canProgram(); k++) {
+        if (dieFree[d]! <= now) this.startProgram(d);
+        d = d + 1 === dies ? 0 : d + 1;
+      }
+      this.drainCursor = d;
     }
-    this.drainCursor = d;
+    this.watchPartialPage();
+  }
+
+  /** Data short of a page starts its wait for more (the timer is armed once per wait). */
+  private watchPartialPage(): void {
+    if (this.undrainedBytes > 0 && this.flushDuePs < 0 && !this.isFlushDue) {
+      this.flushDuePs = this.sim.nowPs + this.partialFlushPs;
+      this.sim.post(this.partialFlushPs, flushTimer, this);
+    }
+  }
+
+  /** @internal The partial-page timer ran out: what is buffered may go out now. */
+  flushTimerExpired(): void {
+    if (this.sim.nowPs !== this.flushDuePs) return; // disarmed when the buffer emptied
+    this.flushDuePs = -1;
+    if (this.undrainedBytes > 0) {
+      this.isFlushDue = true;
+      this.drain();
+    }
   }
 
   /** An idle die programs up to a page of the oldest buffered data. */
@@ -538,6 +587,11 @@ export class Ssd {
     const undrained = this.undrainedBytes;
     const chunk = undrained < this.pageBytes ? undrained : this.pageBytes;
     this.undrainedBytes = undrained - chunk;
+    if (undrained === chunk) {
+      // all handed to dies: the next data starts a new wait
+      this.isFlushDue = false;
+      this.flushDuePs = -1;
+    }
     const now = this.sim.nowPs;
     const channel = die % this.channels;
     const xferPs = roundHalfUp(chunk * this.channelPsPerByte);
@@ -545,7 +599,7 @@ export class Ssd {
     const inPs = (free > now ? free : now) + xferPs;
     this.channelFreePs[channel] = inPs;
     this.channelBusyPs += xferPs;
-    const endPs = inPs + this.programPs;
+    const endPs = inPs + this.programTime.sampleRounded(this.rng);
     this.dieFreePs[die] = endPs;
     this.dieBusyPs += endPs - now;
     this.dieProgramBytes[die] = chunk;
@@ -571,7 +625,7 @@ export class Ssd {
         this.fetchWriteData(req, bytes);
       }
     }
-    if (this.undrainedBytes > 0) this.drain();
+    this.drain();
   }
 
   /** The CQE is in host memory: the command is complete. */
@@ -613,7 +667,7 @@ export class Ssd {
    * Statistics of the window since resetStats(): counts, bytes, the write buffer (stalls,
    * mean stall, peak and current bytes) and the busy fraction of each kind of server.
    */
-  stats(): Record<string, number> {
+  stats(): SsdStats {
     const now = this.sim.nowPs;
     const windowPs = now - this.statsSincePs;
     const busy = (reservedPs: number, pendingAfterNowPs: number, servers: number): number =>
@@ -647,6 +701,38 @@ export class Ssd {
   }
 }
 
+/**
+ * Ssd.stats(): a plain record of numbers (a type alias, so it is also a
+ * Record<string, number>). Times in ps, sizes in bytes, busy fractions in [0, 1].
+ */
+export type SsdStats = {
+  windowPs: number;
+  /** Commands submitted, and completed (CQE posted), split by kind with their bytes. */
+  commands: number;
+  completions: number;
+  reads: number;
+  writes: number;
+  readBytes: number;
+  writeBytes: number;
+  /** Interrupts raised over all queues. */
+  interrupts: number;
+  /** Writes that waited for buffer room, their mean wait, and how many wait now. */
+  writeStalls: number;
+  writeStallMeanPs: number;
+  writesWaiting: number;
+  bufferBytes: number;
+  bufferCapacityBytes: number;
+  peakBufferBytes: number;
+  /** Page programs finished, and the host bytes they held. */
+  programs: number;
+  programmedBytes: number;
+  controllerBusy: number;
+  dieBusy: number;
+  channelBusy: number;
+  linkUpBusy: number;
+  linkDownBusy: number;
+};
+
 /** Reserved work after now, over servers given by their free-at times [ps]. */
 function pendingPs(freePs: Float64Array, now: number): number {
   let sum = 0;
@@ -666,7 +752,7 @@ function checkCosts(name: string, c: SsdCosts): void {
   }
   const nonNegative: (keyof SsdCosts)[] = [
     'dmaReadPs', 'dmaWritePs', 'linkPsPerByte', 'linkTlpOverheadBytes', 'controllerPs', 'readMeanPs', 'readCv',
-    'channelPsPerByte', 'programPs', 'irqCoalesceCount', 'irqCoalescePs',
+    'channelPsPerByte', 'programPs', 'programCv', 'partialFlushPs', 'irqCoalesceCount', 'irqCoalescePs',
   ];
   for (const k of nonNegative) {
     if (!(c[k] >= 0 && Number.isFinite(c[k]))) throw new RangeError(`${name}: ${k} must be a finite number >= 0, got ${c[k]}`);
@@ -674,4 +760,5 @@ function checkCosts(name: string, c: SsdCosts): void {
   if (!(c.writeAmplification >= 1)) throw new RangeError(`${name}: writeAmplification must be >= 1, got ${c.writeAmplification}`);
   if (!(c.writeBufferBytes >= 1)) throw new RangeError(`${name}: writeBufferBytes must be positive, got ${c.writeBufferBytes}`);
   if (c.readCv > 0 && !(c.readMeanPs > 0)) throw new RangeError(`${name}: a variable read time needs a positive mean`);
+  if (c.programCv > 0 && !(c.programPs > 0)) throw new RangeError(`${name}: a variable program time needs a positive mean`);
 }

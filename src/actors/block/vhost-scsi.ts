@@ -45,7 +45,6 @@ function completedStep(w: VhostScsi): void {
 export class VhostScsi implements HostBlockClient {
   private readonly kicked: boolean[];
   private readonly completions = new Fifo<BlkRequest>();
-  private readonly batch: BlkRequest[] = [];
   private readonly reaped: BlkRequest[] = [];
   private readonly touched: number[] = [];
   private vq = 0;
@@ -106,51 +105,46 @@ export class VhostScsi implements HostBlockClient {
     this.thread.idle();
   }
 
+  /** vhost_scsi_handle_vq: notifications off, then one command at a time, each submitted to LIO as it is set up. */
   private handleVq(q: number): void {
     const vq = this.vqs[q]!;
     vq.disableNotify();
     this.vq = q;
-    const batch = this.batch;
-    let n = 0;
-    let hostPs = 0;
-    while (n < this.costs.weight) {
-      const r = vq.pop();
-      if (r === undefined) break;
-      r.ringSlots = vq.poppedSlots;
-      r.hostClient = this;
-      hostPs += this.host.costPs(r);
-      batch[n++] = r;
-    }
-    batch.length = n;
-    if (n === 0) {
-      if (vq.enableNotify()) this.handleVq(q);
-      else this.loop();
-      return;
-    }
-    this.thread.exec(n * this.costs.perRequestPs + vq.deviceCostPs(n) + hostPs, submitted, this);
+    this.handledInRun = 0;
+    this.nextCommand();
   }
 
-  /** @internal */
-  afterSubmit(): void {
-    const tracker = this.env.tracker;
-    const batch = this.batch;
-    for (let i = 0; i < batch.length; i++) {
-      const r = batch[i]!;
-      tracker.mark(r, this.stages.backend, 0);
-      this.host.submit(r, this.thread);
-    }
+  private handledInRun = 0;
+  private current: BlkRequest | null = null;
+
+  private nextCommand(): void {
     const vq = this.vqs[this.vq]!;
-    if (batch.length >= this.costs.weight) {
-      // weight used up: the work requeues itself and other work runs first
+    if (this.handledInRun >= this.costs.weight) {
+      // weight used up: the work requeues itself and other work (completions) runs first
       this.kicked[this.vq] = true;
       this.loop();
       return;
     }
-    if (vq.enableNotify()) {
-      this.handleVq(this.vq);
+    const r = vq.pop();
+    if (r === undefined) {
+      if (vq.enableNotify()) this.nextCommand(); // the re-check found more
+      else this.loop();
       return;
     }
-    this.loop();
+    r.ringSlots = vq.poppedSlots;
+    r.hostClient = this;
+    this.current = r;
+    this.handledInRun++;
+    this.thread.exec(this.costs.perRequestPs + vq.deviceCostPs(1) + this.host.costPs(r), submitted, this);
+  }
+
+  /** @internal */
+  afterSubmit(): void {
+    const r = this.current!;
+    this.current = null;
+    this.env.tracker.mark(r, this.stages.backend, 0);
+    this.host.submit(r, this.thread);
+    this.nextCommand();
   }
 
   /** @internal */
