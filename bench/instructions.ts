@@ -22,8 +22,10 @@
  * call: optimized loop code entered by a jump (on-stack replacement, as the event loop's
  * is) counts under the code that jumped, shown as `^runAll`.
  *
- * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--ops N] [--passes N] [--top K] [--set key=value ...] [--node-flags "F ..."]
- *   --case   mm1 (the engine benchmark's case (a)) or a network path (default vhost-user)
+ * Usage: node dist/bench/instructions.js [--case mm1|PATH] [--workload net-rr|blk] [--ops N] [--passes N] [--top K] [--set key=value ...] [--node-flags "F ..."]
+ *   --case   mm1 (the engine benchmark's case (a)) or a path (default vhost-user)
+ *   --workload a path's workload: net-rr (64-byte request/response, the default) or blk
+ *            (4 KiB random reads at I/O depth 1)
  *   --ops    customers (mm1, default 200,000) or requests (a path, default 50,000) per pass
  *   --passes warm-up passes before the measured one (default 2)
  *   --set    a parameter override for a path case, repeatable (host.tick_hz=0: what a
@@ -40,14 +42,14 @@ import { fileURLToPath } from 'node:url';
 const SEED = 1;
 
 /** Runs the case `passes` times in this process (the child under valgrind). */
-async function child(kind: string, passes: number, ops: number, overrides: Record<string, unknown>): Promise<void> {
+async function child(kind: string, passes: number, ops: number, overrides: Record<string, unknown>, workload: string): Promise<void> {
   if (kind === 'mm1') {
     const { runMm1 } = await import('./mm1-model.js');
     for (let p = 0; p < passes; p++) process.stdout.write(`${runMm1(ops, SEED)}\n`);
     return;
   }
-  const { netRrRunner } = await import('./net-rr-model.js');
-  const run = netRrRunner(kind, ops, 0, overrides);
+  const { blkRunner, netRrRunner } = await import('./net-rr-model.js');
+  const run = (workload === 'blk' ? blkRunner : netRrRunner)(kind, ops, 0, overrides);
   for (let i = 0; i < passes; i++) process.stdout.write(`${run().eventsProcessed}\n`);
 }
 
@@ -134,8 +136,10 @@ async function parameterOverrides(sets: string[]): Promise<Record<string, unknow
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]), JSON.parse(args[4]!) as Record<string, unknown>);
+  if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]), JSON.parse(args[4]!) as Record<string, unknown>, args[5]!);
   const kind = arg(args, '--case') ?? 'vhost-user';
+  const workload = arg(args, '--workload') ?? 'net-rr';
+  if (workload !== 'net-rr' && workload !== 'blk') throw new Error(`--workload: net-rr or blk, got ${workload}`);
   const ops = Number(arg(args, '--ops') ?? (kind === 'mm1' ? 200_000 : 50_000));
   const passes = Number(arg(args, '--passes') ?? 2);
   const top = Number(arg(args, '--top') ?? 25);
@@ -156,7 +160,7 @@ async function main(): Promise<void> {
       const out = join(dir, `callgrind.${n}`);
       const r = spawnSync(
         'valgrind',
-        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops), JSON.stringify(overrides)],
+        ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, '--perf-basic-prof', '--single-threaded', self, '--child', kind, String(n), String(ops), JSON.stringify(overrides), workload],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       if (r.status !== 0) throw new Error(`valgrind run failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
     }
     const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
     const units = kind === 'mm1' ? b.events : ops;
-    const unit = kind === 'mm1' ? 'event' : 'request';
+    const unit = kind === 'mm1' ? 'event' : workload === 'blk' ? 'I/O' : 'request';
     const names = new Set([...a.byName.keys(), ...b.byName.keys()]);
     const perUnit = [...names]
       .map((name) => ({ name, n: ((b.byName.get(name) ?? 0) - (a.byName.get(name) ?? 0)) / units }))
@@ -179,6 +183,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         case: kind,
+        ...(kind !== 'mm1' ? { workload } : {}),
         ...(Object.keys(overrides).length > 0 ? { set: overrides } : {}),
         unit,
         units_per_pass: units,

@@ -150,6 +150,16 @@ export const BLOCK_PARAMS: ParamDef[] = [
     description: 'QEMU engine work per I/O submitted (native, io_uring)',
   },
   {
+    name: 'qemu.uring_per_req_ns', default: 350, unit: 'ns', min: 0, max: 100000,
+    source: `modelling estimate: half of qemu.aio_per_req_ns, after ${AXBOE} (io_uring about twice libaio's I/Os per core: no iocb copy, SQEs in shared memory)`,
+    description: 'QEMU engine work per I/O submitted with aio=io_uring',
+  },
+  {
+    name: 'qemu.uring_per_completion_ns', default: 250, unit: 'ns', min: 0, max: 100000,
+    source: 'modelling estimate: half of qemu.aio_per_completion_ns (CQEs read from the shared ring, luring_process_completions)',
+    description: 'QEMU engine work per completion with aio=io_uring',
+  },
+  {
     name: 'qemu.aio_per_completion_ns', default: 500, unit: 'ns', min: 0, max: 100000,
     source: 'modelling estimate: qemu_laio_process_completion / luring_process_completions per event and re-entering the request coroutine',
     description: 'QEMU engine work per completion taken from the ring',

@@ -73,6 +73,8 @@ export class FioJob implements GuestTask {
   private readonly baseSector: number;
   private readonly isOpen: boolean;
   private readonly meanGapPs: number;
+  /** CPU time of the step in flight (a request's service in the stage it ends) [ps]. */
+  private stepPs = AS_DOUBLE;
   /** The hardware queue a polling job reaps (its vCPU's). */
   hwq = 0;
   /** Reaps made, syscalls made (guest side), polls that found nothing. */
@@ -95,7 +97,7 @@ export class FioJob implements GuestTask {
     this.regionSectors = spec.regionBytes / SECTOR_BYTES;
     // each job addresses its own region, as fio's per-job files do
     this.baseSector = index * this.regionSectors;
-    this.nextSector = 0;
+    this.nextSector = this.stepPs = 0;
     this.isOpen = spec.ratePerJob !== null;
     this.meanGapPs = spec.ratePerJob !== null ? 1e12 / spec.ratePerJob : 0;
   }
@@ -130,14 +132,16 @@ export class FioJob implements GuestTask {
       // io_getevents / pread's return / the CQ ring: one syscall per reap except io_uring's ring read
       const c = this.costs;
       const sys = this.spec.engine === 'io_uring' ? 0 : this.spec.engine === 'psync' ? 0 : c.syscallPs;
-      vcpu.exec(sys + n * (c.engineReapPs + c.perIoPs), afterReapStep, this);
+      this.stepPs = sys + n * (c.engineReapPs + c.perIoPs);
+      vcpu.exec(this.stepPs, afterReapStep, this);
       return;
     }
     const k = this.canSubmit;
     if (k > 0) {
       this.makeBatch(k);
       const c = this.costs;
-      vcpu.exec(c.syscallPs + k * (c.perIoPs + c.engineSubmitPs), afterSubmitStep, this);
+      this.stepPs = c.syscallPs + k * (c.perIoPs + c.engineSubmitPs);
+      vcpu.exec(this.stepPs, afterSubmitStep, this);
       return;
     }
     if (this.spec.isPolled && this.inflight > 0) {
@@ -174,7 +178,7 @@ export class FioJob implements GuestTask {
   /** @internal */
   afterSubmitStep(): void {
     const tracker = this.env.tracker;
-    for (let i = 0; i < this.batchCount; i++) tracker.mark(this.batch[i]!, this.stages.submit, 0);
+    for (let i = 0; i < this.batchCount; i++) tracker.mark(this.batch[i]!, this.stages.submit, this.stepPs);
     this.blk.submit(this.vcpu, this.batch, this.batchCount, submitted, this);
   }
 
@@ -187,7 +191,7 @@ export class FioJob implements GuestTask {
     while (q.length !== 0) {
       const req = q.shift()!;
       this.inflight--;
-      tracker.mark(req, this.stages.reap, 0);
+      tracker.mark(req, this.stages.reap, this.stepPs);
       this.hooks.complete(req, now);
     }
     this.yieldCpu();

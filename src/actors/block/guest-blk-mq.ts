@@ -30,8 +30,8 @@ export interface BlkDriver {
   commit<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
   /** Interrupt acknowledgement before reaping (IDE status registers): steps on vcpu, then fn(arg). */
   ack<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
-  /** Appends the requests the device completed to out; returns how many. */
-  reap(hwq: number, out: BlkRequest[]): number;
+  /** Writes the requests the device completed to out from index `at` on; returns how many. */
+  reap(hwq: number, out: BlkRequest[], at: number): number;
   /** Guest CPU time to reap n completions [ps]. */
   reapCostPs(hwq: number, n: number): number;
   disableIrq(hwq: number): void;
@@ -69,6 +69,8 @@ interface SubmitState {
   hwq: number;
   dispatch: BlkRequest[];
   count: number;
+  /** CPU time of the plug step [ps]. */
+  stepPs: number;
   fn: (arg: any) => void;
   arg: unknown;
 }
@@ -89,6 +91,9 @@ class HwQueue implements GuestTask {
   tagsFree: number;
   readonly waiting = new Fifo<BlkRequest>();
   readonly reaped: BlkRequest[] = [];
+  reapedCount = 0;
+  /** CPU time of the last reap step [ps] (0 for a polling reaper's). */
+  reapPs = 0;
   /** Submission scratch of this queue's completion context (dispatching waiting requests). */
   readonly dispatchState: SubmitState;
   constructor(
@@ -97,7 +102,7 @@ class HwQueue implements GuestTask {
     depth: number,
   ) {
     this.tagsFree = depth;
-    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, fn: noop, arg: undefined };
+    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, stepPs: 0, fn: noop, arg: undefined };
   }
   run(vcpu: GuestVcpu): void {
     this.layer.runCompletion(this, vcpu);
@@ -152,7 +157,7 @@ export class GuestBlockLayer {
     const q = this.queues[hwq]!;
     let st = this.submitStates[vcpu.index];
     if (st === undefined) {
-      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, fn: noop, arg: undefined };
+      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, stepPs: 0, fn: noop, arg: undefined };
       this.submitStates[vcpu.index] = st;
     }
     st.hwq = hwq;
@@ -186,6 +191,7 @@ export class GuestBlockLayer {
       }
     }
     for (let i = 0; i < st.count; i++) cost += this.driver.queueCostPs(hwq, st.dispatch[i]!);
+    st.stepPs = cost;
     vcpu.exec(cost, afterPlug, st);
   }
 
@@ -196,7 +202,7 @@ export class GuestBlockLayer {
     for (let i = 0; i < st.count; i++) {
       const req = st.dispatch[i]!;
       d.queueRq(st.hwq, req);
-      tracker.mark(req, this.stages.queue, 0);
+      tracker.mark(req, this.stages.queue, st.stepPs);
       st.dispatch[i] = undefined as unknown as BlkRequest;
     }
     if (st.count === 0) afterCommit(st);
@@ -218,7 +224,8 @@ export class GuestBlockLayer {
   reapStep(q: HwQueue): void {
     const d = this.driver;
     d.disableIrq(q.index);
-    const n = d.reap(q.index, q.reaped);
+    const n = d.reap(q.index, q.reaped, 0);
+    q.reapedCount = n;
     if (n === 0) {
       this.reapsEmpty++;
       this.afterReap(q);
@@ -226,7 +233,8 @@ export class GuestBlockLayer {
     }
     let ends = 0;
     for (let i = 0; i < n; i++) ends += 1 + q.reaped[i]!.merged.length;
-    q.dispatchState.vcpu!.exec(d.reapCostPs(q.index, n) + ends * this.costs.completePs, reapDone, q);
+    q.reapPs = d.reapCostPs(q.index, n) + ends * this.costs.completePs;
+    q.dispatchState.vcpu!.exec(q.reapPs, reapDone, q);
   }
 
   /** @internal Ends the reaped requests, re-checks, then dispatches what waited for tags. */
@@ -242,21 +250,21 @@ export class GuestBlockLayer {
   private endReaped(q: HwQueue): void {
     const out = q.reaped;
     const tracker = this.env.tracker;
-    for (let i = 0; i < out.length; i++) {
+    const n = q.reapedCount;
+    q.reapedCount = 0;
+    for (let i = 0; i < n; i++) {
       const req = out[i]!;
-      out[i] = undefined as unknown as BlkRequest;
       q.tagsFree++;
-      this.end(req, tracker);
+      this.end(req, tracker, q.reapPs);
       const m = req.merged;
-      for (let j = 0; j < m.length; j++) this.end(m[j]!, tracker);
+      for (let j = 0; j < m.length; j++) this.end(m[j]!, tracker, q.reapPs);
     }
-    out.length = 0;
   }
 
-  private end(req: BlkRequest, tracker: ActorEnv['tracker']): void {
+  private end(req: BlkRequest, tracker: ActorEnv['tracker'], servicePs: number): void {
     this.completions++;
     if (req.status < STATUS_OK) req.status = STATUS_OK;
-    tracker.mark(req, this.stages.complete, 0);
+    tracker.mark(req, this.stages.complete, servicePs);
     this.sinks[req.job]!.completed(req);
   }
 
@@ -266,7 +274,9 @@ export class GuestBlockLayer {
    */
   poll(hwq: number): number {
     const q = this.queues[hwq]!;
-    const n = this.driver.reap(hwq, q.reaped);
+    const n = this.driver.reap(hwq, q.reaped, 0);
+    q.reapedCount = n;
+    q.reapPs = 0;
     this.endReaped(q);
     if (q.waiting.length !== 0 && q.tagsFree > 0) this.vcpuOfQueue(hwq).scheduleSoftirq(q);
     return n;
@@ -289,6 +299,7 @@ export class GuestBlockLayer {
     }
     st.fn = dispatchDone;
     st.arg = q;
+    st.stepPs = cost;
     vcpu.exec(cost, afterPlug, st);
   }
 

@@ -114,13 +114,13 @@ export class GuestIde implements BlkDriver {
     else this.finish();
   }
 
-  reap(_hwq: number, out: BlkRequest[]): number {
+  reap(_hwq: number, out: BlkRequest[], at: number): number {
     const r = this.completed;
     if (r === null) return 0;
     this.completed = null;
     if (r !== this.current) throw new Error(`${this.name}: completion of a command not in flight`);
     this.current = null;
-    out.push(r);
+    out[at] = r;
     return 1;
   }
 

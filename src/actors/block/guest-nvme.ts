@@ -8,6 +8,7 @@
  * reaps the CQ and writes the CQ head doorbell. A polled queue (poll_queues, io_uring
  * IOPOLL) has no interrupt vector.
  */
+import { Fifo } from '../../primitives/fifo.js';
 import type { GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
 import type { BlkDriver } from './guest-blk-mq.js';
 import type { BlkRequest } from './request.js';
@@ -25,8 +26,8 @@ export interface NvmeDriverCosts {
 export class GuestNvme implements BlkDriver {
   readonly queueCount: number;
   onIrq: (hwq: number) => void = () => {};
-  /** Requests queued since the last doorbell, per queue. */
-  private readonly pending: BlkRequest[][] = [];
+  /** Requests queued since the last doorbell, per queue (a Fifo: no array length writes). */
+  private readonly pending: Fifo<BlkRequest>[] = [];
   readonly vectors: (IrqVector | null)[] = [];
   doorbells = 0;
 
@@ -41,7 +42,7 @@ export class GuestNvme implements BlkDriver {
   ) {
     this.queueCount = queues.length;
     for (let q = 0; q < queues.length; q++) {
-      this.pending.push([]);
+      this.pending.push(new Fifo<BlkRequest>());
       if (isPolled) {
         queues[q]!.onInterrupt = null;
         this.vectors.push(null);
@@ -70,8 +71,7 @@ export class GuestNvme implements BlkDriver {
     vcpu.charge(this.costs.doorbellPs);
     const list = this.pending[hwq]!;
     const q = this.queues[hwq]!;
-    for (let i = 0; i < list.length; i++) this.ssd.submit(q, list[i]!);
-    list.length = 0;
+    while (list.length !== 0) this.ssd.submit(q, list.shift()!);
     this.doorbells++;
     fn(arg);
   }
@@ -80,13 +80,10 @@ export class GuestNvme implements BlkDriver {
     fn(arg);
   }
 
-  reap(hwq: number, out: BlkRequest[]): number {
+  reap(hwq: number, out: BlkRequest[], at: number): number {
     const q = this.queues[hwq]!;
     let n = 0;
-    for (let r = this.ssd.reap(q); r !== undefined; r = this.ssd.reap(q)) {
-      out.push(r);
-      n++;
-    }
+    for (let r = this.ssd.reap(q); r !== undefined; r = this.ssd.reap(q)) out[at + n++] = r;
     return n;
   }
 

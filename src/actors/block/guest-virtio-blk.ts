@@ -86,13 +86,10 @@ export class GuestVirtioBlk implements BlkDriver {
     fn(arg);
   }
 
-  reap(hwq: number, out: BlkRequest[]): number {
+  reap(hwq: number, out: BlkRequest[], at: number): number {
     const vq = this.vqs[hwq]!;
     let n = 0;
-    for (let r = vq.getUsed(); r !== undefined; r = vq.getUsed()) {
-      out.push(r);
-      n++;
-    }
+    for (let r = vq.getUsed(); r !== undefined; r = vq.getUsed()) out[at + n++] = r;
     return n;
   }
 

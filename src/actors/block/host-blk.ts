@@ -29,6 +29,7 @@ export interface HostBlkCosts {
 /** One NVMe queue pair with its interrupt-context thread. */
 class HostQueue {
   readonly reaped: BlkRequest[] = [];
+  reapedCount = 0;
   /** Requests that found the submission queue full (blk-mq holds them until a tag frees). */
   readonly overflow = new Fifo<BlkRequest>();
   constructor(
@@ -110,10 +111,8 @@ export class HostBlockLayer {
   private runIrq(q: HostQueue): void {
     const ssd = this.device as Ssd;
     let n = 0;
-    for (let r = ssd.reap(q.pair); r !== undefined; r = ssd.reap(q.pair)) {
-      q.reaped.push(r);
-      n++;
-    }
+    for (let r = ssd.reap(q.pair); r !== undefined; r = ssd.reap(q.pair)) q.reaped[n++] = r;
+    q.reapedCount = n;
     if (n === 0) {
       q.irq.idle();
       return;
@@ -124,13 +123,13 @@ export class HostBlockLayer {
   /** @internal Ends the reaped requests and tells their submitters; then looks again. */
   deliver(q: HostQueue): void {
     const out = q.reaped;
-    for (let i = 0; i < out.length; i++) {
+    const n = q.reapedCount;
+    q.reapedCount = 0;
+    for (let i = 0; i < n; i++) {
       const req = out[i]!;
-      out[i] = undefined as unknown as BlkRequest;
       this.completed++;
       req.hostClient!.hostDone(req);
     }
-    out.length = 0;
     const ssd = this.device as Ssd;
     while (q.overflow.length !== 0 && ssd.canSubmit(q.pair)) ssd.submit(q.pair, q.overflow.shift()!);
     this.runIrq(q);

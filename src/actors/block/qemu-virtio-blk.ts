@@ -63,6 +63,8 @@ class Pass {
   headCount = 0;
   readonly reaped: BlkRequest[] = [];
   readonly toNotify: number[] = [];
+  /** CPU time of the step in flight [ps]. */
+  stepPs = 0;
   done: () => void = noop;
   constructor(readonly dev: QemuVirtioBlk) {}
 }
@@ -243,7 +245,8 @@ export class QemuVirtioBlk implements AioOwner {
     this.handled += n;
     this.mergeBatch(pass);
     const c = this.costs;
-    pass.runner.exec(n * c.perRequestPs + vq.deviceCostPs(n) + this.aio.submitCostPs(pass.heads, pass.headCount), poppedStep, pass);
+    pass.stepPs = n * c.perRequestPs + vq.deviceCostPs(n) + this.aio.submitCostPs(pass.heads, pass.headCount);
+    pass.runner.exec(pass.stepPs, poppedStep, pass);
   }
 
   /** virtio_blk_submit_multireq: sort by sector, merge runs of adjacent same-direction requests. */
@@ -288,7 +291,7 @@ export class QemuVirtioBlk implements AioOwner {
     const tracker = this.env.tracker;
     const st = this.stages.backend;
     const reqs = pass.popped;
-    for (let i = 0; i < reqs.length; i++) tracker.mark(reqs[i]!, st, 0);
+    for (let i = 0; i < reqs.length; i++) tracker.mark(reqs[i]!, st, pass.stepPs);
     this.aio.submit(pass.heads, pass.headCount, pass.thread);
     const vq = this.vqs[pass.vq]!;
     // (an IOThread in its loop polls next: it leaves notifications as the loop sets them)
@@ -322,7 +325,8 @@ export class QemuVirtioBlk implements AioOwner {
       ends += 1 + r.backendMerged.length;
     }
     const vq0 = this.vqs[0]!;
-    pass.runner.exec(aio.reapCostPs(n) + ends * this.costs.perRequestPs + vq0.deviceCostPs(ends), completedStep, pass);
+    pass.stepPs = aio.reapCostPs(n) + ends * this.costs.perRequestPs + vq0.deviceCostPs(ends);
+    pass.runner.exec(pass.stepPs, completedStep, pass);
   }
 
   /** @internal Status bytes written: push used entries, then notify each virtqueue touched that asks. */
@@ -334,9 +338,9 @@ export class QemuVirtioBlk implements AioOwner {
     const st = this.stages.complete;
     for (let i = 0; i < out.length; i++) {
       const r = out[i]!;
-      this.pushUsed(r, touched, tracker, st);
+      this.pushUsed(r, touched, tracker, st, pass.stepPs);
       const m = r.backendMerged;
-      for (let j = 0; j < m.length; j++) this.pushUsed(m[j]!, touched, tracker, st);
+      for (let j = 0; j < m.length; j++) this.pushUsed(m[j]!, touched, tracker, st, pass.stepPs);
       out[i] = undefined as unknown as BlkRequest;
     }
     out.length = 0;
@@ -352,9 +356,9 @@ export class QemuVirtioBlk implements AioOwner {
     pass.runner.exec(k * this.costs.notifyPs, notifiedStep, pass);
   }
 
-  private pushUsed(r: BlkRequest, touched: number[], tracker: ActorEnv['tracker'], st: number): void {
+  private pushUsed(r: BlkRequest, touched: number[], tracker: ActorEnv['tracker'], st: number, servicePs: number): void {
     const vq = this.vqs[r.hwq]!;
-    tracker.mark(r, st, 0);
+    tracker.mark(r, st, servicePs);
     vq.pushUsed(r, r.ringSlots);
     if (!touched.includes(r.hwq)) touched.push(r.hwq);
   }

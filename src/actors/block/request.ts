@@ -78,8 +78,9 @@ export class BlkRequest implements TrackedOp {
     this.id = id;
     this.status = STATUS_PENDING;
     this.slot = -1;
-    this.merged.length = 0;
-    this.backendMerged.length = 0;
+    // (setting an array's length is a runtime call: only when there is something to clear)
+    if (this.merged.length !== 0) this.merged.length = 0;
+    if (this.backendMerged.length !== 0) this.backendMerged.length = 0;
     this.hostClient = null;
     this.pendingParts = 0;
     this.tag = 0;

@@ -14,6 +14,7 @@
  * completions of that time.
  * A malloc (RAM) bdev copies on the reactor instead of using a device.
  */
+import { Fifo } from '../../primitives/fifo.js';
 import type { HostThread } from '../../primitives/host-cpu.js';
 import type { Virtqueue } from '../../primitives/virtqueue.js';
 import type { ActorEnv } from '../host/env.js';
@@ -54,11 +55,20 @@ function delayedSignal(r: SpdkReactor): void {
 }
 
 export class SpdkReactor {
+  // Scratch lists with counts of their own (setting an array's length is a runtime call).
   private readonly batch: BlkRequest[] = [];
+  private batchCount = 0;
   private readonly reaped: BlkRequest[] = [];
-  private readonly ramDone: BlkRequest[] = [];
+  private reapedCount = 0;
+  private readonly ramDone = new Fifo<BlkRequest>();
+  private signalCount = 0;
+  /** Virtqueues with used entries not yet decided on, and coalesced signals pending. */
+  private dirtyCount = 0;
+  private dueCount = 0;
   /** The step in flight: 1 submit, 2 complete. */
   private phase = 0;
+  /** CPU time of the step in flight [ps]. */
+  private stepPs = 0;
   private vq = 0;
   /** Per virtqueue: completions since the last rate check, the rate seen, and a delayed signal pending. */
   private readonly ioCount: number[];
@@ -102,7 +112,7 @@ export class SpdkReactor {
 
   private poll(): void {
     this.polls++;
-    if (this.signalAll()) return;
+    if ((this.dirtyCount !== 0 || this.dueCount !== 0) && this.signalAll()) return;
     // completions first (bdev_nvme's poller), then the virtqueues
     const out = this.reaped;
     let n = 0;
@@ -110,14 +120,14 @@ export class SpdkReactor {
       for (let r = this.ssd.reap(this.queue!); r !== undefined; r = this.ssd.reap(this.queue!)) out[n++] = r;
     }
     const ram = this.ramDone;
-    for (let i = 0; i < ram.length; i++) out[n++] = ram[i]!;
-    ram.length = 0;
-    out.length = n;
+    while (ram.length !== 0) out[n++] = ram.shift()!;
+    this.reapedCount = n;
     if (n > 0) {
       const tracker = this.env.tracker;
       for (let i = 0; i < n; i++) tracker.mark(out[i]!, this.stages.device, 0);
       this.phase = 2;
-      this.thread.exec(n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n), stepDone, this);
+      this.stepPs = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
+      this.thread.exec(this.stepPs, stepDone, this);
       return;
     }
     for (let k = 0; k < this.vqs.length; k++) {
@@ -135,9 +145,10 @@ export class SpdkReactor {
         ps += this.costs.perRequestPs + (this.ram !== null ? this.ram.serviceCostPs(r) : 0);
         batch[m++] = r;
       }
-      batch.length = m;
+      this.batchCount = m;
       this.phase = 1;
-      this.thread.exec(ps + vq.deviceCostPs(m), stepDone, this);
+      this.stepPs = ps + vq.deviceCostPs(m);
+      this.thread.exec(this.stepPs, stepDone, this);
       return;
     }
     this.thread.idle(); // a poller keeps polling: the time counts as polling
@@ -148,32 +159,34 @@ export class SpdkReactor {
     const tracker = this.env.tracker;
     if (this.phase === 1) {
       const batch = this.batch;
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = 0; i < this.batchCount; i++) {
         const r = batch[i]!;
-        tracker.mark(r, this.stages.backend, 0);
+        tracker.mark(r, this.stages.backend, this.stepPs);
         if (this.ram !== null) this.ramDone.push(r);
         else this.ssd!.submit(this.queue!, r);
       }
       this.vq = (this.vq + 1) % this.vqs.length;
     } else if (this.phase === 2) {
       const out = this.reaped;
-      for (let i = 0; i < out.length; i++) {
+      for (let i = 0; i < this.reapedCount; i++) {
         const r = out[i]!;
-        tracker.mark(r, this.stages.complete, 0);
+        tracker.mark(r, this.stages.complete, this.stepPs);
         this.vqs[r.hwq]!.pushUsed(r, r.ringSlots);
         this.ioCount[r.hwq]!++;
-        this.dirty[r.hwq] = true;
-        out[i] = undefined as unknown as BlkRequest;
+        if (!this.dirty[r.hwq]) {
+          this.dirty[r.hwq] = true;
+          this.dirtyCount++;
+        }
       }
-      out.length = 0;
+      this.reapedCount = 0;
     } else if (this.phase === 3) {
       const list = this.toSignal;
-      for (let i = 0; i < list.length; i++) {
+      for (let i = 0; i < this.signalCount; i++) {
         this.signals++;
         this.env.counters.syscalls++;
         this.raise(list[i]!);
       }
-      list.length = 0;
+      this.signalCount = 0;
     }
     this.poll();
   }
@@ -191,7 +204,7 @@ export class SpdkReactor {
       this.lastStatsPs = now;
     }
     const list = this.toSignal;
-    list.length = 0;
+    let k = 0;
     for (let q = 0; q < this.vqs.length; q++) {
       const due = this.signalDueAt[q]!;
       if (due > now || (due < 0 && !this.dirty[q])) continue;
@@ -200,17 +213,25 @@ export class SpdkReactor {
         // coalescing: this virtqueue's signal waits, gathering completions
         const delay = Math.round((c.coalesceDelayPs * (rate - c.coalesceIops)) / c.coalesceIops);
         this.signalDueAt[q] = now + delay;
+        this.dueCount++;
         this.signalsCoalesced++;
         this.env.sim.post(delay, delayedSignal, this);
         continue;
       }
-      this.signalDueAt[q] = -1;
-      this.dirty[q] = false;
-      if (this.vqs[q]!.shouldNotify()) list.push(q);
+      if (due >= 0) {
+        this.signalDueAt[q] = -1;
+        this.dueCount--;
+      }
+      if (this.dirty[q]) {
+        this.dirty[q] = false;
+        this.dirtyCount--;
+      }
+      if (this.vqs[q]!.shouldNotify()) list[k++] = q;
     }
-    if (list.length === 0) return false;
+    this.signalCount = k;
+    if (k === 0) return false;
     this.phase = 3;
-    this.thread.exec(list.length * (this.env.syscallPs + c.signalRoutePs), stepDone, this);
+    this.thread.exec(k * (this.env.syscallPs + c.signalRoutePs), stepDone, this);
     return true;
   }
 

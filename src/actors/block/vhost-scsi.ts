@@ -91,7 +91,8 @@ export class VhostScsi implements HostBlockClient {
         out[n++] = r;
       }
       out.length = n;
-      this.thread.exec(n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n), completedStep, this);
+      this.stepPs = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
+      this.thread.exec(this.stepPs, completedStep, this);
       return;
     }
     for (let q = 0; q < this.vqs.length; q++) {
@@ -115,6 +116,8 @@ export class VhostScsi implements HostBlockClient {
   }
 
   private handledInRun = 0;
+  /** CPU time of the step in flight [ps]. */
+  private stepPs = 0;
   private current: BlkRequest | null = null;
 
   private nextCommand(): void {
@@ -135,14 +138,15 @@ export class VhostScsi implements HostBlockClient {
     r.hostClient = this;
     this.current = r;
     this.handledInRun++;
-    this.thread.exec(this.costs.perRequestPs + vq.deviceCostPs(1) + this.host.costPs(r), submitted, this);
+    this.stepPs = this.costs.perRequestPs + vq.deviceCostPs(1) + this.host.costPs(r);
+    this.thread.exec(this.stepPs, submitted, this);
   }
 
   /** @internal */
   afterSubmit(): void {
     const r = this.current!;
     this.current = null;
-    this.env.tracker.mark(r, this.stages.backend, 0);
+    this.env.tracker.mark(r, this.stages.backend, this.stepPs);
     this.host.submit(r, this.thread);
     this.nextCommand();
   }
@@ -156,7 +160,7 @@ export class VhostScsi implements HostBlockClient {
     for (let i = 0; i < out.length; i++) {
       const r = out[i]!;
       const vq = this.vqs[r.hwq]!;
-      tracker.mark(r, this.stages.complete, 0);
+      tracker.mark(r, this.stages.complete, this.stepPs);
       vq.pushUsed(r, r.ringSlots);
       if (!touched.includes(r.hwq)) touched.push(r.hwq);
       out[i] = undefined as unknown as BlkRequest;

@@ -20,7 +20,14 @@ export const bareMetalBlockPath: BlockPathDef = {
     const vm = ctx.vms[0]!;
     attachNvme(ctx, vm, 0, num(ctx.params, 'ssd.queues'), (name, vcpu, handler) => {
       const vector = new IrqVector(name, vcpu, handler, irqPs);
-      return { vector, raise: () => vcpu.raiseIrq(vector) };
+      const counters = ctx.host.counters;
+      return {
+        vector,
+        raise: () => {
+          counters.interrupts++;
+          vcpu.raiseIrq(vector);
+        },
+      };
     });
   },
 };

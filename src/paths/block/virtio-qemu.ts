@@ -27,10 +27,10 @@ export function qemuAioOf(ctx: BlockContext, vm: BlockVm): QemuAio {
     engine,
     ctx.hostBlock(),
     {
-      perRequestPs: psOf(p, 'qemu.aio_per_req_ns'),
+      perRequestPs: psOf(p, engine === 'io_uring' ? 'qemu.uring_per_req_ns' : 'qemu.aio_per_req_ns'),
       poolWakePs: psOf(p, 'qemu.pool_wake_ns'),
       workerReturnPs: psOf(p, 'qemu.pool_return_ns'),
-      perCompletionPs: psOf(p, 'qemu.aio_per_completion_ns'),
+      perCompletionPs: psOf(p, engine === 'io_uring' ? 'qemu.uring_per_completion_ns' : 'qemu.aio_per_completion_ns'),
       poolSize: num(p, 'qemu.pool_size'),
     },
     engine === 'threads' ? (name) => ctx.host.addHostThread({ name, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns') }) : null,

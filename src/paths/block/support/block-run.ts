@@ -123,7 +123,11 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     completePs: psOf(p, 'guest.blk_complete_ns'),
     maxMergeBytes: num(p, 'guest.blk_max_merge_kib') * 1024,
   };
-  const mqStages = { queue: tracker.define('guest.blk-mq', 'guest-vcpu'), complete: tracker.define('guest.complete', 'guest-vcpu') };
+  // stages in the order a request meets them: the job, blk-mq, the path's (defined by its
+  // build), the guest's completion and the job's reap
+  const fioSubmit = tracker.define('guest.submit', 'fio');
+  const mqQueue = tracker.define('guest.blk-mq', 'guest-vcpu');
+  const mqStages = { queue: mqQueue, complete: -1 };
   let hostBlk: HostBlockLayer | null = null;
   const starters: (() => void)[] = [];
   const onFinish: BlockContext['onFinish'] = [];
@@ -155,9 +159,9 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     onFinish,
   };
 
-  // the job's steps come before the path's stages in the table, as they come first in time
-  const fioStages = { submit: tracker.define('guest.submit', 'fio'), reap: tracker.define('guest.reap', 'fio') };
   def.build(ctx);
+  mqStages.complete = tracker.define('guest.complete', 'guest-vcpu');
+  const fioStages = { submit: fioSubmit, reap: tracker.define('guest.reap', 'fio') };
 
   const engine = spec.engine;
   const fio: FioCosts = {
