@@ -204,6 +204,101 @@ const CLAIMS: Record<string, Claim> = {
       }
     },
   },
+
+  // Block. The depth-1 order of the paths by their mechanisms (no exits and polling or
+  // posted interrupts first, then one kick exit, then QEMU, then a register exit per IDE
+  // access); IDE holds one command whatever the depth; bare metal gains from depth while
+  // the SSD's dies have room.
+  'blk-depth-scaling': {
+    sets: ['workload.ops=8000', 'workload.warmup_ops=800'],
+    check(summary) {
+      const at = (path: string, depth: number, c: string): number =>
+        num(summary.find((r) => r['path'] === path && r['param.workload.iodepth'] === String(depth))!, c);
+      const order = ['bare-metal', 'vhost-user', 'vhost-kernel', 'virtio-qemu', 'emulated'];
+      for (let i = 1; i < order.length; i++) expect(at(order[i - 1]!, 1, 'latency_p50_ns'), `${order[i - 1]} < ${order[i]}`).toBeLessThan(at(order[i]!, 1, 'latency_p50_ns'));
+      expect(at('emulated-vmm', 1, 'latency_p50_ns')).toBeLessThan(at('emulated', 1, 'latency_p50_ns'));
+      for (const p of ['emulated', 'emulated-vmm']) expect(Math.abs(at(p, 128, 'throughput_ops_per_s') / at(p, 4, 'throughput_ops_per_s') - 1), p).toBeLessThan(0.05);
+      expect(at('bare-metal', 16, 'throughput_ops_per_s')).toBeGreaterThan(10 * at('bare-metal', 1, 'throughput_ops_per_s'));
+      for (const p of ['passthrough', 'sriov']) expect(at(p, 1, 'exits_per_op'), p).toBe(0);
+    },
+  },
+
+  // Every path carries the offered 5,000 IOPS; with halt polling off the host CPU per I/O
+  // orders the paths by their work (assigned devices, then vhost-scsi, QEMU, the IDE
+  // models), and SPDK's reactor costs a core however little it carries.
+  'blk-cpu-per-io': {
+    sets: ['workload.ops=6000', 'workload.warmup_ops=600'],
+    check(summary) {
+      const at = (path: string, haltPoll: string, c: string): number =>
+        num(summary.find((r) => r['path'] === path && r['param.kvm.halt_poll_ns'] === haltPoll)!, c);
+      for (const r of summary) expect(Math.abs(num(r, 'throughput_ops_per_s') / 5000 - 1), r['path']).toBeLessThan(0.05);
+      const cpu = (p: string): number => at(p, '0', 'host_cpu_cores');
+      const order = ['bare-metal', 'passthrough', 'vhost-kernel', 'virtio-qemu', 'emulated-vmm', 'emulated'];
+      for (let i = 1; i < order.length; i++) expect(cpu(order[i - 1]!), `${order[i - 1]} < ${order[i]}`).toBeLessThan(cpu(order[i]!));
+      expect(cpu('vhost-user')).toBeGreaterThanOrEqual(1);
+      // halt polling burns the guest's idle time
+      expect(at('passthrough', '200000', 'host_cpu_cores')).toBeGreaterThan(cpu('passthrough') + 0.3);
+    },
+  },
+
+  // The reactor's core is spent at every load; its latency is the lowest; QEMU's main loop
+  // costs more host CPU than the reactor once the load is high.
+  'blk-spdk-core': {
+    sets: ['workload.ops=8000', 'workload.warmup_ops=800'],
+    check(summary) {
+      const at = (path: string, rate: number, c: string): number =>
+        num(summary.find((r) => r['path'] === path && r['param.workload.rate_iops'] === String(rate))!, c);
+      for (const rate of [1000, 10000, 50000, 100000]) {
+        expect(at('vhost-user', rate, 'host_cpu_cores'), `${rate}`).toBeGreaterThanOrEqual(1);
+        expect(at('vhost-user', rate, 'latency_p50_ns'), `${rate}`).toBeLessThan(at('vhost-kernel', rate, 'latency_p50_ns'));
+        expect(at('vhost-user', rate, 'latency_p50_ns'), `${rate}`).toBeLessThan(at('virtio-qemu', rate, 'latency_p50_ns'));
+      }
+      expect(at('vhost-kernel', 1000, 'host_cpu_cores')).toBeLessThan(0.5);
+      expect(at('virtio-qemu', 200000, 'host_cpu_cores')).toBeGreaterThan(at('vhost-user', 200000, 'host_cpu_cores'));
+    },
+  },
+
+  // With the guest's kicks as heavy exits, depth 32 gets far less than with ioeventfd (the
+  // vCPU serves every kick itself under the big lock); an IOThread spends host CPU polling.
+  'blk-ioeventfd-iothread': {
+    sets: ['workload.ops=8000', 'workload.warmup_ops=800'],
+    check(summary) {
+      const at = (depth: number, aio: string, ioeventfd: string, iothread: string, c: string): number =>
+        num(
+          summary.find(
+            (r) =>
+              r['param.workload.iodepth'] === String(depth) && r['param.qemu.aio'] === aio && r['param.virtio.ioeventfd'] === ioeventfd && r['param.qemu.blk_iothread'] === iothread,
+          )!,
+          c,
+        );
+      for (const aio of ['threads', 'native', 'io_uring']) {
+        expect(at(32, aio, 'true', 'false', 'throughput_ops_per_s'), aio).toBeGreaterThan(1.5 * at(32, aio, 'false', 'false', 'throughput_ops_per_s'));
+        expect(at(1, aio, 'false', 'false', 'exits_per_op'), aio).toBeGreaterThanOrEqual(1);
+        expect(at(1, aio, 'true', 'true', 'host_cpu_cores'), aio).toBeGreaterThan(at(1, aio, 'true', 'false', 'host_cpu_cores'));
+      }
+    },
+  },
+
+  // The packed ring changes little; QEMU's one main loop is the limit at depth 16 whatever
+  // the version; a legacy device's single queue sends every completion to vCPU 0.
+  'blk-virtio-versions': {
+    sets: ['workload.ops=16000', 'workload.warmup_ops=1600'],
+    check(summary, read) {
+      const at = (path: string, depth: number, version: string): number =>
+        num(summary.find((r) => r['path'] === path && r['param.workload.iodepth'] === String(depth) && r['param.virtio.version'] === version)!, 'throughput_ops_per_s');
+      for (const path of ['vhost-user', 'virtio-qemu']) expect(Math.abs(at(path, 16, '1.1') / at(path, 16, '1.0') - 1), path).toBeLessThan(0.1);
+      const cpu = read('cpu.csv');
+      const main = cpu.find((r) => r['path'] === 'virtio-qemu' && r['param.workload.iodepth'] === '16' && r['param.virtio.version'] === '1.0' && r['thread'] === 'vm0/qemu-main')!;
+      expect(num(main, 'busy_fraction')).toBeGreaterThan(0.95);
+      const interrupts = (version: string, vcpu: number): number =>
+        num(
+          cpu.find((r) => r['path'] === 'vhost-user' && r['param.workload.iodepth'] === '16' && r['param.virtio.version'] === version && r['thread'] === `vm0/vcpu${vcpu}`)!,
+          'poll_fraction',
+        );
+      // vCPU 0 takes every interrupt of the single queue: it polls (idles) least
+      for (const v of [1, 2, 3]) expect(interrupts('0.95', 0)).toBeLessThan(interrupts('0.95', v));
+    },
+  },
 };
 
 const dir = join(ROOT, 'scenarios');

@@ -42,9 +42,6 @@ export interface FioStages {
   reap: number;
 }
 
-function afterSubmitStep(job: FioJob): void {
-  job.afterSubmitStep();
-}
 function afterReapStep(job: FioJob): void {
   job.afterReapStep();
 }
@@ -126,7 +123,19 @@ export class FioJob implements GuestTask {
     return want < this.spec.submitBatch ? want : this.spec.submitBatch;
   }
 
+  /**
+   * fio's loop (backend.c do_io): submit while the queue has room, and only when it is
+   * full (or nothing is left to submit) reap the completions that are in.
+   */
   run(vcpu: GuestVcpu): void {
+    const k = this.canSubmit;
+    if (k > 0) {
+      this.makeBatch(k);
+      const c = this.costs;
+      // the syscall and the block layer's plug run as one step
+      this.blk.submit(vcpu, this.batch, k, submitted, this, c.syscallPs + k * (c.perIoPs + c.engineSubmitPs), this.stages.submit);
+      return;
+    }
     const n = this.completions.length;
     if (n > 0) {
       // io_getevents / pread's return / the CQ ring: one syscall per reap except io_uring's ring read
@@ -134,14 +143,6 @@ export class FioJob implements GuestTask {
       const sys = this.spec.engine === 'io_uring' ? 0 : this.spec.engine === 'psync' ? 0 : c.syscallPs;
       this.stepPs = sys + n * (c.engineReapPs + c.perIoPs);
       vcpu.exec(this.stepPs, afterReapStep, this);
-      return;
-    }
-    const k = this.canSubmit;
-    if (k > 0) {
-      this.makeBatch(k);
-      const c = this.costs;
-      this.stepPs = c.syscallPs + k * (c.perIoPs + c.engineSubmitPs);
-      vcpu.exec(this.stepPs, afterSubmitStep, this);
       return;
     }
     if (this.spec.isPolled && this.inflight > 0) {
@@ -176,13 +177,6 @@ export class FioJob implements GuestTask {
   }
 
   /** @internal */
-  afterSubmitStep(): void {
-    const tracker = this.env.tracker;
-    for (let i = 0; i < this.batchCount; i++) tracker.mark(this.batch[i]!, this.stages.submit, this.stepPs);
-    this.blk.submit(this.vcpu, this.batch, this.batchCount, submitted, this);
-  }
-
-  /** @internal */
   afterReapStep(): void {
     const now = this.env.sim.nowPs;
     const q = this.completions;
@@ -208,7 +202,8 @@ export class FioJob implements GuestTask {
 
   /** @internal */
   afterPollStep(): void {
-    if (this.blk.poll(this.hwq) === 0) this.emptyPolls++;
+    this.vcpu.noteWorkStart();
+    if (this.blk.poll(this.hwq, this.vcpu.workStartAtPs) === 0) this.emptyPolls++;
     this.yieldCpu();
   }
 }

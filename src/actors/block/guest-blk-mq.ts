@@ -30,6 +30,8 @@ export interface BlkDriver {
   commit<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
   /** Interrupt acknowledgement before reaping (IDE status registers): steps on vcpu, then fn(arg). */
   ack<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
+  /** The driver looks at the queue at atPs (its vCPU's time, which may be ahead of the clock). */
+  observeAt(hwq: number, atPs: number): void;
   /** Writes the requests the device completed to out from index `at` on; returns how many. */
   reap(hwq: number, out: BlkRequest[], at: number): number;
   /** Guest CPU time to reap n completions [ps]. */
@@ -71,6 +73,12 @@ interface SubmitState {
   count: number;
   /** CPU time of the plug step [ps]. */
   stepPs: number;
+  /** The caller's own work run in the same step before the plug (a syscall), and its stage (-1: none). */
+  leadPs: number;
+  leadStage: number;
+  /** The submitted batch (merged I/Os included), for the lead stage's marks. */
+  batch: readonly BlkRequest[];
+  batchCount: number;
   fn: (arg: any) => void;
   arg: unknown;
 }
@@ -102,7 +110,7 @@ class HwQueue implements GuestTask {
     depth: number,
   ) {
     this.tagsFree = depth;
-    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, stepPs: 0, fn: noop, arg: undefined };
+    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, stepPs: 0, leadPs: 0, leadStage: -1, batch: [], batchCount: 0, fn: noop, arg: undefined };
   }
   run(vcpu: GuestVcpu): void {
     this.layer.runCompletion(this, vcpu);
@@ -151,19 +159,25 @@ export class GuestBlockLayer {
   /**
    * Submits a batch of I/Os from vcpu's current step chain (io_submit, io_uring_enter,
    * pread): plug, merge, take tags, hand them to the driver, notify once; then fn(arg).
+   * leadPs of the caller's own work (the syscall that submits) runs in the same step,
+   * first, and ends the requests' leadStage (one step instead of two: a step is an event).
    */
-  submit<A>(vcpu: GuestVcpu, batch: readonly BlkRequest[], n: number, fn: (arg: A) => void, arg: A): void {
+  submit<A>(vcpu: GuestVcpu, batch: readonly BlkRequest[], n: number, fn: (arg: A) => void, arg: A, leadPs = 0, leadStage = -1): void {
     const hwq = this.hwqOf(vcpu);
     const q = this.queues[hwq]!;
     let st = this.submitStates[vcpu.index];
     if (st === undefined) {
-      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, stepPs: 0, fn: noop, arg: undefined };
+      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, stepPs: 0, leadPs: 0, leadStage: -1, batch: [], batchCount: 0, fn: noop, arg: undefined };
       this.submitStates[vcpu.index] = st;
     }
     st.hwq = hwq;
     st.fn = fn;
     st.arg = arg;
     st.count = 0;
+    st.leadPs = leadPs;
+    st.leadStage = leadStage;
+    st.batch = batch;
+    st.batchCount = n;
     let cost = 0;
     let prev: BlkRequest | null = null;
     let prevBytes = 0;
@@ -192,18 +206,25 @@ export class GuestBlockLayer {
     }
     for (let i = 0; i < st.count; i++) cost += this.driver.queueCostPs(hwq, st.dispatch[i]!);
     st.stepPs = cost;
-    vcpu.exec(cost, afterPlug, st);
+    vcpu.exec(leadPs + cost, afterPlug, st);
   }
 
   /** @internal Puts the plugged requests on the ring and notifies the device. */
   publish(st: SubmitState): void {
     const d = this.driver;
     const tracker = this.env.tracker;
+    const lead = st.leadStage;
+    if (lead >= 0) {
+      // the caller's part of the step ended stepPs before its end (merged I/Os included)
+      st.leadStage = -1;
+      const at = this.env.sim.nowPs - st.stepPs;
+      const m = st.batch;
+      for (let i = 0; i < st.batchCount; i++) tracker.markAt(m[i]!, lead, st.leadPs, at);
+    }
     for (let i = 0; i < st.count; i++) {
       const req = st.dispatch[i]!;
       d.queueRq(st.hwq, req);
       tracker.mark(req, this.stages.queue, st.stepPs);
-      st.dispatch[i] = undefined as unknown as BlkRequest;
     }
     if (st.count === 0) afterCommit(st);
     else d.commit(st.vcpu!, st.hwq, afterCommit, st);
@@ -223,6 +244,9 @@ export class GuestBlockLayer {
   /** @internal */
   reapStep(q: HwQueue): void {
     const d = this.driver;
+    const vcpu = q.dispatchState.vcpu!;
+    vcpu.noteWorkStart();
+    d.observeAt(q.index, vcpu.workStartAtPs);
     d.disableIrq(q.index);
     const n = d.reap(q.index, q.reaped, 0);
     q.reapedCount = n;
@@ -272,8 +296,9 @@ export class GuestBlockLayer {
    * A polling reaper (io_uring IOPOLL) on hwq: reaps and ends what the device completed;
    * returns the number of requests ended. Waiting requests go out from the queue's task.
    */
-  poll(hwq: number): number {
+  poll(hwq: number, atPs: number): number {
     const q = this.queues[hwq]!;
+    this.driver.observeAt(hwq, atPs);
     const n = this.driver.reap(hwq, q.reaped, 0);
     q.reapedCount = n;
     q.reapPs = 0;

@@ -114,6 +114,8 @@ export class GuestIde implements BlkDriver {
     else this.finish();
   }
 
+  observeAt(): void {}
+
   reap(_hwq: number, out: BlkRequest[], at: number): number {
     const r = this.completed;
     if (r === null) return 0;

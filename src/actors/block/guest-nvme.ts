@@ -80,6 +80,8 @@ export class GuestNvme implements BlkDriver {
     fn(arg);
   }
 
+  observeAt(): void {}
+
   reap(hwq: number, out: BlkRequest[], at: number): number {
     const q = this.queues[hwq]!;
     let n = 0;

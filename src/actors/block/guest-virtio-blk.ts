@@ -86,6 +86,10 @@ export class GuestVirtioBlk implements BlkDriver {
     fn(arg);
   }
 
+  observeAt(hwq: number, atPs: number): void {
+    this.vqs[hwq]!.observeAt(atPs);
+  }
+
   reap(hwq: number, out: BlkRequest[], at: number): number {
     const vq = this.vqs[hwq]!;
     let n = 0;

@@ -59,14 +59,10 @@ export class SpdkReactor {
   private readonly batch: BlkRequest[] = [];
   private batchCount = 0;
   private readonly reaped: BlkRequest[] = [];
-  private reapedCount = 0;
   private readonly ramDone = new Fifo<BlkRequest>();
-  private signalCount = 0;
   /** Virtqueues with used entries not yet decided on, and coalesced signals pending. */
   private dirtyCount = 0;
   private dueCount = 0;
-  /** The step in flight: 1 submit, 2 complete. */
-  private phase = 0;
   /** CPU time of the step in flight [ps]. */
   private stepPs = 0;
   private vq = 0;
@@ -75,7 +71,7 @@ export class SpdkReactor {
   private readonly rateIops: number[];
   /** Per virtqueue: when a coalesced signal is due [ps]; -1 when none waits. */
   private readonly signalDueAt: number[];
-  private readonly toSignal: number[] = [];
+
   /** Per virtqueue: used entries pushed since its last signal decision. */
   private readonly dirty: boolean[];
   private lastStatsPs = 0;
@@ -93,17 +89,24 @@ export class SpdkReactor {
     private readonly ram: RamDisk | null,
     private readonly costs: SpdkCosts,
     private readonly stages: SpdkStages,
-    private readonly raise: (vq: number) => void,
+    /** Raises the guest's interrupt of a virtqueue, delayPs from now (the callfd write's end). */
+    private readonly raise: (vq: number, delayPs: number) => void,
   ) {
     this.ioCount = vqs.map(() => 0);
     this.rateIops = vqs.map(() => 0);
     this.signalDueAt = vqs.map(() => -1);
     this.dirty = vqs.map(() => false);
     thread.onRun = () => this.poll();
-    for (const vq of vqs) {
+    vqs.forEach((vq, q) => {
       vq.disableNotify(); // VRING_USED_F_NO_NOTIFY: the reactor polls
       vq.onAvail = () => thread.wake();
-    }
+      // used entries are published ahead of time; a late check signals then
+      vq.lateNotify = (delayPs) => {
+        this.signals++;
+        this.env.counters.syscalls++;
+        this.raise(q, delayPs + this.env.syscallPs + costs.signalRoutePs);
+      };
+    });
     if (queue !== null) {
       queue.onInterrupt = null; // polled completion queue
       queue.onCqe = () => thread.wake();
@@ -112,7 +115,7 @@ export class SpdkReactor {
 
   private poll(): void {
     this.polls++;
-    if ((this.dirtyCount !== 0 || this.dueCount !== 0) && this.signalAll()) return;
+    if (this.dirtyCount !== 0 || this.dueCount !== 0) this.signalAll();
     // completions first (bdev_nvme's poller), then the virtqueues
     const out = this.reaped;
     let n = 0;
@@ -121,15 +124,7 @@ export class SpdkReactor {
     }
     const ram = this.ramDone;
     while (ram.length !== 0) out[n++] = ram.shift()!;
-    this.reapedCount = n;
-    if (n > 0) {
-      const tracker = this.env.tracker;
-      for (let i = 0; i < n; i++) tracker.mark(out[i]!, this.stages.device, 0);
-      this.phase = 2;
-      this.stepPs = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
-      this.thread.exec(this.stepPs, stepDone, this);
-      return;
-    }
+    if (n > 0) this.complete(n);
     for (let k = 0; k < this.vqs.length; k++) {
       const q = (this.vq + k) % this.vqs.length;
       const vq = this.vqs[q]!;
@@ -146,7 +141,6 @@ export class SpdkReactor {
         batch[m++] = r;
       }
       this.batchCount = m;
-      this.phase = 1;
       this.stepPs = ps + vq.deviceCostPs(m);
       this.thread.exec(this.stepPs, stepDone, this);
       return;
@@ -154,45 +148,52 @@ export class SpdkReactor {
     this.thread.idle(); // a poller keeps polling: the time counts as polling
   }
 
-  /** @internal */
+  /** @internal The submission step ended: the commands go to the device (doorbell). */
   afterStep(): void {
     const tracker = this.env.tracker;
-    if (this.phase === 1) {
-      const batch = this.batch;
-      for (let i = 0; i < this.batchCount; i++) {
-        const r = batch[i]!;
-        tracker.mark(r, this.stages.backend, this.stepPs);
-        if (this.ram !== null) this.ramDone.push(r);
-        else this.ssd!.submit(this.queue!, r);
-      }
-      this.vq = (this.vq + 1) % this.vqs.length;
-    } else if (this.phase === 2) {
-      const out = this.reaped;
-      for (let i = 0; i < this.reapedCount; i++) {
-        const r = out[i]!;
-        tracker.mark(r, this.stages.complete, this.stepPs);
-        this.vqs[r.hwq]!.pushUsed(r, r.ringSlots);
-        this.ioCount[r.hwq]!++;
-        if (!this.dirty[r.hwq]) {
-          this.dirty[r.hwq] = true;
-          this.dirtyCount++;
-        }
-      }
-      this.reapedCount = 0;
-    } else if (this.phase === 3) {
-      const list = this.toSignal;
-      for (let i = 0; i < this.signalCount; i++) {
-        this.signals++;
-        this.env.counters.syscalls++;
-        this.raise(list[i]!);
-      }
-      this.signalCount = 0;
+    const batch = this.batch;
+    for (let i = 0; i < this.batchCount; i++) {
+      const r = batch[i]!;
+      tracker.mark(r, this.stages.backend, this.stepPs);
+      if (this.ram !== null) this.ramDone.push(r);
+      else this.ssd!.submit(this.queue!, r);
     }
+    this.vq = (this.vq + 1) % this.vqs.length;
     this.poll();
   }
 
-  /** Decides which virtqueues to signal now; true if a signal step was started. */
-  private signalAll(): boolean {
+  /**
+   * The completions reaped, computed ahead (execAhead: no event): their used entries are
+   * published visible at the work's end, and the callfd decisions follow (a virtqueue
+   * whose driver re-enables interrupts before then is signalled late, by lateNotify).
+   */
+  private complete(n: number): void {
+    const out = this.reaped;
+    const thread = this.thread;
+    const cost = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
+    thread.execAhead(cost);
+    const end = thread.aheadEndPs;
+    const tracker = this.env.tracker;
+    for (let i = 0; i < n; i++) {
+      const r = out[i]!;
+      tracker.markAt(r, this.stages.device, 0, end - cost);
+      tracker.markAt(r, this.stages.complete, cost, end);
+      this.vqs[r.hwq]!.pushUsed(r, r.ringSlots, end);
+      this.ioCount[r.hwq]!++;
+      if (!this.dirty[r.hwq]) {
+        this.dirty[r.hwq] = true;
+        this.dirtyCount++;
+      }
+    }
+    this.signalAll();
+  }
+
+  /**
+   * Signals the virtqueues whose used entries wait for a decision (or whose coalesced
+   * signal is due): each callfd write is computed ahead on the reactor (execAhead: no
+   * event of its own) and the interrupt leaves when it ends.
+   */
+  private signalAll(): void {
     const c = this.costs;
     const now = this.env.sim.nowPs;
     if (c.coalesceDelayPs > 0 && now - this.lastStatsPs >= c.statsPeriodPs) {
@@ -203,8 +204,6 @@ export class SpdkReactor {
       }
       this.lastStatsPs = now;
     }
-    const list = this.toSignal;
-    let k = 0;
     for (let q = 0; q < this.vqs.length; q++) {
       const due = this.signalDueAt[q]!;
       if (due > now || (due < 0 && !this.dirty[q])) continue;
@@ -226,13 +225,13 @@ export class SpdkReactor {
         this.dirty[q] = false;
         this.dirtyCount--;
       }
-      if (this.vqs[q]!.shouldNotify()) list[k++] = q;
+      if (this.vqs[q]!.shouldNotify()) {
+        this.signals++;
+        this.env.counters.syscalls++;
+        this.thread.execAhead(this.env.syscallPs + c.signalRoutePs);
+        this.raise(q, this.thread.aheadEndPs - now);
+      }
     }
-    this.signalCount = k;
-    if (k === 0) return false;
-    this.phase = 3;
-    this.thread.exec(k * (this.env.syscallPs + c.signalRoutePs), stepDone, this);
-    return true;
   }
 
   /** @internal A coalesced signal is due: the poll loop sends it. */

@@ -64,7 +64,7 @@ export const vhostUserBlockPath: BlockPathDef = {
       // the reactor's own NVMe queue pair, from the top of the controller's queues
       const queue = ssd !== null ? ssd.queues[ssd.queues.length - 1 - vm.index]! : null;
       reactors.push(
-        new SpdkReactor(ctx.host.env, `${vm.name}/spdk`, thread, vqs, ssd, queue, ram, costs, stages, (q) => kvm.deliverMsi(driver.vectors[q]!)),
+        new SpdkReactor(ctx.host.env, `${vm.name}/spdk`, thread, vqs, ssd, queue, ram, costs, stages, (q, delayPs) => kvm.deliverMsi(driver.vectors[q]!, delayPs)),
       );
     }
     ctx.onFinish.push((extra) => {

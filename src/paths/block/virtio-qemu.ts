@@ -31,7 +31,8 @@ export function qemuAioOf(ctx: BlockContext, vm: BlockVm): QemuAio {
       poolWakePs: psOf(p, 'qemu.pool_wake_ns'),
       workerReturnPs: psOf(p, 'qemu.pool_return_ns'),
       perCompletionPs: psOf(p, engine === 'io_uring' ? 'qemu.uring_per_completion_ns' : 'qemu.aio_per_completion_ns'),
-      poolSize: num(p, 'qemu.pool_size'),
+      // no more workers than I/Os the VM can have in flight (QEMU starts them on demand)
+      poolSize: Math.min(num(p, 'qemu.pool_size'), ctx.spec.iodepth * ctx.spec.jobs),
     },
     engine === 'threads' ? (name) => ctx.host.addHostThread({ name, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns') }) : null,
   );
