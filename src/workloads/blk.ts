@@ -41,7 +41,8 @@ export const IO_ENGINES = ['psync', 'libaio', 'io_uring'] as const;
 export type IoEngine = (typeof IO_ENGINES)[number];
 
 const blkFields = {
-  rw: z.enum(RW_MODES),
+  /** fio's default is a sequential read. */
+  rw: z.enum(RW_MODES).default('read'),
   bs: blockSize.default(4096),
   iodepth: z.number().int().gte(1).lte(65536).default(1),
   numjobs: z.number().int().gte(1).lte(1024).default(1),

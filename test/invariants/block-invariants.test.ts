@@ -98,6 +98,10 @@ function randomConfig(i: number): Config {
   if (p['qemu.blk_iothread'] === true) p['virtio.ioeventfd'] = true;
   if (isVirtual && path !== 'passthrough') p['host.vms'] = intIn(1, 3);
   if (rng() < 0.3) p['blk.queue_size'] = pick([16, 64, 256]);
+  // without indirect descriptors one request must fit the ring (2 + bs/4096 descriptors);
+  // a larger one is refused (the guest would split it), which the refusal tests check
+  const bs = workload['bs'] as number;
+  if (p['virtio.indirect'] === false && 2 + Math.ceil(bs / 4096) > ((p['blk.queue_size'] as number | undefined) ?? 256)) p['blk.queue_size'] = 256;
   if (rng() < 0.2) p['blk.num_queues'] = pick([1, 2]);
   if (rng() < 0.2) p['host.cores'] = pick([2, 4]);
   const seed = 1 + Math.floor(rng() * 100_000);
@@ -212,15 +216,26 @@ describe('block regressions found by the random draws', () => {
     expect(r.details.duplicateCompletions).toBe(0);
   };
 
-  // Without indirect descriptors a request takes 2 + bs/4096 descriptors, but the guest
-  // virtio driver sizes its tags as if every request took 3 (GuestVirtioBlk.depth) and
-  // has no ring-full path (Linux: virtio_queue_rq gets -ENOSPC, stops the hardware queue,
-  // returns BLK_STS_DEV_RESOURCE; seg_max = queue_size - 2 also splits larger bios), so
-  // Virtqueue.add throws "add to a full ring".
+  // Without indirect descriptors a request takes 2 + bs/4096 descriptors. A ring that
+  // fills before its tags run out sends the request back to wait (Linux: virtio_queue_rq
+  // gets -ENOSPC and returns BLK_STS_DEV_RESOURCE); a request that can never fit (the
+  // guest would split it by seg_max) is refused up front, naming blk.queue_size.
   for (const path of ['vhost-kernel', 'virtio-qemu', 'vhost-user']) {
-    it(`${path}: 128 KiB requests on a 16-entry ring without indirect descriptors`, () => {
-      const w = { kind: 'blk', rw: 'randread', bs: 131072, iodepth: 1, ops: 500, warmup_ops: 50 };
-      check(runBlock(path, w, { 'virtio.indirect': false, 'blk.queue_size': 16 }), 500);
+    it(`${path}: 128 KiB requests on a 16-entry ring without indirect descriptors are refused`, () => {
+      const w = workloadSchema.parse({ kind: 'blk', rw: 'randread', bs: 131072, iodepth: 1, ops: 500, warmup_ops: 50 });
+      let err: unknown;
+      try {
+        runBlock(path, w, { 'virtio.indirect': false, 'blk.queue_size': 16 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InputError);
+      expect(String((err as Error).message)).toContain('blk.queue_size');
+    });
+    it(`${path}: 64 KiB requests at depth 16 on a 64-entry ring without indirect descriptors wait for ring room`, () => {
+      const w = { kind: 'blk', rw: 'randread', bs: 65536, iodepth: 16, ops: 2000, warmup_ops: 200 };
+      const r = runBlock(path, w, { 'virtio.indirect': false, 'blk.queue_size': 64 });
+      check(r, 2000);
     });
   }
   it('vhost-kernel: 16 KiB requests at iodepth 64 without indirect descriptors (6 descriptors each, 85 tags on a 256 ring)', () => {

@@ -22,6 +22,10 @@ export interface BlkDriver {
   readonly queueCount: number;
   /** Requests a hardware queue holds at once (its tags). */
   depth(hwq: number): number;
+  /** Largest request the driver takes in one piece [bytes] (the plug merges no further). */
+  readonly maxRequestBytes: number;
+  /** Whether req fits on the ring now (a ring without indirect descriptors can fill before its tags run out). */
+  canQueue(hwq: number, req: BlkRequest): boolean;
   /** Guest CPU time to put req on the hardware queue's ring (descriptors, SQE) [ps]. */
   queueCostPs(hwq: number, req: BlkRequest): number;
   /** Puts req on the ring (at the end of the step that paid queueCostPs). */
@@ -79,6 +83,9 @@ interface SubmitState {
   /** The submitted batch (merged I/Os included), for the lead stage's marks. */
   batch: readonly BlkRequest[];
   batchCount: number;
+  /** Requests of the batch that found no tag: they join the waiting list at the step's end. */
+  deferred: BlkRequest[];
+  deferredCount: number;
   fn: (arg: any) => void;
   arg: unknown;
 }
@@ -110,7 +117,7 @@ class HwQueue implements GuestTask {
     depth: number,
   ) {
     this.tagsFree = depth;
-    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, stepPs: 0, leadPs: 0, leadStage: -1, batch: [], batchCount: 0, fn: noop, arg: undefined };
+    this.dispatchState = { layer, vcpu: null, hwq: index, dispatch: [], count: 0, stepPs: 0, leadPs: 0, leadStage: -1, batch: [], batchCount: 0, deferred: [], deferredCount: 0, fn: noop, arg: undefined };
   }
   run(vcpu: GuestVcpu): void {
     this.layer.runCompletion(this, vcpu);
@@ -136,6 +143,8 @@ export class GuestBlockLayer {
   /** Statistics. */
   merges = 0;
   tagWaits = 0;
+  /** Times the ring was full with tags left (requests requeued). */
+  ringFull = 0;
   completions = 0;
   reapsEmpty = 0;
 
@@ -167,7 +176,7 @@ export class GuestBlockLayer {
     const q = this.queues[hwq]!;
     let st = this.submitStates[vcpu.index];
     if (st === undefined) {
-      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, stepPs: 0, leadPs: 0, leadStage: -1, batch: [], batchCount: 0, fn: noop, arg: undefined };
+      st = { layer: this, vcpu, hwq, dispatch: [], count: 0, stepPs: 0, leadPs: 0, leadStage: -1, batch: [], batchCount: 0, deferred: [], deferredCount: 0, fn: noop, arg: undefined };
       this.submitStates[vcpu.index] = st;
     }
     st.hwq = hwq;
@@ -181,7 +190,8 @@ export class GuestBlockLayer {
     let cost = 0;
     let prev: BlkRequest | null = null;
     let prevBytes = 0;
-    const maxMerge = this.costs.maxMergeBytes;
+    const maxMerge = Math.min(this.costs.maxMergeBytes, this.driver.maxRequestBytes);
+    st.deferredCount = 0;
     for (let i = 0; i < n; i++) {
       const req = batch[i]!;
       req.hwq = hwq;
@@ -199,7 +209,8 @@ export class GuestBlockLayer {
         prev = req;
         prevBytes = req.bytes;
       } else {
-        q.waiting.push(req);
+        // no tag: it waits, from the end of this step (before, no other CPU may send it on)
+        st.deferred[st.deferredCount++] = req;
         this.tagWaits++;
         prev = null;
       }
@@ -221,13 +232,45 @@ export class GuestBlockLayer {
       const m = st.batch;
       for (let i = 0; i < st.batchCount; i++) tracker.markAt(m[i]!, lead, st.leadPs, at);
     }
+    const q = this.queues[st.hwq]!;
+    let queued = 0;
     for (let i = 0; i < st.count; i++) {
       const req = st.dispatch[i]!;
-      d.queueRq(st.hwq, req);
+      if (!d.canQueue(st.hwq, req)) {
+        // ring full (BLK_STS_DEV_RESOURCE): the request gives its tag back and waits, in order
+        this.requeue(q, st.dispatch, i, st.count);
+        break;
+      }
+      // (marked first: a polling back end may take it from the ring inside queueRq)
       tracker.mark(req, this.stages.queue, st.stepPs);
+      d.queueRq(st.hwq, req);
+      queued++;
     }
-    if (st.count === 0) afterCommit(st);
+    for (let i = 0; i < st.deferredCount; i++) {
+      const req = st.deferred[i]!;
+      if (q.tagsFree > 0 && q.waiting.length === 0 && d.canQueue(st.hwq, req)) {
+        // a completion freed a tag during the step: it goes now (its ring work on the next step)
+        q.tagsFree--;
+        st.vcpu!.charge(d.queueCostPs(st.hwq, req));
+        tracker.mark(req, this.stages.queue, 0);
+        d.queueRq(st.hwq, req);
+        queued++;
+      } else {
+        q.waiting.push(req);
+      }
+    }
+    st.deferredCount = 0;
+    if (queued === 0) afterCommit(st);
     else d.commit(st.vcpu!, st.hwq, afterCommit, st);
+  }
+
+  /** Puts reqs[from..to) back at the head of the waiting list, in order, with their tags freed. */
+  private requeue(q: HwQueue, reqs: BlkRequest[], from: number, to: number): void {
+    this.ringFull++;
+    for (let i = to - 1; i >= from; i--) {
+      q.waiting.unshift(reqs[i]!);
+      q.tagsFree++;
+    }
   }
 
   private onIrq(hwq: number): void {

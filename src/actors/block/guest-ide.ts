@@ -31,18 +31,43 @@ export interface IdeDriverCosts {
   taskfileWrites: number;
 }
 
+/** A register sequence in progress on one vCPU: its position and continuation. */
+class RegisterSequence {
+  step = 0;
+  vcpu: GuestVcpu | null = null;
+  private fn: (arg: any) => void = () => {};
+  private arg: unknown = undefined;
+
+  begin<A>(vcpu: GuestVcpu, fn: (arg: A) => void, arg: A): void {
+    this.vcpu = vcpu;
+    this.fn = fn;
+    this.arg = arg;
+    this.step = 0;
+  }
+
+  finish(): void {
+    const fn = this.fn;
+    const arg = this.arg;
+    this.arg = undefined;
+    fn(arg);
+  }
+}
+
 /** Register accesses of the ISR (ata_bmdma_interrupt), in order. */
 const ISR_REGS = ['pio-ide-bm-status-read', 'pio-ide-bm-cmd-stop', 'pio-ide-status-read', 'pio-ide-bm-status-clear'] as const;
 
 export class GuestIde implements BlkDriver {
   readonly queueCount = 1;
+  readonly maxRequestBytes = Infinity;
   onIrq: (hwq: number) => void = () => {};
   private current: BlkRequest | null = null;
-  /** The register sequence in progress: how many writes are done, and the continuation. */
-  private step = 0;
-  private vcpu: GuestVcpu | null = null;
-  private fn: (arg: any) => void = () => {};
-  private arg: unknown = undefined;
+  /**
+   * The two register sequences in progress, issuing a command and acknowledging an
+   * interrupt, each with its own position and continuation: a fast disk (a RAM disk
+   * behind the in-hypervisor model) can interrupt before the issuing exit has returned.
+   */
+  private readonly issue = new RegisterSequence();
+  private readonly acking = new RegisterSequence();
   private readonly regAccess = (v: GuestVcpu, done: () => void): void => v.exec(this.dev.regPs, done, undefined);
   private readonly startAccess = (v: GuestVcpu, done: () => void): void => {
     v.charge(this.dev.regPs);
@@ -63,6 +88,10 @@ export class GuestIde implements BlkDriver {
     return 1;
   }
 
+  canQueue(): boolean {
+    return this.current === null;
+  }
+
   queueCostPs(): number {
     return this.costs.queuePs;
   }
@@ -73,45 +102,34 @@ export class GuestIde implements BlkDriver {
   }
 
   commit<A>(vcpu: GuestVcpu, _hwq: number, fn: (arg: A) => void, arg: A): void {
-    this.vcpu = vcpu;
-    this.fn = fn;
-    this.arg = arg;
-    this.step = 0;
+    this.issue.begin(vcpu, fn, arg);
     this.issueNext();
   }
 
   /** PRD address, taskfile, command, then the bus-master start. */
   private issueNext(): void {
-    const s = this.step++;
-    const vcpu = this.vcpu!;
+    const seq = this.issue;
+    const s = seq.step++;
+    const vcpu = seq.vcpu!;
     const tf = this.costs.taskfileWrites;
     if (s === 0) this.regExit(vcpu, 'pio-ide-bm-prd', this.regAccess, this.nextIssue);
     else if (s <= tf) this.regExit(vcpu, 'pio-ide-taskfile', this.regAccess, this.nextIssue);
     else if (s === tf + 1) this.regExit(vcpu, 'pio-ide-command', this.regAccess, this.nextIssue);
     else if (s === tf + 2) this.regExit(vcpu, 'pio-ide-bm-start', this.startAccess, this.nextIssue);
-    else this.finish();
-  }
-
-  private finish(): void {
-    const fn = this.fn;
-    const arg = this.arg;
-    this.arg = undefined;
-    fn(arg);
+    else seq.finish();
   }
 
   ack<A>(vcpu: GuestVcpu, _hwq: number, fn: (arg: A) => void, arg: A): void {
-    this.vcpu = vcpu;
-    this.fn = fn;
-    this.arg = arg;
-    this.step = 0;
+    this.acking.begin(vcpu, fn, arg);
     this.ackNext();
   }
 
   private ackNext(): void {
-    const s = this.step++;
+    const seq = this.acking;
+    const s = seq.step++;
     if (s === 2) this.completed = this.dev.takeDone(); // the ATA status read tells the command is over
-    if (s < ISR_REGS.length) this.regExit(this.vcpu!, ISR_REGS[s]!, this.regAccess, this.nextAck);
-    else this.finish();
+    if (s < ISR_REGS.length) this.regExit(seq.vcpu!, ISR_REGS[s]!, this.regAccess, this.nextAck);
+    else seq.finish();
   }
 
   observeAt(): void {}

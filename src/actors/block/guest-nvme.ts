@@ -25,6 +25,7 @@ export interface NvmeDriverCosts {
 
 export class GuestNvme implements BlkDriver {
   readonly queueCount: number;
+  readonly maxRequestBytes = Infinity;
   onIrq: (hwq: number) => void = () => {};
   /** Requests queued since the last doorbell, per queue (a Fifo: no array length writes). */
   private readonly pending: Fifo<BlkRequest>[] = [];
@@ -56,6 +57,10 @@ export class GuestNvme implements BlkDriver {
 
   depth(hwq: number): number {
     return this.queues[hwq]!.depth;
+  }
+
+  canQueue(): boolean {
+    return true; // a tag is an SQ entry
   }
 
   queueCostPs(): number {

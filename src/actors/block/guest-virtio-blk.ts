@@ -32,6 +32,7 @@ export interface VirtioBlkCosts {
 
 export class GuestVirtioBlk implements BlkDriver {
   readonly queueCount: number;
+  readonly maxRequestBytes: number;
   onIrq: (hwq: number) => void = () => {};
   readonly vectors: IrqVector[] = [];
   /** Kicks written (after kick_prepare said yes). */
@@ -47,6 +48,9 @@ export class GuestVirtioBlk implements BlkDriver {
     makeVector: (vq: number, handler: () => void) => IrqVector,
   ) {
     this.queueCount = vqs.length;
+    // without indirect descriptors a request's segments must fit the ring (seg_max)
+    const vq0 = vqs[0]!;
+    this.maxRequestBytes = vq0.hasIndirect ? Infinity : (vq0.size - costs.headerSegments) * costs.segmentBytes;
     for (let q = 0; q < vqs.length; q++) {
       this.vectors.push(makeVector(q, () => this.onIrq(q)));
       if (isPolled) vqs[q]!.disableCb();
@@ -61,6 +65,10 @@ export class GuestVirtioBlk implements BlkDriver {
     const vq = this.vqs[hwq]!;
     // without indirect descriptors a request takes its segments' slots (virtblk's queue depth is the ring size either way)
     return vq.hasIndirect ? vq.size : Math.max(1, Math.floor(vq.size / (this.costs.headerSegments + 1)));
+  }
+
+  canQueue(hwq: number, req: BlkRequest): boolean {
+    return this.vqs[hwq]!.canAdd(this.segmentsOf(req));
   }
 
   queueCostPs(hwq: number, req: BlkRequest): number {

@@ -47,9 +47,6 @@ export interface SpdkStages {
   complete: number;
 }
 
-function stepDone(r: SpdkReactor): void {
-  r.afterStep();
-}
 function delayedSignal(r: SpdkReactor): void {
   r.signalDue();
 }
@@ -57,14 +54,11 @@ function delayedSignal(r: SpdkReactor): void {
 export class SpdkReactor {
   // Scratch lists with counts of their own (setting an array's length is a runtime call).
   private readonly batch: BlkRequest[] = [];
-  private batchCount = 0;
   private readonly reaped: BlkRequest[] = [];
   private readonly ramDone = new Fifo<BlkRequest>();
   /** Virtqueues with used entries not yet decided on, and coalesced signals pending. */
   private dirtyCount = 0;
   private dueCount = 0;
-  /** CPU time of the step in flight [ps]. */
-  private stepPs = 0;
   private vq = 0;
   /** Per virtqueue: completions since the last rate check, the rate seen, and a delayed signal pending. */
   private readonly ioCount: number[];
@@ -113,53 +107,60 @@ export class SpdkReactor {
     }
   }
 
+  /**
+   * One reactor iteration, its work computed ahead (execAhead: no event per step): the
+   * NVMe completions first (bdev_nvme's poller), then each virtqueue's available requests
+   * (at most maxPerPoll per queue), submitted with one doorbell at the step's end; again
+   * while there was work, then keep polling.
+   */
   private poll(): void {
-    this.polls++;
-    if (this.dirtyCount !== 0 || this.dueCount !== 0) this.signalAll();
-    // completions first (bdev_nvme's poller), then the virtqueues
-    const out = this.reaped;
-    let n = 0;
-    if (this.ssd !== null) {
-      for (let r = this.ssd.reap(this.queue!); r !== undefined; r = this.ssd.reap(this.queue!)) out[n++] = r;
-    }
-    const ram = this.ramDone;
-    while (ram.length !== 0) out[n++] = ram.shift()!;
-    if (n > 0) this.complete(n);
-    for (let k = 0; k < this.vqs.length; k++) {
-      const q = (this.vq + k) % this.vqs.length;
-      const vq = this.vqs[q]!;
-      if (vq.availPending === 0) continue;
-      this.vq = q;
-      const batch = this.batch;
-      let m = 0;
-      let ps = this.costs.doorbellPs;
-      while (m < this.costs.maxPerPoll) {
-        const r = vq.pop();
-        if (r === undefined) break;
-        r.ringSlots = vq.poppedSlots;
-        ps += this.costs.perRequestPs + (this.ram !== null ? this.ram.serviceCostPs(r) : 0);
-        batch[m++] = r;
+    for (;;) {
+      this.polls++;
+      if (this.dirtyCount !== 0 || this.dueCount !== 0) this.signalAll();
+      const out = this.reaped;
+      let n = 0;
+      if (this.ssd !== null) {
+        for (let r = this.ssd.reap(this.queue!); r !== undefined; r = this.ssd.reap(this.queue!)) out[n++] = r;
       }
-      this.batchCount = m;
-      this.stepPs = ps + vq.deviceCostPs(m);
-      this.thread.exec(this.stepPs, stepDone, this);
-      return;
+      const ram = this.ramDone;
+      while (ram.length !== 0) out[n++] = ram.shift()!;
+      if (n > 0) this.complete(n);
+      let submitted = 0;
+      for (let k = 0; k < this.vqs.length; k++) submitted += this.submitFrom((this.vq + k) % this.vqs.length);
+      this.vq = this.vq + 1 === this.vqs.length ? 0 : this.vq + 1;
+      if (n === 0 && submitted === 0) break;
     }
     this.thread.idle(); // a poller keeps polling: the time counts as polling
   }
 
-  /** @internal The submission step ended: the commands go to the device (doorbell). */
-  afterStep(): void {
-    const tracker = this.env.tracker;
+  /** Takes up to maxPerPoll requests from virtqueue q and submits them; returns how many. */
+  private submitFrom(q: number): number {
+    const vq = this.vqs[q]!;
+    if (vq.availPending === 0) return 0;
     const batch = this.batch;
-    for (let i = 0; i < this.batchCount; i++) {
-      const r = batch[i]!;
-      tracker.mark(r, this.stages.backend, this.stepPs);
-      if (this.ram !== null) this.ramDone.push(r);
-      else this.ssd!.submit(this.queue!, r);
+    const ram = this.ram;
+    let m = 0;
+    let ps = this.costs.doorbellPs;
+    while (m < this.costs.maxPerPoll) {
+      const r = vq.pop();
+      if (r === undefined) break;
+      r.ringSlots = vq.poppedSlots;
+      ps += this.costs.perRequestPs + (ram !== null ? ram.serviceCostPs(r) : 0);
+      batch[m++] = r;
     }
-    this.vq = (this.vq + 1) % this.vqs.length;
-    this.poll();
+    ps += vq.deviceCostPs(m);
+    const thread = this.thread;
+    thread.execAhead(ps);
+    const end = thread.aheadEndPs;
+    const tracker = this.env.tracker;
+    const stage = this.stages.backend;
+    for (let i = 0; i < m; i++) {
+      const r = batch[i]!;
+      tracker.markAt(r, stage, ps, end);
+      if (ram !== null) this.ramDone.push(r);
+      else this.ssd!.submit(this.queue!, r, end);
+    }
+    return m;
   }
 
   /**

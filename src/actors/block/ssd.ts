@@ -359,13 +359,14 @@ export class Ssd {
   }
 
   /** SQ tail doorbell for one command: the controller fetches and serves it. Throws if the SQ is full. */
-  submit(q: NvmeQueuePair, req: BlkRequest): void {
+  submit(q: NvmeQueuePair, req: BlkRequest, atPs = -1): void {
     if (q.outstanding >= q.depth) this.sqFull(q);
     q.outstanding++;
     q.commands++;
     this.commands++;
     const sim = this.sim;
-    const now = sim.nowPs;
+    // a doorbell written by work computed ahead (a poller) lands at atPs
+    const now = atPs > sim.nowPs ? atPs : sim.nowPs;
     req.deviceStartPs = now;
     req.deviceQueue = q.index;
     // SQE fetch: a DMA read (the request goes up, the 64 B come down the link).
@@ -384,7 +385,7 @@ export class Ssd {
     const donePs = (fetchedPs > freePs ? fetchedPs : freePs) + this.controllerPs;
     cores[core] = donePs;
     this.coreBusyPs += this.controllerPs;
-    sim.post(donePs - now, this.controllerDoneFn, req);
+    sim.post(donePs - sim.nowPs, this.controllerDoneFn, req);
   }
 
   private sqFull(q: NvmeQueuePair): never {

@@ -16,8 +16,8 @@ export const vhostKernelBlockPath: BlockPathDef = {
   name: 'vhost-kernel',
   description: 'virtio-scsi with the vhost-scsi kernel worker and LIO (iblock backstore): ioeventfd kicks, irqfd interrupts',
   isVirtual: true,
-  validate(p) {
-    virtioBlkConfig(p, 'vhost-scsi');
+  validate(p, spec) {
+    virtioBlkConfig(p, 'vhost-scsi', spec);
   },
   build(ctx) {
     const p = ctx.params;

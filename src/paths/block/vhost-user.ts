@@ -16,8 +16,8 @@ export const vhostUserBlockPath: BlockPathDef = {
   name: 'vhost-user',
   description: 'SPDK vhost-user-blk: a reactor polling the virtqueues and its user-space NVMe queue; no guest kicks',
   isVirtual: true,
-  validate(p) {
-    virtioBlkConfig(p, 'spdk');
+  validate(p, spec) {
+    virtioBlkConfig(p, 'spdk', spec);
   },
   build(ctx) {
     const p = ctx.params;

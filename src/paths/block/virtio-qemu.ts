@@ -50,8 +50,8 @@ export const virtioQemuBlockPath: BlockPathDef = {
   name: 'virtio-qemu',
   description: 'virtio-blk served by QEMU (main loop or IOThread) over its file back end (aio threads, native, io_uring)',
   isVirtual: true,
-  validate(p) {
-    virtioBlkConfig(p, 'qemu');
+  validate(p, spec) {
+    virtioBlkConfig(p, 'qemu', spec);
     if (bool(p, 'qemu.blk_iothread') && !bool(p, 'virtio.ioeventfd')) {
       throw new InputError('params.virtio.ioeventfd: an IOThread needs ioeventfd (QEMU: "ioeventfd is required for iothread"); set it true or qemu.blk_iothread false');
     }

@@ -12,6 +12,7 @@ import type { IrqVector } from '../../../actors/host/guest-vcpu.js';
 import { Virtqueue } from '../../../primitives/virtqueue.js';
 import { InputError } from '../../../util/input-error.js';
 import { psOf } from '../../net/support/costs.js';
+import type { BlkWorkloadSpec } from '../../../workloads/blk.js';
 import type { BlockContext, BlockVm } from './block-run.js';
 
 export interface VirtioBlkConfig {
@@ -26,7 +27,8 @@ export interface VirtioBlkConfig {
 
 export type BlkBackendKind = 'qemu' | 'vhost-scsi' | 'spdk';
 
-export function virtioBlkConfig(p: ParamValues, backend: BlkBackendKind): VirtioBlkConfig {
+/** The configuration, and (given the workload) that one request fits the ring. */
+export function virtioBlkConfig(p: ParamValues, backend: BlkBackendKind, spec?: BlkWorkloadSpec): VirtioBlkConfig {
   const version = str(p, 'virtio.version');
   const isLegacy = version === '0.95' || bool(p, 'virtio.legacy_driver');
   const isPacked = version === '1.1' && !isLegacy;
@@ -36,13 +38,22 @@ export function virtioBlkConfig(p: ParamValues, backend: BlkBackendKind): Virtio
   const size = num(p, 'blk.queue_size');
   if (!isPacked && (size & (size - 1)) !== 0) throw new InputError(`params.blk.queue_size: a split ring needs a power of two, got ${size}`);
   if (isLegacy && size > 1024) throw new InputError('params.blk.queue_size: legacy (0.95) virtqueues are at most 1024 entries in QEMU');
+  const hasIndirect = bool(p, 'virtio.indirect');
+  if (spec !== undefined && !hasIndirect) {
+    const descriptors = 2 + Math.ceil(spec.blockBytes / 4096);
+    if (descriptors > size) {
+      throw new InputError(
+        `params.blk.queue_size: a ${spec.blockBytes}-byte request takes ${descriptors} descriptors without indirect descriptors, more than the ${size}-entry ring (the guest would split it: not modelled); use virtio.indirect true, a larger queue or a smaller bs`,
+      );
+    }
+  }
   const asked = num(p, 'blk.num_queues');
   return {
     isLegacy,
     isPacked,
     // SPDK masks VIRTIO_RING_F_EVENT_IDX out of its features (io-paths.md D.3 step 0)
     hasEventIdx: backend !== 'spdk' && bool(p, 'virtio.event_idx'),
-    hasIndirect: bool(p, 'virtio.indirect'),
+    hasIndirect,
     queues: isLegacy ? 1 : asked > 0 ? asked : num(p, 'vm.vcpus'),
     queueSize: size,
     notifyReason: isLegacy ? 'pio-ioeventfd' : 'mmio-ioeventfd',
