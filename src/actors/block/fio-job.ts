@@ -196,8 +196,13 @@ export class FioJob implements GuestTask {
    * interrupt would preempt the task), then this task again: it reaps or submits more.
    */
   yieldCpu(): void {
-    this.vcpu.scheduleApp(this);
-    this.vcpu.done();
+    const vcpu = this.vcpu;
+    if (!vcpu.hasUrgentWork) {
+      this.run(vcpu); // nothing else wants the vCPU: go on (no pass through its loop)
+      return;
+    }
+    vcpu.scheduleApp(this);
+    vcpu.done();
   }
 
   /** @internal */

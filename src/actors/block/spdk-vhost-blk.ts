@@ -125,18 +125,23 @@ export class SpdkReactor {
       const ram = this.ramDone;
       while (ram.length !== 0) out[n++] = ram.shift()!;
       if (n > 0) this.complete(n);
-      let submitted = 0;
-      for (let k = 0; k < this.vqs.length; k++) submitted += this.submitFrom((this.vq + k) % this.vqs.length);
+      let more = false;
+      for (let k = 0; k < this.vqs.length; k++) {
+        const q = (this.vq + k) % this.vqs.length;
+        this.submitFrom(q);
+        if (this.vqs[q]!.availPending !== 0) more = true; // its per-poll limit left some
+      }
       this.vq = this.vq + 1 === this.vqs.length ? 0 : this.vq + 1;
-      if (n === 0 && submitted === 0) break;
+      // again only for what this pass left: a malloc bdev's completions, requests past the limit
+      if (!more && ram.length === 0) break;
     }
     this.thread.idle(); // a poller keeps polling: the time counts as polling
   }
 
-  /** Takes up to maxPerPoll requests from virtqueue q and submits them; returns how many. */
-  private submitFrom(q: number): number {
+  /** Takes up to maxPerPoll requests from virtqueue q and submits them. */
+  private submitFrom(q: number): void {
     const vq = this.vqs[q]!;
-    if (vq.availPending === 0) return 0;
+    if (vq.availPending === 0) return;
     const batch = this.batch;
     const ram = this.ram;
     let m = 0;
@@ -160,7 +165,6 @@ export class SpdkReactor {
       if (ram !== null) this.ramDone.push(r);
       else this.ssd!.submit(this.queue!, r, end);
     }
-    return m;
   }
 
   /**

@@ -186,6 +186,11 @@ export class GuestVcpu {
     }
   }
 
+  /** Interrupts or softirq work wait: a task between two steps should let them run. */
+  get hasUrgentWork(): boolean {
+    return this.irqs.length !== 0 || this.softirqs.length !== 0 || this.overheadPs !== 0;
+  }
+
   /** Queues softirq work (NAPI); the vCPU runs it before application work. */
   scheduleSoftirq(task: GuestTask): void {
     if (task.isQueued) return;
