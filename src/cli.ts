@@ -351,7 +351,7 @@ function scenarioQuestion(file: string): string {
 function listing(what: string): string {
   switch (what) {
     case 'paths':
-      return PATHS.map((p) => `${p.name.padEnd(14)} ${p.workloads.join(',').padEnd(36)} ${p.description}\n`).join('') ||
+      return PATHS.map((p) => `${p.name.padEnd(14)} ${p.workloads.join(',').padEnd(44)} ${p.description}\n`).join('') ||
         'no paths are registered yet\n';
     case 'workloads':
       return WORKLOAD_KINDS.map((w) => `${w.kind.padEnd(10)} ${w.description}\n`).join('');

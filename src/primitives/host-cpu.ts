@@ -820,6 +820,12 @@ export class HostThread {
   preemptStep(): void {
     const now = this.cpu.sim.nowPs;
     this.cpu.sim.cancel(this.execHandle);
+    // a step that had not begun (a polling thread's pickup still running): the polling
+    // booked up to its start did not happen past now, the preempting thread has the core
+    if (this.pollUntilPs > now) {
+      this.pollPs -= this.span(now, this.pollUntilPs);
+      this.pollUntilPs = now;
+    }
     this.busyPs += this.span(this.execStartPs, now);
     this.isExecuting = false;
     this.hasPendingExec = true;
