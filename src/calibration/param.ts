@@ -114,6 +114,11 @@ export function num(values: ParamValues, name: string): number {
   return v;
 }
 
+/** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
+export function psOf(values: ParamValues, name: string): number {
+  return Math.round(num(values, name) * (name.endsWith('_us') ? 1e6 : 1000));
+}
+
 export function bool(values: ParamValues, name: string): boolean {
   const v = values[name];
   if (typeof v !== 'boolean') throw new Error(`parameter ${name} is not a boolean (${String(v)})`);

@@ -823,7 +823,8 @@ export class HostThread {
     // a step that had not begun (a polling thread's pickup still running): the polling
     // booked up to its start did not happen past now, the preempting thread has the core
     if (this.pollUntilPs > now) {
-      this.pollPs -= this.span(now, this.pollUntilPs);
+      // (polling was booked from idleSincePs: past its tail work, which did happen)
+      this.pollPs -= this.span(now > this.idleSincePs ? now : this.idleSincePs, this.pollUntilPs);
       this.pollUntilPs = now;
     }
     this.busyPs += this.span(this.execStartPs, now);

@@ -2,7 +2,8 @@
  * `blk`: block I/O from fio-like jobs in the guest (on bare metal: on the host), in
  * fio's vocabulary: `rw` (read, write, randread, randwrite, randrw, rw), `bs`,
  * `iodepth`, `numjobs`, `rwmixread`, `ioengine` (psync, libaio, io_uring) with `hipri`
- * (polled completions), `rate_iops` (an open loop per job), and `ops` or `size` to stop.
+ * (polled completions), `rate_iops` (an open loop per job), `size` (each job's region)
+ * and `ops` (I/Os to measure).
  * `blk-read` and `blk-write` (design.md s4) are the same workload with `rw` defaulting to
  * randread and randwrite.
  *

@@ -58,8 +58,6 @@ export function toNetSpec(w: WorkloadInput): NetWorkloadSpec | undefined {
   }
 }
 
-export type BlkWorkloadInput = Extract<WorkloadInput, { kind: 'blk' | 'blk-read' | 'blk-write' }>;
-
 /** The normalized form of a block workload; undefined for other kinds. */
 export function toBlockSpec(w: WorkloadInput): BlkWorkloadSpec | undefined {
   return w.kind === 'blk' || w.kind === 'blk-read' || w.kind === 'blk-write' ? toBlkSpec(w) : undefined;

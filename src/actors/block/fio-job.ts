@@ -31,8 +31,8 @@ export interface FioCosts {
 }
 
 export interface FioHooks {
-  /** A new request of this VM and job, its stage record begun. */
-  newOp(vm: number, job: number): BlkRequest;
+  /** A new request of this VM, its stage record begun. */
+  newOp(vm: number): BlkRequest;
   /** The application saw req complete at atPs. */
   complete(req: BlkRequest, atPs: number): void;
 }
@@ -63,7 +63,6 @@ export class FioJob implements GuestTask {
   private backlog = 0;
   private readonly completions = new Fifo<BlkRequest>();
   private readonly batch: BlkRequest[] = [];
-  private batchCount = 0;
   private nextSector = AS_DOUBLE;
   private readonly regionSectors: number;
   private readonly blockSectors: number;
@@ -74,9 +73,8 @@ export class FioJob implements GuestTask {
   private stepPs = AS_DOUBLE;
   /** The hardware queue a polling job reaps (its vCPU's). */
   hwq = 0;
-  /** Reaps made, syscalls made (guest side), polls that found nothing. */
-  reaps = 0;
-  emptyPolls = 0;
+  /** Completions the reap step in flight takes. */
+  private reapCount = 0;
 
   constructor(
     readonly env: ActorEnv,
@@ -138,10 +136,11 @@ export class FioJob implements GuestTask {
     }
     const n = this.completions.length;
     if (n > 0) {
-      // io_getevents / pread's return / the CQ ring: one syscall per reap except io_uring's ring read
+      // libaio's io_getevents is a syscall; io_uring reads its CQ ring, psync's pread returns
       const c = this.costs;
       const sys = this.spec.engine === 'io_uring' ? 0 : this.spec.engine === 'psync' ? 0 : c.syscallPs;
       this.stepPs = sys + n * (c.engineReapPs + c.perIoPs);
+      this.reapCount = n; // (completions that arrive during the step wait for the next reap)
       vcpu.exec(this.stepPs, afterReapStep, this);
       return;
     }
@@ -156,7 +155,7 @@ export class FioJob implements GuestTask {
     const spec = this.spec;
     const now = this.env.sim.nowPs;
     for (let i = 0; i < k; i++) {
-      const req = this.hooks.newOp(this.vm, this.index);
+      const req = this.hooks.newOp(this.vm);
       req.job = this.index;
       req.isWrite = spec.readFraction >= 1 ? false : spec.readFraction <= 0 ? true : this.rng() >= spec.readFraction;
       req.bytes = spec.blockBytes;
@@ -171,7 +170,6 @@ export class FioJob implements GuestTask {
       req.issuedPs = now;
       this.batch[i] = req;
     }
-    this.batchCount = k;
     this.inflight += k;
     if (this.isOpen) this.backlog -= k;
   }
@@ -181,8 +179,7 @@ export class FioJob implements GuestTask {
     const now = this.env.sim.nowPs;
     const q = this.completions;
     const tracker = this.env.tracker;
-    this.reaps++;
-    while (q.length !== 0) {
+    for (let k = this.reapCount; k > 0; k--) {
       const req = q.shift()!;
       this.inflight--;
       tracker.mark(req, this.stages.reap, this.stepPs);
@@ -208,7 +205,7 @@ export class FioJob implements GuestTask {
   /** @internal */
   afterPollStep(): void {
     this.vcpu.noteWorkStart();
-    if (this.blk.poll(this.hwq, this.vcpu.workStartAtPs) === 0) this.emptyPolls++;
+    this.blk.poll(this.hwq, this.vcpu.workStartAtPs);
     this.yieldCpu();
   }
 }

@@ -15,7 +15,7 @@
 import { Fifo } from '../../primitives/fifo.js';
 import type { ActorEnv } from '../host/env.js';
 import type { GuestTask, GuestVcpu } from '../host/guest-vcpu.js';
-import { STATUS_OK, type BlkRequest } from './request.js';
+import { SECTOR_BYTES, STATUS_OK, type BlkRequest } from './request.js';
 
 /** A guest block driver (virtio-blk, virtio-scsi, NVMe, IDE) as blk-mq sees it. */
 export interface BlkDriver {
@@ -36,8 +36,8 @@ export interface BlkDriver {
   ack<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void;
   /** The driver looks at the queue at atPs (its vCPU's time, which may be ahead of the clock). */
   observeAt(hwq: number, atPs: number): void;
-  /** Writes the requests the device completed to out from index `at` on; returns how many. */
-  reap(hwq: number, out: BlkRequest[], at: number): number;
+  /** Writes the requests the device completed to out from index 0 on; returns how many. */
+  reap(hwq: number, out: BlkRequest[]): number;
   /** Guest CPU time to reap n completions [ps]. */
   reapCostPs(hwq: number, n: number): number;
   disableIrq(hwq: number): void;
@@ -138,6 +138,8 @@ function dispatchDone(q: HwQueue): void {
 export class GuestBlockLayer {
   readonly queues: HwQueue[] = [];
   private readonly submitStates: SubmitState[] = [];
+  /** Requests a polling reaper took (apart from the queues' own lists). */
+  private readonly polled: BlkRequest[] = [];
   /** Completion sinks by job index (fio jobs of this VM). */
   sinks: BlkCompletionSink[] = [];
   /** Statistics. */
@@ -145,8 +147,6 @@ export class GuestBlockLayer {
   tagWaits = 0;
   /** Times the ring was full with tags left (requests requeued). */
   ringFull = 0;
-  completions = 0;
-  reapsEmpty = 0;
 
   constructor(
     readonly env: ActorEnv,
@@ -197,7 +197,7 @@ export class GuestBlockLayer {
       req.hwq = hwq;
       cost += this.costs.submitPs;
       // blk_attempt_plug_merge: back-merge into the previous request of the plug
-      if (prev !== null && prev.isWrite === req.isWrite && prev.sector + prevBytes / 512 === req.sector && prevBytes + req.bytes <= maxMerge) {
+      if (prev !== null && prev.isWrite === req.isWrite && prev.sector + prevBytes / SECTOR_BYTES === req.sector && prevBytes + req.bytes <= maxMerge) {
         prev.merged.push(req);
         prevBytes += req.bytes;
         this.merges++;
@@ -291,10 +291,9 @@ export class GuestBlockLayer {
     vcpu.noteWorkStart();
     d.observeAt(q.index, vcpu.workStartAtPs);
     d.disableIrq(q.index);
-    const n = d.reap(q.index, q.reaped, 0);
+    const n = d.reap(q.index, q.reaped);
     q.reapedCount = n;
     if (n === 0) {
-      this.reapsEmpty++;
       this.afterReap(q);
       return;
     }
@@ -315,6 +314,7 @@ export class GuestBlockLayer {
   }
 
   private endReaped(q: HwQueue): void {
+    const atPs = this.env.sim.nowPs;
     const out = q.reaped;
     const tracker = this.env.tracker;
     const n = q.reapedCount;
@@ -322,16 +322,15 @@ export class GuestBlockLayer {
     for (let i = 0; i < n; i++) {
       const req = out[i]!;
       q.tagsFree++;
-      this.end(req, tracker, q.reapPs);
+      this.end(req, tracker, q.reapPs, atPs);
       const m = req.merged;
-      for (let j = 0; j < m.length; j++) this.end(m[j]!, tracker, q.reapPs);
+      for (let j = 0; j < m.length; j++) this.end(m[j]!, tracker, q.reapPs, atPs);
     }
   }
 
-  private end(req: BlkRequest, tracker: ActorEnv['tracker'], servicePs: number): void {
-    this.completions++;
+  private end(req: BlkRequest, tracker: ActorEnv['tracker'], servicePs: number, atPs: number): void {
     if (req.status < STATUS_OK) req.status = STATUS_OK;
-    tracker.mark(req, this.stages.complete, servicePs);
+    tracker.markAt(req, this.stages.complete, servicePs, atPs);
     this.sinks[req.job]!.completed(req);
   }
 
@@ -342,10 +341,17 @@ export class GuestBlockLayer {
   poll(hwq: number, atPs: number): number {
     const q = this.queues[hwq]!;
     this.driver.observeAt(hwq, atPs);
-    const n = this.driver.reap(hwq, q.reaped, 0);
-    q.reapedCount = n;
-    q.reapPs = 0;
-    this.endReaped(q);
+    // (its own list: another vCPU's completion task may be reaping this queue meanwhile)
+    const out = this.polled;
+    const n = this.driver.reap(hwq, out);
+    const tracker = this.env.tracker;
+    for (let i = 0; i < n; i++) {
+      const req = out[i]!;
+      q.tagsFree++;
+      this.end(req, tracker, 0, atPs);
+      const m = req.merged;
+      for (let j = 0; j < m.length; j++) this.end(m[j]!, tracker, 0, atPs);
+    }
     if (q.waiting.length !== 0 && q.tagsFree > 0) this.vcpuOfQueue(hwq).scheduleSoftirq(q);
     return n;
   }

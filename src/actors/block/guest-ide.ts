@@ -37,6 +37,12 @@ class RegisterSequence {
   vcpu: GuestVcpu | null = null;
   private fn: (arg: any) => void = () => {};
   private arg: unknown = undefined;
+  /** The continuation of each register exit: the sequence's next access. */
+  readonly next: () => void;
+
+  constructor(advance: (seq: RegisterSequence) => void) {
+    this.next = () => advance(this);
+  }
 
   begin<A>(vcpu: GuestVcpu, fn: (arg: A) => void, arg: A): void {
     this.vcpu = vcpu;
@@ -62,19 +68,20 @@ export class GuestIde implements BlkDriver {
   onIrq: (hwq: number) => void = () => {};
   private current: BlkRequest | null = null;
   /**
-   * The two register sequences in progress, issuing a command and acknowledging an
-   * interrupt, each with its own position and continuation: a fast disk (a RAM disk
-   * behind the in-hypervisor model) can interrupt before the issuing exit has returned.
+   * The register sequences in progress, issuing a command and acknowledging an interrupt,
+   * one of each per vCPU, each with its own position and continuation: a fast disk (a RAM
+   * disk behind the in-hypervisor model) interrupts before the issuing exit has returned,
+   * and the interrupt's handler may issue the next command from another vCPU meanwhile.
    */
-  private readonly issue = new RegisterSequence();
-  private readonly acking = new RegisterSequence();
+  private readonly issues: RegisterSequence[] = [];
+  private readonly acks: RegisterSequence[] = [];
+  private readonly issueNextFn = (seq: RegisterSequence): void => this.issueNext(seq);
+  private readonly ackNextFn = (seq: RegisterSequence): void => this.ackNext(seq);
   private readonly regAccess = (v: GuestVcpu, done: () => void): void => v.exec(this.dev.regPs, done, undefined);
   private readonly startAccess = (v: GuestVcpu, done: () => void): void => {
     v.charge(this.dev.regPs);
     this.dev.start(v, this.current!, done);
   };
-  private readonly nextIssue = (): void => this.issueNext();
-  private readonly nextAck = (): void => this.ackNext();
   private completed: BlkRequest | null = null;
 
   constructor(
@@ -102,45 +109,45 @@ export class GuestIde implements BlkDriver {
   }
 
   commit<A>(vcpu: GuestVcpu, _hwq: number, fn: (arg: A) => void, arg: A): void {
-    this.issue.begin(vcpu, fn, arg);
-    this.issueNext();
+    const seq = (this.issues[vcpu.index] ??= new RegisterSequence(this.issueNextFn));
+    seq.begin(vcpu, fn, arg);
+    this.issueNext(seq);
   }
 
   /** PRD address, taskfile, command, then the bus-master start. */
-  private issueNext(): void {
-    const seq = this.issue;
+  private issueNext(seq: RegisterSequence): void {
     const s = seq.step++;
     const vcpu = seq.vcpu!;
     const tf = this.costs.taskfileWrites;
-    if (s === 0) this.regExit(vcpu, 'pio-ide-bm-prd', this.regAccess, this.nextIssue);
-    else if (s <= tf) this.regExit(vcpu, 'pio-ide-taskfile', this.regAccess, this.nextIssue);
-    else if (s === tf + 1) this.regExit(vcpu, 'pio-ide-command', this.regAccess, this.nextIssue);
-    else if (s === tf + 2) this.regExit(vcpu, 'pio-ide-bm-start', this.startAccess, this.nextIssue);
+    if (s === 0) this.regExit(vcpu, 'pio-ide-bm-prd', this.regAccess, seq.next);
+    else if (s <= tf) this.regExit(vcpu, 'pio-ide-taskfile', this.regAccess, seq.next);
+    else if (s === tf + 1) this.regExit(vcpu, 'pio-ide-command', this.regAccess, seq.next);
+    else if (s === tf + 2) this.regExit(vcpu, 'pio-ide-bm-start', this.startAccess, seq.next);
     else seq.finish();
   }
 
   ack<A>(vcpu: GuestVcpu, _hwq: number, fn: (arg: A) => void, arg: A): void {
-    this.acking.begin(vcpu, fn, arg);
-    this.ackNext();
+    const seq = (this.acks[vcpu.index] ??= new RegisterSequence(this.ackNextFn));
+    seq.begin(vcpu, fn, arg);
+    this.ackNext(seq);
   }
 
-  private ackNext(): void {
-    const seq = this.acking;
+  private ackNext(seq: RegisterSequence): void {
     const s = seq.step++;
     if (s === 2) this.completed = this.dev.takeDone(); // the ATA status read tells the command is over
-    if (s < ISR_REGS.length) this.regExit(seq.vcpu!, ISR_REGS[s]!, this.regAccess, this.nextAck);
+    if (s < ISR_REGS.length) this.regExit(seq.vcpu!, ISR_REGS[s]!, this.regAccess, seq.next);
     else seq.finish();
   }
 
   observeAt(): void {}
 
-  reap(_hwq: number, out: BlkRequest[], at: number): number {
+  reap(_hwq: number, out: BlkRequest[]): number {
     const r = this.completed;
     if (r === null) return 0;
     this.completed = null;
     if (r !== this.current) throw new Error(`${this.name}: completion of a command not in flight`);
     this.current = null;
-    out[at] = r;
+    out[0] = r;
     return 1;
   }
 

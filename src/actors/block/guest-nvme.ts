@@ -29,8 +29,6 @@ export class GuestNvme implements BlkDriver {
   onIrq: (hwq: number) => void = () => {};
   /** Requests queued since the last doorbell, per queue (a Fifo: no array length writes). */
   private readonly pending: Fifo<BlkRequest>[] = [];
-  readonly vectors: (IrqVector | null)[] = [];
-  doorbells = 0;
 
   constructor(
     readonly name: string,
@@ -46,11 +44,9 @@ export class GuestNvme implements BlkDriver {
       this.pending.push(new Fifo<BlkRequest>());
       if (isPolled) {
         queues[q]!.onInterrupt = null;
-        this.vectors.push(null);
       } else {
         const { vector, raise } = makeVector(q, () => this.onIrq(q));
         queues[q]!.onInterrupt = raise;
-        this.vectors.push(vector);
       }
     }
   }
@@ -72,12 +68,11 @@ export class GuestNvme implements BlkDriver {
   }
 
   commit<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void {
-    // the doorbell write: the device sees the new tail when the write lands
+    // the doorbell write (posted): the device is told now, its CPU time goes to the next step
     vcpu.charge(this.costs.doorbellPs);
     const list = this.pending[hwq]!;
     const q = this.queues[hwq]!;
     while (list.length !== 0) this.ssd.submit(q, list.shift()!);
-    this.doorbells++;
     fn(arg);
   }
 
@@ -87,10 +82,10 @@ export class GuestNvme implements BlkDriver {
 
   observeAt(): void {}
 
-  reap(hwq: number, out: BlkRequest[], at: number): number {
+  reap(hwq: number, out: BlkRequest[]): number {
     const q = this.queues[hwq]!;
     let n = 0;
-    for (let r = this.ssd.reap(q); r !== undefined; r = this.ssd.reap(q)) out[at + n++] = r;
+    for (let r = this.ssd.reap(q); r !== undefined; r = this.ssd.reap(q)) out[n++] = r;
     return n;
   }
 

@@ -35,8 +35,6 @@ export class GuestVirtioBlk implements BlkDriver {
   readonly maxRequestBytes: number;
   onIrq: (hwq: number) => void = () => {};
   readonly vectors: IrqVector[] = [];
-  /** Kicks written (after kick_prepare said yes). */
-  kicks = 0;
 
   constructor(
     readonly name: string,
@@ -83,7 +81,6 @@ export class GuestVirtioBlk implements BlkDriver {
 
   commit<A>(vcpu: GuestVcpu, hwq: number, fn: (arg: A) => void, arg: A): void {
     if (this.vqs[hwq]!.kickPrepare()) {
-      this.kicks++;
       this.kick(vcpu, hwq, fn, arg);
     } else {
       fn(arg);
@@ -98,10 +95,10 @@ export class GuestVirtioBlk implements BlkDriver {
     this.vqs[hwq]!.observeAt(atPs);
   }
 
-  reap(hwq: number, out: BlkRequest[], at: number): number {
+  reap(hwq: number, out: BlkRequest[]): number {
     const vq = this.vqs[hwq]!;
     let n = 0;
-    for (let r = vq.getUsed(); r !== undefined; r = vq.getUsed()) out[at + n++] = r;
+    for (let r = vq.getUsed(); r !== undefined; r = vq.getUsed()) out[n++] = r;
     return n;
   }
 

@@ -47,7 +47,6 @@ export class HostBlockLayer {
   private readonly queueOfThread = new Map<HostThread, HostQueue>();
   private readonly queues: HostQueue[] = [];
   submitted = 0;
-  completed = 0;
 
   constructor(
     readonly env: ActorEnv,
@@ -56,15 +55,17 @@ export class HostBlockLayer {
     private readonly costs: HostBlkCosts,
     /** Makes the interrupt-context thread of a queue on a core. */
     private readonly makeIrqThread: (name: string, core: number) => HostThread,
-  ) {}
-
-  get isRam(): boolean {
-    return 'isSynchronous' in this.device;
+  ) {
+    this.isRam = 'isSynchronous' in device;
   }
 
+  /** A RAM disk: served inline by the submitter. */
+  readonly isRam: boolean;
+
   /**
-   * Declares a thread that submits I/O (at build time): it gets the NVMe queue of its
-   * core, whose interrupt thread is made on that core the first time.
+   * Declares a thread that submits I/O: it gets the NVMe queue of its core, whose
+   * interrupt thread is made on that core the first time (at build time, or at a vCPU's
+   * first exit that submits).
    */
   attach(thread: HostThread): void {
     if (this.isRam || this.queueOfThread.has(thread)) return;
@@ -76,7 +77,7 @@ export class HostBlockLayer {
       const irq = this.makeIrqThread(`host/nvme-q${index}`, core);
       q = new HostQueue(this, ssd.queues[index]!, irq);
       const hq = q;
-      irq.onRun = () => this.runIrq(hq);
+      irq.onRun = () => this.runIrq(hq, this.costs.irqEntryPs);
       const counters = this.env.counters;
       q.pair.onInterrupt = () => {
         counters.interrupts++;
@@ -97,7 +98,6 @@ export class HostBlockLayer {
   submit(req: BlkRequest, thread: HostThread): void {
     this.submitted++;
     if (this.isRam) {
-      this.completed++;
       req.hostClient!.hostDone(req);
       return;
     }
@@ -108,7 +108,8 @@ export class HostBlockLayer {
     else q.overflow.push(req);
   }
 
-  private runIrq(q: HostQueue): void {
+  /** The handler's pass over the CQ (entryPs: entering the handler, on its first pass). */
+  private runIrq(q: HostQueue, entryPs: number): void {
     const ssd = this.device as Ssd;
     let n = 0;
     for (let r = ssd.reap(q.pair); r !== undefined; r = ssd.reap(q.pair)) q.reaped[n++] = r;
@@ -117,7 +118,7 @@ export class HostBlockLayer {
       q.irq.idle();
       return;
     }
-    q.irq.exec(this.costs.irqEntryPs + n * this.costs.completePs, irqStepDone, q);
+    q.irq.exec(entryPs + n * this.costs.completePs, irqStepDone, q);
   }
 
   /** @internal Ends the reaped requests and tells their submitters; then looks again. */
@@ -127,11 +128,10 @@ export class HostBlockLayer {
     q.reapedCount = 0;
     for (let i = 0; i < n; i++) {
       const req = out[i]!;
-      this.completed++;
       req.hostClient!.hostDone(req);
     }
     const ssd = this.device as Ssd;
     while (q.overflow.length !== 0 && ssd.canSubmit(q.pair)) ssd.submit(q.pair, q.overflow.shift()!);
-    this.runIrq(q);
+    this.runIrq(q, 0);
   }
 }

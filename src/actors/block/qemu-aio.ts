@@ -66,7 +66,6 @@ export class QemuAio implements HostBlockClient {
   private readonly idleWorkers: PoolWorker[] = [];
   owner: AioOwner | null = null;
   batches = 0;
-  workerWakeups = 0;
 
   constructor(
     readonly env: ActorEnv,
@@ -114,7 +113,6 @@ export class QemuAio implements HostBlockClient {
         const w = this.idleWorkers.pop();
         if (w !== undefined) {
           counters.syscalls++; // futex wake
-          this.workerWakeups++;
           w.thread.wake();
         }
       }

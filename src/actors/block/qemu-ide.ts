@@ -29,7 +29,6 @@ export interface IdeStages {
 
 interface StartState {
   dev: QemuIde;
-  req: BlkRequest | null;
   vcpu: GuestVcpu | null;
   done: () => void;
 }
@@ -44,10 +43,12 @@ function completedStep(dev: QemuIde): void {
 export class QemuIde implements IdeDevice, AioOwner {
   readonly regPs: number;
   private doneReq: BlkRequest | null = null;
-  private readonly st: StartState = { dev: this, req: null, vcpu: null, done: () => {} };
+  private readonly st: StartState = { dev: this, vcpu: null, done: () => {} };
   private readonly handler: MainLoopHandler;
   private loopDone: () => void = () => {};
   private reaped: BlkRequest | null = null;
+  /** CPU time of the completion step [ps]. */
+  private stepPs = 0;
   private readonly batch: BlkRequest[] = [];
 
   constructor(
@@ -72,7 +73,6 @@ export class QemuIde implements IdeDevice, AioOwner {
 
   start(vcpu: GuestVcpu, req: BlkRequest, done: () => void): void {
     const st = this.st;
-    st.req = req;
     st.vcpu = vcpu;
     st.done = done;
     this.batch[0] = req;
@@ -82,7 +82,6 @@ export class QemuIde implements IdeDevice, AioOwner {
   /** @internal */
   afterStart(st: StartState): void {
     this.aio.submit(this.batch, 1, st.vcpu!.thread);
-    st.req = null;
     st.done();
   }
 
@@ -100,14 +99,15 @@ export class QemuIde implements IdeDevice, AioOwner {
     this.reaped = r;
     this.aio.countReap();
     this.env.tracker.mark(r, this.stages.device, 0);
-    this.loop.thread.exec(this.aio.reapCostPs(1) + this.costs.dmaPs + this.costs.irqRaisePs, completedStep, this);
+    this.stepPs = this.aio.reapCostPs(1) + this.costs.dmaPs + this.costs.irqRaisePs;
+    this.loop.thread.exec(this.stepPs, completedStep, this);
   }
 
   /** @internal ide_dma_cb's end: status set, the line raised. */
   afterComplete(): void {
     const r = this.reaped!;
     this.reaped = null;
-    this.env.tracker.mark(r, this.stages.complete, 0);
+    this.env.tracker.mark(r, this.stages.complete, this.stepPs);
     this.doneReq = r;
     this.env.counters.syscalls++; // KVM_IRQ_LINE
     this.raise();

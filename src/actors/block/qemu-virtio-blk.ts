@@ -22,7 +22,7 @@ import type { MainLoopHandler, QemuMainLoop } from '../host/qemu.js';
 import type { ActorEnv } from '../host/env.js';
 import type { GuestVcpu } from '../host/guest-vcpu.js';
 import type { AioOwner, QemuAio } from './qemu-aio.js';
-import type { BlkRequest } from './request.js';
+import { SECTOR_BYTES, type BlkRequest } from './request.js';
 
 export interface QemuBlkCosts {
   /** virtqueue_pop (map the guest buffers), request parsing, and virtqueue_push per request [ps]. */
@@ -70,6 +70,10 @@ class Pass {
 }
 
 function noop(): void {}
+/** Reads first, then writes, each by sector (the order virtio_blk_submit_multireq merges in). */
+function byDirectionAndSector(a: BlkRequest, b: BlkRequest): number {
+  return a.isWrite === b.isWrite ? a.sector - b.sector : a.isWrite ? 1 : -1;
+}
 function poppedStep(pass: Pass): void {
   pass.dev.afterPop(pass);
 }
@@ -90,7 +94,6 @@ export class QemuVirtioBlk implements AioOwner {
   private readonly pass: Pass;
   /** Passes run on vCPUs inside exits (ioeventfd off), by vCPU index. */
   private readonly exitPasses: Pass[] = [];
-  private pollGeneration = 0;
   private readonly vqHandlers: MainLoopHandler[] = [];
   private readonly aioHandler: MainLoopHandler | null = null;
   handled = 0;
@@ -194,19 +197,19 @@ export class QemuVirtioBlk implements AioOwner {
       // poll phase: notifications off; io_poll_end re-enables them if nothing came
       for (const vq of this.vqs) vq.disableNotify();
       this.isPolling = true;
-      const gen = ++this.pollGeneration;
-      this.pollDueGen = gen;
+      this.pollEndPs = this.env.sim.nowPs + window;
       this.env.sim.post(window, pollEnd, this);
     }
     this.iothread!.idle(window);
   }
 
-  private pollDueGen = 0;
+  /** When the current poll window ends [ps] (an earlier window's timer finds it later and does nothing). */
+  private pollEndPs = -1;
   private readonly loopFn = (): void => this.loop();
 
   /** @internal The poll window ran out: notifications back on, with the re-check. */
   pollEnd(): void {
-    if (this.pollDueGen !== this.pollGeneration || !this.isPolling) return;
+    if (this.env.sim.nowPs !== this.pollEndPs || !this.isPolling) return;
     this.isPolling = false;
     let more = false;
     for (const vq of this.vqs) if (vq.enableNotify()) more = true;
@@ -259,11 +262,11 @@ export class QemuVirtioBlk implements AioOwner {
       pass.headCount = reqs.length;
       return;
     }
-    reqs.sort((a, b) => (a.isWrite === b.isWrite ? a.sector - b.sector : a.isWrite ? 1 : -1));
+    reqs.sort(byDirectionAndSector);
     let h = 0;
     let head = reqs[0]!;
     let count = 1;
-    let end = head.sector + head.totalBytes / 512;
+    let end = head.sector + head.totalBytes / SECTOR_BYTES;
     let bytes = head.totalBytes;
     heads[h++] = head;
     for (let i = 1; i < reqs.length; i++) {
@@ -273,13 +276,13 @@ export class QemuVirtioBlk implements AioOwner {
         head.backendMerged.push(r);
         this.merges++;
         count++;
-        end += rb / 512;
+        end += rb / SECTOR_BYTES;
         bytes += rb;
         continue;
       }
       head = r;
       count = 1;
-      end = r.sector + rb / 512;
+      end = r.sector + rb / SECTOR_BYTES;
       bytes = rb;
       heads[h++] = head;
     }
@@ -294,7 +297,7 @@ export class QemuVirtioBlk implements AioOwner {
     for (let i = 0; i < reqs.length; i++) tracker.mark(reqs[i]!, st, pass.stepPs);
     this.aio.submit(pass.heads, pass.headCount, pass.thread);
     const vq = this.vqs[pass.vq]!;
-    // (an IOThread in its loop polls next: it leaves notifications as the loop sets them)
+    // virtio_blk_handle_vq's end: notifications on again, with the re-check
     if (vq.enableNotify()) {
       this.handleVq(pass, pass.vq, pass.done);
       return;
@@ -322,7 +325,9 @@ export class QemuVirtioBlk implements AioOwner {
     for (let i = 0; i < n; i++) {
       const r = out[i]!;
       tracker.mark(r, this.stages.device, 0);
-      ends += 1 + r.backendMerged.length;
+      const m = r.backendMerged;
+      for (let j = 0; j < m.length; j++) tracker.mark(m[j]!, this.stages.device, 0);
+      ends += 1 + m.length;
     }
     const vq0 = this.vqs[0]!;
     pass.stepPs = aio.reapCostPs(n) + ends * this.costs.perRequestPs + vq0.deviceCostPs(ends);

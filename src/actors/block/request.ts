@@ -14,7 +14,6 @@ export const SECTOR_BYTES = 512;
 /** Completion status (virtio-blk VIRTIO_BLK_S_*, NVMe status code collapsed to ok/error). */
 export const STATUS_PENDING = -1;
 export const STATUS_OK = 0;
-export const STATUS_IOERR = 1;
 
 /** A host-side submitter of block I/O: told when the host block layer completes one. */
 export interface HostBlockClient {
@@ -54,13 +53,11 @@ export class BlkRequest implements TrackedOp {
   hostClient: HostBlockClient | null = null;
   /** Host-side sub-requests still outstanding (a request split into device commands). */
   pendingParts = 0;
-  /** Time the device command was submitted (doorbell) [ps]; the device's own bookkeeping. */
-  deviceStartPs = AS_DOUBLE;
   /** Ring slots its descriptors take (the back end returns them with the used entry). */
   ringSlots = 0;
-  /** Scratch for the layer that holds the request now (a back end's index, a die). */
+  /** Scratch for the layer above the device that holds the request (a pool worker's index). */
   tag = 0;
-  /** NVMe queue pair the SSD serves it on (the device's own bookkeeping, like deviceStartPs). */
+  /** NVMe queue pair the SSD serves it on (the device's own bookkeeping). */
   deviceQueue = 0;
 
   /** Bytes the request moves, merged requests included. */

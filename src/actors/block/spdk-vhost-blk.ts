@@ -23,8 +23,6 @@ import type { BlkRequest } from './request.js';
 import type { NvmeQueuePair, Ssd } from './ssd.js';
 
 export interface SpdkCosts {
-  /** One poll of the reactor's pollers that finds nothing [ps]. */
-  pollPs: number;
   /** Per request: descriptor to iovec, bdev I/O, NVMe command with PRPs [ps]. */
   perRequestPs: number;
   /** Per completion: CQE, bdev completion, status byte, used entry, inflight log [ps]. */
@@ -56,6 +54,8 @@ export class SpdkReactor {
   private readonly batch: BlkRequest[] = [];
   private readonly reaped: BlkRequest[] = [];
   private readonly ramDone = new Fifo<BlkRequest>();
+  /** Requests waiting for room in the NVMe submission queue. */
+  private readonly overflow = new Fifo<BlkRequest>();
   /** Virtqueues with used entries not yet decided on, and coalesced signals pending. */
   private dirtyCount = 0;
   private dueCount = 0;
@@ -119,8 +119,12 @@ export class SpdkReactor {
       if (this.dirtyCount !== 0 || this.dueCount !== 0) this.signalAll();
       const out = this.reaped;
       let n = 0;
-      if (this.ssd !== null) {
-        for (let r = this.ssd.reap(this.queue!); r !== undefined; r = this.ssd.reap(this.queue!)) out[n++] = r;
+      const ssd = this.ssd;
+      if (ssd !== null) {
+        const queue = this.queue!;
+        for (let r = ssd.reap(queue); r !== undefined; r = ssd.reap(queue)) out[n++] = r;
+        const o = this.overflow;
+        while (o.length !== 0 && ssd.canSubmit(queue)) ssd.submit(queue, o.shift()!);
       }
       const ram = this.ramDone;
       while (ram.length !== 0) out[n++] = ram.shift()!;
@@ -145,7 +149,7 @@ export class SpdkReactor {
     const batch = this.batch;
     const ram = this.ram;
     let m = 0;
-    let ps = this.costs.doorbellPs;
+    let ps = ram !== null ? 0 : this.costs.doorbellPs; // (a malloc bdev rings no doorbell)
     while (m < this.costs.maxPerPoll) {
       const r = vq.pop();
       if (r === undefined) break;
@@ -163,7 +167,8 @@ export class SpdkReactor {
       const r = batch[i]!;
       tracker.markAt(r, stage, ps, end);
       if (ram !== null) this.ramDone.push(r);
-      else this.ssd!.submit(this.queue!, r, end);
+      else if (this.overflow.length === 0 && this.ssd!.canSubmit(this.queue!)) this.ssd!.submit(this.queue!, r, end);
+      else this.overflow.push(r); // SQ full: bdev_nvme queues it until a completion frees an entry
     }
   }
 

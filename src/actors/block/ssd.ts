@@ -48,14 +48,14 @@
  * Hot path: no allocation per command. Servers are free-at times in typed arrays,
  * reserved in event-time order (so each is an exact FIFO); events carry the request or a
  * die or channel index to handlers bound once per device. While the device holds a
- * request it owns its `deviceQueue`, `pendingParts` and `deviceStartPs` (never `tag`,
+ * request it owns its `deviceQueue` and `pendingParts` (never `tag`,
  * which the layers above keep across the device, e.g. QEMU's thread-pool worker).
  */
 import { Constant, Gamma, roundHalfUp, type Distribution } from '../../core/distributions.js';
 import type { Rng } from '../../core/random.js';
 import type { Simulator } from '../../core/simulator.js';
 import { AS_DOUBLE } from '../../core/time.js';
-import { num, type ParamValues } from '../../calibration/param.js';
+import { num, psOf, type ParamValues } from '../../calibration/param.js';
 import { Fifo } from '../../primitives/fifo.js';
 import { InputError } from '../../util/input-error.js';
 import { SECTOR_BYTES, STATUS_OK, type BlkRequest } from './request.js';
@@ -106,9 +106,6 @@ export interface SsdCosts {
 }
 
 /** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
-function psOf(p: ParamValues, name: string): number {
-  return Math.round(num(p, name) * (name.endsWith('_us') ? 1e6 : 1000));
-}
 
 /** The SSD's costs from the ssd.* parameters and the shared pcie.dma_* round trips. */
 export function ssdCostsOf(p: ParamValues): SsdCosts {
@@ -367,7 +364,6 @@ export class Ssd {
     const sim = this.sim;
     // a doorbell written by work computed ahead (a poller) lands at atPs
     const now = atPs > sim.nowPs ? atPs : sim.nowPs;
-    req.deviceStartPs = now;
     req.deviceQueue = q.index;
     // SQE fetch: a DMA read (the request goes up, the 64 B come down the link).
     const fetchedPs = this.linkDown(now + this.dmaReadPs, SQE_BYTES);

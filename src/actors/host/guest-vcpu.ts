@@ -186,9 +186,11 @@ export class GuestVcpu {
     }
   }
 
-  /** Interrupts or softirq work wait: a task between two steps should let them run. */
+  /** Interrupts (raised, or due by now) or softirq work wait: a task between two steps should let them run. */
   get hasUrgentWork(): boolean {
-    return this.irqs.length !== 0 || this.softirqs.length !== 0 || this.overheadPs !== 0;
+    if (this.irqs.length !== 0 || this.softirqs.length !== 0) return true;
+    const d = this.delayedIrqs.peek();
+    return d !== undefined && d.dueAtPs <= this.env.sim.nowPs + this.thread.startDelayPs + this.overheadPs;
   }
 
   /** Queues softirq work (NAPI); the vCPU runs it before application work. */

@@ -8,22 +8,24 @@ import { num } from '../../calibration/param.js';
 import { GuestIde } from '../../actors/block/guest-ide.js';
 import { VmmIde } from '../../actors/block/vmm-ide.js';
 import { psOf } from '../net/support/costs.js';
-import type { BlockPathDef } from './support/block-run.js';
+import { refuseHipriOnIde, type BlockPathDef } from './support/block-run.js';
 
 export const emulatedVmmBlockPath: BlockPathDef = {
   name: 'emulated-vmm',
   description: 'an IDE disk emulated inside the hypervisor: register accesses handled in the kernel exit',
   isVirtual: true,
+  validate: refuseHipriOnIde,
   build(ctx) {
     const p = ctx.params;
     const deviceStage = ctx.host.tracker.define('host.io', 'host-blk');
+    const routePs = psOf(p, 'kvm.irq_route_ns');
     for (const vm of ctx.vms) {
       const kvm = vm.kvm!;
       let vector = null as unknown as ReturnType<typeof kvm.vector>;
       const host = ctx.hostBlock();
       for (const v of vm.vcpus) host.attach(v.thread);
       const dev = new VmmIde(ctx.host.env, `${vm.name}/vmm-ide`, host, { regPs: psOf(p, 'qemu.ide_reg_ns'), dmaPs: psOf(p, 'qemu.ide_dma_ns') }, deviceStage, () =>
-        kvm.raiseIntx(vector, psOf(p, 'kvm.irq_route_ns')),
+        kvm.raiseIntx(vector, routePs),
       );
       const driver = new GuestIde(
         `${vm.name}/ata-piix`,

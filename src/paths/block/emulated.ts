@@ -9,13 +9,14 @@ import { num } from '../../calibration/param.js';
 import { GuestIde } from '../../actors/block/guest-ide.js';
 import { QemuIde } from '../../actors/block/qemu-ide.js';
 import { psOf } from '../net/support/costs.js';
-import type { BlockPathDef } from './support/block-run.js';
+import { refuseHipriOnIde, type BlockPathDef } from './support/block-run.js';
 import { qemuAioOf, qemuMainLoopOf } from './virtio-qemu.js';
 
 export const emulatedBlockPath: BlockPathDef = {
   name: 'emulated',
   description: 'an IDE disk with bus-master DMA emulated in QEMU: every register access exits to user space',
   isVirtual: true,
+  validate: refuseHipriOnIde,
   build(ctx) {
     const p = ctx.params;
     const tracker = ctx.host.tracker;

@@ -4,7 +4,8 @@
  * drives the SSD with its user-space NVMe driver (a queue pair of its own, polled: no
  * interrupt) or serves a malloc bdev, and signals the guest through the callfd (irqfd).
  */
-import { num } from '../../calibration/param.js';
+import { num, str } from '../../calibration/param.js';
+import { InputError } from '../../util/input-error.js';
 import { RamDisk } from '../../actors/block/ram-disk.js';
 import { SpdkReactor } from '../../actors/block/spdk-vhost-blk.js';
 import type { Ssd } from '../../actors/block/ssd.js';
@@ -18,6 +19,9 @@ export const vhostUserBlockPath: BlockPathDef = {
   isVirtual: true,
   validate(p, spec) {
     virtioBlkConfig(p, 'spdk', spec);
+    if (str(p, 'disk.kind') === 'nvme' && num(p, 'host.vms') > num(p, 'ssd.queues')) {
+      throw new InputError(`params.host.vms: each VM's SPDK reactor takes an NVMe queue pair of its own; the SSD has ${num(p, 'ssd.queues')} (ssd.queues)`);
+    }
   },
   build(ctx) {
     const p = ctx.params;
@@ -29,7 +33,6 @@ export const vhostUserBlockPath: BlockPathDef = {
       complete: tracker.define('backend.complete', 'spdk-reactor'),
     };
     const costs = {
-      pollPs: psOf(p, 'dpdk.poll_iter_ns'),
       perRequestPs: psOf(p, 'spdk.per_io_ns'),
       perCompletionPs: psOf(p, 'spdk.per_completion_ns'),
       doorbellPs: psOf(p, 'guest.mmio_write_ns'),
@@ -49,7 +52,8 @@ export const vhostUserBlockPath: BlockPathDef = {
         name: `${vm.name}/spdk-reactor`,
         idleMode: 'poll',
         wakeupPs: psOf(p, 'host.wakeup_ns'),
-        pollPickupPs: Math.round(costs.pollPs / 2),
+        // an empty poll of its pollers is a DPDK-like iteration: half of one to notice work
+        pollPickupPs: Math.round(psOf(p, 'dpdk.poll_iter_ns') / 2),
       });
       ctx.starters.push(() => ctx.host.cpu.start(thread));
       const { driver, vqs } = makeVirtioBlk(

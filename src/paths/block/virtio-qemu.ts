@@ -78,7 +78,8 @@ export const virtioQemuBlockPath: BlockPathDef = {
     const devices: QemuVirtioBlk[] = [];
     for (const vm of ctx.vms) {
       const kvm = vm.kvm!;
-      const loop = qemuMainLoopOf(ctx, vm);
+      // the device lives in the IOThread or in the main loop (the model has no other main-loop work)
+      const loop = isIothread ? null : qemuMainLoopOf(ctx, vm);
       let iothread = null;
       if (isIothread) {
         iothread = ctx.host.addHostThread({ name: `${vm.name}/iothread0`, idleMode: 'sleep', wakeupPs: psOf(p, 'host.wakeup_ns'), pollPickupPs: psOf(p, 'qemu.bh_ns') });
@@ -107,7 +108,7 @@ export const virtioQemuBlockPath: BlockPathDef = {
         },
         (q, handler) => kvm.vector(`${vm.name}/blkvq${q}`, ctx.vcpuOfQueue(vm, q), 'msi', handler),
       );
-      dev = new QemuVirtioBlk(ctx.host.env, `${vm.name}/virtio-blk`, vqs, aio, costs, stages, iothread, isIothread ? null : loop, (q) =>
+      dev = new QemuVirtioBlk(ctx.host.env, `${vm.name}/virtio-blk`, vqs, aio, costs, stages, iothread, loop, (q) =>
         kvm.deliverMsi(driver.vectors[q]!),
       );
       devices.push(dev);

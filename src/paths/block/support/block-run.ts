@@ -77,6 +77,11 @@ export interface BlockPathDef {
   build(ctx: BlockContext): void;
 }
 
+/** An IDE disk (libata) has no polled queues: io_uring IOPOLL is refused (EOPNOTSUPP). */
+export function refuseHipriOnIde(_p: ParamValues, spec: BlkWorkloadSpec): void {
+  if (spec.isPolled) throw new InputError('workload.hipri: polled completions need a driver with poll queues (NVMe, virtio-blk); the emulated IDE disk has none');
+}
+
 /** Set-up checks of a block path: host checks, the disk, the path's own. */
 export function checkBlockInput(def: BlockPathDef, p: ParamValues, workload: WorkloadInput): BlkWorkloadSpec {
   const spec = toBlockSpec(workload);
@@ -187,9 +192,21 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     }
   }
 
-  // a run in which no I/O has ended for a minute of simulated time is stuck
+  // a run in which no I/O has ended for a minute of simulated time is stuck (threads that
+  // poll keep the clock going): a watchdog checks once a simulated second and stops it
   const STALL_PS = 60 * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
+  let isStalled = false;
+  const watchdog = (): void => {
+    if (ledger.isDone) return;
+    if (!cpu.isAlive()) {
+      isStalled = true;
+      sim.stop();
+      return;
+    }
+    sim.post(PS_PER_S, watchdog, undefined);
+  };
+  sim.post(PS_PER_S, watchdog, undefined);
 
   host.start();
   for (const s of starters) s();
@@ -197,6 +214,11 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
   if (ledger.isMeasuring) ledger.startMeasuring();
 
   sim.run();
+  if (isStalled) {
+    throw new Error(
+      `path ${def.name}: no I/O completed for ${STALL_PS / PS_PER_S} s of simulated time after ${ledger.finished} of ${spec.warmupOps + spec.ops} (a thread starved of its core, or a lost wake-up)`,
+    );
+  }
   if (!ledger.isDone) {
     throw new Error(
       `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} I/Os with no events left (a lost wake-up or a stuck ring)`,
@@ -215,6 +237,7 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     const blk = vm.blk!;
     extra[`${vm.name}/blk.merges`] = blk.merges;
     extra[`${vm.name}/blk.tag_waits`] = blk.tagWaits;
+    extra[`${vm.name}/blk.ring_full`] = blk.ringFull;
   }
   for (const [k, v] of Object.entries(disk.stats())) extra[`disk.${k}`] = v;
   if (hostBlk !== null) {

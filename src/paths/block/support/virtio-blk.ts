@@ -7,7 +7,7 @@
  */
 import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
 import { GuestVirtioBlk, type BlkKickPort } from '../../../actors/block/guest-virtio-blk.js';
-import { SECTOR_BYTES, type BlkRequest } from '../../../actors/block/request.js';
+import type { BlkRequest } from '../../../actors/block/request.js';
 import type { IrqVector } from '../../../actors/host/guest-vcpu.js';
 import { Virtqueue } from '../../../primitives/virtqueue.js';
 import { InputError } from '../../../util/input-error.js';
@@ -116,5 +116,3 @@ export function makeVirtioBlk(
   ctx.setDriver(vm, driver);
   return { driver, vqs };
 }
-
-export { SECTOR_BYTES };

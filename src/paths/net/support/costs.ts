@@ -2,7 +2,7 @@
  * Calibrated parameters (nanoseconds, as users write them) turned into the picosecond
  * cost structures the actors take. One function per actor family.
  */
-import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
 import type { DpdkCosts } from '../../../actors/net/dpdk-poller.js';
 import type { NicDriverCosts } from '../../../actors/net/guest-nic-driver.js';
 import type { VirtioDriverCosts } from '../../../actors/net/guest-virtio-net.js';
@@ -14,10 +14,7 @@ import type { NetPathDef } from './net-run.js';
 import { idleStates, type IdleState } from '../../../primitives/idle-governor.js';
 import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../../actors/net/messages.js';
 
-/** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
-export function psOf(p: ParamValues, name: string): number {
-  return Math.round(num(p, name) * (name.endsWith('_us') ? 1e6 : 1000));
-}
+export { psOf };
 
 export function kvmCosts(p: ParamValues): KvmCosts {
   return {
