@@ -397,8 +397,10 @@ export class Ssd {
 
   /**
    * Reserves the host-to-device link for a DMA of `bytes` whose first bytes are ready at
-   * readyPs (not before now); returns when its last byte is in. Every reservation is made
-   * at now + dmaReadPs, so the link serves them in order of readiness.
+   * readyPs (not before now); returns when its last byte is in. Reservations are made at
+   * now + dmaReadPs, so the link serves them in order of readiness, except a doorbell
+   * computed ahead (submit's atPs), reserved early for its later time: a request ready
+   * before that time but reserved after it waits behind it (one 64 B SQE at most).
    */
   private linkDown(readyPs: number, bytes: number): number {
     const wirePs = this.wirePs(bytes);
