@@ -16,6 +16,16 @@ import type { GuestVcpu, IrqVector } from '../host/guest-vcpu.js';
 import type { BlkDriver } from './guest-blk-mq.js';
 import type { BlkRequest } from './request.js';
 
+/** Descriptors of a request besides its data: virtio-blk's header and status byte (virtio-scsi: request and response). */
+export const VIRTIO_BLK_HEADER_SEGMENTS = 2;
+/** Data bytes per descriptor: a guest page. */
+export const VIRTIO_BLK_SEGMENT_BYTES = 4096;
+
+/** Descriptors a request of `bytes` takes without indirect descriptors. */
+export function virtioBlkSegments(bytes: number): number {
+  return VIRTIO_BLK_HEADER_SEGMENTS + Math.ceil(bytes / VIRTIO_BLK_SEGMENT_BYTES);
+}
+
 /** The guest's notification of a virtqueue: an exit of some kind, then fn(arg). */
 export type BlkKickPort = <A>(vcpu: GuestVcpu, vq: number, fn: (arg: A) => void, arg: A) => void;
 

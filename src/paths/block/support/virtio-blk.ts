@@ -6,7 +6,7 @@
  * MSI-X vector per queue, affine to vCPU q mod vcpus.
  */
 import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
-import { GuestVirtioBlk, type BlkKickPort } from '../../../actors/block/guest-virtio-blk.js';
+import { GuestVirtioBlk, VIRTIO_BLK_HEADER_SEGMENTS, VIRTIO_BLK_SEGMENT_BYTES, virtioBlkSegments, type BlkKickPort } from '../../../actors/block/guest-virtio-blk.js';
 import type { BlkRequest } from '../../../actors/block/request.js';
 import type { IrqVector } from '../../../actors/host/guest-vcpu.js';
 import { Virtqueue } from '../../../primitives/virtqueue.js';
@@ -40,7 +40,7 @@ export function virtioBlkConfig(p: ParamValues, backend: BlkBackendKind, spec?: 
   if (isLegacy && size > 1024) throw new InputError('params.blk.queue_size: legacy (0.95) virtqueues are at most 1024 entries in QEMU');
   const hasIndirect = bool(p, 'virtio.indirect');
   if (spec !== undefined && !hasIndirect) {
-    const descriptors = 2 + Math.ceil(spec.blockBytes / 4096);
+    const descriptors = virtioBlkSegments(spec.blockBytes);
     if (descriptors > size) {
       throw new InputError(
         `params.blk.queue_size: a ${spec.blockBytes}-byte request takes ${descriptors} descriptors without indirect descriptors, more than the ${size}-entry ring (the guest would split it: not modelled); use virtio.indirect true, a larger queue or a smaller bs`,
@@ -105,9 +105,8 @@ export function makeVirtioBlk(
     {
       queuePs: psOf(p, 'guest.virtio_blk_queue_ns'),
       reapPs: psOf(p, 'guest.virtio_blk_reap_ns'),
-      // virtio-blk: out header, status byte; virtio-scsi: request (header + CDB), response
-      headerSegments: 2,
-      segmentBytes: 4096,
+      headerSegments: VIRTIO_BLK_HEADER_SEGMENTS,
+      segmentBytes: VIRTIO_BLK_SEGMENT_BYTES,
     },
     kick,
     ctx.spec.isPolled,
