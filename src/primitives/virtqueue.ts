@@ -425,3 +425,22 @@ export class Virtqueue<T> {
     }
   }
 }
+
+/**
+ * A run's end: each ring's bound check (a violation is a message, not a throw) and its
+ * kick and notification counts, into a run's details.
+ */
+export function reportVirtqueues(qs: readonly Virtqueue<unknown>[], extra: Record<string, number>, violations: string[]): void {
+  for (const q of qs) {
+    try {
+      q.checkBounds();
+    } catch (e) {
+      violations.push((e as Error).message);
+    }
+    extra[`${q.name}.kicks`] = q.kicksSent;
+    extra[`${q.name}.kicks_suppressed`] = q.kicksSuppressed;
+    extra[`${q.name}.notifies`] = q.notifiesSent;
+    extra[`${q.name}.notifies_suppressed`] = q.notifiesSuppressed;
+    extra[`${q.name}.max_outstanding`] = q.maxOutstanding;
+  }
+}

@@ -9,7 +9,7 @@ import { bool, num, str, type ParamValues } from '../../../calibration/param.js'
 import { GuestVirtioBlk, VIRTIO_BLK_HEADER_SEGMENTS, VIRTIO_BLK_SEGMENT_BYTES, virtioBlkSegments, type BlkKickPort } from '../../../actors/block/guest-virtio-blk.js';
 import type { BlkRequest } from '../../../actors/block/request.js';
 import type { IrqVector } from '../../../actors/host/guest-vcpu.js';
-import { Virtqueue } from '../../../primitives/virtqueue.js';
+import { reportVirtqueues, Virtqueue } from '../../../primitives/virtqueue.js';
 import { InputError } from '../../../util/input-error.js';
 import { psOf } from '../../net/support/costs.js';
 import type { BlkWorkloadSpec } from '../../../workloads/blk.js';
@@ -85,20 +85,7 @@ export function makeVirtioBlk(
       }),
     );
   }
-  ctx.onFinish.push((extra, violations) => {
-    for (const q of vqs) {
-      try {
-        q.checkBounds();
-      } catch (e) {
-        violations.push((e as Error).message);
-      }
-      extra[`${q.name}.kicks`] = q.kicksSent;
-      extra[`${q.name}.kicks_suppressed`] = q.kicksSuppressed;
-      extra[`${q.name}.notifies`] = q.notifiesSent;
-      extra[`${q.name}.notifies_suppressed`] = q.notifiesSuppressed;
-      extra[`${q.name}.max_outstanding`] = q.maxOutstanding;
-    }
-  });
+  ctx.onFinish.push((extra, violations) => reportVirtqueues(vqs, extra, violations));
   const driver = new GuestVirtioBlk(
     `${vm.name}/${isScsi ? 'virtio-scsi' : 'virtio-blk'}`,
     vqs,

@@ -8,7 +8,7 @@ import { bool, num, str, type ParamValues } from '../../../calibration/param.js'
 import type { GuestVcpu, IrqVector } from '../../../actors/host/guest-vcpu.js';
 import { GuestVirtioNet, type KickPort } from '../../../actors/net/guest-virtio-net.js';
 import type { Packet } from '../../../actors/net/messages.js';
-import { Virtqueue } from '../../../primitives/virtqueue.js';
+import { reportVirtqueues, Virtqueue } from '../../../primitives/virtqueue.js';
 import { InputError } from '../../../util/input-error.js';
 import { virtioDriverCosts, psOf } from './costs.js';
 import type { NetContext, VmContext } from './net-run.js';
@@ -91,20 +91,7 @@ export function makeVirtqueues(ctx: NetContext, vm: VmContext, cfg: VirtioConfig
     rxqs.push(new Virtqueue<Packet | null>({ name: `${vm.name}/rxq${q}`, size: cfg.rxSize, ...common }));
     txqs.push(new Virtqueue<Packet>({ name: `${vm.name}/txq${q}`, size: cfg.txSize, ...common }));
   }
-  ctx.onFinish.push((extra, violations) => {
-    for (const q of [...rxqs, ...txqs]) {
-      try {
-        q.checkBounds();
-      } catch (e) {
-        violations.push((e as Error).message);
-      }
-      extra[`${q.name}.kicks`] = q.kicksSent;
-      extra[`${q.name}.kicks_suppressed`] = q.kicksSuppressed;
-      extra[`${q.name}.notifies`] = q.notifiesSent;
-      extra[`${q.name}.notifies_suppressed`] = q.notifiesSuppressed;
-      extra[`${q.name}.max_outstanding`] = q.maxOutstanding;
-    }
-  });
+  ctx.onFinish.push((extra, violations) => reportVirtqueues([...rxqs, ...txqs], extra, violations));
   return { rxqs, txqs };
 }
 
