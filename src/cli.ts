@@ -66,19 +66,37 @@ export function parseOps(text: string): number {
   return n;
 }
 
+/** The files an iovsim result folder (a run's, a merge's or a shard's) can hold. */
+const RESULT_FILES = new Set(['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'manifest.json', 'shard.json', 'tasks.jsonl']);
+
 /**
  * Refuses an output folder that is a file, or a non-empty folder that is not an iovsim
- * result (the atomic swap replaces the whole folder).
+ * result (the atomic swap replaces the whole folder): a result holds only the files
+ * iovsim writes, and a manifest.json that names iovsim as its tool.
  */
 export function checkOutFolder(dir: string, flag = '--out'): void {
   if (!existsSync(dir)) return;
   const st = statSync(dir);
   if (!st.isDirectory()) throw new InputError(`${flag} ${dir}: exists and is not a folder`);
   const entries = readdirSync(dir);
-  if (entries.length > 0 && !entries.includes('manifest.json')) {
+  if (entries.length === 0) return;
+  const stranger = entries.find((e) => !RESULT_FILES.has(e));
+  if (stranger !== undefined) {
+    throw new InputError(`${flag} ${dir}: not an iovsim result (it holds ${stranger}, which no result contains); it would be replaced, so choose another folder`);
+  }
+  if (!entries.includes('manifest.json')) {
     throw new InputError(
       `${flag} ${dir}: is a non-empty folder without manifest.json, not an iovsim result; it would be replaced, so choose another folder`,
     );
+  }
+  let tool: unknown;
+  try {
+    tool = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tool?: unknown } | null)?.tool;
+  } catch {
+    tool = undefined;
+  }
+  if (tool !== TOOL.name) {
+    throw new InputError(`${flag} ${dir}: not an iovsim result (its manifest.json was not written by ${TOOL.name}); it would be replaced, so choose another folder`);
   }
 }
 

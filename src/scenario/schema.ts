@@ -43,7 +43,9 @@ export const scenarioSchema = z.strictObject({
   name: z
     .string()
     .min(1)
-    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (it names the results folder)'),
+    .max(100, 'at most 100 characters (it names the results folder)')
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (it names the results folder)')
+    .refine((n) => !n.startsWith('.'), 'must not start with a dot (it names the results folder: "." and ".." are not names)'),
   description: z.string().optional(),
   workload: workloadSchema,
   paths: z.array(z.string()).min(1, 'list at least one path').optional(),

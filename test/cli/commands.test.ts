@@ -75,6 +75,9 @@ function schemaErrors(schema: Schema, v: unknown, at = '$'): string[] {
       case 'minLength':
         if (typeof v === 'string' && v.length < (s as number)) errs.push(`${at}: too short`);
         break;
+      case 'maxLength':
+        if (typeof v === 'string' && v.length > (s as number)) errs.push(`${at}: too long`);
+        break;
       case 'pattern':
         if (typeof v === 'string' && !new RegExp(s as string, 'u').test(v)) errs.push(`${at}: does not match ${String(s)}`);
         break;
