@@ -109,7 +109,8 @@ export function withConfidence(summaries: readonly Row[]): Row[] {
   const ci = new Map<string, Row>();
   for (const [key, g] of groups) {
     const half = (column: string): string | number => {
-      const h = ci95HalfWidth(g.map((r) => Number(r[column])));
+      // (a replication without latency, every op dropped, has an empty cell: left out)
+      const h = ci95HalfWidth(g.filter((r) => r[column] !== '').map((r) => Number(r[column])));
       return h === undefined ? '' : round(h, 3);
     };
     ci.set(key, {

@@ -92,7 +92,9 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
   const perOp = (n: number): number => (ops > 0 ? round(n / ops, 4) : 0);
   const windowS = r.windowPs / PS_PER_S;
   const lat = r.latency;
-  const q = (p: number): number => round(psToNs(lat.quantile(p)), 3);
+  // a run whose every op was dropped has no latency: its cells stay empty, not 0
+  const hasLatency = ops > 0;
+  const q = (p: number): Cell => (hasLatency ? round(psToNs(lat.quantile(p)), 3) : '');
   const params = paramCells(key.sweep);
   const id = { point: key.point, path: key.path, replication: key.replication };
   const c = r.counters;
@@ -107,12 +109,12 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
     ops_dropped: r.opsDropped,
     throughput_ops_per_s: windowS > 0 ? round(ops / windowS, 3) : 0,
     throughput_gbps: windowS > 0 ? round((r.bytesCompleted * 8) / windowS / 1e9, 6) : 0,
-    latency_mean_ns: round(psToNs(lat.mean), 3),
+    latency_mean_ns: hasLatency ? round(psToNs(lat.mean), 3) : '',
     latency_p50_ns: q(0.5),
     latency_p90_ns: q(0.9),
     latency_p99_ns: q(0.99),
     latency_p999_ns: q(0.999),
-    latency_max_ns: round(psToNs(lat.max), 3),
+    latency_max_ns: hasLatency ? round(psToNs(lat.max), 3) : '',
     exits_per_op: perOp(c.exits),
     interrupts_per_op: perOp(c.interrupts),
     kicks_per_op: perOp(c.kicks),

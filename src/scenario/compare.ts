@@ -50,6 +50,12 @@ function mean(rows: readonly Row[], column: string): number {
   return rows.reduce((s, r) => s + Number(r[column]), 0) / rows.length;
 }
 
+/** A latency column's mean in us, over the rows that have one ('-' when none has: every op dropped). */
+function latencyUs(rows: readonly Row[], column: string): string {
+  const having = rows.filter((r) => r[column] !== '');
+  return having.length === 0 ? '-' : formatNumber(mean(having, column) / 1000, 3);
+}
+
 /** The compare table from summary rows: one line per path (in plan order), means over replications and points. */
 export function compareTable(plan: Plan, summaries: readonly Row[]): string {
   const lines = plan.paths.map((path) => {
@@ -57,8 +63,8 @@ export function compareTable(plan: Plan, summaries: readonly Row[]): string {
     if (rows.length === 0) return [path, '-', '-', '-', '-', '-'];
     return [
       path,
-      formatNumber(mean(rows, 'latency_p50_ns') / 1000, 3),
-      formatNumber(mean(rows, 'latency_p99_ns') / 1000, 3),
+      latencyUs(rows, 'latency_p50_ns'),
+      latencyUs(rows, 'latency_p99_ns'),
       formatNumber(mean(rows, 'throughput_ops_per_s'), 0),
       formatNumber(mean(rows, 'exits_per_op'), 3),
       formatNumber(mean(rows, 'host_cpu_cores'), 3),
