@@ -5,7 +5,7 @@
  * host.cores, SMT); the VMs with their vCPUs, KVM and big lock; other tenants' threads;
  * host and guest timer ticks; and the run-end CPU figures.
  */
-import { bool, num, str, type ParamValues } from '../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../calibration/param.js';
 import { RandomStreams } from '../core/random.js';
 import { Simulator } from '../core/simulator.js';
 import { PS_PER_S } from '../core/time.js';
@@ -18,7 +18,7 @@ import { HostCpu, type HostThread, type ThreadOptions } from '../primitives/host
 import { Mutex } from '../primitives/mutex.js';
 import { StageTracker } from '../primitives/stage-tracker.js';
 import { InputError } from '../util/input-error.js';
-import { hostIdleStates, kvmCosts, psOf } from './net/support/costs.js';
+import { idleStates, type IdleState } from '../primitives/idle-governor.js';
 
 /** One VM: its vCPUs, KVM acting for it (null on bare metal) and its QEMU's big lock. */
 export interface HostVm {
@@ -55,6 +55,36 @@ export interface HostRun {
   start(): void;
   /** Run-end CPU figures for details.extra. */
   addExtra(extra: Record<string, number>): void;
+}
+
+/** KVM's exit, injection and interrupt costs [ps]. */
+export function kvmCosts(p: ParamValues): KvmCosts {
+  return {
+    exitLightPs: psOf(p, 'kvm.exit_light_ns'),
+    exitKernelIoPs: psOf(p, 'kvm.exit_kernel_io_ns'),
+    exitUserPs: psOf(p, 'kvm.exit_user_ns'),
+    ioeventfdPs: psOf(p, 'kvm.ioeventfd_ns'),
+    irqRoutePs: psOf(p, 'kvm.irq_route_ns'),
+    postedIrqPs: psOf(p, 'kvm.posted_irq_ns'),
+    injectExitPs: psOf(p, 'kvm.inject_exit_ns'),
+    eoiExitPs: psOf(p, 'kvm.eoi_exit_ns'),
+    guestIrqPs: psOf(p, 'guest.irq_ns'),
+    hostIrqPs: psOf(p, 'host.irq_ns'),
+    isApicv: bool(p, 'kvm.apicv'),
+    isVtdPi: bool(p, 'kvm.vtd_pi'),
+    hasNohzTimerExits: bool(p, 'guest.nohz_timer_exits'),
+  };
+}
+
+/** The host cores' idle states (host.cstate_max and the exit latencies and residencies). */
+export function hostIdleStates(p: ParamValues): IdleState[] {
+  return idleStates(str(p, 'host.cstate_max'), {
+    c1ExitPs: psOf(p, 'host.c1_exit_ns'),
+    c1eExitPs: psOf(p, 'host.c1e_exit_ns'),
+    c1eResidencyPs: psOf(p, 'host.c1e_residency_ns'),
+    c6ExitPs: psOf(p, 'host.c6_exit_ns'),
+    c6ResidencyPs: psOf(p, 'host.c6_residency_ns'),
+  });
 }
 
 /** host.pinning: thread=core pairs. */

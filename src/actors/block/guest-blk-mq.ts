@@ -145,6 +145,8 @@ export class GuestBlockLayer {
   /** Statistics. */
   merges = 0;
   tagWaits = 0;
+  /** Largest request the plug builds: the merge limit or the driver's, whichever is less [bytes]. */
+  private readonly maxMergeBytes: number;
   /** Times the ring was full with tags left (requests requeued). */
   ringFull = 0;
 
@@ -157,6 +159,7 @@ export class GuestBlockLayer {
     private readonly stages: BlkMqStages,
   ) {
     for (let q = 0; q < driver.queueCount; q++) this.queues.push(new HwQueue(this, q, driver.depth(q)));
+    this.maxMergeBytes = Math.min(costs.maxMergeBytes, driver.maxRequestBytes);
     driver.onIrq = (hwq) => this.onIrq(hwq);
   }
 
@@ -190,7 +193,7 @@ export class GuestBlockLayer {
     let cost = 0;
     let prev: BlkRequest | null = null;
     let prevBytes = 0;
-    const maxMerge = Math.min(this.costs.maxMergeBytes, this.driver.maxRequestBytes);
+    const maxMerge = this.maxMergeBytes;
     st.deferredCount = 0;
     for (let i = 0; i < n; i++) {
       const req = batch[i]!;

@@ -5,8 +5,7 @@
  * beyond the application's own.
  */
 import { IrqVector } from '../../actors/host/guest-vcpu.js';
-import { num } from '../../calibration/param.js';
-import { psOf } from '../net/support/costs.js';
+import { num, psOf } from '../../calibration/param.js';
 import type { BlockPathDef } from './support/block-run.js';
 import { attachNvme } from './support/nvme.js';
 

@@ -4,10 +4,9 @@
  * to user space, no big lock), the bus-master start submits straight to the host block
  * layer, and the completion interrupt raises the guest's INTx from the kernel.
  */
-import { num } from '../../calibration/param.js';
+import { num, psOf } from '../../calibration/param.js';
 import { GuestIde } from '../../actors/block/guest-ide.js';
 import { VmmIde } from '../../actors/block/vmm-ide.js';
-import { psOf } from '../net/support/costs.js';
 import { refuseHipriOnIde, type BlockPathDef } from './support/block-run.js';
 
 export const emulatedVmmBlockPath: BlockPathDef = {

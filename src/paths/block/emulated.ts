@@ -5,10 +5,9 @@
  * reaches QEMU's main loop, which raises the INTx line; the guest's interrupt handler
  * makes four more register exits and the IOAPIC EOI exits. One command at a time.
  */
-import { num } from '../../calibration/param.js';
+import { num, psOf } from '../../calibration/param.js';
 import { GuestIde } from '../../actors/block/guest-ide.js';
 import { QemuIde } from '../../actors/block/qemu-ide.js';
-import { psOf } from '../net/support/costs.js';
 import { refuseHipriOnIde, type BlockPathDef } from './support/block-run.js';
 import { qemuAioOf, qemuMainLoopOf } from './virtio-qemu.js';
 

@@ -6,9 +6,8 @@
  * irqfd. QEMU only sets the device up. One worker per device (vhost-scsi's default; a
  * worker per virtqueue is `worker_per_virtqueue`, not modelled).
  */
-import { num } from '../../calibration/param.js';
+import { num, psOf } from '../../calibration/param.js';
 import { VhostScsi } from '../../actors/block/vhost-scsi.js';
-import { psOf } from '../net/support/costs.js';
 import type { BlockPathDef } from './support/block-run.js';
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
 

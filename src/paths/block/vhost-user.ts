@@ -4,12 +4,11 @@
  * drives the SSD with its user-space NVMe driver (a queue pair of its own, polled: no
  * interrupt) or serves a malloc bdev, and signals the guest through the callfd (irqfd).
  */
-import { num, str } from '../../calibration/param.js';
+import { num, psOf, str } from '../../calibration/param.js';
 import { InputError } from '../../util/input-error.js';
 import { RamDisk } from '../../actors/block/ram-disk.js';
 import { SpdkReactor } from '../../actors/block/spdk-vhost-blk.js';
 import type { Ssd } from '../../actors/block/ssd.js';
-import { psOf } from '../net/support/costs.js';
 import type { BlockPathDef } from './support/block-run.js';
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
 

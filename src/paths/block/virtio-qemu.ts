@@ -7,13 +7,12 @@
  * entries and signals the guest (KVM_SIGNAL_MSI or irqfd: a syscall). With
  * virtio.ioeventfd off the kick is a heavy exit and the vCPU thread runs the handler.
  */
-import { bool, num, str } from '../../calibration/param.js';
+import { bool, num, psOf, str } from '../../calibration/param.js';
 import type { GuestVcpu } from '../../actors/host/guest-vcpu.js';
 import { QemuMainLoop } from '../../actors/host/qemu.js';
 import { QemuAio, type AioEngine } from '../../actors/block/qemu-aio.js';
 import { QemuVirtioBlk } from '../../actors/block/qemu-virtio-blk.js';
 import { InputError } from '../../util/input-error.js';
-import { psOf } from '../net/support/costs.js';
 import type { BlockContext, BlockPathDef, BlockVm } from './support/block-run.js';
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
 

@@ -3,10 +3,10 @@
  * host core; the NIC's MSI-X is a host interrupt on that core (iommu=pt: no DMA
  * translation). The baseline every virtualized path converges to.
  */
-import { bool } from '../../calibration/param.js';
+import { bool, psOf } from '../../calibration/param.js';
 import { IrqVector } from '../../actors/host/guest-vcpu.js';
 import { GuestNicDriver } from '../../actors/net/guest-nic-driver.js';
-import { nicDriverCosts, psOf } from './support/costs.js';
+import { nicDriverCosts } from './support/costs.js';
 import { netPath } from './support/net-run.js';
 
 export const bareMetalPath = netPath({

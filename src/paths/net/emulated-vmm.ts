@@ -5,8 +5,8 @@
  * BQL), frames move between guest memory and the host stack with one copy each way and
  * no syscalls, a kernel worker reads the tap, and INTx is injected in kernel.
  */
+import { psOf } from '../../calibration/param.js';
 import { attachKernelReceiver } from '../../actors/net/qemu-e1000.js';
-import { psOf } from './support/costs.js';
 import { attachE1000, e1000Costs } from './support/e1000.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';

@@ -5,8 +5,8 @@
  * runs in the main loop (read from the tap, copy into the guest ring); interrupts are
  * legacy INTx through KVM_IRQ_LINE, throttled by the e1000 mitigation timer.
  */
+import { psOf } from '../../calibration/param.js';
 import { QemuMainLoop, type MainLoopHandler } from '../../actors/host/qemu.js';
-import { psOf } from './support/costs.js';
 import { attachE1000, e1000Costs } from './support/e1000.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';

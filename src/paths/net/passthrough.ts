@@ -3,11 +3,10 @@
  * VFIO and VT-d. The guest's native driver owns the queues; no host thread is on the data
  * path. One VM per NIC: several VMs need SR-IOV.
  */
-import { bool, num } from '../../calibration/param.js';
+import { bool, num, psOf } from '../../calibration/param.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
-import { psOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
 
 export const passthroughPath = netPath({

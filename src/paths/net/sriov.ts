@@ -4,11 +4,10 @@
  * optional per-VF rate limit), the IOMMU's IOTLB, and pass the NIC's VF switch. The PF
  * driver caps the number of VFs and the queues per VF.
  */
-import { bool, num } from '../../calibration/param.js';
+import { bool, num, psOf } from '../../calibration/param.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
-import { psOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
 
 export const sriovPath = netPath({

@@ -4,9 +4,9 @@
  * NIC's softirq, the tap, the worker and irqfd, all in the host kernel. One worker (and
  * one tap queue) per queue pair.
  */
-import { bool, num } from '../../calibration/param.js';
+import { bool, num, psOf } from '../../calibration/param.js';
 import { VhostWorker } from '../../actors/net/vhost-worker.js';
-import { psOf, rxBufBytesOf } from './support/costs.js';
+import { rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';
 import { makeVirtioDevice, virtioConfig } from './support/virtio.js';

@@ -4,10 +4,10 @@
  * dedicated cores. Guest kicks stay disabled, so transmitting costs no exit; the PMD
  * signals the guest through the call eventfd (KVM irqfd) only when the guest asked.
  */
-import { bool, num } from '../../calibration/param.js';
+import { bool, num, psOf } from '../../calibration/param.js';
 import { DpdkPoller } from '../../actors/net/dpdk-poller.js';
 import { Iotlb } from '../../primitives/iotlb.js';
-import { dpdkCosts, psOf, rxBufBytesOf } from './support/costs.js';
+import { dpdkCosts, rxBufBytesOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
 import { GuestVirtioPmd } from '../../actors/net/guest-virtio-pmd.js';
 import { InputError } from '../../util/input-error.js';

@@ -6,11 +6,11 @@
  * Per packet: one payload copy on transmit (writev), two on receive (read + copy into
  * guest buffers), one syscall each way.
  */
-import { bool, num } from '../../calibration/param.js';
+import { bool, num, psOf } from '../../calibration/param.js';
 import { QemuMainLoop } from '../../actors/host/qemu.js';
 import type { GuestVcpu } from '../../actors/host/guest-vcpu.js';
 import { QemuVirtioQueue } from '../../actors/net/qemu-virtio-net.js';
-import { psOf, rxBufBytesOf } from './support/costs.js';
+import { rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
 import { netPath } from './support/net-run.js';
 import { makeVirtioDevice, virtioConfig } from './support/virtio.js';

@@ -8,7 +8,7 @@
  * Jobs: each VM (the host on bare metal) runs `numjobs` jobs, job j on vCPU j mod
  * vcpus, each in its own region of the disk.
  */
-import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
 import { PS_PER_S } from '../../../core/time.js';
 import { FioJob, type FioCosts } from '../../../actors/block/fio-job.js';
 import { GuestBlockLayer, type BlkDriver, type BlkMqCosts } from '../../../actors/block/guest-blk-mq.js';
@@ -22,7 +22,6 @@ import { toBlockSpec, type WorkloadInput } from '../../../workloads/index.js';
 import { BLK_WORKLOADS, type BlkWorkloadSpec } from '../../../workloads/blk.js';
 import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../host-run.js';
 import type { PathModel, PathRunInput } from '../../index.js';
-import { psOf } from '../../net/support/costs.js';
 import { BlkLedger } from './blk-ledger.js';
 
 export interface BlockVm extends HostVm {

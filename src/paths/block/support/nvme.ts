@@ -4,10 +4,10 @@
  * vCPUs, at most the queues it is given), and takes each queue's MSI-X on that queue's
  * vCPU; io_uring hipri jobs get polled queues (no vector).
  */
+import { psOf } from '../../../calibration/param.js';
 import { GuestNvme } from '../../../actors/block/guest-nvme.js';
 import type { NvmeQueuePair, Ssd } from '../../../actors/block/ssd.js';
 import type { GuestVcpu, IrqVector } from '../../../actors/host/guest-vcpu.js';
-import { psOf } from '../../net/support/costs.js';
 import type { BlockContext, BlockVm } from './block-run.js';
 
 export function attachNvme(

@@ -5,13 +5,12 @@
  * checks, and the guest driver (virtio-blk, or virtio-scsi for vhost-scsi) with one
  * MSI-X vector per queue, affine to vCPU q mod vcpus.
  */
-import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
 import { GuestVirtioBlk, VIRTIO_BLK_HEADER_SEGMENTS, VIRTIO_BLK_SEGMENT_BYTES, virtioBlkSegments, type BlkKickPort } from '../../../actors/block/guest-virtio-blk.js';
 import type { BlkRequest } from '../../../actors/block/request.js';
 import type { IrqVector } from '../../../actors/host/guest-vcpu.js';
 import { reportVirtqueues, Virtqueue } from '../../../primitives/virtqueue.js';
 import { InputError } from '../../../util/input-error.js';
-import { psOf } from '../../net/support/costs.js';
 import type { BlkWorkloadSpec } from '../../../workloads/blk.js';
 import type { BlockContext, BlockVm } from './block-run.js';
 

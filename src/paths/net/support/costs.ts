@@ -6,33 +6,14 @@ import { bool, num, psOf, str, type ParamValues } from '../../../calibration/par
 import type { DpdkCosts } from '../../../actors/net/dpdk-poller.js';
 import type { NicDriverCosts } from '../../../actors/net/guest-nic-driver.js';
 import type { VirtioDriverCosts } from '../../../actors/net/guest-virtio-net.js';
-import type { KvmCosts } from '../../../actors/host/kvm.js';
 import type { NicCosts } from '../../../actors/net/nic.js';
 import type { PeerCosts } from '../../../actors/net/peer.js';
 import type { NetWorkloadSpec } from '../../../workloads/net-common.js';
 import type { NetPathDef } from './net-run.js';
-import { idleStates, type IdleState } from '../../../primitives/idle-governor.js';
+import { hostIdleStates } from '../../host-run.js';
 import { GSO_MAX_PAYLOAD_BYTES, VIRTIO_NET_HDR_BYTES } from '../../../actors/net/messages.js';
 
-export { psOf };
 
-export function kvmCosts(p: ParamValues): KvmCosts {
-  return {
-    exitLightPs: psOf(p, 'kvm.exit_light_ns'),
-    exitKernelIoPs: psOf(p, 'kvm.exit_kernel_io_ns'),
-    exitUserPs: psOf(p, 'kvm.exit_user_ns'),
-    ioeventfdPs: psOf(p, 'kvm.ioeventfd_ns'),
-    irqRoutePs: psOf(p, 'kvm.irq_route_ns'),
-    postedIrqPs: psOf(p, 'kvm.posted_irq_ns'),
-    injectExitPs: psOf(p, 'kvm.inject_exit_ns'),
-    eoiExitPs: psOf(p, 'kvm.eoi_exit_ns'),
-    guestIrqPs: psOf(p, 'guest.irq_ns'),
-    hostIrqPs: psOf(p, 'host.irq_ns'),
-    isApicv: bool(p, 'kvm.apicv'),
-    isVtdPi: bool(p, 'kvm.vtd_pi'),
-    hasNohzTimerExits: bool(p, 'guest.nohz_timer_exits'),
-  };
-}
 
 export function nicCosts(p: ParamValues): NicCosts {
   return {
@@ -163,12 +144,3 @@ export function resolveOffloads(def: Pick<NetPathDef, 'offloads'>, p: ParamValue
 }
 
 /** The idle states host cores may enter (host.cstate_max and the table). */
-export function hostIdleStates(p: ParamValues): IdleState[] {
-  return idleStates(str(p, 'host.cstate_max'), {
-    c1ExitPs: psOf(p, 'host.c1_exit_ns'),
-    c1eExitPs: psOf(p, 'host.c1e_exit_ns'),
-    c1eResidencyPs: psOf(p, 'host.c1e_residency_ns'),
-    c6ExitPs: psOf(p, 'host.c6_exit_ns'),
-    c6ResidencyPs: psOf(p, 'host.c6_residency_ns'),
-  });
-}

@@ -7,7 +7,7 @@ import { num } from '../../../calibration/param.js';
 import { GuestE1000, type RegisterExit } from '../../../actors/net/guest-e1000.js';
 import { E1000Device, type E1000Costs } from '../../../actors/net/qemu-e1000.js';
 import type { HostStack } from './host-stack.js';
-import { psOf } from './costs.js';
+import { psOf } from '../../../calibration/param.js';
 import type { NetContext, VmContext } from './net-run.js';
 
 export function e1000Costs(ctx: NetContext, stack: HostStack, isInKernel: boolean): E1000Costs {

@@ -8,7 +8,7 @@ import { num } from '../../../calibration/param.js';
 import { HostNet, type Tap } from '../../../actors/net/host-net.js';
 import { LocalPeer } from '../../../actors/net/local-peer.js';
 import type { Packet } from '../../../actors/net/messages.js';
-import { psOf } from './costs.js';
+import { psOf } from '../../../calibration/param.js';
 import { addPeerFlows, type NetContext } from './net-run.js';
 
 export interface HostStack {

@@ -9,7 +9,7 @@
  * and CPU accounting restart when the measurement window opens, and the per-op ratios
  * of the summary are window counts over ops completed in the window.
  */
-import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
 import type { RandomStreams, Rng } from '../../../core/random.js';
 import type { Simulator } from '../../../core/simulator.js';
 import { PS_PER_S, type TimePs } from '../../../core/time.js';
@@ -29,7 +29,7 @@ import { toNetSpec, type WorkloadInput } from '../../../workloads/index.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../../../workloads/net-common.js';
 import type { PathModel, PathRunInput } from '../../index.js';
 import { buildHostRun, checkHostInput, type HostVm } from '../../host-run.js';
-import { gsoPayloadBytes, nicCosts, peerCosts, psOf, resolveOffloads, type Offloads } from './costs.js';
+import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 
 /** One VM of the run. */

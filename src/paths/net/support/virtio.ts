@@ -4,13 +4,13 @@
  * suppression features) with the impossible combinations rejected, and the guest
  * driver with its virtqueues.
  */
-import { bool, num, str, type ParamValues } from '../../../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
 import type { GuestVcpu, IrqVector } from '../../../actors/host/guest-vcpu.js';
 import { GuestVirtioNet, type KickPort } from '../../../actors/net/guest-virtio-net.js';
 import type { Packet } from '../../../actors/net/messages.js';
 import { reportVirtqueues, Virtqueue } from '../../../primitives/virtqueue.js';
 import { InputError } from '../../../util/input-error.js';
-import { virtioDriverCosts, psOf } from './costs.js';
+import { virtioDriverCosts } from './costs.js';
 import type { NetContext, VmContext } from './net-run.js';
 
 export interface VirtioConfig {
