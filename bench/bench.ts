@@ -131,7 +131,7 @@ async function casePipeline(): Promise<() => Promise<Pass>> {
     const plan = planScenario(scenario, 'bench:pipeline');
     const exec = await executePlan(plan);
     const pass = stopClock(clock, exec.eventsProcessed, ops);
-    const completed = exec.rows.reduce((n, r) => n + Number(r.summary['ops_completed']), 0);
+    const completed = exec.summaries.reduce((n, r) => n + Number(r['ops_completed']), 0);
     if (completed !== ops) throw new Error(`pipeline: ${completed} of ${ops} ops completed`);
     return pass;
   };

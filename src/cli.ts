@@ -17,15 +17,17 @@ import { Command, CommanderError } from 'commander';
 import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
 import { comparePlan, compareTable } from './scenario/compare.js';
-import { executePlan, manifestOf, renderManifest, runTasks, type Execution } from './scenario/execute.js';
+import { executePlan, runTasks, type Execution, type ShardPlace } from './scenario/execute.js';
 import { evaluateTargets, targetCells, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
 import { planTasks, type Task } from './scenario/run.js';
-import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } from './scenario/shard.js';
+import { mergeShards, parseShardSpec, shardTasks, type ShardSpec } from './scenario/shard.js';
 import { formatTable, type TableColumn } from './output/table.js';
-import { writeFolderAtomically } from './output/write.js';
+import { ResultFolder, writeFolderAtomically } from './output/result-folder.js';
+import type { FileSink } from './output/results.js';
+import { OutputError } from './util/output-error.js';
 import { InputError } from './util/input-error.js';
 import { markResultWritten, onInterrupt } from './util/interrupt.js';
 import { awaitBackgroundCompiles } from './util/jit-quiesce.js';
@@ -66,48 +68,14 @@ export function parseOps(text: string): number {
   return n;
 }
 
-/** The files an iovsim result folder (a run's, a merge's or a shard's) can hold. */
-const RESULT_FILES = new Set(['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'manifest.json', 'shard.json', 'tasks.jsonl']);
-
-/**
- * Refuses an output folder that is a file, or a non-empty folder that is not an iovsim
- * result (the atomic swap replaces the whole folder): a result holds only the files
- * iovsim writes, and a manifest.json that names iovsim as its tool.
- */
-export function checkOutFolder(dir: string, flag = '--out'): void {
-  if (!existsSync(dir)) return;
-  const st = statSync(dir);
-  if (!st.isDirectory()) throw new InputError(`${flag} ${dir}: exists and is not a folder`);
-  const entries = readdirSync(dir);
-  if (entries.length === 0) return;
-  const stranger = entries.find((e) => !RESULT_FILES.has(e));
-  if (stranger !== undefined) {
-    throw new InputError(`${flag} ${dir}: not an iovsim result (it holds ${stranger}, which no result contains); it would be replaced, so choose another folder`);
-  }
-  if (!entries.includes('manifest.json')) {
-    throw new InputError(
-      `${flag} ${dir}: is a non-empty folder without manifest.json, not an iovsim result; it would be replaced, so choose another folder`,
-    );
-  }
-  let tool: unknown;
-  try {
-    tool = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tool?: unknown } | null)?.tool;
-  } catch {
-    tool = undefined;
-  }
-  if (tool !== TOOL.name) {
-    throw new InputError(`${flag} ${dir}: not an iovsim result (its manifest.json was not written by ${TOOL.name}); it would be replaced, so choose another folder`);
-  }
-}
-
 interface RunFlags {
   jobs: number;
   quiet: boolean;
   overrides: string[];
 }
 
-/** Runs tasks of a plan with the progress bar (when stderr is a terminal and not --quiet). */
-async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags) {
+/** Runs tasks of a plan with the progress bar (when stderr is a terminal and not --quiet), writing to `sink`. */
+async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?: FileSink, shard?: ShardPlace) {
   const perPoint = new Map<number, number>();
   for (const t of tasks) perPoint.set(t.point, (perPoint.get(t.point) ?? 0) + 1);
   const progress = createProgress({ tasks: tasks.length, tasksPerPoint: perPoint, quiet: flags.quiet });
@@ -120,6 +88,8 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags) {
       overrides: flags.overrides,
       clockMs: () => performance.now(), // the manifest's wall_time_s only
       onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
+      ...(sink ? { sink } : {}),
+      ...(shard ? { shard } : {}),
     });
   } finally {
     progress.stop();
@@ -127,20 +97,21 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags) {
   }
 }
 
-/** Runs tasks of a plan, then writes `out` atomically (with the shard files for a shard). */
-async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFlags, shard?: { spec: ShardSpec; planTasks: number }) {
-  const exec = await runWithProgress(plan, tasks, flags);
-  const files = { ...exec.files };
-  if (shard) {
-    const manifest = {
-      ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
-      shard: { index: shard.spec.index, count: shard.spec.count, tasks: shard.planTasks },
-    };
-    files['manifest.json'] = renderManifest(manifest);
-    Object.assign(files, shardFiles(plan, shard.spec, shard.planTasks, exec.rows, manifest));
+/**
+ * Runs tasks of a plan into `folder` (opened, so checked and locked, before any
+ * simulation): its files grow as the tasks finish; the folder is swapped into place at
+ * the end, or removed on any failure.
+ */
+async function runAndWrite(plan: Plan, tasks: Task[], folder: ResultFolder, flags: RunFlags, shard?: ShardPlace) {
+  let exec: Execution;
+  try {
+    exec = await runWithProgress(plan, tasks, flags, folder, shard);
+    folder.commit();
+  } catch (e) {
+    folder.abort();
+    throw e;
   }
-  writeFolderAtomically(out, files);
-  markResultWritten(relativeOrAbsolute(out));
+  markResultWritten(relativeOrAbsolute(folder.target));
   return exec;
 }
 
@@ -151,8 +122,7 @@ async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFla
  */
 function speedNote(exec: Execution): string {
   if (!(exec.wallTimeS > 0)) return '';
-  let ops = 0;
-  for (const r of exec.rows) ops += Number(r.summary['ops_completed'] ?? 0) + Number(r.summary['ops_dropped'] ?? 0);
+  const ops = exec.opsMeasured;
   // Grouped by hand: toLocaleString starts ICU's number formatting, about 20 ms.
   const rate = (n: number): string => String(Math.round(n / exec.wallTimeS)).replace(/\B(?=(\d{3})+$)/g, ',');
   return `: ${rate(exec.eventsProcessed)} events/s, ${rate(ops)} ops/s`;
@@ -194,11 +164,11 @@ export function buildProgram(): Command {
       const plan = loadPlan(file, opts.set, seed);
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
-      checkOutFolder(out);
       const all = planTasks(plan);
       const tasks = shard ? shardTasks(all, shard) : all;
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
-      const exec = await runAndWrite(plan, tasks, out, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
+      const folder = ResultFolder.open(out);
+      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
       say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
     });
@@ -226,15 +196,15 @@ export function buildProgram(): Command {
         ...(seed !== undefined ? { seed } : {}),
       });
       const out = opts.out === undefined ? undefined : resolve(opts.out);
-      if (out) checkOutFolder(out);
       const tasks = planTasks(plan);
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
-      const exec = out
-        ? await runAndWrite(plan, tasks, out, flags)
+      const folder = out === undefined ? undefined : ResultFolder.open(out);
+      const exec = folder
+        ? await runAndWrite(plan, tasks, folder, flags)
         : await runWithProgress(plan, tasks, flags);
       const w = plan.points[0]!.workload;
       process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
-      process.stdout.write(compareTable(plan, exec.rows.map((r) => r.summary)));
+      process.stdout.write(compareTable(plan, exec.summaries));
       if (out) say(opts.quiet, `wrote ${tasks.length} runs to ${relativeOrAbsolute(out)}\n`);
     });
 
@@ -248,7 +218,6 @@ export function buildProgram(): Command {
       const merged = await mergeShards(dirs);
       const out = resolve(opts.out ?? join('results', merged.plan.scenario.name));
       if (dirs.some((d) => resolve(d) === out)) throw new InputError(`--out ${opts.out ?? out}: must not be one of the shard folders`);
-      checkOutFolder(out);
       writeFolderAtomically(out, merged.files);
       markResultWritten(relativeOrAbsolute(out));
       say(opts.quiet, `merged ${dirs.length} shard(s), ${merged.tasks} runs, into ${relativeOrAbsolute(out)}\n`);
@@ -420,6 +389,10 @@ function report(e: unknown): number {
   if (e instanceof InputError) {
     process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 2;
+  }
+  if (e instanceof OutputError) {
+    process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 1;
   }
   process.stderr.write(`iovsim: internal error: ${(e as Error).stack ?? String(e)}\n`);
   return 1;

@@ -3,10 +3,11 @@
  *
  * Each task's rows are rendered to CSV text where the task ran (a worker thread, another
  * machine's shard), without the header; the files are then the header followed by the
- * tasks' text in task order. Only summary.csv is rendered here, because its confidence
- * columns need every replication of a (point, path). Since every task is a pure function
- * of the plan and every number is rounded before rendering, the bytes do not depend on
- * where or in which order the tasks ran.
+ * tasks' text in task order, written as the tasks finish (ResultStream). Only summary.csv
+ * is rendered here, because its confidence columns need every replication of a
+ * (point, path). Since every task is a pure function of the plan and every number is
+ * rounded before rendering, the bytes do not depend on where or in which order the tasks
+ * ran.
  */
 import type { Plan } from '../scenario/load.js';
 import { ci95HalfWidth } from '../util/student-t.js';
@@ -14,7 +15,7 @@ import {
   CPU_COLUMNS, EXIT_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_CI_COLUMNS, SUMMARY_COLUMNS,
   round, type LatencyRows, type Row, type TaskRows,
 } from './rows.js';
-import { formatCsvCells, renderCsv, renderCsvBody, renderCsvHeader } from './write.js';
+import { formatCsvCells, renderCsvBody, renderCsvHeader } from './write.js';
 
 /** manifest.json (design.md section 5). */
 export interface Manifest {
@@ -39,6 +40,11 @@ export interface Manifest {
   /** Present on a shard's partial result and on a merged result. */
   shard?: { index: number; count: number; tasks: number };
   merged_from?: string[];
+}
+
+/** manifest.json text: two-space JSON and a final newline. */
+export function renderManifest(m: Manifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
 }
 
 /** The per-row CSV files, in the order they are written. */
@@ -122,14 +128,66 @@ export function withConfidence(summaries: readonly Row[]): Row[] {
   return summaries.map((r) => ({ ...r, ...ci.get(`${r['point']}\u0000${r['path']}`)! }));
 }
 
-/** Renders the CSV files from task outputs, which must be in task order. */
-export async function renderResultFiles(plan: Plan, outputs: readonly TaskOutput[]): Promise<Record<string, string>> {
-  const extra = paramColumns(plan);
-  const files: Record<string, string> = {
-    'summary.csv': renderCsv([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS], extra, withConfidence(outputs.map((o) => o.summary))),
-  };
-  for (const [kind, name, columns] of DETAIL_FILES) {
-    files[name] = renderCsvHeader([...columns, ...extra]) + outputs.map((o) => o.csv[kind]).join('');
+/** Where a result's files go: appended piece by piece, in order. */
+export interface FileSink {
+  append(name: string, text: string): void;
+}
+
+/** A sink that keeps the files in memory (library use, tests, merge). */
+export class MemoryFiles implements FileSink {
+  readonly files: Record<string, string> = {};
+  append(name: string, text: string): void {
+    this.files[name] = (this.files[name] ?? '') + text;
   }
-  return files;
+}
+
+/**
+ * Writes a result's CSV files to a sink as task outputs arrive in task order: each
+ * detail file gets the task's rows at once; summary.csv gets a (point, path)'s rows when
+ * its last replication has arrived (its confidence columns need all of them; a plan lists
+ * a pair's replications one after another, and so does any subset of it). Only one
+ * pair's summaries are held, so memory does not grow with the plan.
+ */
+export class ResultStream {
+  private readonly extra: string[];
+  private group: Row[] = [];
+  private groupKey: string | undefined;
+
+  constructor(
+    plan: Plan,
+    private readonly sink: FileSink,
+  ) {
+    this.extra = paramColumns(plan);
+    sink.append('summary.csv', renderCsvHeader([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS, ...this.extra]));
+    for (const [, name, columns] of DETAIL_FILES) sink.append(name, renderCsvHeader([...columns, ...this.extra]));
+  }
+
+  /** One task's output; outputs must come in task order. */
+  add(output: TaskOutput): void {
+    for (const [kind, name] of DETAIL_FILES) this.sink.append(name, output.csv[kind]);
+    const key = `${output.summary['point']}\u0000${output.summary['path']}`;
+    if (key !== this.groupKey) this.flushGroup();
+    this.groupKey = key;
+    this.group.push(output.summary);
+  }
+
+  /** Writes the last pair's summaries; call once, after the last output. */
+  end(): void {
+    this.flushGroup();
+  }
+
+  private flushGroup(): void {
+    if (this.group.length === 0) return;
+    this.sink.append('summary.csv', renderCsvBody([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS], this.extra, withConfidence(this.group)));
+    this.group = [];
+  }
+}
+
+/** Renders the CSV files from task outputs, which must be in task order. */
+export function renderResultFiles(plan: Plan, outputs: readonly TaskOutput[]): Record<string, string> {
+  const memory = new MemoryFiles();
+  const stream = new ResultStream(plan, memory);
+  for (const o of outputs) stream.add(o);
+  stream.end();
+  return memory.files;
 }

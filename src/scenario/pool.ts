@@ -1,6 +1,6 @@
 /**
  * Runs a plan's tasks on worker threads (`--jobs N`). Tasks are handed out in task order
- * to whichever worker is free; their outputs are put back in task order, so the result
+ * to whichever worker is free; their outputs are handed on in task order, so the result
  * does not depend on the number of workers or on which one finished first.
  *
  * The workers run the compiled worker entry next to this code: `dist/bundle/worker.js`
@@ -117,21 +117,41 @@ export interface PoolOptions {
   jobs: number;
   /** Called in the main thread as each task finishes (in completion order). */
   onTaskDone?: (output: TaskOutput) => void;
+  /**
+   * Called with each output in the order of `tasks` (after onTaskDone). An exception
+   * thrown here fails the run (a write error, say) and stops every worker.
+   */
+  onOutput: (output: TaskOutput) => void;
 }
 
-/** Runs the tasks on min(jobs, tasks) workers; the outputs come back in the order of `tasks`. */
-export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: PoolOptions): Promise<TaskOutput[]> {
-  const outputs = new Array<TaskOutput | undefined>(tasks.length);
-  if (tasks.length === 0) return Promise.resolve([]);
+/**
+ * How many tasks may be handed out beyond the first one not yet delivered: outputs that
+ * finished early wait in memory for it, so this bounds the memory a run holds whatever
+ * the plan's size (a slow task makes the free workers wait instead).
+ */
+export function reorderWindow(jobs: number): number {
+  return Math.max(16, 4 * jobs);
+}
+
+/**
+ * Runs the tasks on min(jobs, tasks) workers; each output goes to onOutput in the order
+ * of `tasks`, none is kept here.
+ */
+export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: PoolOptions): Promise<void> {
+  if (tasks.length === 0) return Promise.resolve();
   const script = workerScriptPath();
   const count = Math.max(1, Math.min(options.jobs, tasks.length));
-  return new Promise<TaskOutput[]>((resolvePromise, reject) => {
+  const window = reorderWindow(count);
+  return new Promise<void>((resolvePromise, reject) => {
     const workers: Worker[] = [];
     let next = 0;
-    let done = 0;
+    /** Outputs delivered so far: the tasks before this position are done and handed on. */
+    let delivered = 0;
     let failed = false;
+    const waiting = new Map<number, TaskOutput>(); // position in `tasks` -> output not yet delivered
     const slotOf = new Map<number, number>(); // task index -> position in `tasks`
     tasks.forEach((t, i) => slotOf.set(t.index, i));
+    const idleWorkers: Worker[] = [];
 
     // After the last task every worker is idle, so each is stopped once its JIT is quiet;
     // after a failure others may be mid-task, so all are terminated at once.
@@ -155,8 +175,14 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
       reject(e);
     };
     const running = new Map<Worker, Task>();
+    /** Gives `w` the next task, unless there is none or the window is full (then it waits idle). */
     const feed = (w: Worker): void => {
+      running.delete(w);
       if (next >= tasks.length) return;
+      if (next - delivered >= window) {
+        idleWorkers.push(w);
+        return;
+      }
       const task = tasks[next++]!;
       running.set(w, task);
       w.postMessage({ task });
@@ -164,6 +190,15 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
     const describe = (w: Worker): string => {
       const t = running.get(w);
       return t ? `task ${t.index} (point ${t.point}, path ${t.path}, replication ${t.replication})` : 'a worker thread';
+    };
+    /** Hands on every output now at the front, in order; then wakes workers the window held. */
+    const deliver = (): void => {
+      for (let o = waiting.get(delivered); o !== undefined; o = waiting.get(delivered)) {
+        waiting.delete(delivered);
+        delivered++;
+        options.onOutput(o);
+      }
+      while (idleWorkers.length > 0 && next < tasks.length && next - delivered < window) feed(idleWorkers.shift()!);
     };
 
     for (let i = 0; i < count; i++) {
@@ -178,14 +213,18 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
           fail(err);
           return;
         }
-        outputs[slotOf.get(reply.output.index)!] = reply.output;
-        done++;
-        options.onTaskDone?.(reply.output);
-        if (done === tasks.length) {
-          stopAll(false);
-          resolvePromise(outputs as TaskOutput[]);
-        } else {
+        waiting.set(slotOf.get(reply.output.index)!, reply.output);
+        try {
+          options.onTaskDone?.(reply.output);
           feed(w);
+          deliver();
+        } catch (e) {
+          fail(e instanceof Error ? e : new Error(String(e)));
+          return;
+        }
+        if (delivered === tasks.length) {
+          stopAll(false);
+          resolvePromise();
         }
       });
       w.on('error', (e) => {
@@ -194,7 +233,7 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
         fail(err);
       });
       w.on('exit', (code) => {
-        if (!failed && done < tasks.length && code !== 0) fail(new Error(`${describe(w)}: its worker thread exited with code ${code}`));
+        if (!failed && delivered < tasks.length && code !== 0) fail(new Error(`${describe(w)}: its worker thread exited with code ${code}`));
       });
       feed(w);
     }

@@ -12,7 +12,7 @@
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { removeStagingFolders } from '../output/write.js';
+import { removeStagingFolders } from '../output/result-folder.js';
 import { installInterruptHandlers, onInterrupt } from '../util/interrupt.js';
 import { prewarmWorkers, terminateWorkers } from './pool.js';
 

@@ -12,10 +12,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest, TaskOutput } from '../output/results.js';
-import { renderResultFiles } from '../output/results.js';
+import { renderManifest, renderResultFiles } from '../output/results.js';
 import { InputError } from '../util/input-error.js';
 import { TOOL } from '../version.js';
-import { renderManifest } from './execute.js';
 import type { Plan } from './load.js';
 import type { Task } from './run.js';
 
@@ -68,21 +67,24 @@ export interface ShardHeader {
   plan: Plan;
 }
 
-/** The extra files of a shard's folder. */
-export function shardFiles(plan: Plan, spec: ShardSpec, planTasks: number, outputs: readonly TaskOutput[], manifest: Manifest): Record<string, string> {
+/** shard.json's text: the plan, its fingerprint, the shard's place and tasks, its manifest. */
+export function shardHeaderText(plan: Plan, spec: ShardSpec, planTasks: number, indices: readonly number[], manifest: Manifest): string {
   const header: ShardHeader = {
     format: SHARD_FORMAT,
     fingerprint: planFingerprint(plan),
     shard: spec,
     plan_tasks: planTasks,
-    tasks: outputs.map((o) => o.index),
+    tasks: [...indices],
     manifest,
     plan,
   };
-  return {
-    'shard.json': `${JSON.stringify(header)}\n`,
-    'tasks.jsonl': outputs.map(({ cpu: _cpu, ...o }) => `${JSON.stringify(o)}\n`).join(''),
-  };
+  return `${JSON.stringify(header)}\n`;
+}
+
+/** One line of tasks.jsonl: a task's output (its cpu row objects left out: the CSV text has them). */
+export function shardTaskLine(output: TaskOutput): string {
+  const { cpu: _cpu, ...o } = output;
+  return `${JSON.stringify(o)}\n`;
 }
 
 interface LoadedShard {
@@ -169,7 +171,7 @@ export async function mergeShards(dirs: readonly string[]): Promise<Merged> {
 
   const plan = first.header.plan;
   const ordered = outputs as TaskOutput[];
-  const files = await renderResultFiles(plan, ordered);
+  const files = renderResultFiles(plan, ordered);
   const events = ordered.reduce((n, o) => n + o.eventsProcessed, 0);
   const wall = shards.reduce((t, s) => t + s.header.manifest.wall_time_s, 0);
   // The shard's manifest as a single run would have written it: same keys, same order.

@@ -88,7 +88,8 @@ describe('byte-identical results whatever runs the tasks', () => {
     const done: number[] = [];
     const exec = await executePlan(plan, { jobs: 2, onTaskDone: (o) => done.push(o.index) });
     expect([...done].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(exec.rows.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5]); // task order, whatever finished first
+    // task order, whatever finished first: point, then replication
+    expect(exec.summaries.map((r) => `${r['point']}/${r['replication']}`)).toEqual(['0/0', '0/1', '1/0', '1/1', '2/0', '2/1']);
     for (const [name, text] of Object.entries(readCsvs(join(dir, 'jobs1')))) expect(exec.files[name], name).toBe(text);
   });
 

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { removeStaleSiblings, writeFolderAtomically } from '../../src/output/write.js';
+import { removeStaleSiblings, writeFolderAtomically } from '../../src/output/result-folder.js';
 import { HOOK_TIMEOUT_MS, ROOT, ensureBuilt, tempDir } from '../cli/helpers.js';
 
 const FILES = ['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv'];
@@ -18,13 +18,14 @@ const LINES = 200_000; // about 2 MB per file
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function childScript(target: string): string {
-  const writeJs = pathToFileURL(join(ROOT, 'dist', 'src', 'output', 'write.js')).href;
+  const writeJs = pathToFileURL(join(ROOT, 'dist', 'src', 'output', 'result-folder.js')).href;
   return `
     import { writeFolderAtomically } from ${JSON.stringify(writeJs)};
     const files = ${JSON.stringify(FILES)};
     for (let v = 1; ; v++) {
       const text = 'version,' + v + '\\n' + ('row,' + v + '\\n').repeat(${LINES});
-      writeFolderAtomically(${JSON.stringify(target)}, Object.fromEntries(files.map((f) => [f, text])));
+      // (a manifest naming iovsim: the writer replaces only an iovsim result)
+      writeFolderAtomically(${JSON.stringify(target)}, { ...Object.fromEntries(files.map((f) => [f, text])), 'manifest.json': JSON.stringify({ tool: 'iovsim', v }) });
       process.stdout.write(v + '\\n');
     }`;
 }
@@ -32,15 +33,16 @@ function childScript(target: string): string {
 /** The version the folder holds, checking every file is whole and of that version. */
 function versionOf(dir: string): number {
   const names = readdirSync(dir).sort();
-  expect(names).toEqual([...FILES].sort());
-  const versions = names.map((n) => {
+  expect(names).toEqual([...FILES, 'manifest.json'].sort());
+  const manifestVersion = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { v: number }).v;
+  const versions = FILES.map((n) => {
     const lines = readFileSync(join(dir, n), 'utf8').split('\n');
     const v = Number(lines[0]!.split(',')[1]);
     expect(lines).toHaveLength(LINES + 2); // header, rows, final empty string
     expect(lines[LINES]).toBe(`row,${v}`);
     return v;
   });
-  expect(new Set(versions).size).toBe(1);
+  expect(new Set([...versions, manifestVersion]).size).toBe(1);
   return versions[0]!;
 }
 
@@ -70,7 +72,7 @@ describe('atomic folder writes under SIGKILL', () => {
     }
     expect(sawVersion).toBeGreaterThan(0);
     // Killed writers leave hidden siblings; the next write removes them.
-    writeFolderAtomically(target, { 'summary.csv': 'x\n' });
+    writeFolderAtomically(target, { 'summary.csv': 'x\n', 'manifest.json': '{"tool":"iovsim"}' });
     removeStaleSiblings(target);
     expect(readdirSync(dir)).toEqual(['result']);
   });
