@@ -73,6 +73,22 @@ function describeCode(e: unknown): string {
   return code !== '' ? `${word}, ${code}` : word;
 }
 
+/** A path for a message: at most about 100 characters, its middle cut. */
+function shorten(path: string): string {
+  return path.length <= 100 ? path : `${path.slice(0, 48)}...${path.slice(-48)}`;
+}
+
+/** The nearest ancestor of `dir` (itself included) that exists and is not a folder, if any. */
+function fileAncestor(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? undefined : d;
+    } catch {
+      if (dirname(d) === d) return undefined;
+    }
+  }
+}
+
 /**
  * Refuses an output folder that is a file, or a non-empty folder that is not an iovsim
  * result (the atomic swap replaces the whole folder): a result holds only the files
@@ -108,6 +124,7 @@ export function checkOutFolder(dir: string, flag = '--out'): void {
  * Takes the lock of `target` (created exclusively, holding this process's id); a lock
  * left by a process that is gone is taken over. A live holder is bad input: exit 2.
  */
+/** `flag` names the flag and the folder, for messages. */
 function takeLock(target: string, flag: string): string {
   const lock = lockPath(target);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -117,7 +134,7 @@ function takeLock(target: string, flag: string): string {
       return lock;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new InputError(`${flag} ${target}: cannot write there (${describeCode(e)})`);
+        throw new InputError(`${flag}: cannot write there (${describeCode(e)})`);
       }
     }
     let text = '';
@@ -128,7 +145,7 @@ function takeLock(target: string, flag: string): string {
     }
     const holder = Number(text.trim());
     if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
-      throw new InputError(`${flag} ${target}: another iovsim (process ${holder}) is writing this folder; wait for it to end, or choose another folder (lock ${lock})`);
+      throw new InputError(`${flag}: another iovsim (process ${holder}) is writing this folder; wait for it to end, or choose another folder (lock ${lock})`);
     }
     // Left by a process that is gone (or unreadable): remove it unless someone took it meanwhile.
     try {
@@ -137,7 +154,7 @@ function takeLock(target: string, flag: string): string {
       // gone already
     }
   }
-  throw new InputError(`${flag} ${target}: could not take the lock ${lock}; other iovsim processes keep taking it`);
+  throw new InputError(`${flag}: could not take the lock ${lock}; other iovsim processes keep taking it`);
 }
 
 function releaseLock(lock: string): void {
@@ -200,7 +217,7 @@ export function removeStagingFolders(): void {
 
 /** Options of ResultFolder.open. */
 export interface OpenOptions {
-  /** The flag named in messages (--out). */
+  /** The flag named in messages (default --out). */
   flag?: string;
   /** Told about a restored result (stderr by default). */
   notice?: (line: string) => void;
@@ -224,32 +241,27 @@ export class ResultFolder {
    * staging folder. Every failure is an InputError (exit 2), and leaves nothing behind.
    */
   static open(dir: string, options: OpenOptions = {}): ResultFolder {
-    const flag = options.flag ?? '--out';
+    const flag = `${options.flag ?? '--out'} ${shorten(dir)}`;
     const target = resolve(dir);
     const parent = dirname(target);
+    const file = fileAncestor(parent);
+    if (file !== undefined) throw new InputError(`${flag}: ${shorten(file)} is a file, not a folder`);
     try {
       mkdirSync(parent, { recursive: true });
     } catch (e) {
-      throw new InputError(`${flag} ${dir}: cannot create its parent folder (${describeCode(e)})`);
+      throw new InputError(`${flag}: cannot create its parent folder (${describeCode(e)})`);
     }
-    let st;
-    try {
-      st = statSync(parent);
-    } catch (e) {
-      throw new InputError(`${flag} ${dir}: cannot use its parent folder (${describeCode(e)})`);
-    }
-    if (!st.isDirectory()) throw new InputError(`${flag} ${dir}: its parent is not a folder`);
     const lock = takeLock(target, flag);
     let staging: string | undefined;
     try {
       const restored = recoverSiblings(target);
       if (restored !== undefined) (options.notice ?? ((l) => process.stderr.write(`iovsim: ${l}\n`)))(restored);
-      checkOutFolder(target, flag);
+      checkOutFolder(target, options.flag ?? '--out');
       try {
         const fs = statfsSync(parent);
         const freeBytes = fs.bavail * fs.bsize;
         if (freeBytes < MIN_FREE_BYTES) {
-          throw new InputError(`${flag} ${dir}: the disk holding it is full (${Math.floor(freeBytes / 1024)} KiB free); free some space or choose another folder`);
+          throw new InputError(`${flag}: the disk holding it is full (${Math.floor(freeBytes / 1024)} KiB free); free some space or choose another folder`);
         }
       } catch (e) {
         if (e instanceof InputError) throw e;
@@ -260,7 +272,7 @@ export class ResultFolder {
         mkdirSync(staging);
       } catch (e) {
         staging = undefined;
-        throw new InputError(`${flag} ${dir}: cannot write there (${describeCode(e)})`);
+        throw new InputError(`${flag}: cannot write there (${describeCode(e)})`);
       }
       activeStaging.add(staging);
       return new ResultFolder(target, staging, lock, flag);
@@ -287,7 +299,7 @@ export class ResultFolder {
     } catch (e) {
       this.abort();
       const kept = existsSync(this.target) ? 'the previous result is kept' : 'nothing was written';
-      throw new OutputError(`${this.flag} ${this.target}: writing ${name} failed (${describeCode(e)}); ${kept}`);
+      throw new OutputError(`${this.flag}: writing ${name} failed (${describeCode(e)}); ${kept}`);
     }
   }
 
@@ -317,7 +329,7 @@ export class ResultFolder {
       }
     } catch (e) {
       this.abort();
-      throw new OutputError(`${this.flag} ${this.target}: could not put the result in place (${describeCode(e)}); the previous result is kept`);
+      throw new OutputError(`${this.flag}: could not put the result in place (${describeCode(e)}); the previous result is kept`);
     }
     this.isClosed = true;
     activeStaging.delete(this.staging);
