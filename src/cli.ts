@@ -20,6 +20,7 @@ import { comparePlan, compareTable } from './scenario/compare.js';
 import { executePlan, runTasks, type Execution, type ShardPlace } from './scenario/execute.js';
 import { evaluateTargets, targetCells, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
+import { checkPlanSize, describeEstimate, estimatePlan, formatBytes, formatDuration, planLimits, probeNsPerEvent } from './scenario/estimate.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
 import { planTasks, type Task } from './scenario/run.js';
@@ -59,6 +60,16 @@ export function parseJobs(text: string | undefined): number {
   return n;
 }
 
+/**
+ * The worker threads a run uses: --jobs, but at most this machine's cores (more workers
+ * than cores only contend for them); says so once on stderr when it caps, unless quiet.
+ */
+export function capJobs(requested: number, quiet: boolean, cores: number = availableParallelism()): number {
+  if (requested <= cores) return requested;
+  if (!quiet) process.stderr.write(`iovsim: --jobs ${requested}: this machine has ${cores} core${cores === 1 ? '' : 's'}; using ${cores} worker thread${cores === 1 ? '' : 's'}\n`);
+  return cores;
+}
+
 /** Parses --ops of compare: a positive whole number. */
 export function parseOps(text: string): number {
   const n = Number(text);
@@ -76,10 +87,8 @@ interface RunFlags {
 
 /** Runs tasks of a plan with the progress bar (when stderr is a terminal and not --quiet), writing to `sink`. */
 async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?: FileSink, shard?: ShardPlace) {
-  const perPoint = new Map<number, number>();
-  for (const t of tasks) perPoint.set(t.point, (perPoint.get(t.point) ?? 0) + 1);
-  const progress = createProgress({ tasks: tasks.length, tasksPerPoint: perPoint, quiet: flags.quiet });
-  const taskPoint = new Map(tasks.map((t) => [t.index, t.point]));
+  const opsOfPoint = plan.points.map((p) => p.workload.ops + p.workload.warmup_ops);
+  const progress = createProgress({ tasks: tasks.map((t) => ({ index: t.index, point: t.point, ops: opsOfPoint[t.point]! })), quiet: flags.quiet });
   const unregister = onInterrupt(() => progress.stop());
   try {
     return await executePlan(plan, {
@@ -87,7 +96,8 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?
       jobs: flags.jobs,
       overrides: flags.overrides,
       clockMs: () => performance.now(), // the manifest's wall_time_s only
-      onTaskDone: (o) => progress.taskDone(taskPoint.get(o.index) ?? 0, o.eventsProcessed),
+      onTaskDone: (o) => progress.taskDone(o.index, o.eventsProcessed),
+      onTaskProgress: (task, opsFinished, events) => progress.taskProgress(task, opsFinished, events),
       ...(sink ? { sink } : {}),
       ...(shard ? { shard } : {}),
     });
@@ -156,12 +166,14 @@ export function buildProgram(): Command {
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
     .option('--jobs <n>', 'worker threads (default: number of cores)')
     .option('--shard <I/N>', 'run shard I of N (tasks whose index mod N is I-1); join with iovsim merge')
+    .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; jobs?: string; shard?: string; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const jobs = parseJobs(opts.jobs);
+      const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
       const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
       const plan = loadPlan(file, opts.set, seed);
+      checkPlanSize(plan, jobs, opts.force === true, shard ? 1 / shard.count : 1);
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
       const all = planTasks(plan);
@@ -183,11 +195,12 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed (default 1)')
     .option('--out <dir>', 'also write the result files to this folder')
     .option('--jobs <n>', 'worker threads (default: number of cores)')
+    .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
     .option('--quiet', 'no progress bar and no "wrote" line; the table is still printed')
-    .action(async (opts: { workload?: string; paths?: string; set: string[]; ops?: string; seed?: string; out?: string; jobs?: string; quiet?: boolean }) => {
+    .action(async (opts: { workload?: string; paths?: string; set: string[]; ops?: string; seed?: string; out?: string; jobs?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const ops = opts.ops === undefined ? undefined : parseOps(opts.ops);
-      const jobs = parseJobs(opts.jobs);
+      const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
       const plan = comparePlan({
         ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
         ...(opts.paths !== undefined ? { paths: opts.paths } : {}),
@@ -195,6 +208,7 @@ export function buildProgram(): Command {
         ...(ops !== undefined ? { ops } : {}),
         ...(seed !== undefined ? { seed } : {}),
       });
+      checkPlanSize(plan, jobs, opts.force === true);
       const out = opts.out === undefined ? undefined : resolve(opts.out);
       const tasks = planTasks(plan);
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
@@ -233,8 +247,12 @@ export function buildProgram(): Command {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const plan = loadPlan(file, opts.set, seed);
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
+      const estimate = estimatePlan(plan, availableParallelism(), probeNsPerEvent());
+      const limits = planLimits();
+      const over = estimate.wallS > limits.wallS || estimate.memoryBytes > limits.memoryBytes;
       process.stdout.write(
-        `${file}: valid: ${plan.points.length} point(s) x ${plan.paths.length} path(s) x ${plan.scenario.replications} replication(s) = ${runs} runs\n`,
+        `${file}: valid: ${plan.points.length} point(s) x ${plan.paths.length} path(s) x ${plan.scenario.replications} replication(s) = ${runs} runs\n` +
+          `estimate: ${describeEstimate(estimate)}${over ? `; above the limits (${formatDuration(limits.wallS)}, ${formatBytes(limits.memoryBytes)}): run needs --force` : ''}\n`,
       );
     });
 
@@ -247,7 +265,7 @@ export function buildProgram(): Command {
     .option('--markdown', 'print the table as Markdown (as in the README)')
     .option('--quiet', 'no per-file lines on stderr')
     .action(async (files: string[], opts: { jobs?: string; set: string[]; markdown?: boolean; quiet?: boolean }) => {
-      const jobs = parseJobs(opts.jobs);
+      const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
       const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
       const plans = list.map((f) => loadPlan(f, opts.set));
       for (const plan of plans) {

@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   jobs?: number;
   /** Called after each task, in completion order. */
   onTaskDone?: (output: TaskOutput) => void;
+  /** Called while a task runs on a worker, with the ops it has finished (warm-up included) and the events it has run. */
+  onTaskProgress?: (task: number, opsFinished: number, events: number) => void;
   /** Runs only these tasks (a shard); all by default. */
   tasks?: Task[];
   /**
@@ -53,6 +55,7 @@ export async function forEachOutput(plan: Plan, tasks: readonly Task[], onOutput
       jobs: options.jobs,
       onOutput,
       ...(options.onTaskDone ? { onTaskDone: options.onTaskDone } : {}),
+      ...(options.onTaskProgress ? { onTaskProgress: options.onTaskProgress } : {}),
     });
     return;
   }

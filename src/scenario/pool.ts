@@ -14,7 +14,7 @@ import type { TaskOutput } from '../output/results.js';
 import { InputError } from '../util/input-error.js';
 import type { Plan } from './load.js';
 import type { Task } from './run.js';
-import type { WorkerQuiet, WorkerReply } from './worker.js';
+import type { WorkerProgress, WorkerQuiet, WorkerReply } from './worker.js';
 
 const live = new Set<Worker>();
 /** Workers being stopped (waiting for their JIT to go quiet, then terminated). */
@@ -117,6 +117,8 @@ export interface PoolOptions {
   jobs: number;
   /** Called in the main thread as each task finishes (in completion order). */
   onTaskDone?: (output: TaskOutput) => void;
+  /** Called while a task runs with the ops it has finished (warm-up included) and the events it has run. */
+  onTaskProgress?: (task: number, opsFinished: number, events: number) => void;
   /**
    * Called with each output in the order of `tasks` (after onTaskDone). An exception
    * thrown here fails the run (a write error, say) and stops every worker.
@@ -206,8 +208,12 @@ export function runTasksInWorkers(plan: Plan, tasks: readonly Task[], options: P
       w.ref();
       w.postMessage({ plan });
       workers.push(w);
-      w.on('message', (reply: WorkerReply) => {
+      w.on('message', (reply: WorkerReply | WorkerProgress) => {
         if (failed) return;
+        if ('progress' in reply) {
+          options.onTaskProgress?.(reply.progress.task, reply.progress.opsFinished, reply.progress.events);
+          return;
+        }
         if (!reply.ok) {
           const err = reply.name === 'InputError' ? new InputError(reply.message) : new Error(`${describe(w)}: ${reply.stack}`);
           fail(err);

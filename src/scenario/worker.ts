@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { awaitBackgroundCompiles } from '../util/jit-quiesce.js';
+import { setRunProgress } from '../util/run-progress.js';
 import type { Plan } from './load.js';
 import { runTaskOutput, type Task } from './run.js';
 
@@ -20,6 +21,11 @@ export type WorkerReply =
   | { ok: true; output: Awaited<ReturnType<typeof runTaskOutput>> }
   | { ok: false; task: number; name: string; message: string; stack: string };
 
+/** Sent while a task runs (util/run-progress.ts): ops it has finished (warm-up included) and events run. */
+export interface WorkerProgress {
+  progress: { task: number; opsFinished: number; events: number };
+}
+
 let plan: Plan | undefined;
 const port = parentPort;
 if (!port) throw new Error('scenario/worker.js must run in a worker thread');
@@ -35,6 +41,8 @@ port.on('message', (msg: WorkerRequest) => {
     return;
   }
   if (!plan) throw new Error('a task arrived before the plan');
+  const task = msg.task.index;
+  setRunProgress((opsFinished, events) => port.postMessage({ progress: { task, opsFinished, events } } satisfies WorkerProgress));
   runTaskOutput(plan, msg.task).then(
     (output) => port.postMessage({ ok: true, output } satisfies WorkerReply),
     (e: unknown) => {

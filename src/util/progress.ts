@@ -1,5 +1,5 @@
 /**
- * The progress bar on stderr: runs and sweep points done, events per second, time left.
+ * The progress bar on stderr: runs, sweep points and ops done, events per second, time left.
  * Shown only when stderr is a terminal and --quiet is not given; otherwise every call
  * is a no-op, so logs and pipes stay clean. Wall-clock time is read here, outside the
  * model, only to display rates.
@@ -8,12 +8,14 @@ import { SingleBar } from 'cli-progress';
 
 /** What a run reports progress to. */
 export interface Progress {
-  /** One task of `point` finished, having processed `events` events. */
-  taskDone(point: number, events: number): void;
+  /** Task `task` finished, having processed `events` events. */
+  taskDone(task: number, events: number): void;
+  /** Task `task` is running: it has finished `opsFinished` ops (warm-up included) and run `events` events. */
+  taskProgress(task: number, opsFinished: number, events: number): void;
   stop(): void;
 }
 
-const SILENT: Progress = { taskDone: () => undefined, stop: () => undefined };
+const SILENT: Progress = { taskDone: () => undefined, taskProgress: () => undefined, stop: () => undefined };
 
 function formatRate(perS: number): string {
   if (perS >= 1e6) return `${(perS / 1e6).toFixed(1)}M`;
@@ -21,45 +23,97 @@ function formatRate(perS: number): string {
   return perS.toFixed(0);
 }
 
+/** "42s", "3m05s", "2h10m". */
+function formatSeconds(s: number): string {
+  const whole = Math.round(s);
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 /** What a run reports progress to. */
 export interface ProgressOptions {
-  /** Runs (tasks) to do. */
-  tasks: number;
-  /** Tasks of each sweep point (index = point), to count points done. */
-  tasksPerPoint: ReadonlyMap<number, number>;
+  /** Each task's index, point and ops (warm-up included). */
+  tasks: readonly { index: number; point: number; ops: number }[];
   quiet: boolean;
   stream?: NodeJS.WriteStream;
 }
 
-/** A progress bar on stderr, or a silent one (not a terminal, or --quiet). */
+/**
+ * A progress bar on stderr, or a silent one (not a terminal, or --quiet). The bar fills
+ * with ops (the finished tasks' and the running ones' so far), so it moves inside a long
+ * run, and its time left is the ops left over the ops per second so far.
+ */
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
-  if (options.quiet || !stream.isTTY || options.tasks === 0) return SILENT;
+  if (options.quiet || !stream.isTTY || options.tasks.length === 0) return SILENT;
   const bar = new SingleBar({
     stream,
-    format: 'iovsim [{bar}] {value}/{total} runs | {points}/{pointsTotal} points | {rate} events/s | {eta_formatted} left',
+    format: 'iovsim [{bar}] {runs}/{runsTotal} runs | {points}/{pointsTotal} points | {opsDone} ops | {rate} events/s | {left} left',
     barsize: 24,
     hideCursor: true,
     clearOnComplete: true,
-    etaBuffer: 20,
     fps: 5,
   });
   const startMs = performance.now();
-  const left = new Map(options.tasksPerPoint);
+  const opsOf = new Map<number, number>();
+  const pointOf = new Map<number, number>();
+  const left = new Map<number, number>(); // tasks left per point
+  let opsTotal = 0;
+  for (const t of options.tasks) {
+    opsOf.set(t.index, t.ops);
+    pointOf.set(t.index, t.point);
+    left.set(t.point, (left.get(t.point) ?? 0) + 1);
+    opsTotal += t.ops;
+  }
+  const pointsTotal = left.size;
+  const running = new Map<number, number>(); // task -> ops finished so far
+  const runningEvents = new Map<number, number>(); // task -> events run so far
+  let opsOfDone = 0;
+  let opsRunning = 0;
+  let eventsRunning = 0;
   let pointsDone = 0;
   let events = 0;
   let done = 0;
   let isStopped = false;
-  bar.start(options.tasks, 0, { points: 0, pointsTotal: left.size, rate: '-' });
+  const payload = (): Record<string, string | number> => {
+    const s = (performance.now() - startMs) / 1000;
+    const opsDone = opsOfDone + opsRunning;
+    const allEvents = events + eventsRunning;
+    return {
+      runs: done,
+      runsTotal: options.tasks.length,
+      points: pointsDone,
+      pointsTotal,
+      opsDone: formatRate(opsDone),
+      rate: s > 0 && allEvents > 0 ? formatRate(allEvents / s) : '-',
+      // the ops left at the rate of ops so far
+      left: opsDone > 0 && s > 0 ? formatSeconds(((opsTotal - opsDone) * s) / opsDone) : '?',
+    };
+  };
+  bar.start(opsTotal, 0, payload());
   return {
-    taskDone(point, taskEvents) {
+    taskDone(task, taskEvents) {
+      const point = pointOf.get(task) ?? 0;
       done++;
       events += taskEvents;
+      opsRunning -= running.get(task) ?? 0;
+      running.delete(task);
+      eventsRunning -= runningEvents.get(task) ?? 0;
+      runningEvents.delete(task);
+      opsOfDone += opsOf.get(task) ?? 0;
       const n = (left.get(point) ?? 1) - 1;
       left.set(point, n);
       if (n === 0) pointsDone++;
-      const s = (performance.now() - startMs) / 1000;
-      bar.update(done, { points: pointsDone, rate: s > 0 ? formatRate(events / s) : '-' });
+      bar.update(opsOfDone + opsRunning, payload());
+    },
+    taskProgress(task, opsFinished, taskEvents) {
+      const ops = Math.min(opsFinished, opsOf.get(task) ?? opsFinished);
+      opsRunning += ops - (running.get(task) ?? 0);
+      running.set(task, ops);
+      eventsRunning += taskEvents - (runningEvents.get(task) ?? 0);
+      runningEvents.set(task, taskEvents);
+      bar.update(opsOfDone + opsRunning, payload());
     },
     stop() {
       if (isStopped) return;

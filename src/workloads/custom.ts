@@ -13,6 +13,7 @@ import { Counters } from '../metrics/counters.js';
 import { LatencyRecorder } from '../metrics/latency-recorder.js';
 import type { RunResult, StageRow } from '../metrics/run-result.js';
 import { Station, type StationStats, type WhenFull } from '../primitives/station.js';
+import { runToEnd } from '../util/run-progress.js';
 
 export interface CustomStageSpec {
   name: string;
@@ -214,7 +215,7 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   }
 
   if (ops.isMeasuring) ops.startMeasuring();
-  sim.run();
+  runToEnd(sim, () => ops.finished);
   if (ops.finished < targetFinished) {
     throw new Error(`custom workload stopped after ${ops.finished} of ${targetFinished} ops: no events left`);
   }

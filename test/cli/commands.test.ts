@@ -161,7 +161,8 @@ describe('list and validate', () => {
     const cwd = tempDir('validate');
     const r = runCli(['validate', SMALL, '--set', 'replications=3'], cwd);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`${SMALL}: valid: 2 point(s) x 1 path(s) x 3 replication(s) = 6 runs\n`);
+    expect(r.stdout.split('\n')[0]).toBe(`${SMALL}: valid: 2 point(s) x 1 path(s) x 3 replication(s) = 6 runs`);
+    expect(r.stdout.split('\n')[1]).toMatch(/^estimate: .* of memory \(13200 ops, 26400 events\)$/);
     expect(readdirSync(cwd)).toEqual([]);
   });
 
@@ -173,7 +174,7 @@ describe('list and validate', () => {
     writeFileSync(join(cwd, 'example.yaml'), example!);
     const r = runCli(['validate', join(cwd, 'example.yaml')], cwd);
     expect(r.status, r.stderr).toBe(0);
-    const runs = /(\d+) runs\n$/.exec(r.stdout)?.[1];
+    const runs = /(\d+) runs\n/.exec(r.stdout)?.[1];
     expect(readme).toContain(`that is ${runs} runs`);
   });
 
@@ -271,9 +272,22 @@ describe('progress bar', () => {
   it('shows runs, points, events/s and time left on a terminal', () => {
     const cwd = tempDir('progress');
     const text = underTerminal(['run', SMALL, '--out', join(cwd, 'a'), '--set', 'workload.ops=20000', '--jobs', '1'], cwd);
-    expect(text).toMatch(/\d+\/4 runs \| \d+\/2 points \| [\d.]+[kM]? events\/s \| \S+ left/);
+    expect(text).toMatch(/\d+\/4 runs \| \d+\/2 points \| [\d.]+[kM]? ops \| [\d.]+[kM]? events\/s \| \S+ left/);
     expect(text).toContain('wrote 4 runs');
   });
+
+  it('moves inside a long run: ops done before the run ends, and a time left (issue 17 item 15)', () => {
+    const cwd = tempDir('progress-inside');
+    // One run of 3 million ops: about 6 million events, several reports from inside it.
+    const one = join(cwd, 'one.yaml');
+    writeFileSync(one, readFileSync(SMALL, 'utf8').replace(/^sweep:\n.*\n/m, '').replace('replications: 2', 'replications: 1'));
+    const text = underTerminal(['run', one, '--out', join(cwd, 'a'), '--set', 'workload.ops=3000000', '--jobs', '1'], cwd);
+    const inside = [...text.matchAll(/0\/1 runs \| 0\/1 points \| ([\d.]+)([kM]?) ops \| \S+ events\/s \| (\S+) left/g)];
+    const ops = inside.map((m) => Number(m[1]) * (m[2] === 'M' ? 1e6 : m[2] === 'k' ? 1e3 : 1));
+    expect(Math.max(...ops)).toBeGreaterThan(100_000); // ops counted while the only run was still going
+    expect(inside.some((m) => /^\d/.test(m[3]!))).toBe(true); // a time left, not "NULL" or "-"
+    expect(text).toContain('wrote 1 runs');
+  }, 60_000);
 
   it('is silent with --quiet, even on a terminal', () => {
     const cwd = tempDir('progress-quiet');

@@ -23,6 +23,7 @@ import { BLK_WORKLOADS, type BlkWorkloadSpec } from '../../../workloads/blk.js';
 import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../host-run.js';
 import type { PathModel, PathRunInput } from '../../index.js';
 import { BlkLedger } from './blk-ledger.js';
+import { runToEnd } from '../../../util/run-progress.js';
 
 export interface BlockVm extends HostVm {
   /** Set by the path: the guest's block layer over its driver. */
@@ -212,7 +213,7 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
   for (const vm of vms) for (const job of vm.jobs) job.start();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
-  sim.run();
+  runToEnd(sim, () => ledger.finished);
   if (isStalled) {
     throw new Error(
       `path ${def.name}: no I/O completed for ${STALL_PS / PS_PER_S} s of simulated time after ${ledger.finished} of ${spec.warmupOps + spec.ops} (a thread starved of its core, or a lost wake-up)`,

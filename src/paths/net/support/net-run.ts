@@ -31,6 +31,7 @@ import type { PathModel, PathRunInput } from '../../index.js';
 import { buildHostRun, checkHostInput, type HostVm } from '../../host-run.js';
 import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
+import { runToEnd } from '../../../util/run-progress.js';
 
 /** One VM of the run. */
 export interface VmContext extends HostVm {
@@ -290,7 +291,7 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   for (const s of afterStart) s();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
-  sim.run();
+  runToEnd(sim, () => ledger.finished);
   if (!ledger.isDone) {
     throw new Error(
       `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} ops with no events left (a lost wake-up or a stuck ring)`,
