@@ -162,7 +162,7 @@ describe('list and validate', () => {
     const r = runCli(['validate', SMALL, '--set', 'replications=3'], cwd);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe(`${SMALL}: valid: 2 point(s) x 1 path(s) x 3 replication(s) = 6 runs`);
-    expect(r.stdout.split('\n')[1]).toMatch(/^estimate: .* of memory \(13200 ops, 26400 events\)$/);
+    expect(r.stdout.split('\n')[1]).toMatch(/^estimate: .* of memory \(26400 ops, 52800 events\)$/);
     expect(readdirSync(cwd)).toEqual([]);
   });
 
