@@ -27,7 +27,7 @@ import { planTasks, type Task } from './scenario/run.js';
 import { mergeShards, parseShardSpec, shardTasks, type ShardSpec } from './scenario/shard.js';
 import { formatTable, type TableColumn } from './output/table.js';
 import { ResultFolder, writeFolderAtomically } from './output/result-folder.js';
-import type { FileSink } from './output/results.js';
+import { DISCARD, type FileSink } from './output/results.js';
 import { OutputError } from './util/output-error.js';
 import { InputError } from './util/input-error.js';
 import { markResultWritten, onInterrupt } from './util/interrupt.js';
@@ -215,7 +215,7 @@ export function buildProgram(): Command {
       const folder = out === undefined ? undefined : ResultFolder.open(out);
       const exec = folder
         ? await runAndWrite(plan, tasks, folder, flags)
-        : await runWithProgress(plan, tasks, flags);
+        : await runWithProgress(plan, tasks, flags, DISCARD);
       const w = plan.points[0]!.workload;
       process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
       process.stdout.write(compareTable(plan, exec.summaries));

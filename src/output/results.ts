@@ -141,6 +141,9 @@ export class MemoryFiles implements FileSink {
   }
 }
 
+/** A sink that keeps nothing (compare without --out: only the summaries are wanted). */
+export const DISCARD: FileSink = { append: () => undefined };
+
 /**
  * Writes a result's CSV files to a sink as task outputs arrive in task order: each
  * detail file gets the task's rows at once; summary.csv gets a (point, path)'s rows when
