@@ -8,6 +8,7 @@
  * of the plan and every number is rounded before rendering, the bytes do not depend on
  * where or in which order the tasks ran.
  */
+import type { FioFigures } from '../metrics/fio-figures.js';
 import type { Plan } from '../scenario/load.js';
 import { ci95HalfWidth } from '../util/student-t.js';
 import {
@@ -62,6 +63,8 @@ export interface TaskOutput {
   /** The task's cpu.csv rows as objects, for readers in this process (calibrate-check); not kept in shard files. */
   cpu?: Row[];
   eventsProcessed: number;
+  /** Block runs: the run in fio's terms, for fio.json; not kept in shard files. */
+  fio?: FioFigures;
 }
 
 function paramColumns(plan: Plan): string[] {
@@ -75,7 +78,7 @@ export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows
   for (const [kind, , columns] of DETAIL_FILES) {
     csv[kind] = kind === 'latency' ? renderLatencyBody(extra, rows.latency) : renderCsvBody(columns, extra, rows[kind]);
   }
-  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed };
+  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed, ...(rows.fio ? { fio: rows.fio } : {}) };
 }
 
 /**

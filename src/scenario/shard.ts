@@ -81,7 +81,7 @@ export function shardFiles(plan: Plan, spec: ShardSpec, planTasks: number, outpu
   };
   return {
     'shard.json': `${JSON.stringify(header)}\n`,
-    'tasks.jsonl': outputs.map(({ cpu: _cpu, ...o }) => `${JSON.stringify(o)}\n`).join(''),
+    'tasks.jsonl': outputs.map(({ cpu: _cpu, fio: _fio, ...o }) => `${JSON.stringify(o)}\n`).join(''),
   };
 }
 
