@@ -21,6 +21,8 @@ import { executePlan, manifestOf, renderManifest, runTasks, type Execution } fro
 import { evaluateTargets, targetCells, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
 import { loadPlan, type Plan } from './scenario/load.js';
+import { JOB_FILE_OPS_CAP, isFioJobFile, loadFioJobFile, type FioJobFilePlan } from './scenario/fio-job-file.js';
+import { renderFioJson } from './output/fio-json.js';
 import { terminateWorkers } from './scenario/pool.js';
 import { planTasks, type Task } from './scenario/run.js';
 import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } from './scenario/shard.js';
@@ -67,7 +69,26 @@ export function parseOps(text: string): number {
 }
 
 /** The files an iovsim result folder (a run's, a merge's or a shard's) can hold. */
-const RESULT_FILES = new Set(['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'manifest.json', 'shard.json', 'tasks.jsonl']);
+const RESULT_FILES = new Set(['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'manifest.json', 'shard.json', 'tasks.jsonl', 'fio.json']);
+
+/** --output-format of run: the CSV files (always), and fio-json: fio.json too. */
+const OUTPUT_FORMATS = ['csv', 'fio-json'];
+
+/**
+ * The plan of a scenario file or a fio job file (README "fio job files"); --paths is
+ * --set paths=... (recorded so in the manifest).
+ */
+function loadRunPlan(file: string, sets: string[], seed: number | undefined, paths: string | undefined): { plan: Plan; sets: string[]; job?: FioJobFilePlan } {
+  const all = paths === undefined ? sets : [...sets, `paths=${paths}`];
+  if (!isFioJobFile(file)) return { plan: loadPlan(file, all, seed), sets: all };
+  const job = loadFioJobFile(file, { sets, ...(seed !== undefined ? { seed } : {}), ...(paths !== undefined ? { paths } : {}) });
+  return { plan: job.plan, sets: all, job };
+}
+
+/** A job file's ignored options, named once on stderr (once the input is known to be good). */
+function noteIgnored(file: string, job: FioJobFilePlan | undefined, quiet: boolean): void {
+  if (job && job.ignored.length > 0 && !quiet) process.stderr.write(`iovsim: ${file}: ignored (no effect on a simulation): ${job.ignored.join(', ')}\n`);
+}
 
 /**
  * Refuses an output folder that is a file, or a non-empty folder that is not an iovsim
@@ -127,10 +148,17 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags) {
   }
 }
 
-/** Runs tasks of a plan, then writes `out` atomically (with the shard files for a shard). */
-async function runAndWrite(plan: Plan, tasks: Task[], out: string, flags: RunFlags, shard?: { spec: ShardSpec; planTasks: number }) {
+/** Runs tasks of a plan, then writes `out` atomically (with the shard files for a shard, and any extra files). */
+async function runAndWrite(
+  plan: Plan,
+  tasks: Task[],
+  out: string,
+  flags: RunFlags,
+  shard?: { spec: ShardSpec; planTasks: number },
+  extraFiles?: (exec: Execution) => Record<string, string>,
+) {
   const exec = await runWithProgress(plan, tasks, flags);
-  const files = { ...exec.files };
+  const files = { ...exec.files, ...extraFiles?.(exec) };
   if (shard) {
     const manifest = {
       ...manifestOf(plan, tasks.length, exec.eventsProcessed, exec.wallTimeS, flags.overrides),
@@ -180,25 +208,44 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('run a scenario file: its sweep points, paths and replications')
-    .argument('<file>', 'scenario file (YAML or JSON)')
+    .argument('<file>', 'scenario file (YAML or JSON) or fio job file (.fio, .job)')
     .option('--out <dir>', 'output folder (default results/<scenario name>)')
     .option('--seed <n>', 'override the scenario seed')
-    .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
+    .option('--set <name=value>', 'override a parameter or workload field (repeatable; a job file: workload.* sets every job)', collect, [])
+    .option('--paths <a,b,...>', 'the paths to run on (as --set paths=a,b; a job file: instead of its iovsim_path)')
+    .option('--output-format <format>', `also write fio.json with fio-json (block workloads); one of ${OUTPUT_FORMATS.join(', ')}`, 'csv')
     .option('--jobs <n>', 'worker threads (default: number of cores)')
     .option('--shard <I/N>', 'run shard I of N (tasks whose index mod N is I-1); join with iovsim merge')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; jobs?: string; shard?: string; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const jobs = parseJobs(opts.jobs);
       const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
-      const plan = loadPlan(file, opts.set, seed);
+      if (!OUTPUT_FORMATS.includes(opts.outputFormat)) {
+        throw new InputError(`--output-format: unknown format "${opts.outputFormat}"; allowed: ${OUTPUT_FORMATS.join(', ')}`);
+      }
+      const fioJson = opts.outputFormat === 'fio-json';
+      if (fioJson && shard) throw new InputError('--output-format fio-json: not with --shard (merge writes no fio.json); run without --shard');
+      const { plan, sets, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      if (fioJson && !plan.points.every((p) => p.workload.kind.startsWith('blk'))) {
+        throw new InputError(`--output-format fio-json: needs a block workload (blk, blk-read, blk-write), not ${plan.points[0]!.workload.kind}`);
+      }
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
       checkOutFolder(out);
+      noteIgnored(file, job, opts.quiet === true);
       const all = planTasks(plan);
       const tasks = shard ? shardTasks(all, shard) : all;
-      const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
-      const exec = await runAndWrite(plan, tasks, out, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
+      const flags = { jobs, quiet: opts.quiet === true, overrides: sets };
+      const naming = { globalOptions: job?.globalOptions ?? {}, ...(job ? { steps: job.steps } : {}) };
+      const fioFile = fioJson ? (e: Execution) => ({ 'fio.json': renderFioJson(plan, e.rows, naming) }) : undefined;
+      const exec = await runAndWrite(plan, tasks, out, flags, shard ? { spec: shard, planTasks: all.length } : undefined, fioFile);
+      if (job && !opts.quiet) {
+        const capped = exec.rows.filter((r) => job.cappedSteps.includes(Number(r.summary['point'])) && Number(r.summary['ops_completed']) + Number(r.summary['ops_dropped']) >= JOB_FILE_OPS_CAP);
+        for (const r of capped) {
+          process.stderr.write(`iovsim: ${file}: [${job.steps[Number(r.summary['point'])]!.name}] on ${String(r.summary['path'])} stopped at ${JOB_FILE_OPS_CAP} I/Os, before its runtime (iovsim's cap for a job file's step; --set workload.ops=N changes it)\n`);
+        }
+      }
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
       say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
     });
@@ -257,12 +304,14 @@ export function buildProgram(): Command {
   program
     .command('validate')
     .description('check a scenario file without running it')
-    .argument('<file>', 'scenario file (YAML or JSON)')
+    .argument('<file>', 'scenario file (YAML or JSON) or fio job file (.fio, .job)')
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
     .option('--seed <n>', 'override the scenario seed')
-    .action((file: string, opts: { set: string[]; seed?: string }) => {
+    .option('--paths <a,b,...>', 'the paths to run on (as --set paths=a,b)')
+    .action((file: string, opts: { set: string[]; seed?: string; paths?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const plan = loadPlan(file, opts.set, seed);
+      const { plan, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      noteIgnored(file, job, false);
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
       process.stdout.write(
         `${file}: valid: ${plan.points.length} point(s) x ${plan.paths.length} path(s) x ${plan.scenario.replications} replication(s) = ${runs} runs\n`,
