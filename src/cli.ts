@@ -227,6 +227,7 @@ export function buildProgram(): Command {
       const fioJson = opts.outputFormat === 'fio-json';
       if (fioJson && shard) throw new InputError('--output-format fio-json: not with --shard (merge writes no fio.json); run without --shard');
       const { plan, sets, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      if (fioJson) plan.fioFigures = true;
       if (fioJson && !plan.points.every((p) => p.workload.kind.startsWith('blk'))) {
         throw new InputError(`--output-format fio-json: needs a block workload (blk, blk-read, blk-write), not ${plan.points[0]!.workload.kind}`);
       }

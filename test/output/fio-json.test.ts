@@ -146,6 +146,7 @@ interface Run {
 
 async function runJobFile(jobFile: string): Promise<Run> {
   const job = planFioJobText(jobFile, 'fixture.fio', { env: {} });
+  job.plan.fioFigures = true; // as run --output-format fio-json does
   const exec = await executePlan(job.plan);
   return {
     text: renderFioJson(job.plan, exec.rows, { globalOptions: job.globalOptions, steps: job.steps }),

@@ -29,7 +29,7 @@ describe('runtime_s: a limit on the measurement window', () => {
   });
 
   it('warmup_s opens the window no earlier than that simulated time', () => {
-    const r = runBlk('bare-metal', { iodepth: 2, ops: 1_000_000, warmup_ops: 0, warmup_s: 0.004, runtime_s: 0.002 });
+    const r = runBlk('bare-metal', { iodepth: 2, ops: 1_000_000, warmup_ops: 0, warmup_s: 0.004, runtime_s: 0.002 }, {}, 1, true);
     expect(r.windowPs).toBe(0.002 * S);
     expect(r.fio!.endNs).toBeCloseTo(6e6, 0); // 4 ms of warm-up and 2 ms of window
   });
@@ -82,8 +82,17 @@ describe('rate_process', () => {
 });
 
 describe('fio figures of a block run', () => {
+  it('are computed only when asked for (fio.json), and the run is the same either way', () => {
+    const without = runBlk('vhost-user', { rw: 'randrw', iodepth: 4, ops: 2000 });
+    const withFio = runBlk('vhost-user', { rw: 'randrw', iodepth: 4, ops: 2000 }, {}, 1, true);
+    expect(without.fio).toBeUndefined();
+    expect(withFio.fio?.read.ios).toBeGreaterThan(0);
+    expect(withFio.latency.mean).toBe(without.latency.mean);
+    expect(withFio.eventsProcessed).toBe(without.eventsProcessed);
+  });
+
   it('splits reads and writes; slat + clat = lat on average; counts and bytes add up', () => {
-    const r = runBlk('virtio-qemu', { rw: 'randrw', rwmixread: 70, iodepth: 8, ops: 4000, warmup_ops: 400 });
+    const r = runBlk('virtio-qemu', { rw: 'randrw', rwmixread: 70, iodepth: 8, ops: 4000, warmup_ops: 400 }, {}, 1, true);
     const f = r.fio!;
     expect(f.read.ios + f.write.ios).toBe(r.opsCompleted);
     expect(f.read.ios / r.opsCompleted).toBeGreaterThan(0.65);
@@ -110,7 +119,7 @@ describe('fio figures of a block run', () => {
   });
 
   it('psync has no slat and its clat is its lat, as fio reports a synchronous engine', () => {
-    const f = runBlk('bare-metal', { ioengine: 'psync' }).fio!;
+    const f = runBlk('bare-metal', { ioengine: 'psync' }, {}, 1, true).fio!;
     expect(f.read.slat).toBeNull();
     expect(f.read.clat).toEqual(f.read.lat);
     expect(f.write.ios).toBe(0);
@@ -118,8 +127,8 @@ describe('fio figures of a block run', () => {
   });
 
   it('usr and sys: per job, at most the whole window, usr a small part of a busy job', () => {
-    const one = runBlk('bare-metal', { iodepth: 1, ops: 3000 }).fio!;
-    const four = runBlk('bare-metal', { iodepth: 1, numjobs: 4, ops: 3000 }, { 'host.cores': 8 }).fio!;
+    const one = runBlk('bare-metal', { iodepth: 1, ops: 3000 }, {}, 1, true).fio!;
+    const four = runBlk('bare-metal', { iodepth: 1, numjobs: 4, ops: 3000 }, { 'host.cores': 8 }, 1, true).fio!;
     for (const f of [one, four]) {
       expect(f.usr).toBeGreaterThan(0);
       expect(f.sys).toBeGreaterThan(f.usr);

@@ -55,6 +55,8 @@ export class BlkLedger {
     private readonly warmupPs = 0,
     /** Limit on the window [ps]; null: none. */
     private readonly runtimePs: number | null = null,
+    /** Keep fio's latencies per direction (lat, clat, slat) too. */
+    private readonly keepsFio = false,
   ) {
     this.perVm = Array.from({ length: vmCount }, () => ({ opsCompleted: 0, bytesCompleted: 0 }));
     this.isMeasuring = warmupOps === 0 && warmupPs === 0;
@@ -130,13 +132,15 @@ export class BlkLedger {
         else this.reads++;
         const latPs = atPs - req.issuedPs;
         this.latency.record(latPs);
-        // (an I/O that completed before its submitting call returned: all slat, no clat)
-        const sub = req.submittedPs >= 0 && req.submittedPs <= atPs ? req.submittedPs : atPs;
-        const d = req.isWrite ? 1 : 0;
-        this.lat[d].record(latPs);
-        this.clat[d].record(atPs - sub);
-        this.slat[d].record(sub - req.issuedPs);
-        this.bytesByDirection[d]! += req.bytes;
+        if (this.keepsFio) {
+          // (an I/O that completed before its submitting call returned: all slat, no clat)
+          const sub = req.submittedPs >= 0 && req.submittedPs <= atPs ? req.submittedPs : atPs;
+          const d = req.isWrite ? 1 : 0;
+          this.lat[d].record(latPs);
+          this.clat[d].record(atPs - sub);
+          this.slat[d].record(sub - req.issuedPs);
+          this.bytesByDirection[d]! += req.bytes;
+        }
         this.bytesCompleted += req.bytes;
         const v = this.perVm[req.vm]!;
         v.opsCompleted++;

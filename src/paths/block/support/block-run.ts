@@ -108,7 +108,7 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     pollPickupPs: Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
   });
   const { sim, streams, counters, tracker, env, exits, cpu } = host;
-  const ledger = new BlkLedger(sim, tracker, host.vms.length, spec.warmupOps, spec.ops, spec.warmupPs, spec.runtimePs);
+  const ledger = new BlkLedger(sim, tracker, host.vms.length, spec.warmupOps, spec.ops, spec.warmupPs, spec.runtimePs, input.fio === true);
   let guestIrqsAtStart = 0;
   const disk: Ssd | RamDisk =
     str(p, 'disk.kind') === 'ram'
@@ -259,7 +259,7 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     stages: tracker.rows(ledger.completed),
     cpu: cpuRows,
     eventsProcessed: sim.eventsProcessed,
-    fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches),
+    ...(input.fio === true ? { fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches) } : {}),
     details: {
       opsCreated: ledger.created,
       opsCompletedTotal: ledger.completedTotal,
