@@ -20,6 +20,8 @@ import { comparePlan, compareTable } from './scenario/compare.js';
 import { executePlan, runTasks, type Execution, type ShardPlace } from './scenario/execute.js';
 import { evaluateTargets, targetCells, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
+import { JOB_FILE_OPS_CAP, isFioJobFile, loadFioJobFile, type FioJobFilePlan } from './scenario/fio-job-file.js';
+import { renderFioJson } from './output/fio-json.js';
 import { checkPlanSize, describeEstimate, estimatePlan, formatBytes, formatDuration, planLimits, probeNsPerEvent } from './scenario/estimate.js';
 import { loadPlan, type Plan } from './scenario/load.js';
 import { terminateWorkers } from './scenario/pool.js';
@@ -27,7 +29,7 @@ import { planTasks, type Task } from './scenario/run.js';
 import { mergeShards, parseShardSpec, shardTasks, type ShardSpec } from './scenario/shard.js';
 import { formatTable, type TableColumn } from './output/table.js';
 import { ResultFolder, writeFolderAtomically } from './output/result-folder.js';
-import { DISCARD, type FileSink } from './output/results.js';
+import { DISCARD, type FileSink, type TaskOutput } from './output/results.js';
 import { OutputError } from './util/output-error.js';
 import { InputError } from './util/input-error.js';
 import { markResultWritten, onInterrupt } from './util/interrupt.js';
@@ -70,6 +72,25 @@ export function capJobs(requested: number, quiet: boolean, cores: number = avail
   return cores;
 }
 
+/** --output-format of run: the CSV files (always), and fio-json: fio.json too. */
+const OUTPUT_FORMATS = ['csv', 'fio-json'];
+
+/**
+ * The plan of a scenario file or a fio job file (README "fio job files"); --paths is
+ * --set paths=... (recorded so in the manifest).
+ */
+function loadRunPlan(file: string, sets: string[], seed: number | undefined, paths: string | undefined): { plan: Plan; sets: string[]; job?: FioJobFilePlan } {
+  const all = paths === undefined ? sets : [...sets, `paths=${paths}`];
+  if (!isFioJobFile(file)) return { plan: loadPlan(file, all, seed), sets: all };
+  const job = loadFioJobFile(file, { sets, ...(seed !== undefined ? { seed } : {}), ...(paths !== undefined ? { paths } : {}) });
+  return { plan: job.plan, sets: all, job };
+}
+
+/** A job file's ignored options, named once on stderr (once the input is known to be good). */
+function noteIgnored(file: string, job: FioJobFilePlan | undefined, quiet: boolean): void {
+  if (job && job.ignored.length > 0 && !quiet) process.stderr.write(`iovsim: ${file}: ignored (no effect on a simulation): ${job.ignored.join(', ')}\n`);
+}
+
 /** Parses --ops of compare: a positive whole number. */
 export function parseOps(text: string): number {
   const n = Number(text);
@@ -86,7 +107,7 @@ interface RunFlags {
 }
 
 /** Runs tasks of a plan with the progress bar (when stderr is a terminal and not --quiet), writing to `sink`. */
-async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?: FileSink, shard?: ShardPlace) {
+async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?: FileSink, shard?: ShardPlace, onOutput?: (o: TaskOutput) => void) {
   const opsOfPoint = plan.points.map((p) => p.workload.ops + p.workload.warmup_ops);
   const progress = createProgress({ tasks: tasks.map((t) => ({ index: t.index, point: t.point, ops: opsOfPoint[t.point]! })), quiet: flags.quiet });
   const unregister = onInterrupt(() => progress.stop());
@@ -100,6 +121,7 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?
       onTaskProgress: (task, opsFinished, events) => progress.taskProgress(task, opsFinished, events),
       ...(sink ? { sink } : {}),
       ...(shard ? { shard } : {}),
+      ...(onOutput ? { onOutput } : {}),
     });
   } finally {
     progress.stop();
@@ -112,10 +134,18 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?
  * simulation): its files grow as the tasks finish; the folder is swapped into place at
  * the end, or removed on any failure.
  */
-async function runAndWrite(plan: Plan, tasks: Task[], folder: ResultFolder, flags: RunFlags, shard?: ShardPlace) {
+async function runAndWrite(
+  plan: Plan,
+  tasks: Task[],
+  folder: ResultFolder,
+  flags: RunFlags,
+  shard?: ShardPlace,
+  extra?: { onOutput: (o: TaskOutput) => void; files: () => Record<string, string> },
+) {
   let exec: Execution;
   try {
-    exec = await runWithProgress(plan, tasks, flags, folder, shard);
+    exec = await runWithProgress(plan, tasks, flags, folder, shard, extra?.onOutput);
+    for (const [name, text] of Object.entries(extra?.files() ?? {})) folder.append(name, text);
     folder.commit();
   } catch (e) {
     folder.abort();
@@ -160,27 +190,52 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('run a scenario file: its sweep points, paths and replications')
-    .argument('<file>', 'scenario file (YAML or JSON)')
+    .argument('<file>', 'scenario file (YAML or JSON) or fio job file (.fio, .job)')
     .option('--out <dir>', 'output folder (default results/<scenario name>)')
     .option('--seed <n>', 'override the scenario seed')
-    .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
+    .option('--set <name=value>', 'override a parameter or workload field (repeatable; a job file: workload.* sets every job)', collect, [])
+    .option('--paths <a,b,...>', 'the paths to run on (as --set paths=a,b; a job file: instead of its iovsim_path)')
+    .option('--output-format <format>', `also write fio.json with fio-json (block workloads); one of ${OUTPUT_FORMATS.join(', ')}`, 'csv')
     .option('--jobs <n>', 'worker threads (default: number of cores)')
     .option('--shard <I/N>', 'run shard I of N (tasks whose index mod N is I-1); join with iovsim merge')
     .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
       const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
-      const plan = loadPlan(file, opts.set, seed);
+      if (!OUTPUT_FORMATS.includes(opts.outputFormat)) {
+        throw new InputError(`--output-format: unknown format "${opts.outputFormat}"; allowed: ${OUTPUT_FORMATS.join(', ')}`);
+      }
+      const fioJson = opts.outputFormat === 'fio-json';
+      if (fioJson && shard) throw new InputError('--output-format fio-json: not with --shard (merge writes no fio.json); run without --shard');
+      const { plan, sets, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      if (fioJson) plan.fioFigures = true;
+      if (fioJson && !plan.points.every((p) => p.workload.kind.startsWith('blk'))) {
+        throw new InputError(`--output-format fio-json: needs a block workload (blk, blk-read, blk-write), not ${plan.points[0]!.workload.kind}`);
+      }
       checkPlanSize(plan, jobs, opts.force === true, shard ? 1 / shard.count : 1);
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
       const all = planTasks(plan);
       const tasks = shard ? shardTasks(all, shard) : all;
-      const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
+      const flags = { jobs, quiet: opts.quiet === true, overrides: sets };
       const folder = ResultFolder.open(out);
-      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
+      noteIgnored(file, job, opts.quiet === true);
+      // fio.json and the cap notes need each run's summary and fio figures (small), not its rows.
+      const kept: TaskOutput[] = [];
+      const keep = (o: TaskOutput): void => {
+        if (fioJson || job) kept.push({ ...o, csv: { latency: '', stages: '', cpu: '', exits: '' }, cpu: [] });
+      };
+      const naming = { globalOptions: job?.globalOptions ?? {}, ...(job ? { steps: job.steps } : {}) };
+      const files = (): Record<string, string> => (fioJson ? { 'fio.json': renderFioJson(plan, kept, naming) } : {});
+      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined, { onOutput: keep, files });
+      if (job && !opts.quiet) {
+        const capped = kept.filter((r) => job.cappedSteps.includes(Number(r.summary['point'])) && Number(r.summary['ops_completed']) + Number(r.summary['ops_dropped']) >= JOB_FILE_OPS_CAP);
+        for (const r of capped) {
+          process.stderr.write(`iovsim: ${file}: [${job.steps[Number(r.summary['point'])]!.name}] on ${String(r.summary['path'])} stopped at ${JOB_FILE_OPS_CAP} I/Os, before its runtime (iovsim's cap for a job file's step; --set workload.ops=N changes it)\n`);
+        }
+      }
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
       say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
     });
@@ -240,12 +295,14 @@ export function buildProgram(): Command {
   program
     .command('validate')
     .description('check a scenario file without running it')
-    .argument('<file>', 'scenario file (YAML or JSON)')
+    .argument('<file>', 'scenario file (YAML or JSON) or fio job file (.fio, .job)')
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
     .option('--seed <n>', 'override the scenario seed')
-    .action((file: string, opts: { set: string[]; seed?: string }) => {
+    .option('--paths <a,b,...>', 'the paths to run on (as --set paths=a,b)')
+    .action((file: string, opts: { set: string[]; seed?: string; paths?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const plan = loadPlan(file, opts.set, seed);
+      const { plan, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      noteIgnored(file, job, false);
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
       const estimate = estimatePlan(plan, availableParallelism(), probeNsPerEvent());
       const limits = planLimits();

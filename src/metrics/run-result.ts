@@ -3,6 +3,7 @@
  * output writers. Every path and workload produces this shape.
  */
 import type { Counters } from './counters.js';
+import type { FioFigures } from './fio-figures.js';
 import type { LatencyRecorder } from './latency-recorder.js';
 
 /** One stage of a path: visits per op times (wait + service) add up to the mean latency. */
@@ -40,4 +41,6 @@ export interface RunResult {
   stages: StageRow[];
   cpu: CpuRow[];
   eventsProcessed: number;
+  /** Block runs: the run in fio's terms, for fio.json (--output-format fio-json). */
+  fio?: FioFigures;
 }

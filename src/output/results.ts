@@ -9,6 +9,7 @@
  * rounded before rendering, the bytes do not depend on where or in which order the tasks
  * ran.
  */
+import type { FioFigures } from '../metrics/fio-figures.js';
 import type { Plan } from '../scenario/load.js';
 import { ci95HalfWidth } from '../util/student-t.js';
 import {
@@ -68,6 +69,8 @@ export interface TaskOutput {
   /** The task's cpu.csv rows as objects, for readers in this process (calibrate-check); not kept in shard files. */
   cpu?: Row[];
   eventsProcessed: number;
+  /** Block runs: the run in fio's terms, for fio.json; not kept in shard files. */
+  fio?: FioFigures;
 }
 
 function paramColumns(plan: Plan): string[] {
@@ -81,7 +84,7 @@ export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows
   for (const [kind, , columns] of DETAIL_FILES) {
     csv[kind] = kind === 'latency' ? renderLatencyBody(extra, rows.latency) : renderCsvBody(columns, extra, rows[kind]);
   }
-  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed };
+  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed, ...(rows.fio ? { fio: rows.fio } : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@
  * once, so every writer prints the same bytes.
  */
 import { PS_PER_S, psToNs } from '../core/time.js';
+import type { FioFigures } from '../metrics/fio-figures.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { ScalarValue } from '../scenario/schema.js';
 
@@ -66,6 +67,8 @@ export interface TaskRows {
   cpu: Row[];
   exits: Row[];
   eventsProcessed: number;
+  /** Block runs: the run in fio's terms (fio.json). */
+  fio?: FioFigures;
 }
 
 /** What identifies a run in its rows. */
@@ -155,5 +158,5 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
   const exits = [...c.exitsByReason.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([reason, n]) => ({ ...id, reason, exits_per_op: perOp(n), ...params }));
-  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed };
+  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed, ...(r.fio ? { fio: r.fio } : {}) };
 }

@@ -29,6 +29,8 @@ export interface PathRunInput {
   params: ParamValues;
   seed: number;
   replication: number;
+  /** Block runs: also hand over the run in fio's terms (RunResult.fio), for fio.json. */
+  fio?: boolean;
 }
 
 export interface PathModel {

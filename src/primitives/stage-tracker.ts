@@ -236,6 +236,31 @@ export class StageTracker {
     for (let k = 0; k < this.stageCount; k++) t[o + k] = r[base + FIELDS * k]! + r[base + FIELDS * k + 1]!;
   }
 
+  /**
+   * Keeps only the slowest `n` of the tail (a run that ended before the op count the
+   * tail store was sized for: its slowest 1% are fewer). The kept rows move to the front,
+   * in increasing latency (a valid min-heap).
+   */
+  limitTail(n: number): void {
+    const keep = Math.max(0, Math.floor(n));
+    if (this.tailCount <= keep) return;
+    const order = Array.from({ length: this.tailCount }, (_, i) => i).sort((a, b) => this.tailLatency[a]! - this.tailLatency[b]!);
+    const kept = order.slice(order.length - keep);
+    const times = new Float64Array(this.tailTimes.length);
+    const sc = this.stageCount;
+    kept.forEach((i, j) => {
+      const row = this.tailRow[i]!;
+      times.set(this.tailTimes.subarray(row * sc, row * sc + sc), j * sc);
+    });
+    const lat = kept.map((i) => this.tailLatency[i]!);
+    this.tailTimes = times;
+    for (let j = 0; j < keep; j++) {
+      this.tailLatency[j] = lat[j]!;
+      this.tailRow[j] = j;
+    }
+    this.tailCount = keep;
+  }
+
   /** stages.csv rows for `ops` measured requests (stages never visited are left out). */
   rows(ops: number): StageRow[] {
     const out: StageRow[] = [];

@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   jobs?: number;
   /** Called after each task, in completion order. */
   onTaskDone?: (output: TaskOutput) => void;
+  /** Called with each task's output in task order (after it is written to the sink). */
+  onOutput?: (output: TaskOutput) => void;
   /** Called while a task runs on a worker, with the ops it has finished (warm-up included) and the events it has run. */
   onTaskProgress?: (task: number, opsFinished: number, events: number) => void;
   /** Runs only these tasks (a shard); all by default. */
@@ -105,6 +107,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions & { sink?:
       indices.push(o.index);
       events += o.eventsProcessed;
       ops += Number(o.summary['ops_completed'] ?? 0) + Number(o.summary['ops_dropped'] ?? 0);
+      options.onOutput?.(o);
     },
     options,
   );

@@ -32,6 +32,8 @@ export interface Plan {
   sweepKeys: string[];
   points: SweepPoint[];
   paths: string[];
+  /** Block runs also hand over fio's figures (fio.json: `run --output-format fio-json`). */
+  fioFigures?: boolean;
 }
 
 /** Reads YAML or JSON; a syntax error is bad input. */

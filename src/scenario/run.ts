@@ -44,7 +44,7 @@ export function runTask(plan: Plan, task: Task): TaskRows {
   } else {
     const path = findPath(task.path);
     if (!path) throw new Error(`path ${task.path} vanished between planning and running`);
-    result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication });
+    result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication, ...(plan.fioFigures ? { fio: true } : {}) });
   }
   return toRows(
     {

@@ -81,9 +81,9 @@ export function shardHeaderText(plan: Plan, spec: ShardSpec, planTasks: number, 
   return `${JSON.stringify(header)}\n`;
 }
 
-/** One line of tasks.jsonl: a task's output (its cpu row objects left out: the CSV text has them). */
+/** One line of tasks.jsonl: a task's output (its cpu rows and fio figures left out: the CSV text has the rows, fio.json is not written for shards). */
 export function shardTaskLine(output: TaskOutput): string {
-  const { cpu: _cpu, ...o } = output;
+  const { cpu: _cpu, fio: _fio, ...o } = output;
   return `${JSON.stringify(o)}\n`;
 }
 

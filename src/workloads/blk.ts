@@ -2,8 +2,9 @@
  * `blk`: block I/O from fio-like jobs in the guest (on bare metal: on the host), in
  * fio's vocabulary: `rw` (read, write, randread, randwrite, randrw, rw), `bs`,
  * `iodepth`, `numjobs`, `rwmixread`, `ioengine` (psync, libaio, io_uring) with `hipri`
- * (polled completions), `rate_iops` (an open loop per job), `size` (each job's region)
- * and `ops` (I/Os to measure).
+ * (polled completions), `rate_iops` (an open loop per job) with `rate_process`, `size`
+ * (each job's region), `ops` (I/Os to measure) and `runtime_s` (a limit on the
+ * measurement window in simulated seconds), `warmup_ops` and `warmup_s`.
  * `blk-read` and `blk-write` (design.md s4) are the same workload with `rw` defaulting to
  * randread and randwrite.
  *
@@ -12,6 +13,7 @@
  */
 import { z } from 'zod';
 import { SECTOR_BYTES } from '../actors/block/request.js';
+import { PS_PER_S } from '../core/time.js';
 
 /** A byte count: a number, or a string with fio's binary suffixes (4k, 1m, 2g). */
 const byteCount = z.union([
@@ -52,18 +54,39 @@ const blkFields = {
   hipri: z.boolean().default(false),
   /** Open loop: I/Os per second per job (fio rate_iops); absent: closed loop at iodepth. */
   rate_iops: z.number().positive().optional(),
+  /**
+   * How an open loop spaces its I/Os (fio rate_process): poisson (exponential gaps) or
+   * linear (evenly spaced, fio's default). Absent: poisson.
+   */
+  rate_process: z.enum(['poisson', 'linear']).optional(),
   /** Region each job addresses [bytes]; random offsets are bs-aligned within it. */
   size: byteCount.pipe(z.number().int().positive()).default(1024 ** 3),
   /** I/Os to measure (all jobs together) and to discard first. */
   ops: z.number().int().positive().default(100_000),
   warmup_ops: z.number().int().nonnegative().default(10_000),
+  /**
+   * A limit on the measurement window [simulated s] (fio runtime): the run ends after
+   * `ops` I/Os or `runtime_s`, whichever comes first. Absent: `ops` alone.
+   */
+  runtime_s: z.number().positive().max(9000, "at most 9000 s (simulated time is kept in picoseconds, exact up to 2^53)").optional(),
+  /**
+   * Warm-up in simulated time [s] (fio ramp_time): the window opens once `warmup_ops`
+   * I/Os have completed and `warmup_s` has passed. Absent: 0.
+   */
+  warmup_s: z.number().nonnegative().max(9000, "at most 9000 s (simulated time is kept in picoseconds, exact up to 2^53)").optional(),
   /** I/Os fio submits per io_submit / io_uring_enter when refilling (iodepth_batch_submit). */
   iodepth_batch_submit: z.number().int().gte(1).lte(65536).default(1),
 };
 
-function refineBlk(w: { bs: number; size: number; iodepth: number; ioengine: string; hipri: boolean }, ctx: z.RefinementCtx): void {
+function refineBlk(
+  w: { bs: number; size: number; iodepth: number; ioengine: string; hipri: boolean; rate_iops?: number | undefined; rate_process?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (w.size < w.bs) ctx.addIssue({ code: 'custom', path: ['size'], message: `must be at least bs (${w.bs} bytes)` });
   if (w.hipri && w.ioengine !== 'io_uring') ctx.addIssue({ code: 'custom', path: ['hipri'], message: 'polled completions need ioengine io_uring' });
+  if (w.rate_process !== undefined && w.rate_iops === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['rate_process'], message: 'spaces the I/Os of an open loop: it needs rate_iops' });
+  }
 }
 
 export const blkWorkloadSchema = z.strictObject({ kind: z.literal('blk'), ...blkFields }).superRefine(refineBlk);
@@ -90,10 +113,16 @@ export interface BlkWorkloadSpec {
   isPolled: boolean;
   /** Open-loop rate per job [I/O per s]; null: closed loop at iodepth. */
   ratePerJob: number | null;
+  /** Open loop: evenly spaced I/Os instead of Poisson arrivals. */
+  isLinearRate: boolean;
   regionBytes: number;
   submitBatch: number;
   ops: number;
   warmupOps: number;
+  /** Limit on the measurement window [ps]; null: none. */
+  runtimePs: number | null;
+  /** Warm-up time [ps] (0: none). */
+  warmupPs: number;
 }
 
 export function toBlkSpec(w: BlkWorkloadInput): BlkWorkloadSpec {
@@ -111,10 +140,13 @@ export function toBlkSpec(w: BlkWorkloadInput): BlkWorkloadSpec {
     engine: w.ioengine,
     isPolled: w.hipri,
     ratePerJob: w.rate_iops ?? null,
+    isLinearRate: w.rate_process === 'linear',
     regionBytes: w.size - (w.size % w.bs),
     submitBatch: Math.min(w.iodepth_batch_submit, w.iodepth),
     ops: w.ops,
     warmupOps: w.warmup_ops,
+    runtimePs: w.runtime_s === undefined ? null : Math.round(w.runtime_s * PS_PER_S),
+    warmupPs: Math.round((w.warmup_s ?? 0) * PS_PER_S),
   };
 }
 

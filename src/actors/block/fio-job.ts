@@ -49,6 +49,7 @@ function afterPollStep(job: FioJob): void {
   job.afterPollStep();
 }
 function submitted(job: FioJob): void {
+  job.markSubmitted();
   job.yieldCpu();
 }
 function arrival(job: FioJob): void {
@@ -63,6 +64,9 @@ export class FioJob implements GuestTask {
   private backlog = 0;
   private readonly completions = new Fifo<BlkRequest>();
   private readonly batch: BlkRequest[] = [];
+  /** Op ids of the batch being submitted (a request that completes and is recycled meanwhile is not stamped). */
+  private readonly batchIds: number[] = [];
+  private batchCount = 0;
   private nextSector = AS_DOUBLE;
   private readonly regionSectors: number;
   private readonly blockSectors: number;
@@ -102,11 +106,24 @@ export class FioJob implements GuestTask {
     else this.vcpu.scheduleApp(this);
   }
 
-  /** Open loop: the next I/O is due (Poisson arrivals per job). */
+  /** Open loop: the next I/O is due (Poisson arrivals per job, or evenly spaced with a linear rate). */
   arrive(): void {
     this.backlog++;
-    this.env.sim.post(Math.max(1, Math.round(-Math.log(1 - this.rng()) * this.meanGapPs)), arrival, this);
+    const gap = this.spec.isLinearRate ? this.meanGapPs : -Math.log(1 - this.rng()) * this.meanGapPs;
+    this.env.sim.post(Math.max(1, Math.round(gap)), arrival, this);
     this.vcpu.scheduleApp(this);
+  }
+
+  /** The submitting call returned: the batch's I/Os are submitted (fio's slat ends here). */
+  markSubmitted(): void {
+    const now = this.env.sim.nowPs;
+    const b = this.batch;
+    const ids = this.batchIds;
+    for (let i = 0; i < this.batchCount; i++) {
+      const req = b[i]!;
+      if (req.id === ids[i]) req.submittedPs = now;
+    }
+    this.batchCount = 0;
   }
 
   /** The block layer completed req (from its completion context): wake the job to reap it. */
@@ -168,8 +185,11 @@ export class FioJob implements GuestTask {
         if (this.nextSector + this.blockSectors > this.regionSectors) this.nextSector = 0;
       }
       req.issuedPs = now;
+      req.submittedPs = -1;
       this.batch[i] = req;
+      this.batchIds[i] = req.id;
     }
+    this.batchCount = k;
     this.inflight += k;
     if (this.isOpen) this.backlog -= k;
   }

@@ -32,6 +32,8 @@ export class BlkRequest implements TrackedOp {
   bytes = 0;
   /** When the application issued it [ps]. */
   issuedPs = AS_DOUBLE;
+  /** When the application's submitting call returned [ps] (fio's slat ends, clat starts); -1 before. */
+  submittedPs = AS_DOUBLE;
   /** TrackedOp: last stage boundary [ps], and the tracker's record. */
   stampPs = AS_DOUBLE;
   slot = -1;

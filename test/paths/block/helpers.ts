@@ -9,11 +9,11 @@ export const ALL_PATHS = [
 ] as const;
 
 /** 4 KiB random reads at depth 1 unless the fields say otherwise. */
-export function runBlk(path: string, workload: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}, seed = 1): BlockRunResult {
+export function runBlk(path: string, workload: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}, seed = 1, fio = false): BlockRunResult {
   const model = findPath(path);
   if (!model) throw new Error(`no path ${path}`);
   const w = workloadSchema.parse({ kind: 'blk', rw: 'randread', bs: 4096, iodepth: 1, ops: 4000, warmup_ops: 400, ...workload });
-  return model.run({ workload: w, params: params.resolve(overrides), seed, replication: 0 }) as BlockRunResult;
+  return model.run({ workload: w, params: params.resolve(overrides), seed, replication: 0, fio }) as BlockRunResult;
 }
 
 export const iops = (r: BlockRunResult): number => r.opsCompleted / (r.windowPs / 1e12);

@@ -1,8 +1,11 @@
 /**
  * The ops of a block run: it hands out each I/O's request (recycled from finished
  * ones), records each I/O's completion exactly once with its status, discards the first
- * warm-up I/Os, opens the measurement window and stops the simulation when the window
- * has its I/Os. A second completion of one I/O is counted (a modelling bug if non-zero).
+ * warm-up I/Os (and warm-up time), opens the measurement window and stops the simulation
+ * when the window has its I/Os or its time (runtime). A second completion of one I/O is
+ * counted (a modelling bug if non-zero). Besides the end-to-end latency it keeps, per
+ * direction, fio's three latencies: slat (issue to the submitting call's return), clat
+ * (from there to the reap) and lat (both).
  */
 import type { Simulator } from '../../../core/simulator.js';
 import { AS_DOUBLE } from '../../../core/time.js';
@@ -12,6 +15,12 @@ import type { StageTracker } from '../../../primitives/stage-tracker.js';
 
 export class BlkLedger {
   readonly latency = new LatencyRecorder();
+  /** Per direction (0 read, 1 write): fio's lat, clat and slat of the measured I/Os. */
+  readonly lat = [new LatencyRecorder(), new LatencyRecorder()] as const;
+  readonly clat = [new LatencyRecorder(), new LatencyRecorder()] as const;
+  readonly slat = [new LatencyRecorder(), new LatencyRecorder()] as const;
+  /** Bytes of the measured I/Os per direction (0 read, 1 write). */
+  readonly bytesByDirection = [0, 0];
   readonly perVm: { opsCompleted: number; bytesCompleted: number }[];
   created = 0;
   finished = 0;
@@ -29,6 +38,8 @@ export class BlkLedger {
   isMeasuring: boolean;
   windowStartPs = AS_DOUBLE;
   lastFinishPs = AS_DOUBLE;
+  /** The window's time limit ran out (runtime): the run is done whatever its I/O count. */
+  isTimeUp = false;
   onWindowStart: () => void = () => {};
   /** 1 per op id that has ended. */
   private opState = new Uint8Array(1024);
@@ -40,21 +51,42 @@ export class BlkLedger {
     vmCount: number,
     private readonly warmupOps: number,
     private readonly targetOps: number,
+    /** Warm-up time [ps]: the window opens no earlier. */
+    private readonly warmupPs = 0,
+    /** Limit on the window [ps]; null: none. */
+    private readonly runtimePs: number | null = null,
+    /** Keep fio's latencies per direction (lat, clat, slat) too. */
+    private readonly keepsFio = false,
   ) {
     this.perVm = Array.from({ length: vmCount }, () => ({ opsCompleted: 0, bytesCompleted: 0 }));
-    this.isMeasuring = warmupOps === 0;
+    this.isMeasuring = warmupOps === 0 && warmupPs === 0;
     this.bytesCompleted = this.windowStartPs = this.lastFinishPs = 0;
     tracker.keepTail(Math.ceil(targetOps / 100));
+    // the warm-up time's end opens the window if the warm-up I/Os are done by then
+    if (warmupPs > 0) sim.post(warmupPs, warmupTimeEnds, this);
   }
 
   get isDone(): boolean {
-    return this.measuredFinished >= this.targetOps;
+    return this.measuredFinished >= this.targetOps || this.isTimeUp;
   }
 
   startMeasuring(): void {
     this.isMeasuring = true;
     this.windowStartPs = this.sim.nowPs;
+    if (this.runtimePs !== null) this.sim.post(this.runtimePs, runtimeEnds, this);
     this.onWindowStart();
+  }
+
+  /** @internal */
+  warmupTimeEnds(): void {
+    if (!this.isMeasuring && this.finished >= this.warmupOps) this.startMeasuring();
+  }
+
+  /** @internal The window's time is up: the run ends here. */
+  runtimeEnds(): void {
+    if (this.isDone) return;
+    this.isTimeUp = true;
+    this.sim.stop();
   }
 
   /** A new I/O of VM vm, its stage record begun now. */
@@ -98,7 +130,17 @@ export class BlkLedger {
         this.completed++;
         if (req.isWrite) this.writes++;
         else this.reads++;
-        this.latency.record(atPs - req.issuedPs);
+        const latPs = atPs - req.issuedPs;
+        this.latency.record(latPs);
+        if (this.keepsFio) {
+          // (an I/O that completed before its submitting call returned: all slat, no clat)
+          const sub = req.submittedPs >= 0 && req.submittedPs <= atPs ? req.submittedPs : atPs;
+          const d = req.isWrite ? 1 : 0;
+          this.lat[d].record(latPs);
+          this.clat[d].record(atPs - sub);
+          this.slat[d].record(sub - req.issuedPs);
+          this.bytesByDirection[d]! += req.bytes;
+        }
         this.bytesCompleted += req.bytes;
         const v = this.perVm[req.vm]!;
         v.opsCompleted++;
@@ -109,7 +151,14 @@ export class BlkLedger {
     }
     this.tracker.end(req, measured && isOk, atPs - req.issuedPs);
     this.free.push(req);
-    if (!this.isMeasuring && this.finished >= this.warmupOps) this.startMeasuring();
+    if (!this.isMeasuring && this.finished >= this.warmupOps && atPs >= this.warmupPs) this.startMeasuring();
     if (this.isDone) this.sim.stop();
   }
+}
+
+function warmupTimeEnds(ledger: BlkLedger): void {
+  ledger.warmupTimeEnds();
+}
+function runtimeEnds(ledger: BlkLedger): void {
+  ledger.runtimeEnds();
 }

@@ -9,14 +9,15 @@
  * vcpus, each in its own region of the disk.
  */
 import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
-import { PS_PER_S } from '../../../core/time.js';
+import { PS_PER_S, psToNs } from '../../../core/time.js';
 import { FioJob, type FioCosts } from '../../../actors/block/fio-job.js';
 import { GuestBlockLayer, type BlkDriver, type BlkMqCosts } from '../../../actors/block/guest-blk-mq.js';
 import { HostBlockLayer } from '../../../actors/block/host-blk.js';
 import { RamDisk, ramDiskCostsOf } from '../../../actors/block/ram-disk.js';
 import { Ssd, ssdCostsOf } from '../../../actors/block/ssd.js';
 import type { GuestVcpu } from '../../../actors/host/guest-vcpu.js';
-import type { RunResult } from '../../../metrics/run-result.js';
+import type { CpuRow, RunResult } from '../../../metrics/run-result.js';
+import { latencyFigures, latencyRangePercent, type DirectionFigures, type FioFigures } from '../../../metrics/fio-figures.js';
 import { InputError } from '../../../util/input-error.js';
 import { toBlockSpec, type WorkloadInput } from '../../../workloads/index.js';
 import { BLK_WORKLOADS, type BlkWorkloadSpec } from '../../../workloads/blk.js';
@@ -108,7 +109,7 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     pollPickupPs: Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
   });
   const { sim, streams, counters, tracker, env, exits, cpu } = host;
-  const ledger = new BlkLedger(sim, tracker, host.vms.length, spec.warmupOps, spec.ops);
+  const ledger = new BlkLedger(sim, tracker, host.vms.length, spec.warmupOps, spec.ops, spec.warmupPs, spec.runtimePs, input.fio === true);
   let guestIrqsAtStart = 0;
   const disk: Ssd | RamDisk =
     str(p, 'disk.kind') === 'ram'
@@ -226,6 +227,8 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
   }
 
   const windowPs = sim.nowPs - ledger.windowStartPs;
+  // stopped by its runtime before `ops`: the tail store holds more than the slowest 1%
+  if (ledger.isTimeUp) tracker.limitTail(Math.ceil(ledger.completed / 100));
   exits.flushInto(counters);
   const extra: Record<string, number> = {};
   const violations: string[] = [];
@@ -245,6 +248,7 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     extra['hostblk.submitted'] = hb.submitted;
   }
   host.addExtra(extra);
+  const cpuRows = cpu.rows();
   return {
     opsCompleted: ledger.completed,
     opsDropped: ledger.failed,
@@ -254,8 +258,9 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
     counters,
     hostCpuCores: cpu.hostCores(),
     stages: tracker.rows(ledger.completed),
-    cpu: cpu.rows(),
+    cpu: cpuRows,
     eventsProcessed: sim.eventsProcessed,
+    ...(input.fio === true ? { fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches) } : {}),
     details: {
       opsCreated: ledger.created,
       opsCompletedTotal: ledger.completedTotal,
@@ -268,6 +273,56 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
       extra,
       violations,
     },
+  };
+}
+
+/**
+ * The run in fio's terms (src/output/fio-json.ts). usr and sys are per job, as fio's
+ * usr_cpu and sys_cpu with group_reporting: the busy time (polling excluded: a halted
+ * vCPU's KVM polling is idle time to the guest) of the threads the jobs run on (their
+ * vCPUs; host CPUs on bare metal) over jobs x window; usr is fio's own work, charged per
+ * I/O at submission and at reap (guest.fio_per_io_ns each), sys is the rest.
+ */
+function fioFigures(
+  ledger: BlkLedger,
+  spec: BlkWorkloadSpec,
+  vms: readonly BlockVm[],
+  cpuRows: readonly CpuRow[],
+  perIoPs: number,
+  windowPs: number,
+  endPs: number,
+  contextSwitches: number,
+): FioFigures {
+  const threads = new Set<string>();
+  for (const vm of vms) for (const job of vm.jobs) threads.add(job.vcpu.name);
+  let busy = 0;
+  for (const r of cpuRows) if (threads.has(r.thread)) busy += r.busyFraction - r.pollFraction;
+  const jobs = vms.length * spec.jobs;
+  const usr = windowPs > 0 ? Math.min(busy, (2 * perIoPs * ledger.measuredFinished) / windowPs) / jobs : 0;
+  const sys = Math.max(0, busy / jobs - usr);
+  const isSync = spec.engine === 'psync';
+  const direction = (d: 0 | 1): DirectionFigures => {
+    const lat = latencyFigures(ledger.lat[d]);
+    return {
+      ios: ledger.lat[d].count,
+      bytes: ledger.bytesByDirection[d]!,
+      // a synchronous engine's call is the whole I/O: fio measures no slat, and clat is lat
+      slat: isSync ? null : latencyFigures(ledger.slat[d]),
+      clat: isSync ? lat : latencyFigures(ledger.clat[d]),
+      lat,
+    };
+  };
+  return {
+    read: direction(0),
+    write: direction(1),
+    windowNs: psToNs(windowPs),
+    endNs: psToNs(endPs),
+    jobs,
+    iodepth: spec.iodepth,
+    usr,
+    sys,
+    contextSwitches,
+    clatPercent: latencyRangePercent(isSync ? ledger.lat : ledger.clat),
   };
 }
 
