@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderFioJson } from '../../src/output/fio-json.js';
 import { executePlan } from '../../src/scenario/execute.js';
+import type { TaskOutput } from '../../src/output/results.js';
 import { planFioJobText } from '../../src/scenario/fio-job-file.js';
 import { FIXTURES, parseCsv } from '../cli/helpers.js';
 
@@ -147,9 +148,10 @@ interface Run {
 async function runJobFile(jobFile: string): Promise<Run> {
   const job = planFioJobText(jobFile, 'fixture.fio', { env: {} });
   job.plan.fioFigures = true; // as run --output-format fio-json does
-  const exec = await executePlan(job.plan);
+  const outputs: TaskOutput[] = [];
+  const exec = await executePlan(job.plan, { onOutput: (o) => outputs.push(o) });
   return {
-    text: renderFioJson(job.plan, exec.rows, { globalOptions: job.globalOptions, steps: job.steps }),
+    text: renderFioJson(job.plan, outputs, { globalOptions: job.globalOptions, steps: job.steps }),
     summary: parseCsv(exec.files['summary.csv']!),
   };
 }
