@@ -145,47 +145,43 @@ export class IscsiInitiator implements QemuBlockEngine {
       this.runner.exec(ps, readStep, this);
       return;
     }
-    const s = this.session;
-    if (this.outq.length !== 0 || (this.pending.length !== 0 && this.inflight < s.cmdWindow)) {
-      let n = 0;
-      let ps = 0;
-      for (let p = this.outq.shift(); p !== undefined; p = this.outq.shift()) {
-        batch[n++] = p;
-        ps += tcp.sendCostPs(p, true, true);
-      }
-      while (this.pending.length !== 0 && this.inflight < s.cmdWindow) {
-        const req = this.pending.shift()!;
-        this.inflight++;
-        const cmd = tcp.pdu(PDU_CMD, req);
-        const total = req.totalBytes;
-        if (req.isWrite) {
-          const immediate = s.isImmediateData ? Math.min(total, s.firstBurstBytes, s.dataOutSegmentBytes) : 0;
-          const unsolicited = s.isInitialR2t ? immediate : Math.min(total, s.firstBurstBytes);
-          cmd.dataBytes = immediate;
-          cmd.unsolicitedBytes = unsolicited;
-          batch[n++] = cmd;
-          ps += tcp.sendCostPs(cmd, true, true);
-          // unsolicited Data-Out after the immediate data (InitialR2T=No)
-          for (let off = immediate; off < unsolicited; ) {
-            const len = Math.min(s.dataOutSegmentBytes, unsolicited - off);
-            const d = tcp.pdu(PDU_DATA_OUT, req);
-            d.offset = off;
-            d.dataBytes = len;
-            off += len;
-            d.isFinal = off >= unsolicited;
-            batch[n++] = d;
-            ps += tcp.sendCostPs(d, true, true);
-          }
-        } else {
-          batch[n++] = cmd;
-          ps += tcp.sendCostPs(cmd, true, true);
-        }
-      }
-      this.batchCount = n;
-      this.runner.exec(ps, sendStep, this);
+    // one PDU per step: each is in the target's socket as soon as its own send ends
+    if (this.outq.length === 0) this.issueNext();
+    const p = this.outq.shift();
+    if (p !== undefined) {
+      batch[0] = p;
+      this.batchCount = 1;
+      this.runner.exec(tcp.sendCostPs(p, true, true), sendStep, this);
       return;
     }
     this.serviceDone();
+  }
+
+  /** Queues the next command the window allows: its Command PDU and any unsolicited Data-Out. */
+  private issueNext(): void {
+    const s = this.session;
+    if (this.pending.length === 0 || this.inflight >= s.cmdWindow) return;
+    const tcp = this.tcp;
+    const req = this.pending.shift()!;
+    this.inflight++;
+    const cmd = tcp.pdu(PDU_CMD, req);
+    this.outq.push(cmd);
+    if (!req.isWrite) return;
+    const total = req.totalBytes;
+    const immediate = s.isImmediateData ? Math.min(total, s.firstBurstBytes, s.dataOutSegmentBytes) : 0;
+    const unsolicited = s.isInitialR2t ? immediate : Math.min(total, s.firstBurstBytes);
+    cmd.dataBytes = immediate;
+    cmd.unsolicitedBytes = unsolicited;
+    // unsolicited Data-Out after the immediate data (InitialR2T=No)
+    for (let off = immediate; off < unsolicited; ) {
+      const len = Math.min(s.dataOutSegmentBytes, unsolicited - off);
+      const d = tcp.pdu(PDU_DATA_OUT, req);
+      d.offset = off;
+      d.dataBytes = len;
+      off += len;
+      d.isFinal = off >= unsolicited;
+      this.outq.push(d);
+    }
   }
 
   /** @internal PDUs read: complete commands, answer R2Ts. */

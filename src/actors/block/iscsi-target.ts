@@ -66,9 +66,13 @@ export class TargetConn {
   readonly r2ts = new Fifo<IscsiPdu>();
   /** Commands whose I/O completed, to answer. */
   readonly finished = new Fifo<BlkRequest>();
-  /** Step scratch: PDUs received or to send. */
-  readonly batch: IscsiPdu[] = [];
-  batchCount = 0;
+  /** PDUs of the command being answered. */
+  readonly responses = new Fifo<IscsiPdu>();
+  /** Step scratch: PDUs received, and PDUs to send (apart: LIO's RX and TX threads run at once). */
+  readonly rxBatch: IscsiPdu[] = [];
+  rxCount = 0;
+  readonly txBatch: IscsiPdu[] = [];
+  txCount = 0;
   /** LIO's RX and TX threads (user and spdk: the target's one thread for both). */
   rx: HostThread = null as unknown as HostThread;
   tx: HostThread = null as unknown as HostThread;
@@ -203,7 +207,7 @@ export class IscsiTarget implements HostBlockClient {
   /** CPU time to read the connection's queued PDUs and run the ready commands' submission [ps]. */
   private takeInbox(c: TargetConn): number {
     const inbox = c.socket.inbox;
-    const batch = c.batch;
+    const batch = c.rxBatch;
     const tcp = this.tcp;
     const isUser = this.isUser;
     let n = 0;
@@ -213,7 +217,7 @@ export class IscsiTarget implements HostBlockClient {
       ps += tcp.recvCostPs(p, isUser) + this.costs.pduPs;
       if (this.isReady(c, p, false)) ps += this.submitCostPs(p.req);
     }
-    c.batchCount = n;
+    c.rxCount = n;
     return ps;
   }
 
@@ -225,8 +229,8 @@ export class IscsiTarget implements HostBlockClient {
 
   /** @internal The PDUs are read: R2Ts queued, ready commands go to the backstore. */
   afterRecv(c: TargetConn): void {
-    const batch = c.batch;
-    const n = c.batchCount;
+    const batch = c.rxBatch;
+    const n = c.rxCount;
     const tcp = this.tcp;
     const isUser = this.isUser;
     const tracker = this.env.tracker;
@@ -249,7 +253,7 @@ export class IscsiTarget implements HostBlockClient {
       }
       tcp.release(p);
     }
-    c.batchCount = 0;
+    c.rxCount = 0;
     if (hasR2t && this.kind === 'lio') c.tx.wake();
     this.loopAfterStep(c);
   }
@@ -290,47 +294,52 @@ export class IscsiTarget implements HostBlockClient {
 
   // ---------------------------------------------------------------- sending
 
-  /** CPU time to send the connection's R2Ts and responses [ps]; the PDUs wait in its batch. */
+  /**
+   * CPU time to send the connection's next PDU [ps] (an R2T first, else the next PDU of the
+   * oldest finished command); it waits in the batch. One PDU per step: each is in the
+   * initiator's socket as soon as its own send ends.
+   */
   private takeOutgoing(c: TargetConn): number {
-    const batch = c.batch;
     const tcp = this.tcp;
     const isUser = this.isUser;
     const pduPs = this.costs.pduPs;
-    let n = 0;
-    let ps = 0;
-    for (let p = c.r2ts.shift(); p !== undefined; p = c.r2ts.shift()) {
-      batch[n++] = p;
-      ps += pduPs + tcp.sendCostPs(p, isUser, false);
+    let p = c.r2ts.shift();
+    if (p === undefined) {
+      if (c.responses.length === 0) this.queueResponse(c);
+      p = c.responses.shift()!;
     }
-    const isCopy = !(this.kind === 'lio' && this.costs.isSendpage);
-    for (let req = c.finished.shift(); req !== undefined; req = c.finished.shift()) {
-      if (req.isWrite) {
-        const r = tcp.pdu(PDU_RESPONSE, req);
-        r.isFinal = true;
-        batch[n++] = r;
-        ps += pduPs + tcp.sendCostPs(r, isUser, false);
-        continue;
-      }
-      const total = req.totalBytes;
-      const seg = this.session.dataInSegmentBytes;
-      for (let off = 0; off < total; ) {
-        const d = tcp.pdu(PDU_DATA_IN, req);
-        d.offset = off;
-        d.dataBytes = Math.min(seg, total - off);
-        off += d.dataBytes;
-        d.isFinal = off >= total; // status collapsed into the last Data-In
-        batch[n++] = d;
-        ps += pduPs + tcp.sendCostPs(d, isUser, isCopy);
-      }
+    c.txBatch[0] = p;
+    c.txCount = 1;
+    const isCopy = p.kind === PDU_DATA_IN && !(this.kind === 'lio' && this.costs.isSendpage);
+    return pduPs + tcp.sendCostPs(p, isUser, isCopy);
+  }
+
+  /** The PDUs answering the oldest finished command: Data-In (status in the last) or a SCSI Response. */
+  private queueResponse(c: TargetConn): void {
+    const tcp = this.tcp;
+    const req = c.finished.shift()!;
+    if (req.isWrite) {
+      const r = tcp.pdu(PDU_RESPONSE, req);
+      r.isFinal = true;
+      c.responses.push(r);
+      return;
     }
-    c.batchCount = n;
-    return ps;
+    const total = req.totalBytes;
+    const seg = this.session.dataInSegmentBytes;
+    for (let off = 0; off < total; ) {
+      const d = tcp.pdu(PDU_DATA_IN, req);
+      d.offset = off;
+      d.dataBytes = Math.min(seg, total - off);
+      off += d.dataBytes;
+      d.isFinal = off >= total; // status collapsed into the last Data-In
+      c.responses.push(d);
+    }
   }
 
   /** @internal The PDUs are on their way: in the initiator's socket. */
   afterSend(c: TargetConn): void {
-    const batch = c.batch;
-    const n = c.batchCount;
+    const batch = c.txBatch;
+    const n = c.txCount;
     const tcp = this.tcp;
     const isUser = this.isUser;
     const isCopyIn = !(this.kind === 'lio' && this.costs.isSendpage);
@@ -350,7 +359,7 @@ export class IscsiTarget implements HostBlockClient {
       }
       tcp.deliver(c.peer, p, isUser, isCopy);
     }
-    c.batchCount = 0;
+    c.txCount = 0;
     this.loopAfterStep(c);
   }
 
@@ -374,7 +383,7 @@ export class IscsiTarget implements HostBlockClient {
   }
 
   private runLioTx(c: TargetConn): void {
-    if (c.r2ts.length === 0 && c.finished.length === 0) {
+    if (!hasOutgoing(c)) {
       c.tx.idle();
       return;
     }
@@ -426,7 +435,7 @@ export class IscsiTarget implements HostBlockClient {
       }
     }
     for (const c of this.conns) {
-      if (c.r2ts.length !== 0 || c.finished.length !== 0) {
+      if (hasOutgoing(c)) {
         let ps = this.takeOutgoing(c);
         if (this.kind === 'user' && this.pendingEventfd) {
           // the workers' eventfd, read once for the finished commands gathered
@@ -489,6 +498,9 @@ export class IscsiTarget implements HostBlockClient {
   }
 }
 
+function hasOutgoing(c: TargetConn): boolean {
+  return c.r2ts.length !== 0 || c.responses.length !== 0 || c.finished.length !== 0;
+}
 function lioRxDone(c: TargetConn): void {
   c.target.lioRxDone(c);
 }
