@@ -7,6 +7,7 @@ import { DPDK_PARAMS } from './dpdk.js';
 import { GUEST_PARAMS } from './guest.js';
 import { HOST_PARAMS } from './host.js';
 import { HOSTNET_PARAMS } from './hostnet.js';
+import { ISCSI_PARAMS } from './iscsi.js';
 import { KVM_PARAMS } from './kvm.js';
 import { NIC_PARAMS } from './nic.js';
 import { ParamRegistry, type ParamDef } from './param.js';
@@ -27,6 +28,7 @@ const ALL: ParamDef[] = [
   ...HOSTNET_PARAMS,
   ...BLOCK_PARAMS,
   ...STORAGE_PARAMS,
+  ...ISCSI_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);

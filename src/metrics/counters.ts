@@ -13,6 +13,8 @@ export class Counters {
   syscalls = 0;
   contextSwitches = 0;
   wakeups = 0;
+  /** TCP segments sent (the iSCSI back end's loopback connection; ACKs not counted). */
+  tcpSegments = 0;
   /** Exits by reason, I/O and non-I/O (HLT, timer) alike. */
   readonly exitsByReason = new Map<string, number>();
 
@@ -32,6 +34,7 @@ export class Counters {
     this.syscalls = 0;
     this.contextSwitches = 0;
     this.wakeups = 0;
+    this.tcpSegments = 0;
     this.exitsByReason.clear();
   }
 }

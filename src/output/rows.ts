@@ -19,7 +19,7 @@ export const SUMMARY_COLUMNS = [
   'throughput_ops_per_s', 'throughput_gbps', 'latency_mean_ns', 'latency_p50_ns', 'latency_p90_ns',
   'latency_p99_ns', 'latency_p999_ns', 'latency_max_ns', 'exits_per_op', 'interrupts_per_op',
   'kicks_per_op', 'copies_per_op', 'copy_bytes_per_op', 'syscalls_per_op', 'context_switches_per_op',
-  'host_cpu_cores',
+  'host_cpu_cores', 'tcp_segments_per_op',
 ] as const;
 /**
  * 95% confidence half-widths across the replications of one (point, path), repeated on
@@ -126,6 +126,7 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
     syscalls_per_op: perOp(c.syscalls),
     context_switches_per_op: perOp(c.contextSwitches),
     host_cpu_cores: round(r.hostCpuCores, 4),
+    tcp_segments_per_op: perOp(c.tcpSegments),
     ...params,
   };
   const table = lat.bucketTable();

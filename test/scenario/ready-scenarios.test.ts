@@ -299,6 +299,57 @@ const CLAIMS: Record<string, Claim> = {
       for (const v of [1, 2, 3]) expect(interrupts('0.95', 0)).toBeLessThan(interrupts('0.95', v));
     },
   },
+
+  // The iSCSI hop adds about one loopback TCP request/response plus LIO's work to each I/O
+  // (calibration.md s10: 15-100 us), two TCP segments and the Data-In copy; its host work
+  // per I/O (polling left out) is larger than the local file back end's.
+  'blk-iscsi-cost': {
+    sets: ['workload.ops=6000', 'workload.warmup_ops=600'],
+    check(summary, read) {
+      const at = (backend: string, c: string): number => num(summary.find((r) => r['param.blk.backend'] === backend)!, c);
+      const hopUs = (at('iscsi', 'latency_mean_ns') - at('local', 'latency_mean_ns')) / 1000;
+      expect(hopUs).toBeGreaterThan(15);
+      expect(hopUs).toBeLessThan(60);
+      expect(at('iscsi', 'tcp_segments_per_op')).toBeCloseTo(2, 2);
+      expect(at('local', 'tcp_segments_per_op')).toBe(0);
+      expect(at('iscsi', 'copies_per_op')).toBeCloseTo(1, 2);
+      const workUsPerIo = (backend: string): number => {
+        const rows = read('cpu.csv').filter((r) => r['param.blk.backend'] === backend);
+        const cores = rows.reduce((s, r) => s + num(r, 'busy_fraction') - num(r, 'poll_fraction'), 0);
+        return (cores / at(backend, 'throughput_ops_per_s')) * 1e6;
+      };
+      expect(workUsPerIo('iscsi')).toBeGreaterThan(workUsPerIo('local') + 10);
+    },
+  },
+
+  // IOPS grow with depth until QEMU's main loop (the initiator's thread) is busy all the time.
+  'blk-iscsi-scaling': {
+    sets: ['workload.ops=8000', 'workload.warmup_ops=800'],
+    check(summary, read) {
+      const at = (bs: string, depth: number, c: string): number =>
+        num(summary.find((r) => r['param.workload.bs'] === bs && r['param.workload.iodepth'] === String(depth))!, c);
+      expect(at('4k', 16, 'throughput_ops_per_s')).toBeGreaterThan(5 * at('4k', 1, 'throughput_ops_per_s'));
+      expect(at('64k', 64, 'throughput_gbps')).toBeGreaterThan(8 * at('4k', 64, 'throughput_gbps'));
+      const main = read('cpu.csv').find((r) => r['param.workload.bs'] === '4k' && r['param.workload.iodepth'] === '128' && r['thread'] === 'vm0/qemu-main')!;
+      expect(num(main, 'busy_fraction')).toBeGreaterThan(0.9);
+    },
+  },
+
+  // SPDK's polled target is the quickest at depth 1 and burns its core; LIO copies once, the others twice.
+  'blk-iscsi-targets': {
+    sets: ['workload.ops=6000', 'workload.warmup_ops=600'],
+    check(summary, read) {
+      const at = (target: string, depth: number, c: string): number =>
+        num(summary.find((r) => r['param.iscsi.target'] === target && r['param.workload.iodepth'] === String(depth))!, c);
+      expect(at('spdk', 1, 'latency_mean_ns')).toBeLessThan(at('lio', 1, 'latency_mean_ns'));
+      expect(at('lio', 1, 'latency_mean_ns')).toBeLessThan(at('user', 1, 'latency_mean_ns'));
+      expect(at('lio', 1, 'copies_per_op')).toBeCloseTo(1, 2);
+      expect(at('user', 1, 'copies_per_op')).toBeCloseTo(2, 2);
+      expect(at('spdk', 1, 'copies_per_op')).toBeCloseTo(2, 2);
+      expect(at('user', 32, 'host_cpu_cores')).toBeGreaterThan(at('lio', 32, 'host_cpu_cores'));
+      for (const r of read('cpu.csv').filter((x) => x['thread'] === 'host/spdk-iscsi')) expect(num(r, 'busy_fraction')).toBeGreaterThan(0.99);
+    },
+  },
 };
 
 const dir = join(ROOT, 'scenarios');

@@ -38,6 +38,35 @@ export interface AioOwner {
   aioReady(): void;
 }
 
+/**
+ * What QEMU's virtio-blk device asks of its block back end: the file back end (QemuAio)
+ * or the iSCSI driver (IscsiInitiator).
+ */
+export interface QemuBlockEngine {
+  owner: AioOwner | null;
+  /** Completed requests the owner has not taken yet. */
+  readonly done: Fifo<BlkRequest>;
+  batches: number;
+  attachSubmitter(thread: HostThread): void;
+  submitCostPs(reqs: readonly BlkRequest[], n: number): number;
+  submit(reqs: readonly BlkRequest[], n: number, thread: HostThread): void;
+  reapCostPs(n: number): number;
+  countReap(): void;
+  /**
+   * Event-loop work of the back end's own (libiscsi's socket fd handler: PDUs to write or
+   * read) that runs on the owner's thread before completions are taken; absent for files.
+   */
+  service?: {
+    hasWork(): boolean;
+    run(runner: EngineRunner, done: () => void): void;
+  };
+}
+
+/** A thread that runs an engine's steps (an IOThread, the main loop, a vCPU inside an exit). */
+export interface EngineRunner {
+  exec<A>(ps: number, fn: (arg: A) => void, arg: A): void;
+}
+
 /** A thread-pool worker: one blocking request at a time. */
 class PoolWorker {
   current: BlkRequest | null = null;
@@ -58,7 +87,7 @@ function workerReturned(w: PoolWorker): void {
   w.aio.workerReturned(w);
 }
 
-export class QemuAio implements HostBlockClient {
+export class QemuAio implements HostBlockClient, QemuBlockEngine {
   /** Completed requests the owner has not taken yet. */
   readonly done = new Fifo<BlkRequest>();
   private readonly poolQueue = new Fifo<BlkRequest>();

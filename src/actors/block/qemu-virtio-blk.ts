@@ -21,7 +21,7 @@ import type { Virtqueue } from '../../primitives/virtqueue.js';
 import type { MainLoopHandler, QemuMainLoop } from '../host/qemu.js';
 import type { ActorEnv } from '../host/env.js';
 import type { GuestVcpu } from '../host/guest-vcpu.js';
-import type { AioOwner, QemuAio } from './qemu-aio.js';
+import type { AioOwner, QemuBlockEngine } from './qemu-aio.js';
 import { SECTOR_BYTES, type BlkRequest } from './request.js';
 
 export interface QemuBlkCosts {
@@ -41,7 +41,7 @@ export interface QemuBlkCosts {
 export interface QemuBlkStages {
   /** From the kick (or poll) to the I/O submitted to the host. */
   backend: number;
-  /** The host's I/O: block layer, device, completion interrupt. */
+  /** The host's I/O: block layer, device, completion interrupt (-1: the back end marks its own stages). */
   device: number;
   /** From the host completion to the used entry pushed and the guest notified. */
   complete: number;
@@ -66,6 +66,9 @@ class Pass {
   /** CPU time of the step in flight [ps]. */
   stepPs = 0;
   done: () => void = noop;
+  /** Where runCompletions goes on after the back end's own event-loop work (made once). */
+  serviceDone: () => void = noop;
+  readonly afterService = (): void => this.dev.completionsAfterService(this);
   constructor(readonly dev: QemuVirtioBlk) {}
 }
 
@@ -104,7 +107,7 @@ export class QemuVirtioBlk implements AioOwner {
     readonly env: ActorEnv,
     readonly name: string,
     readonly vqs: Virtqueue<BlkRequest>[],
-    readonly aio: QemuAio,
+    readonly aio: QemuBlockEngine,
     private readonly costs: QemuBlkCosts,
     private readonly stages: QemuBlkStages,
     /** The IOThread, or null when the device lives in the main loop. */
@@ -308,6 +311,13 @@ export class QemuVirtioBlk implements AioOwner {
   /** Takes the engine's completions and pushes them to the guest. */
   private runCompletions(pass: Pass, done: () => void): void {
     const aio = this.aio;
+    const service = aio.service;
+    if (service !== undefined && service.hasWork()) {
+      // the back end's fd handler (libiscsi: write the queue, read the socket) runs first
+      pass.serviceDone = done;
+      service.run(pass.runner, pass.afterService);
+      return;
+    }
     const out = pass.reaped;
     let n = 0;
     while (aio.done.length !== 0) {
@@ -324,14 +334,22 @@ export class QemuVirtioBlk implements AioOwner {
     let ends = 0;
     for (let i = 0; i < n; i++) {
       const r = out[i]!;
-      tracker.mark(r, this.stages.device, 0);
       const m = r.backendMerged;
-      for (let j = 0; j < m.length; j++) tracker.mark(m[j]!, this.stages.device, 0);
+      const device = this.stages.device;
+      if (device >= 0) {
+        tracker.mark(r, device, 0);
+        for (let j = 0; j < m.length; j++) tracker.mark(m[j]!, device, 0);
+      }
       ends += 1 + m.length;
     }
     const vq0 = this.vqs[0]!;
     pass.stepPs = aio.reapCostPs(n) + ends * this.costs.perRequestPs + vq0.deviceCostPs(ends);
     pass.runner.exec(pass.stepPs, completedStep, pass);
+  }
+
+  /** @internal The back end's fd handler ran: take its completions. */
+  completionsAfterService(pass: Pass): void {
+    this.runCompletions(pass, pass.serviceDone);
   }
 
   /** @internal Status bytes written: push used entries, then notify each virtqueue touched that asks. */

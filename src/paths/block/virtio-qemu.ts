@@ -15,6 +15,8 @@ import { QemuVirtioBlk } from '../../actors/block/qemu-virtio-blk.js';
 import { InputError } from '../../util/input-error.js';
 import type { BlockContext, BlockPathDef, BlockVm } from './support/block-run.js';
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
+import { buildIscsi, checkIscsi, defineIscsiStages, isIscsiBackend } from './support/iscsi.js';
+import type { IscsiInitiator } from '../../actors/block/iscsi-initiator.js';
 
 /** QEMU's file back end (engine, pool) for a VM. */
 export function qemuAioOf(ctx: BlockContext, vm: BlockVm): QemuAio {
@@ -49,8 +51,10 @@ export const virtioQemuBlockPath: BlockPathDef = {
   name: 'virtio-qemu',
   description: 'virtio-blk served by QEMU (main loop or IOThread) over its file back end (aio threads, native, io_uring)',
   isVirtual: true,
+  backends: ['local', 'iscsi'],
   validate(p, spec) {
     virtioBlkConfig(p, 'qemu', spec);
+    checkIscsi(p);
     if (bool(p, 'qemu.blk_iothread') && !bool(p, 'virtio.ioeventfd')) {
       throw new InputError('params.virtio.ioeventfd: an IOThread needs ioeventfd (QEMU: "ioeventfd is required for iothread"); set it true or qemu.blk_iothread false');
     }
@@ -61,18 +65,24 @@ export const virtioQemuBlockPath: BlockPathDef = {
     const isIoeventfd = bool(p, 'virtio.ioeventfd');
     const isIothread = bool(p, 'qemu.blk_iothread');
     const actor = isIothread ? 'qemu-iothread' : 'qemu-main';
+    const isIscsi = isIscsiBackend(p);
+    const backendStage = ctx.host.tracker.define('backend.submit', actor);
+    // the iSCSI back end marks its own stages between submission and completion
+    const iscsiStages = isIscsi ? defineIscsiStages(ctx, actor) : null;
     const stages = {
-      backend: ctx.host.tracker.define('backend.submit', actor),
-      device: ctx.host.tracker.define('host.io', 'host-blk'),
+      backend: backendStage,
+      device: isIscsi ? -1 : ctx.host.tracker.define('host.io', 'host-blk'),
       complete: ctx.host.tracker.define('backend.complete', actor),
     };
+    const iscsi = iscsiStages !== null ? buildIscsi(ctx, iscsiStages) : null;
     const costs = {
       perRequestPs: psOf(p, 'qemu.blk_per_req_ns'),
       mergeMaxRequests: num(p, 'qemu.blk_merge_max'),
       mergeMaxBytes: num(p, 'guest.blk_max_merge_kib') * 1024,
       isMerging: bool(p, 'qemu.blk_merge'),
       notifyPs: psOf(p, 'host.syscall_ns') + psOf(p, 'kvm.irq_route_ns'),
-      pollWindowPs: isIothread ? psOf(p, 'qemu.blk_poll_max_ns') : 0,
+      // libiscsi's fd handler has no io_poll: it disables the AioContext's polling (aio-posix.c poll_disable_cnt)
+      pollWindowPs: isIothread && !isIscsi ? psOf(p, 'qemu.blk_poll_max_ns') : 0,
     };
     const devices: QemuVirtioBlk[] = [];
     for (const vm of ctx.vms) {
@@ -85,7 +95,7 @@ export const virtioQemuBlockPath: BlockPathDef = {
         const t = iothread;
         ctx.starters.push(() => ctx.host.cpu.start(t));
       }
-      const aio = qemuAioOf(ctx, vm);
+      const aio = iscsi !== null ? iscsi.initiators[vm.index]! : qemuAioOf(ctx, vm);
       let dev: QemuVirtioBlk | null = null;
       // per virtqueue, made once: a closure inside the kick port would be allocated per kick
       const eventfds: (() => void)[] = [];
@@ -118,6 +128,13 @@ export const virtioQemuBlockPath: BlockPathDef = {
       extra['qemu.blk_notifies'] = devices.reduce((s, d) => s + d.notifies, 0);
       extra['qemu.aio_batches'] = devices.reduce((s, d) => s + d.aio.batches, 0);
       extra['qemu.bql_contended'] = ctx.vms.reduce((s, vm) => s + vm.bql.contended, 0);
+      if (iscsi !== null) {
+        extra['iscsi.window_waits'] = iscsi.initiators.reduce((s: number, i: IscsiInitiator) => s + i.windowWaits, 0);
+        extra['iscsi.commands'] = iscsi.target.commands;
+        extra['iscsi.r2ts'] = iscsi.target.r2tsSent;
+        extra['iscsi.pdus'] = iscsi.tcp.pdus;
+        extra['iscsi.tcp_segments'] = iscsi.tcp.segments;
+      }
     });
   },
 };

@@ -74,6 +74,8 @@ export interface BlockPathDef {
   isVirtual: boolean;
   /** The disk kinds it serves (default both). */
   diskKinds?: readonly string[];
+  /** blk.backend values it models (default local only). */
+  backends?: readonly string[];
   validate?(p: ParamValues, spec: BlkWorkloadSpec): void;
   build(ctx: BlockContext): void;
 }
@@ -92,6 +94,10 @@ export function checkBlockInput(def: BlockPathDef, p: ParamValues, workload: Wor
   const kinds = def.diskKinds ?? ['nvme', 'ram'];
   if (!kinds.includes(kind)) {
     throw new InputError(`params.disk.kind: path ${def.name} reaches the disk through its own device and needs ${kinds.join(' or ')}, not ${kind}`);
+  }
+  const backend = str(p, 'blk.backend');
+  if (!(def.backends ?? ['local']).includes(backend)) {
+    throw new InputError(`params.blk.backend: path ${def.name} has no ${backend} back end in the model (only virtio-qemu reaches the disk through iSCSI); use blk.backend=local`);
   }
   if (bool(p, 'disk.read_only') && spec.readFraction < 1) {
     throw new InputError(`workload.rw: ${spec.rw} writes to a read-only disk (params.disk.read_only is true); use read or randread`);
