@@ -1,12 +1,16 @@
 /**
  * Bad input: every malformed scenario file, override or flag below must give exit status
- * 2, exactly one line on stderr that names the field (and the file, for file errors),
- * nothing on stdout, and leave the existing result folder and its parent untouched.
+ * 2, exactly one line on stderr that names the field (and the file, for file errors), no
+ * stack trace, nothing on stdout, and leave the existing result folder and the working
+ * folder untouched. The cases run through the built command a few at a time, each in a
+ * folder of its own (with its own copy of a previous result), so that their count does
+ * not make the file slow.
  */
-import { statSync } from 'node:fs';
+import { cpSync, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HOOK_TIMEOUT_MS, FIXTURES, SMALL, ensureBuilt, readTree, runCli, tempDir } from './helpers.js';
+import { HOOK_TIMEOUT_MS, FIXTURES, SMALL, ensureBuilt, readTree, runCli, startCli, tempDir, type CliResult } from './helpers.js';
 
 const M = (f: string): string => join(FIXTURES, 'malformed', f);
 /** A valid network scenario (vhost-kernel, virtio 1.0) that overrides make impossible. */
@@ -176,23 +180,69 @@ const CASES: Case[] = [
   ),
 ];
 
-describe('malformed input: exit 2, one line naming the field, nothing touched', () => {
-  let cwd: string;
-  let out: string;
-  let before: Record<string, string>;
-  let beforeMtimes: Record<string, number>;
-  let cwdEntries: Record<string, string>;
+/** A case that has not ended after this long is stuck (a read that blocks, a loop). */
+const CASE_TIMEOUT_MS = 30_000;
 
-  beforeAll(() => {
+/** Runs the command, killing it when it outlives CASE_TIMEOUT_MS (it then fails its case). */
+async function runCase(args: readonly string[], cwd: string): Promise<CliResult> {
+  const { child, done } = startCli(args, cwd);
+  const timer = setTimeout(() => child.kill('SIGKILL'), CASE_TIMEOUT_MS);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `work` on each item, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+interface Outcome {
+  result: CliResult;
+  /** The case's previous result folder and working folder, before and after. */
+  out: string;
+  outBefore: Record<string, string>;
+  outMtimes: Record<string, number>;
+  cwd: string;
+  cwdBefore: Record<string, string>;
+}
+
+const mtimes = (dir: string): Record<string, number> =>
+  Object.fromEntries(Object.keys(readTree(dir)).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
+
+describe('malformed input: exit 2, one line naming the field, nothing touched', () => {
+  const outcomes = new Map<string, Outcome>();
+
+  beforeAll(async () => {
     ensureBuilt();
-    cwd = tempDir('malformed');
-    out = join(cwd, 'previous-result');
-    const ok = runCli(['run', SMALL, '--out', out, '--set', 'workload.ops=500', '--jobs', '1', '--quiet'], cwd);
+    const root = tempDir('malformed');
+    const previous = join(root, 'previous-result');
+    const ok = runCli(['run', SMALL, '--out', previous, '--set', 'workload.ops=500', '--jobs', '1', '--quiet'], root);
     expect(ok.status, ok.stderr).toBe(0);
-    before = readTree(out);
-    beforeMtimes = Object.fromEntries(Object.keys(before).map((f) => [f, statSync(join(out, f)).mtimeMs]));
-    cwdEntries = readTree(cwd);
-  }, HOOK_TIMEOUT_MS);
+    // Each case runs in a folder of its own, with its own copy of the previous result.
+    const setups = CASES.map((c, i) => {
+      const cwd = join(root, `case-${i}`);
+      mkdirSync(cwd);
+      const out = join(cwd, 'previous-result');
+      cpSync(previous, out, { recursive: true, preserveTimestamps: true });
+      return { c, cwd, out };
+    });
+    const lanes = Math.max(2, Math.min(4, availableParallelism()));
+    await eachLimited(setups, lanes, async ({ c, cwd, out }) => {
+      const outBefore = readTree(out);
+      const outMtimes = mtimes(out);
+      const cwdBefore = readTree(cwd);
+      const args = c.args.map((a) => (a === 'OUT' ? out : a === 'OUT2' ? join(cwd, 'merged') : a === 'NEWOUT' ? join(cwd, 'new-result') : a));
+      const result = await runCase(args, cwd);
+      outcomes.set(c.name, { result, out, outBefore, outMtimes, cwd, cwdBefore });
+    });
+  }, HOOK_TIMEOUT_MS * 2);
 
   it('has at least thirty cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(30);
@@ -201,8 +251,8 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
 
   for (const c of CASES) {
     it(c.name, () => {
-      const args = c.args.map((a) => (a === 'OUT' ? out : a === 'OUT2' ? join(cwd, 'merged') : a === 'NEWOUT' ? join(cwd, 'new-result') : a));
-      const r = runCli(args, cwd);
+      const o = outcomes.get(c.name)!;
+      const r = o.result;
       expect(r.status, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n');
@@ -212,9 +262,9 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
       expect(line.startsWith('iovsim: ')).toBe(true);
       for (const part of c.expect) expect(line.toLowerCase()).toContain(part.toLowerCase());
       // Nothing written or touched: the previous result and the working folder are as they were.
-      expect(readTree(out)).toEqual(before);
-      for (const [f, t] of Object.entries(beforeMtimes)) expect(statSync(join(out, f)).mtimeMs).toBe(t);
-      expect(readTree(cwd)).toEqual(cwdEntries);
+      expect(readTree(o.out)).toEqual(o.outBefore);
+      expect(mtimes(o.out)).toEqual(o.outMtimes);
+      expect(readTree(o.cwd)).toEqual(o.cwdBefore);
     });
   }
 });
