@@ -27,7 +27,7 @@ import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } f
 import { formatTable, type TableColumn } from './output/table.js';
 import { writeFolderAtomically } from './output/write.js';
 import { InputError } from './util/input-error.js';
-import { markResultWritten, onInterrupt } from './util/interrupt.js';
+import { exitAfterCleanups, markResultWritten, onInterrupt } from './util/interrupt.js';
 import { awaitBackgroundCompiles } from './util/jit-quiesce.js';
 import { createProgress } from './util/progress.js';
 import { TOOL } from './version.js';
@@ -169,6 +169,7 @@ export function buildProgram(): Command {
     .name('iovsim')
     .description('Discrete-event simulator of host/guest I/O virtualization pipelines')
     .version(TOOL.version)
+    .option('--debug', 'print the stack trace of an internal error (or set IOVSIM_DEBUG=1)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -404,25 +405,54 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    return report(e);
+    return report(e, wantsDebug(argv));
   } finally {
     await terminateWorkers(); // prewarmed workers a failed or short run did not use
     awaitBackgroundCompiles(); // before this isolate goes away (util/jit-quiesce.ts)
   }
 }
 
+/**
+ * Stack traces are for whoever debugs iovsim: --debug (a global option, anywhere before a
+ * lone --) or IOVSIM_DEBUG=1. Read from the words themselves so that it holds for errors
+ * thrown before or while commander parses them.
+ */
+export function wantsDebug(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--debug') || /^(1|true|yes|on)$/i.test(process.env['IOVSIM_DEBUG'] ?? '');
+}
+
+/** The most characters of an error line: a pasted 5 MB value must not become a 5 MB line. */
+export const MAX_ERROR_LINE_CHARS = 1000;
+
+/** One line: newlines folded, and cut in the middle when longer than MAX_ERROR_LINE_CHARS. */
+export function oneLine(text: string): string {
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  if (line.length <= MAX_ERROR_LINE_CHARS) return line;
+  const keep = MAX_ERROR_LINE_CHARS - 30;
+  const cut = line.length - keep;
+  return `${line.slice(0, Math.ceil(keep * 0.6))} ...(${cut} characters cut)... ${line.slice(line.length - Math.floor(keep * 0.4))}`;
+}
+
 /** Prints an error and returns the exit status. */
-function report(e: unknown): number {
+function report(e: unknown, debug: boolean): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
     return 2; // commander already printed its one-line message
   }
   if (e instanceof InputError) {
-    process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.stderr.write(`iovsim: ${oneLine(e.message)}\n`);
     return 2;
   }
-  process.stderr.write(`iovsim: internal error: ${(e as Error).stack ?? String(e)}\n`);
+  reportInternal(e, debug);
   return 1;
+}
+
+/** An internal error: one line, or with debug the stack trace. */
+function reportInternal(e: unknown, debug: boolean): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (debug) process.stderr.write(`iovsim: internal error: ${err.stack ?? err.message}\n`);
+  else process.stderr.write(`iovsim: internal error: ${oneLine(err.message)} (run with --debug for the stack trace)\n`);
 }
 
 function isEntryPoint(): boolean {
@@ -436,7 +466,22 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then((code) => {
+  const argv = process.argv.slice(2);
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    // The reader went away (iovsim schema | head): stop quietly with success, as Unix tools do.
+    if (e.code === 'EPIPE') exitAfterCleanups(0);
+    process.stderr.write(`iovsim: cannot write to standard output (${e.code ?? e.message})\n`);
+    exitAfterCleanups(1);
+  });
+  process.stderr.on('error', () => {
+    // Nowhere left to say anything: carry on, the exit status still tells.
+  });
+  // An error outside main's try (an event handler, a stray rejection) is reported as one too.
+  process.on('uncaughtException', (e) => {
+    reportInternal(e, wantsDebug(argv));
+    exitAfterCleanups(1);
+  });
+  main(argv).then((code) => {
     process.exitCode = code;
   });
 }

@@ -22,7 +22,7 @@ export function markResultWritten(dir: string): void {
   writtenTo = dir;
 }
 
-function handle(signal: NodeJS.Signals): void {
+function runCleanups(): void {
   for (const c of [...cleanups].reverse()) {
     try {
       c();
@@ -30,6 +30,16 @@ function handle(signal: NodeJS.Signals): void {
       // exiting anyway
     }
   }
+}
+
+/** Runs the registered clean-ups and exits now (a signal, or standard output gone). */
+export function exitAfterCleanups(code: number): never {
+  runCleanups();
+  process.exit(code);
+}
+
+function handle(signal: NodeJS.Signals): void {
+  runCleanups();
   const what = writtenTo === undefined ? 'no result written' : `the result in ${writtenTo} was already complete`;
   process.stderr.write(`iovsim: interrupted by ${signal}; ${what}\n`);
   process.exit(signal === 'SIGINT' ? 130 : 143);

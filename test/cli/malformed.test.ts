@@ -8,9 +8,11 @@
  */
 import { cpSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HOOK_TIMEOUT_MS, FIXTURES, SMALL, ensureBuilt, readTree, runCli, startCli, tempDir, type CliResult } from './helpers.js';
+import { CLI, HOOK_TIMEOUT_MS, FIXTURES, ROOT, SMALL, ensureBuilt, readTree, runCli, startCli, tempDir, type CliResult } from './helpers.js';
 
 const M = (f: string): string => join(FIXTURES, 'malformed', f);
 /** A valid network scenario (vhost-kernel, virtio 1.0) that overrides make impossible. */
@@ -260,6 +262,7 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
       expect(lines[1]).toBe('');
       const line = lines[0]!;
       expect(line.startsWith('iovsim: ')).toBe(true);
+      expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
       for (const part of c.expect) expect(line.toLowerCase()).toContain(part.toLowerCase());
       // Nothing written or touched: the previous result and the working folder are as they were.
       expect(readTree(o.out)).toEqual(o.outBefore);
@@ -267,4 +270,48 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
       expect(readTree(o.cwd)).toEqual(o.cwdBefore);
     });
   }
+});
+
+describe('stack traces only with --debug or IOVSIM_DEBUG=1', () => {
+  const PRELOAD = join(ROOT, 'test', 'cli', 'support', 'simulate-internal-error.mjs');
+  /** Runs the built command with a preload that makes its first write to stdout throw. */
+  const crash = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--import', pathToFileURL(PRELOAD).href, CLI, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, IOVSIM_DEBUG: '', ...env },
+    });
+  const STACK_LINE = /^\s+at /m;
+
+  beforeAll(() => ensureBuilt(), HOOK_TIMEOUT_MS);
+
+  it('an internal error is one line without the stack, exit 1', () => {
+    const r = crash(['list', 'paths']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toBe('iovsim: internal error: simulated internal error (run with --debug for the stack trace)\n');
+  });
+
+  it('--debug (before or after the command) prints the stack trace', () => {
+    for (const args of [['--debug', 'list', 'paths'], ['list', 'paths', '--debug']]) {
+      const r = crash(args);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^iovsim: internal error: Error: simulated internal error\n/);
+      expect(r.stderr).toMatch(STACK_LINE);
+    }
+  });
+
+  it('IOVSIM_DEBUG=1 prints the stack trace; IOVSIM_DEBUG=0 does not', () => {
+    const on = crash(['list', 'paths'], { IOVSIM_DEBUG: '1' });
+    expect(on.status).toBe(1);
+    expect(on.stderr).toMatch(STACK_LINE);
+    const off = crash(['list', 'paths'], { IOVSIM_DEBUG: '0' });
+    expect(off.status).toBe(1);
+    expect(off.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('bad input stays one line with --debug', () => {
+    const r = runCli(['--debug', 'validate', M('cv-too-large.yaml')]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stderr).toContain('service_ns.cv');
+  });
 });
