@@ -27,7 +27,8 @@ import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } f
 import { formatTable, type TableColumn } from './output/table.js';
 import { writeFolderAtomically } from './output/write.js';
 import { InputError } from './util/input-error.js';
-import { exitAfterCleanups, markResultWritten, onInterrupt } from './util/interrupt.js';
+import { exitAfterCleanups, markResultWritten, onInterrupt, withDefaultSignals } from './util/interrupt.js';
+import { readInputFile } from './util/read-input.js';
 import { awaitBackgroundCompiles } from './util/jit-quiesce.js';
 import { createProgress } from './util/progress.js';
 import { TOOL } from './version.js';
@@ -192,11 +193,11 @@ export function buildProgram(): Command {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const jobs = parseJobs(opts.jobs);
       const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
-      const plan = loadPlan(file, opts.set, seed);
+      const plan = await withDefaultSignals(() => loadPlan(file, opts.set, seed));
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
       checkOutFolder(out);
-      const all = planTasks(plan);
+      const all = await withDefaultSignals(() => planTasks(plan));
       const tasks = shard ? shardTasks(all, shard) : all;
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
       const exec = await runAndWrite(plan, tasks, out, flags, shard ? { spec: shard, planTasks: all.length } : undefined);
@@ -219,16 +220,16 @@ export function buildProgram(): Command {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const ops = opts.ops === undefined ? undefined : parseOps(opts.ops);
       const jobs = parseJobs(opts.jobs);
-      const plan = comparePlan({
+      const plan = await withDefaultSignals(() => comparePlan({
         ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
         ...(opts.paths !== undefined ? { paths: opts.paths } : {}),
         sets: opts.set,
         ...(ops !== undefined ? { ops } : {}),
         ...(seed !== undefined ? { seed } : {}),
-      });
+      }));
       const out = opts.out === undefined ? undefined : resolve(opts.out);
       if (out) checkOutFolder(out);
-      const tasks = planTasks(plan);
+      const tasks = await withDefaultSignals(() => planTasks(plan));
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
       const exec = out
         ? await runAndWrite(plan, tasks, out, flags)
@@ -261,9 +262,9 @@ export function buildProgram(): Command {
     .argument('<file>', 'scenario file (YAML or JSON)')
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
     .option('--seed <n>', 'override the scenario seed')
-    .action((file: string, opts: { set: string[]; seed?: string }) => {
+    .action(async (file: string, opts: { set: string[]; seed?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const plan = loadPlan(file, opts.set, seed);
+      const plan = await withDefaultSignals(() => loadPlan(file, opts.set, seed));
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
       process.stdout.write(
         `${file}: valid: ${plan.points.length} point(s) x ${plan.paths.length} path(s) x ${plan.scenario.replications} replication(s) = ${runs} runs\n`,
@@ -280,8 +281,10 @@ export function buildProgram(): Command {
     .option('--quiet', 'no per-file lines on stderr')
     .action(async (files: string[], opts: { jobs?: string; set: string[]; markdown?: boolean; quiet?: boolean }) => {
       const jobs = parseJobs(opts.jobs);
-      const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
-      const plans = list.map((f) => loadPlan(f, opts.set));
+      const plans = await withDefaultSignals(() => {
+        const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
+        return list.map((f) => loadPlan(f, opts.set));
+      });
       for (const plan of plans) {
         if (!plan.scenario.validation) throw new InputError(`${plan.source}: validation: missing; a calibration scenario lists its published targets`);
       }
@@ -359,7 +362,14 @@ function scenariosFolder(): string {
 
 /** The question a scenario file answers: its "# Question: ...?" comment, up to the question mark. */
 function scenarioQuestion(file: string): string {
-  const comments = readFileSync(file, 'utf8')
+  let text: string;
+  try {
+    text = readInputFile(file);
+  } catch (e) {
+    if (e instanceof InputError) return `(${e.message})`;
+    throw e;
+  }
+  const comments = text
     .split('\n')
     .filter((l) => l.startsWith('#'))
     .map((l) => l.replace(/^#\s?/, '').trim());

@@ -3,12 +3,12 @@
  * with its workload and resolved parameters, and the paths to run them on.
  * Every failure is an InputError naming the file and the field.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { choiceOfNumber, params as paramRegistry, type ParamValues } from '../calibration/index.js';
 import { PATHS, findPath } from '../paths/index.js';
 import { SUMMARY_COLUMNS } from '../output/rows.js';
 import { InputError, didYouMean } from '../util/input-error.js';
+import { readInputFile } from '../util/read-input.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
 import { hasSweptValues } from './validation.js';
@@ -36,12 +36,7 @@ export interface Plan {
 
 /** Reads YAML or JSON; a syntax error is bad input. */
 export function readScenarioFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the scenario file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = readInputFile(file);
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
