@@ -26,7 +26,7 @@ import { planTasks, type Task } from './scenario/run.js';
 import { mergeShards, parseShardSpec, shardFiles, shardTasks, type ShardSpec } from './scenario/shard.js';
 import { formatTable, type TableColumn } from './output/table.js';
 import { writeFolderAtomically } from './output/write.js';
-import { InputError } from './util/input-error.js';
+import { InputError, showValue } from './util/input-error.js';
 import { exitAfterCleanups, markResultWritten, onInterrupt, withDefaultSignals } from './util/interrupt.js';
 import { readInputFile } from './util/read-input.js';
 import { awaitBackgroundCompiles } from './util/jit-quiesce.js';
@@ -40,7 +40,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function parseSeed(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 2 ** 32 - 1) {
-    throw new InputError(`--seed: must be an integer from 0 to 4294967295, got "${text}"`);
+    throw new InputError(`--seed: must be an integer from 0 to 4294967295, got ${showValue(text)}`);
   }
   return n;
 }
@@ -53,7 +53,7 @@ export function parseJobs(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_JOBS) {
-    throw new InputError(`--jobs: must be a whole number from 1 to ${MAX_JOBS} (default: ${availableParallelism()} cores), got "${text}"`);
+    throw new InputError(`--jobs: must be a whole number from 1 to ${MAX_JOBS} (default: ${availableParallelism()} cores), got ${showValue(text)}`);
   }
   return n;
 }
@@ -62,7 +62,7 @@ export function parseJobs(text: string | undefined): number {
 export function parseOps(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1 || !Number.isSafeInteger(n)) {
-    throw new InputError(`--ops: must be a whole number of operations, at least 1, got "${text}"`);
+    throw new InputError(`--ops: must be a whole number of operations, at least 1, got ${showValue(text)}`);
   }
   return n;
 }
@@ -404,7 +404,7 @@ function listing(what: string): string {
       return files.map((f) => `${`scenarios/${f}`.padEnd(width)}  ${scenarioQuestion(join(dir, f))}\n`).join('');
     }
     default:
-      throw new InputError(`list: unknown list "${what}"; allowed: paths, workloads, params, scenarios`);
+      throw new InputError(`list: unknown list ${showValue(what)}; allowed: paths, workloads, params, scenarios`);
   }
 }
 

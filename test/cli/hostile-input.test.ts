@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, HOOK_TIMEOUT_MS, SMALL, ensureBuilt, startCli, tempDir, type CliResult } from './helpers.js';
+import { CLI, FIXTURES, HOOK_TIMEOUT_MS, SMALL, ensureBuilt, startCli, tempDir, type CliResult } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -30,13 +30,13 @@ function expectOneLine(r: CliResult, ...parts: string[]): void {
   for (const p of parts) expect(r.stderr).toContain(p);
 }
 
-/** A valid custom scenario sweeping workload.ops over `points` values (JSON). */
-function bigSweep(points: number): string {
+/** A valid custom scenario sweeping workload.ops over `points` values (JSON); all 1 with `ones` (a short file). */
+function bigSweep(points: number, ones = false): string {
   const s = JSON.parse(JSON.stringify({
     name: 'big',
     workload: { kind: 'custom', arrival: { kind: 'poisson', rate_per_s: 500000 }, stages: [{ name: 'server', service_ns: 1000 }], ops: 1000 },
   })) as Record<string, unknown>;
-  s['sweep'] = { 'workload.ops': Array.from({ length: points }, (_, i) => i + 1) };
+  s['sweep'] = { 'workload.ops': Array.from({ length: points }, (_, i) => (ones ? 1 : i + 1)) };
   return JSON.stringify(s);
 }
 
@@ -139,6 +139,44 @@ describe('hostile input and surroundings', () => {
       expect(afterMs, `${signal} after ${delayMs} ms`).toBeLessThan(1500);
     }
     expect(existsSync(join(dir, 'endless'))).toBe(false);
+  });
+
+  it('a sweep of a million values is refused in seconds, before it is validated or expanded', async () => {
+    // JSON: the list's length alone gives the sweep's size.
+    const json = join(dir, 'million.json');
+    writeFileSync(json, bigSweep(1_000_000, true));
+    const j = await runLimited(['validate', json], dir);
+    expectOneLine(j, `${json}: sweep: 1000000 points; at most 100000`);
+    expect(j.ms).toBeLessThan(4000);
+    // YAML: the yaml package needs about a gigabyte for a million values; refused from its tokens.
+    const yaml = join(dir, 'million.yaml');
+    const base = readFileSync(SMALL, 'utf8').replace(/^sweep:[\s\S]*?(?=^seed)/m, '');
+    writeFileSync(yaml, `${base}\nsweep:\n  workload.ops: [${new Array(1_000_000).fill('1').join(',')}]\n`);
+    const y = await runLimited(['validate', yaml], dir);
+    expectOneLine(y, `${yaml}: line `, 'more than 250000 values', 'a sweep has at most 100000 points');
+    expect(y.ms).toBeLessThan(4000);
+    // Eleven zipped lists of 100,000 values: 100,000 points, but 1.1 million values to check.
+    const zipped = JSON.parse(bigSweep(1)) as { sweep: Record<string, unknown> };
+    const list = new Array<number>(100_000).fill(1);
+    zipped.sweep = { zip: Object.fromEntries(Array.from({ length: 11 }, (_, k) => [`workload.f${k}`, list])) };
+    const zip = join(dir, 'zipped.json');
+    writeFileSync(zip, JSON.stringify(zipped));
+    const z = await runLimited(['validate', zip], dir);
+    expectOneLine(z, `${zip}: sweep: 1100000 values in its lists; at most 1000000`);
+    expect(z.ms).toBeLessThan(4000);
+  });
+
+  it('a JSON or YAML scenario with a byte order mark is read as without one', async () => {
+    for (const [name, text] of [
+      ['bom.json', readFileSync(join(FIXTURES, 'small.json'), 'utf8')],
+      ['bom.yaml', readFileSync(SMALL, 'utf8')],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, `\ufeff${text}`);
+      const r = await runLimited(['validate', file], dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${file}: valid: 2 point(s) x 1 path(s) x 2 replication(s) = 4 runs\n`);
+    }
   });
 
   it('standard output closed by its reader (iovsim schema | head): exit 0, quietly', async () => {

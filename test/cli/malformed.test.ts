@@ -6,7 +6,7 @@
  * folder of its own (with its own copy of a previous result), so that their count does
  * not make the file slow.
  */
-import { cpSync, mkdirSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -36,10 +36,12 @@ const fileCase = (file: string, ...expect: string[]): Case => ({
 });
 const setCase = (name: string, sets: string[], ...expect: string[]): Case => ({
   name,
-  args: ['run', SMALL, '--out', 'OUT', ...sets.flatMap((s) => ['--set', s])],
+  args: ['run', SMALL, '--out', 'OUT', '--jobs', '1', ...sets.flatMap((s) => ['--set', s])],
   expect,
 });
 const argsCase = (name: string, args: string[], ...expect: string[]): Case => ({ name, args, expect });
+/** An alias bomb in flow style: 10^7 values if expanded. */
+const BOMB = ['&a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((n, i) => `&${n} [${new Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join(', ');
 
 const CASES: Case[] = [
   // Scenario files.
@@ -84,7 +86,52 @@ const CASES: Case[] = [
   fileCase('json-syntax.json', 'not valid JSON'),
   fileCase('top-level-list.yaml', '(top level)', 'mapping', 'got a list'),
   fileCase('capacity-negative.json', 'workload.stages[0].capacity', '>= 0', 'got -1'),
+  // Structure (issue 17 item 7): alias cycles and bombs, keys given twice, nesting beyond 64 levels, reserved keys.
+  fileCase('yaml-alias-cycle.yaml', 'workload.x', 'cycle'),
+  fileCase('yaml-alias-cycle-list.yaml', 'sweep.workload.ops[1]', 'cycle'),
+  fileCase('yaml-alias-cycle-deep.yaml', 'workload.stages[0].service_ns.value', 'cycle'),
+  fileCase('yaml-alias-bomb.yaml', 'alias bomb'),
+  fileCase('yaml-duplicate-top-key.yaml', 'name', 'given twice', 'lines 1 and 8'),
+  fileCase('yaml-duplicate-workload-key.yaml', 'workload.ops', 'given twice'),
+  fileCase('yaml-duplicate-flow-key.yaml', 'workload.arrival.rate_per_s', 'given twice'),
+  fileCase('yaml-duplicate-sweep-key.yaml', 'sweep.workload.ops', 'given twice'),
+  fileCase('yaml-duplicate-param-quoted.yaml', 'params.kvm.exit_user_ns', 'given twice'),
+  fileCase('json-duplicate-top-key.json', 'name', 'given twice'),
+  fileCase('json-duplicate-nested-key.json', 'workload.ops', 'given twice'),
+  fileCase('json-duplicate-escaped-key.json', 'workload.ops', 'given twice'),
+  fileCase('json-duplicate-in-list.json', 'workload.stages[0].servers', 'given twice'),
+  fileCase('json-deep-50000.json', 'workload[0][0][0]', 'nested more than 64'),
+  fileCase('json-deep-70.json', 'workload.a.a.a', 'nested more than 64'),
+  fileCase('yaml-deep-flow.yaml', 'nested more than 64'),
+  fileCase('yaml-deep-block.yaml', 'workload.a.a.a', 'nested more than 64'),
+  fileCase('yaml-deep-dashes.yaml', 'nested more than 64'),
+  fileCase('proto-key-workload.yaml', 'workload.__proto__', 'reserved'),
+  fileCase('proto-key-top.json', '__proto__', 'reserved'),
+  fileCase('constructor-key-params.yaml', 'params.constructor', 'reserved'),
+  fileCase('prototype-key-stage.yaml', 'workload.stages[0].prototype', 'reserved'),
+  fileCase('sweep-proto-key.yaml', 'sweep.workload.__proto__.ops', 'reserved'),
+  fileCase('sweep-zip-constructor-key.yaml', 'sweep.zip.workload.constructor.x', 'reserved'),
+  fileCase('params-dotted-proto.yaml', 'params.kvm.__proto__', 'reserved'),
+  fileCase('validation-where-proto.yaml', 'validation[0].where.__proto__', 'reserved'),
+  // Messages (issue 17 item 11): numbers that are not finite, values and keys cut at about 100 characters, a byte order mark.
+  fileCase('ops-infinite.yaml', 'workload.ops', 'finite', 'got Infinity'),
+  fileCase('rate-nan.yaml', 'workload.arrival.rate_per_s', 'finite', 'got NaN'),
+  fileCase('ops-1e400.json', 'workload.ops', 'finite', 'got Infinity'),
+  fileCase('mean-negative-infinite.yaml', 'workload.stages[0].service_ns.mean', 'got -Infinity'),
+  fileCase('param-infinite.yaml', 'params.kvm.exit_user_ns', 'finite', 'got Infinity'),
+  fileCase('sweep-nan-value.yaml', 'sweep.workload.ops[1]', 'finite', 'got NaN'),
+  fileCase('sweep-param-infinite.yaml', 'sweep.kvm.exit_user_ns[1]', 'finite', 'got Infinity'),
+  fileCase('seed-infinite.yaml', 'seed', 'got Infinity'),
+  fileCase('long-path-name.yaml', 'paths[0]', '"' + 'x'.repeat(90), '..."'),
+  fileCase('long-unknown-key.yaml', 'workload.' + 'k'.repeat(90), 'unknown field'),
+  fileCase('long-name.yaml', 'name', 'at most 100 characters', '..."'),
+  fileCase('long-seed-string.yaml', 'seed', 'must be', '..."'),
+  fileCase('long-param-value.yaml', 'params.qemu.aio', 'one of threads', '..."'),
+  fileCase('json-bom-ops-zero.json', 'workload.ops', '> 0', 'got 0'),
+  fileCase('yaml-bom-ops-zero.yaml', 'workload.ops', '> 0'),
   argsCase('missing-file', ['run', M('no-such-file.yaml'), '--out', 'OUT'], 'no-such-file.yaml', 'cannot read'),
+  argsCase('run-a-folder', ['run', FIXTURES, '--out', 'OUT'], `${FIXTURES}: is not a regular file (a folder)`),
+  argsCase('run-a-device', ['run', '/dev/null', '--out', 'OUT'], '/dev/null: is not a regular file (a device)', '4 MiB'),
   // Overrides.
   setCase('set-without-equals', ['workload.ops'], '--set', 'workload.ops', 'name=value'),
   setCase('set-empty-name', ['=5'], '--set', '"=5"', 'name=value'),
@@ -99,6 +146,28 @@ const CASES: Case[] = [
   setCase('set-unknown-distribution', ['workload.stages.0.service_ns.kind=expo'], 'service_ns.kind', 'did you mean exponential'),
   setCase('set-sweep-workload-kind', ['sweep.workload.kind=[custom]'], 'sweep.workload.kind', 'cannot be swept'),
   setCase('set-replications-zero', ['replications=0'], 'replications', '>= 1'),
+  // Structure of --set names and values (issue 17 item 7): reserved parts, cycles, keys given twice, depth.
+  setCase('set-proto-part', ['workload.__proto__.x=1'], '--set workload.__proto__.x', '"__proto__" is a reserved name'),
+  setCase('set-constructor-field', ['workload.constructor=1'], '--set workload.constructor', 'reserved'),
+  setCase('set-proto-param-part', ['kvm.__proto__=1'], '--set kvm.__proto__', 'reserved'),
+  setCase('set-sweep-proto-key', ['sweep.workload.__proto__.ops=[5]'], '--set sweep.workload.__proto__.ops', 'reserved'),
+  setCase('set-sweep-zip-prototype-key', ['sweep.zip.workload.prototype=[5]'], '--set sweep.zip.workload.prototype', 'reserved'),
+  setCase('set-proto-in-value', ['workload.arrival={__proto__: {x: 1}}'], '--set workload.arrival: workload.arrival.__proto__', 'reserved'),
+  setCase('set-cyclic-list', ['workload.x=&a [*a]'], '--set workload.x: workload.x[0]', 'refers back to workload.x', 'cycle'),
+  setCase('set-cyclic-mapping', ['workload.arrival=&m {kind: poisson, m: *m}'], '--set workload.arrival: workload.arrival.m', 'cycle'),
+  setCase('set-duplicate-key', ['workload.arrival={kind: poisson, kind: closed}'], '--set workload.arrival: workload.arrival.kind', 'given twice'),
+  setCase('set-deep-value', [`workload.x=${'['.repeat(100)}${']'.repeat(100)}`], '--set workload.x', 'nested more than 64'),
+  setCase('set-name-too-deep', [`workload.${'a.'.repeat(70)}b=1`], 'more than 64 dotted parts'),
+  setCase('set-alias-bomb', [`workload.x=[${BOMB}]`], '--set workload.x', 'alias'),
+  setCase('set-inherited-field', ['workload.toString.x=1'], 'workload.toString', 'unknown field'),
+  // Messages of --set values (issue 17 item 11).
+  setCase('set-infinite', ['workload.ops=.inf'], 'workload.ops', 'finite', 'got Infinity', 'from --set workload.ops=.inf'),
+  setCase('set-nan-param', ['kvm.exit_user_ns=.nan'], 'params.kvm.exit_user_ns', 'finite', 'got NaN'),
+  setCase('set-long-value', [`workload.ops=${'x'.repeat(100_000)}`], 'workload.ops', 'must be a number', `"${'x'.repeat(90)}`, '..."', '...)'),
+  setCase('set-long-name', [`${'k'.repeat(100_000)}=1`], 'unknown parameter or field', '..."'),
+  argsCase('compare-set-proto', ['compare', '--set', 'workload.__proto__.ops=5', '--out', 'OUT'], '--set workload.__proto__.ops', 'reserved'),
+  argsCase('validate-set-cyclic', ['validate', SMALL, '--set', 'workload.x=&a [*a]'], '--set workload.x', 'cycle'),
+  argsCase('seed-long', ['run', SMALL, '--out', 'OUT', '--seed', '9'.repeat(100_000)], '--seed', '..."'),
   // Flags.
   argsCase('seed-negative', ['run', SMALL, '--out', 'OUT', '--seed', '-1'], '--seed', '"-1"'),
   argsCase('seed-text', ['run', SMALL, '--out', 'OUT', '--seed', 'abc'], '--seed', '"abc"'),
@@ -235,7 +304,8 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
       cpSync(previous, out, { recursive: true, preserveTimestamps: true });
       return { c, cwd, out };
     });
-    const lanes = Math.max(2, Math.min(4, availableParallelism()));
+    // One more than the cores: a case's process also waits (its worker's start, the disk).
+    const lanes = Math.max(2, Math.min(4, availableParallelism() + 1));
     await eachLimited(setups, lanes, async ({ c, cwd, out }) => {
       const outBefore = readTree(out);
       const outMtimes = mtimes(out);
@@ -246,9 +316,13 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
     });
   }, HOOK_TIMEOUT_MS * 2);
 
-  it('has at least thirty cases', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  it('has at least 120 cases, and a case for every fixture (but setup-*, checked in their own file)', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(120);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+    const fixtures = readdirSync(join(FIXTURES, 'malformed')).filter((f) => !f.startsWith('setup-'));
+    expect(fixtures.length).toBeGreaterThanOrEqual(80);
+    const used = new Set(CASES.flatMap((c) => c.args));
+    expect(fixtures.filter((f) => !used.has(M(f)))).toEqual([]);
   });
 
   for (const c of CASES) {
@@ -263,6 +337,7 @@ describe('malformed input: exit 2, one line naming the field, nothing touched', 
       const line = lines[0]!;
       expect(line.startsWith('iovsim: ')).toBe(true);
       expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+      expect(line.length).toBeLessThanOrEqual(1008); // "iovsim: " and at most 1000 characters
       for (const part of c.expect) expect(line.toLowerCase()).toContain(part.toLowerCase());
       // Nothing written or touched: the previous result and the working folder are as they were.
       expect(readTree(o.out)).toEqual(o.outBefore);
