@@ -232,9 +232,11 @@ function checkYamlKeys(root: unknown, lines: LineCounter): Problem | undefined {
   return walk(root, 1);
 }
 
-/** The first line of a yaml error, as one line (its position included). */
+/** The first line of a yaml error, as one line (its position included), in a scenario's words. */
 function yamlMessage(message: string): string {
-  return (message.split('\n')[0] ?? '').replace(/:\s*$/, '');
+  const line = (message.split('\n')[0] ?? '').replace(/:\s*$/, '');
+  // yaml's advice (parseAllDocuments) is for programmers.
+  return line.replace(/^Source contains multiple documents; please use YAML.parseAllDocuments\(\)/, 'more than one YAML document (a --- line); a scenario is one');
 }
 
 /** Parses YAML into a plain tree, or says what a scenario must not hold, or why it is not YAML. */
