@@ -71,6 +71,17 @@ describe('hostile input and surroundings', () => {
     expectOneLine(await runLimited(['calibrate-check', folder], dir), 'a.yaml: is not a regular file (a FIFO)');
   });
 
+  it('list scenarios is not held up by a FIFO among the scenarios', async () => {
+    const cwd = join(dir, 'fifos', 'listing');
+    mkdirSync(join(cwd, 'scenarios'), { recursive: true });
+    writeFileSync(join(cwd, 'scenarios', 'a.yaml'), '# Question: is it listed?\nname: a\n');
+    execFileSync('mkfifo', [join(cwd, 'scenarios', 'b.yaml')]);
+    const r = await runLimited(['list', 'scenarios'], cwd);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('scenarios/a.yaml  is it listed?\n');
+    expect(r.stdout).toMatch(/scenarios\/b\.yaml {2}\(.*b\.yaml: is not a regular file \(a FIFO\)/);
+  });
+
   it('a device or a folder is refused before a byte is read (/dev/zero grew to 12 GB)', async () => {
     // 5 s at most: the previous build read /dev/zero until memory ran out.
     expectOneLine(await runLimited(['run', '/dev/zero', '--out', join(dir, 'never')], dir, 5000), '/dev/zero: is not a regular file (a device)');
