@@ -176,7 +176,7 @@ export function buildProgram(): Command {
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
       // Commander puts "(Did you mean ...?)" on a second line; bad input gets one line.
-      outputError: (s, write) => write(`iovsim: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+      outputError: (s, write) => write(`iovsim: ${oneLine(s.replace(/^error: /, '').trim())}\n`),
     });
 
   program

@@ -290,6 +290,8 @@ const CASES: Case[] = [
   argsCase('unknown-option', ['run', SMALL, '--out', 'OUT', '--jobz', '2'], "'--jobz'", 'did you mean --jobs'),
   argsCase('missing-argument', ['run'], "'file'"),
   argsCase('unknown-command', ['rnu', SMALL], "'rnu'"),
+  argsCase('unknown-option-long', ['run', SMALL, `--${'x'.repeat(100_000)}`], 'unknown option', 'characters cut'),
+  argsCase('unknown-command-long', ['y'.repeat(100_000)], 'unknown command', 'characters cut'),
   argsCase('unknown-list-target', ['list', 'pathz'], 'list', '"pathz"', 'paths, workloads, params, scenarios'),
   argsCase('out-not-a-result', ['run', SMALL, '--out', FIXTURES], '--out', 'not an iovsim result'),
   argsCase('validate-bad-file', ['validate', M('cv-too-large.yaml')], 'cv-too-large.yaml', 'service_ns.cv'),
