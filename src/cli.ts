@@ -31,8 +31,9 @@ import { formatTable, type TableColumn } from './output/table.js';
 import { ResultFolder, writeFolderAtomically } from './output/result-folder.js';
 import { DISCARD, type FileSink, type TaskOutput } from './output/results.js';
 import { OutputError } from './util/output-error.js';
-import { InputError } from './util/input-error.js';
-import { markResultWritten, onInterrupt } from './util/interrupt.js';
+import { InputError, showValue } from './util/input-error.js';
+import { exitAfterCleanups, markResultWritten, onInterrupt, withDefaultSignals } from './util/interrupt.js';
+import { readInputFile } from './util/read-input.js';
 import { awaitBackgroundCompiles } from './util/jit-quiesce.js';
 import { createProgress } from './util/progress.js';
 import { TOOL } from './version.js';
@@ -44,7 +45,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function parseSeed(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 2 ** 32 - 1) {
-    throw new InputError(`--seed: must be an integer from 0 to 4294967295, got "${text}"`);
+    throw new InputError(`--seed: must be an integer from 0 to 4294967295, got ${showValue(text)}`);
   }
   return n;
 }
@@ -57,7 +58,7 @@ export function parseJobs(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_JOBS) {
-    throw new InputError(`--jobs: must be a whole number from 1 to ${MAX_JOBS} (default: ${availableParallelism()} cores), got "${text}"`);
+    throw new InputError(`--jobs: must be a whole number from 1 to ${MAX_JOBS} (default: ${availableParallelism()} cores), got ${showValue(text)}`);
   }
   return n;
 }
@@ -95,7 +96,7 @@ function noteIgnored(file: string, job: FioJobFilePlan | undefined, quiet: boole
 export function parseOps(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1 || !Number.isSafeInteger(n)) {
-    throw new InputError(`--ops: must be a whole number of operations, at least 1, got "${text}"`);
+    throw new InputError(`--ops: must be a whole number of operations, at least 1, got ${showValue(text)}`);
   }
   return n;
 }
@@ -179,12 +180,13 @@ export function buildProgram(): Command {
     .name('iovsim')
     .description('Discrete-event simulator of host/guest I/O virtualization pipelines')
     .version(TOOL.version)
+    .option('--debug', 'print the stack trace of an internal error (or set IOVSIM_DEBUG=1)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
       // Commander puts "(Did you mean ...?)" on a second line; bad input gets one line.
-      outputError: (s, write) => write(`iovsim: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+      outputError: (s, write) => write(`iovsim: ${oneLine(s.replace(/^error: /, '').trim())}\n`),
     });
 
   program
@@ -209,7 +211,7 @@ export function buildProgram(): Command {
       }
       const fioJson = opts.outputFormat === 'fio-json';
       if (fioJson && shard) throw new InputError('--output-format fio-json: not with --shard (merge writes no fio.json); run without --shard');
-      const { plan, sets, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      const { plan, sets, job } = await withDefaultSignals(() => loadRunPlan(file, opts.set, seed, opts.paths));
       if (fioJson) plan.fioFigures = true;
       if (fioJson && !plan.points.every((p) => p.workload.kind.startsWith('blk'))) {
         throw new InputError(`--output-format fio-json: needs a block workload (blk, blk-read, blk-write), not ${plan.points[0]!.workload.kind}`);
@@ -217,7 +219,7 @@ export function buildProgram(): Command {
       checkPlanSize(plan, jobs, opts.force === true, shard ? 1 / shard.count : 1);
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
-      const all = planTasks(plan);
+      const all = await withDefaultSignals(() => planTasks(plan));
       const tasks = shard ? shardTasks(all, shard) : all;
       const flags = { jobs, quiet: opts.quiet === true, overrides: sets };
       const folder = ResultFolder.open(out);
@@ -256,16 +258,16 @@ export function buildProgram(): Command {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const ops = opts.ops === undefined ? undefined : parseOps(opts.ops);
       const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
-      const plan = comparePlan({
+      const plan = await withDefaultSignals(() => comparePlan({
         ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
         ...(opts.paths !== undefined ? { paths: opts.paths } : {}),
         sets: opts.set,
         ...(ops !== undefined ? { ops } : {}),
         ...(seed !== undefined ? { seed } : {}),
-      });
+      }));
       checkPlanSize(plan, jobs, opts.force === true);
       const out = opts.out === undefined ? undefined : resolve(opts.out);
-      const tasks = planTasks(plan);
+      const tasks = await withDefaultSignals(() => planTasks(plan));
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
       const folder = out === undefined ? undefined : ResultFolder.open(out);
       const exec = folder
@@ -299,9 +301,9 @@ export function buildProgram(): Command {
     .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
     .option('--seed <n>', 'override the scenario seed')
     .option('--paths <a,b,...>', 'the paths to run on (as --set paths=a,b)')
-    .action((file: string, opts: { set: string[]; seed?: string; paths?: string }) => {
+    .action(async (file: string, opts: { set: string[]; seed?: string; paths?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const { plan, job } = loadRunPlan(file, opts.set, seed, opts.paths);
+      const { plan, job } = await withDefaultSignals(() => loadRunPlan(file, opts.set, seed, opts.paths));
       noteIgnored(file, job, false);
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
       const estimate = estimatePlan(plan, availableParallelism(), probeNsPerEvent());
@@ -323,8 +325,10 @@ export function buildProgram(): Command {
     .option('--quiet', 'no per-file lines on stderr')
     .action(async (files: string[], opts: { jobs?: string; set: string[]; markdown?: boolean; quiet?: boolean }) => {
       const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
-      const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
-      const plans = list.map((f) => loadPlan(f, opts.set));
+      const plans = await withDefaultSignals(() => {
+        const list = validationFiles(files.length > 0 ? files : [join(scenariosFolder(), 'validation')]);
+        return list.map((f) => loadPlan(f, opts.set));
+      });
       for (const plan of plans) {
         if (!plan.scenario.validation) throw new InputError(`${plan.source}: validation: missing; a calibration scenario lists its published targets`);
       }
@@ -402,7 +406,14 @@ function scenariosFolder(): string {
 
 /** The question a scenario file answers: its "# Question: ...?" comment, up to the question mark. */
 function scenarioQuestion(file: string): string {
-  const comments = readFileSync(file, 'utf8')
+  let text: string;
+  try {
+    text = readInputFile(file);
+  } catch (e) {
+    if (e instanceof InputError) return `(${e.message})`;
+    throw e;
+  }
+  const comments = text
     .split('\n')
     .filter((l) => l.startsWith('#'))
     .map((l) => l.replace(/^#\s?/, '').trim());
@@ -437,7 +448,7 @@ function listing(what: string): string {
       return files.map((f) => `${`scenarios/${f}`.padEnd(width)}  ${scenarioQuestion(join(dir, f))}\n`).join('');
     }
     default:
-      throw new InputError(`list: unknown list "${what}"; allowed: paths, workloads, params, scenarios`);
+      throw new InputError(`list: unknown list ${showValue(what)}; allowed: paths, workloads, params, scenarios`);
   }
 }
 
@@ -448,29 +459,58 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    return report(e);
+    return report(e, wantsDebug(argv));
   } finally {
     await terminateWorkers(); // prewarmed workers a failed or short run did not use
     awaitBackgroundCompiles(); // before this isolate goes away (util/jit-quiesce.ts)
   }
 }
 
+/**
+ * Stack traces are for whoever debugs iovsim: --debug (a global option, anywhere before a
+ * lone --) or IOVSIM_DEBUG=1. Read from the words themselves so that it holds for errors
+ * thrown before or while commander parses them.
+ */
+export function wantsDebug(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--debug') || /^(1|true|yes|on)$/i.test(process.env['IOVSIM_DEBUG'] ?? '');
+}
+
+/** The most characters of an error line: a pasted 5 MB value must not become a 5 MB line. */
+export const MAX_ERROR_LINE_CHARS = 1000;
+
+/** One line: newlines folded, and cut in the middle when longer than MAX_ERROR_LINE_CHARS. */
+export function oneLine(text: string): string {
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  if (line.length <= MAX_ERROR_LINE_CHARS) return line;
+  const keep = MAX_ERROR_LINE_CHARS - 30;
+  const cut = line.length - keep;
+  return `${line.slice(0, Math.ceil(keep * 0.6))} ...(${cut} characters cut)... ${line.slice(line.length - Math.floor(keep * 0.4))}`;
+}
+
 /** Prints an error and returns the exit status. */
-function report(e: unknown): number {
+function report(e: unknown, debug: boolean): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
     return 2; // commander already printed its one-line message
   }
   if (e instanceof InputError) {
-    process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.stderr.write(`iovsim: ${oneLine(e.message)}\n`);
     return 2;
   }
   if (e instanceof OutputError) {
     process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }
-  process.stderr.write(`iovsim: internal error: ${(e as Error).stack ?? String(e)}\n`);
+  reportInternal(e, debug);
   return 1;
+}
+
+/** An internal error: one line, or with debug the stack trace. */
+function reportInternal(e: unknown, debug: boolean): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (debug) process.stderr.write(`iovsim: internal error: ${err.stack ?? err.message}\n`);
+  else process.stderr.write(`iovsim: internal error: ${oneLine(err.message)} (run with --debug for the stack trace)\n`);
 }
 
 function isEntryPoint(): boolean {
@@ -484,7 +524,22 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then((code) => {
+  const argv = process.argv.slice(2);
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    // The reader went away (iovsim schema | head): stop quietly with success, as Unix tools do.
+    if (e.code === 'EPIPE') exitAfterCleanups(0);
+    process.stderr.write(`iovsim: cannot write to standard output (${e.code ?? e.message})\n`);
+    exitAfterCleanups(1);
+  });
+  process.stderr.on('error', () => {
+    // Nowhere left to say anything: carry on, the exit status still tells.
+  });
+  // An error outside main's try (an event handler, a stray rejection) is reported as one too.
+  process.on('uncaughtException', (e) => {
+    reportInternal(e, wantsDebug(argv));
+    exitAfterCleanups(1);
+  });
+  main(argv).then((code) => {
     process.exitCode = code;
   });
 }

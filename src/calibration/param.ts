@@ -3,7 +3,7 @@
  * allowed range and source, and any of them can be overridden from a scenario
  * (`params:`), a sweep or `--set`. `iovsim list params` prints the table.
  */
-import { InputError, didYouMean } from '../util/input-error.js';
+import { InputError, didYouMean, showValue } from '../util/input-error.js';
 
 export type ParamValue = number | boolean | string;
 
@@ -60,12 +60,12 @@ export class ParamRegistry {
    */
   check(name: string, raw: unknown, where: string): ParamValue {
     const def = this.defs.get(name);
-    if (!def) throw new InputError(`${where}: unknown parameter "${name}"${didYouMean(name, this.defs.keys())}`);
+    if (!def) throw new InputError(`${where}: unknown parameter ${showValue(name)}${didYouMean(name, this.defs.keys())}`);
     const at = `${where}.${name}`;
     if (typeof def.default === 'number') {
       const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new InputError(`${at}: must be a number [${def.unit}], got ${JSON.stringify(raw)}`);
+        throw new InputError(`${at}: must be a ${typeof raw === 'number' ? 'finite ' : ''}number [${def.unit}], got ${showValue(raw)}`);
       }
       if (def.integer && !Number.isInteger(v)) throw new InputError(`${at}: must be an integer, got ${v}`);
       if ((def.min !== undefined && v < def.min) || (def.max !== undefined && v > def.max)) {
@@ -75,14 +75,14 @@ export class ParamRegistry {
     }
     if (typeof def.default === 'boolean') {
       const v = raw === 'true' ? true : raw === 'false' ? false : raw;
-      if (typeof v !== 'boolean') throw new InputError(`${at}: must be true or false, got ${JSON.stringify(raw)}`);
+      if (typeof v !== 'boolean') throw new InputError(`${at}: must be true or false, got ${showValue(raw)}`);
       return v;
     }
     // YAML reads an unquoted 1.0 as the number 1: a number stands for the choice it spells.
     const v = typeof raw === 'number' && def.choices ? (choiceOfNumber(def.choices, raw) ?? raw) : raw;
     if (typeof v !== 'string' || (def.choices && !def.choices.includes(v))) {
       throw new InputError(
-        `${at}: must be ${def.choices ? `one of ${def.choices.join(', ')}` : 'a string'}, got ${JSON.stringify(raw)}`,
+        `${at}: must be ${def.choices ? `one of ${def.choices.join(', ')}` : 'a string'}, got ${showValue(raw)}`,
       );
     }
     return v;

@@ -6,7 +6,7 @@
 import { PATHS } from '../paths/index.js';
 import type { Row } from '../output/rows.js';
 import { formatNumber, formatTable } from '../output/table.js';
-import { InputError, didYouMean } from '../util/input-error.js';
+import { InputError, didYouMean, showValue } from '../util/input-error.js';
 import { WORKLOAD_KINDS } from '../workloads/index.js';
 import { applySets, parseSets, planScenario, withSetBlame, type Plan } from './load.js';
 
@@ -32,15 +32,15 @@ export function comparePlan(options: CompareOptions): Plan {
   const parsedSets = parseSets(sets);
   const kinds = WORKLOAD_KINDS.map((w) => w.kind);
   if (!kinds.includes(kind)) {
-    throw new InputError(`--workload: unknown workload "${kind}"${didYouMean(kind, kinds)}; allowed: ${kinds.join(', ')}`);
+    throw new InputError(`--workload: unknown workload ${showValue(kind)}${didYouMean(kind, kinds)}; allowed: ${kinds.join(', ')}`);
   }
   const raw: Record<string, unknown> = { name: `compare-${kind}`, workload: { kind } };
   if (options.paths !== undefined) {
     const names = options.paths.split(',').map((p) => p.trim());
-    if (names.some((n) => n === '')) throw new InputError(`--paths: a comma-separated list of path names, got "${options.paths}"`);
+    if (names.some((n) => n === '')) throw new InputError(`--paths: a comma-separated list of path names, got ${showValue(options.paths)}`);
     raw['paths'] = names;
   } else if (kind !== 'custom' && !PATHS.some((p) => p.workloads.includes(kind))) {
-    throw new InputError(`--workload: no registered path runs "${kind}" yet; see iovsim list paths`);
+    throw new InputError(`--workload: no registered path runs ${showValue(kind)} yet; see iovsim list paths`);
   }
   const applied = applySets(raw, parsedSets);
   return withSetBlame(() => planScenario(applied, 'compare'), sets);

@@ -1,13 +1,13 @@
 /** Turns a zod error into one line: file, field path, bad value, what is allowed. */
 import type { z } from 'zod';
-import { didYouMean } from '../util/input-error.js';
+import { clipText, didYouMean, showValue } from '../util/input-error.js';
 
 /** A field path as users write it: `workload.stages[0].service_ns`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
+    else out += out === '' ? clipText(String(p)) : `.${clipText(String(p))}`; // a pasted key stays short
   }
   return out === '' ? '(top level)' : out;
 }
@@ -21,11 +21,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  if (s === undefined) return 'nothing';
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
+const show = showValue;
 
 const EXPECTED: Record<string, string> = {
   number: 'a number',
@@ -68,6 +64,10 @@ function describeIssue(issue: Issue, root: unknown, knownKeys: (path: readonly P
   const path = issue.path;
   const value = valueAt(root, path);
   const got = value === undefined ? '' : `, got ${show(value)}`;
+  // YAML's .inf and .nan, JSON's 1e400: numbers to JavaScript, not to zod (or to a run).
+  if (typeof value === 'number' && !Number.isFinite(value) && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
+    return `${formatPath(path)}: must be a finite number${got}`;
+  }
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;

@@ -3,14 +3,14 @@
  * with its workload and resolved parameters, and the paths to run them on.
  * Every failure is an InputError naming the file and the field.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { choiceOfNumber, params as paramRegistry, type ParamValues } from '../calibration/index.js';
 import { PATHS, findPath } from '../paths/index.js';
 import { SUMMARY_COLUMNS } from '../output/rows.js';
-import { InputError, didYouMean } from '../util/input-error.js';
+import { InputError, clipText, didYouMean, showValue } from '../util/input-error.js';
+import { readInputFile } from '../util/read-input.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
+import { MAX_DEPTH, RESERVED_KEYS, parseScenarioText, parseSetText, reservedPart } from './parse-text.js';
 import { hasSweptValues } from './validation.js';
 import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
 
@@ -36,29 +36,9 @@ export interface Plan {
   fioFigures?: boolean;
 }
 
-/** Reads YAML or JSON; a syntax error is bad input. */
+/** Reads YAML or JSON (parse-text.ts says what it refuses); a syntax error is bad input. */
 export function readScenarioFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the scenario file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    const msg = ((e as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '');
-    throw new InputError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${msg}`);
-  }
-}
-
-/** Parses a --set value as a YAML scalar or flow collection ("3", "true", "[1, 2]"). */
-export function parseSetValue(text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch {
-    return text;
-  }
+  return parseScenarioText(readInputFile(file), file);
 }
 
 /** Splits "name=value" overrides; a malformed one is bad input. */
@@ -67,10 +47,15 @@ export function parseSets(sets: readonly string[]): [string, unknown][] {
     const eq = s.indexOf('=');
     const name = eq > 0 ? s.slice(0, eq).trim() : '';
     if (name === '' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-      throw new InputError(`--set ${JSON.stringify(s)}: expected name=value, e.g. --set workload.ops=10000 or --set kvm.exit_user_ns=3200`);
+      throw new InputError(`--set ${showValue(s)}: expected name=value, e.g. --set workload.ops=10000 or --set kvm.exit_user_ns=3200`);
     }
+    const reserved = reservedPart(name);
+    if (reserved !== undefined) {
+      throw new InputError(`--set ${clipText(name)}: "${reserved}" is a reserved name, not a field; names with a part ${RESERVED_KEYS.join(', ')} are not allowed`);
+    }
+    if (name.split('.').length > MAX_DEPTH) throw new InputError(`--set ${clipText(name)}: more than ${MAX_DEPTH} dotted parts; at most ${MAX_DEPTH}`);
     const text = s.slice(eq + 1);
-    const value = parseSetValue(text);
+    const value = parseSetText(text, name);
     // A string parameter keeps its text: YAML would read virtio.version=1.1 as the number 1.1 (and 1.0 as 1).
     // A number that is not a choice's text stands for the choice it spells, as in a file (1 -> "1.0").
     const def = paramRegistry.get(name.replace(/^params\./, ''));
@@ -104,7 +89,7 @@ export function applySets(raw: unknown, sets: readonly [string, unknown][]): Rec
       if (!paramRegistry.has(name)) {
         const known = [...paramRegistry.names(), ...TOP_LEVEL_SET_KEYS, 'workload.<field>', 'sweep.<name>'];
         throw new InputError(
-          `${where}: unknown parameter or field "${key}"${didYouMean(name, known)}; allowed: a parameter (iovsim list params), workload.<field>, sweep.<name>, ${TOP_LEVEL_SET_KEYS.join(', ')}`,
+          `${where}: unknown parameter or field ${showValue(key)}${didYouMean(name, known)}; allowed: a parameter (iovsim list params), workload.<field>, sweep.<name>, ${TOP_LEVEL_SET_KEYS.join(', ')}`,
         );
       }
       const p = out['params'];
@@ -115,7 +100,10 @@ export function applySets(raw: unknown, sets: readonly [string, unknown][]): Rec
 }
 
 function setPath(root: Record<string, unknown>, parts: string[], value: unknown, where: string): void {
-  if (parts.some((p) => p === '')) throw new InputError(`${where}: empty field name in "${parts.join('.')}"`);
+  if (parts.some((p) => p === '')) throw new InputError(`${where}: empty field name in "${clipText(parts.join('.'))}"`);
+  // Callers refuse these first; never assign one (it would reach Object.prototype).
+  const reserved = parts.find((p) => RESERVED_KEYS.includes(p));
+  if (reserved !== undefined) throw new InputError(`${where}: "${reserved}" is a reserved name, not a field`);
   let node: unknown = root;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
@@ -124,7 +112,7 @@ function setPath(root: Record<string, unknown>, parts: string[], value: unknown,
     if (Array.isArray(node)) {
       const idx = Number(part);
       if (!/^\d+$/.test(part) || idx >= node.length) {
-        throw new InputError(`${where}: ${at}: a list index from 0 to ${node.length - 1} is needed here, got "${part}"`);
+        throw new InputError(`${where}: ${clipText(at)}: a list index from 0 to ${node.length - 1} is needed here, got ${showValue(part)}`);
       }
       if (isLast) node[idx] = value;
       else node = node[idx];
@@ -135,19 +123,53 @@ function setPath(root: Record<string, unknown>, parts: string[], value: unknown,
       obj[part] = value;
       break;
     }
-    const next = obj[part];
+    // Own fields only: "toString" is not a field of a scenario's mapping.
+    const next = Object.hasOwn(obj, part) ? obj[part] : undefined;
     if (next === undefined || next === null) obj[part] = {};
-    else if (typeof next !== 'object') throw new InputError(`${where}: ${at} is ${JSON.stringify(next)}, not a mapping or list`);
+    else if (typeof next !== 'object') throw new InputError(`${where}: ${clipText(at)} is ${showValue(next)}, not a mapping or list`);
     node = obj[part];
   }
+}
+
+/** The most points a sweep may have. */
+export const MAX_SWEEP_POINTS = 100_000;
+/** The most values a sweep's lists may hold together (a zip of many keys multiplies them). */
+export const MAX_SWEEP_VALUES = 1_000_000;
+
+/**
+ * The sweep's size from its lists' lengths alone, before any value is validated or any
+ * point built: a million-value list used to take seconds and a gigabyte to be refused.
+ * Shapes are left to the schema (a zip's longest list counts; unequal ones are its error).
+ */
+function checkSweepSize(raw: Record<string, unknown>, source: string): void {
+  const sweep = raw['sweep'];
+  if (sweep === null || typeof sweep !== 'object' || Array.isArray(sweep)) return;
+  let points = 1;
+  let values = 0;
+  for (const [key, v] of Object.entries(sweep)) {
+    const isZip = key === 'zip' && v !== null && typeof v === 'object' && !Array.isArray(v);
+    let longest = 0;
+    for (const list of isZip ? Object.values(v) : [v]) {
+      if (!Array.isArray(list)) continue;
+      longest = Math.max(longest, list.length);
+      values += list.length;
+    }
+    if (longest > 0) points *= longest;
+  }
+  if (points > MAX_SWEEP_POINTS) {
+    const count = Number.isSafeInteger(points) ? String(points) : `more than ${Number.MAX_SAFE_INTEGER}`;
+    throw new InputError(`${source}: sweep: ${count} points; at most ${MAX_SWEEP_POINTS}`);
+  }
+  if (values > MAX_SWEEP_VALUES) throw new InputError(`${source}: sweep: ${values} values in its lists; at most ${MAX_SWEEP_VALUES}`);
 }
 
 /** Validates a raw scenario object and expands its sweep. */
 export function planScenario(raw: unknown, source: string): Plan {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    const got = raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : JSON.stringify(raw);
+    const got = raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : showValue(raw);
     throw new InputError(`${source}: (top level): must be a mapping with at least name and workload, got ${got}`);
   }
+  checkSweepSize(raw as Record<string, unknown>, source);
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     throw new InputError(`${source}: ${formatZodError(parsed.error, raw, (p) => objectKeysAt(scenarioSchema, raw, p))}`);
@@ -197,7 +219,7 @@ export function planScenario(raw: unknown, source: string): Plan {
   }
 
   const pointCount = dims.reduce((n, d) => n * d.rows.length, 1);
-  if (pointCount > 100_000) throw new InputError(`${source}: sweep: ${pointCount} points; at most 100000`);
+  if (pointCount > MAX_SWEEP_POINTS) throw new InputError(`${source}: sweep: ${pointCount} points; at most ${MAX_SWEEP_POINTS}`);
   const combos: ScalarValue[][] = [[]];
   for (const d of dims) {
     const next: ScalarValue[][] = [];
@@ -242,13 +264,13 @@ function checkValidationTargets(scenario: Scenario, paths: string[], points: rea
     } else if (t.thread !== undefined) {
       throw new InputError(`${at}.thread: only metric cpu.busy_fraction reads a thread`);
     } else if (!(numeric as readonly string[]).includes(t.metric)) {
-      throw new InputError(`${at}.metric: unknown summary column "${t.metric}"${didYouMean(t.metric, numeric)}; allowed: ${numeric.join(', ')}, cpu.busy_fraction`);
+      throw new InputError(`${at}.metric: unknown summary column ${showValue(t.metric)}${didYouMean(t.metric, numeric)}; allowed: ${numeric.join(', ')}, cpu.busy_fraction`);
     }
     for (const [sel, name] of [[t, ''], [t.relative_to, '.relative_to']] as const) {
       if (sel === undefined) continue;
       if (sel.path === undefined && paths.length > 1) throw new InputError(`${at}${name}.path: the scenario runs ${paths.join(', ')}; say which`);
       if (sel.path !== undefined && !paths.includes(sel.path)) {
-        throw new InputError(`${at}${name}.path: "${sel.path}" is not among the scenario's paths (${paths.join(', ')})`);
+        throw new InputError(`${at}${name}.path: ${showValue(sel.path)} is not among the scenario's paths (${paths.join(', ')})`);
       }
       const where = sel.where ?? {};
       for (const [k, v] of Object.entries(where)) {
@@ -337,7 +359,7 @@ function resolvePaths(scenario: Scenario, source: string, isCustom: boolean): st
     if (bad >= 0) {
       const name = scenario.paths![bad]!;
       throw new InputError(
-        `${source}: paths[${bad}]: ${name === '' || !/^[a-z]/i.test(name) ? `"${name}"` : `path "${name}"`}${didYouMean(name, ['custom', ...PATHS.map((p) => p.name)])} cannot run the custom workload; it runs without a path: omit paths or write [custom]`,
+        `${source}: paths[${bad}]: ${name === '' || !/^[a-z]/i.test(name) ? showValue(name) : `path ${showValue(name)}`}${didYouMean(name, ['custom', ...PATHS.map((p) => p.name)])} cannot run the custom workload; it runs without a path: omit paths or write [custom]`,
       );
     }
     if ((scenario.paths?.length ?? 0) > 1) throw new InputError(`${source}: paths: list custom once`);
@@ -350,13 +372,13 @@ function resolvePaths(scenario: Scenario, source: string, isCustom: boolean): st
     const path = findPath(name);
     if (!path) {
       throw new InputError(
-        `${source}: paths[${i}]: unknown path "${name}"${didYouMean(name, PATHS.map((p) => p.name))}; allowed: ${PATHS.map((p) => p.name).join(', ')}`,
+        `${source}: paths[${i}]: unknown path ${showValue(name)}${didYouMean(name, PATHS.map((p) => p.name))}; allowed: ${PATHS.map((p) => p.name).join(', ')}`,
       );
     }
     if (!path.workloads.includes(kind)) {
-      throw new InputError(`${source}: paths[${i}]: path "${name}" cannot run workload ${kind}; it runs ${path.workloads.join(', ')}`);
+      throw new InputError(`${source}: paths[${i}]: path ${showValue(name)} cannot run workload ${kind}; it runs ${path.workloads.join(', ')}`);
     }
-    if (seen.has(name)) throw new InputError(`${source}: paths[${i}]: "${name}" is listed twice`);
+    if (seen.has(name)) throw new InputError(`${source}: paths[${i}]: ${showValue(name)} is listed twice`);
     seen.add(name);
   });
   if (names.length === 0) throw new InputError(`${source}: workload.kind: no path runs ${kind} yet`);
@@ -388,7 +410,7 @@ export function withSetBlame<T>(step: () => T, sets: readonly string[]): T {
         ? [key, key.replace(/\.(\d+)(?=\.|$)/g, '[$1]')]
         : [`params.${key.replace(/^params\./, '')}`];
       if (fields.some((f) => e.message.includes(`${f}:`) || e.message.includes(`${f}[`) || e.message.includes(`${f}.`))) {
-        throw new InputError(`${e.message} (from --set ${s})`);
+        throw new InputError(`${e.message} (from --set ${clipText(s)})`);
       }
     }
     throw e;

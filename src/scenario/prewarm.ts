@@ -43,7 +43,7 @@ if (isCliProcess()) {
   installInterruptHandlers();
   onInterrupt(() => void terminateWorkers(true));
   onInterrupt(removeStagingFolders);
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => a !== '--debug'); // a global option may come first
   const isRun = args[0] === 'run' || args[0] === 'compare';
   if (isRun && !args.includes('--help') && !args.includes('-h')) {
     const jobs = jobsFromArgv(args);

@@ -6,6 +6,30 @@ export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
+/** The most characters of a value (or a key) a message quotes. */
+export const MAX_QUOTED_CHARS = 100;
+
+/** Text cut at `max` characters, with "..." when cut: a pasted 5 MB value stays out of messages. */
+export function clipText(text: string, max = MAX_QUOTED_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
+
+/**
+ * A value as a message quotes it: JSON, cut at about MAX_QUOTED_CHARS characters; numbers
+ * JSON cannot spell by name (Infinity, -Infinity, NaN: JSON.stringify says null).
+ */
+export function showValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(clipText(v));
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+  } catch {
+    s = String(v); // a cycle
+  }
+  return s === undefined ? 'nothing' : clipText(s);
+}
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
   const prev = new Array<number>(b.length + 1);
@@ -24,6 +48,8 @@ export function editDistance(a: string, b: string): number {
 
 /** Up to three known names closest to an unknown one, nearest first. */
 export function closestNames(unknown: string, known: Iterable<string>, limit = 3): string[] {
+  // No name is this long; comparing a pasted megabyte with each would take minutes.
+  if (unknown.length > MAX_QUOTED_CHARS) return [];
   const scored: [string, number][] = [];
   for (const k of known) {
     const d = editDistance(unknown.toLowerCase(), k.toLowerCase());
