@@ -20,10 +20,10 @@
  *   alone (ops is then a cap, JOB_FILE_OPS_CAP); ramp_time is warm-up time. fio
  *   measures from the first I/O: no warm-up I/Os.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { applySets, parseSets, planScenario, withSetBlame, type Plan } from './load.js';
+import { readInputFile } from '../util/read-input.js';
 
 /** The iovsim option of a job file that names the paths to run on (a comma list). */
 export const IOVSIM_PATH_OPTION = 'iovsim_path';
@@ -83,9 +83,9 @@ export function isFioJobFile(file: string): boolean {
   if (/\.(ya?ml|json)$/i.test(file)) return false;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file); // bounded, and a FIFO or device is refused, not read
   } catch {
-    return false;
+    return false; // the scenario reader then says what is wrong with the file
   }
   for (const raw of text.split('\n')) {
     const line = stripComment(raw).trim();
@@ -779,13 +779,7 @@ export interface FioJobFileOptions {
 
 /** Reads a fio job file and plans it as a scenario (the same validation as a YAML scenario's). */
 export function loadFioJobFile(file: string, options: FioJobFileOptions = {}): FioJobFilePlan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the job file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return planFioJobText(text, file, options);
+  return planFioJobText(readInputFile(file, 'job file'), file, options);
 }
 
 /** Plans the text of a job file (loadFioJobFile without the file). */
