@@ -20,6 +20,8 @@ export interface ParamDef {
   integer?: boolean;
   /** Allowed values for strings. */
   choices?: readonly string[];
+  /** Allowed values for a number that is one of a few sizes (within min and max). */
+  numberChoices?: readonly number[];
   /** Paper, spec section, commit or report; "modelling estimate: why" when there is none. */
   source: string;
   description: string;
@@ -70,6 +72,9 @@ export class ParamRegistry {
       if (def.integer && !Number.isInteger(v)) throw new InputError(`${at}: must be an integer, got ${v}`);
       if ((def.min !== undefined && v < def.min) || (def.max !== undefined && v > def.max)) {
         throw new InputError(`${at}: must be in [${def.min ?? '-inf'}, ${def.max ?? 'inf'}] ${def.unit}, got ${v}`);
+      }
+      if (def.numberChoices && !def.numberChoices.includes(v)) {
+        throw new InputError(`${at}: must be one of ${def.numberChoices.join(', ')} ${def.unit}, got ${v}`);
       }
       return v;
     }

@@ -11,6 +11,7 @@ import { SUMMARY_COLUMNS } from '../output/rows.js';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
+import { checkSetups } from './setup-check.js';
 import { hasSweptValues } from './validation.js';
 import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
 
@@ -220,7 +221,8 @@ export function planScenario(raw: unknown, source: string): Plan {
     }
     return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
   });
-  checkPathSetups(points, paths, source, sweepKeys.length > 0);
+  const isSwept = sweepKeys.length > 0;
+  checkSetups(points, paths, source, scenario.seed, (p) => (isSwept ? `sweep point ${p.index} (${describeValues(p.values)})` : ''));
   checkValidationTargets(scenario, paths, points, sweepKeys, source);
   return { source, scenario, sweepKeys, points, paths };
 }
@@ -289,30 +291,6 @@ function canonicalList(key: string, list: ScalarValue[], where: string): ScalarV
   const def = paramRegistry.get(key);
   if (key.startsWith('workload.') || def === undefined || typeof def.default !== 'string') return list;
   return list.map((v) => canonical(key, v, paramRegistry.check(key, v, where)));
-}
-
-/**
- * Runs every path's plan-time check (PathModel.check) on every sweep point, so that an
- * impossible combination (packed ring on vhost-kernel, more VMs than VFs...) fails before
- * any task runs, with the point and the path in the one-line message.
- */
-function checkPathSetups(points: readonly SweepPoint[], paths: readonly string[], source: string, isSwept: boolean): void {
-  const checked = paths.flatMap((name) => {
-    const path = findPath(name);
-    return path?.check ? [{ name, check: path.check.bind(path) }] : [];
-  });
-  // In task order (points, then paths): the error names the first task that would fail.
-  for (const point of points) {
-    for (const { name, check } of checked) {
-      try {
-        check(point.params, point.workload);
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        const where = isSwept ? `sweep point ${point.index} (${describeValues(point.values)}), path ${name}` : `path ${name}`;
-        throw new InputError(`${source}: ${where}: ${e.message}`);
-      }
-    }
-  }
 }
 
 /** "allowed: a, b, c" for a few parameters, or a pointer to the full list. */
