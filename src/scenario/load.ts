@@ -152,6 +152,7 @@ export function planScenario(raw: unknown, source: string): Plan {
     throw new InputError(`${source}: ${formatZodError(parsed.error, raw, (p) => objectKeysAt(scenarioSchema, raw, p))}`);
   }
   const scenario = parsed.data;
+  checkDroppedKeys(raw as Record<string, unknown>, scenario, source);
   for (const [k, v] of Object.entries(scenario.params)) {
     if (!paramRegistry.has(k)) {
       throw new InputError(`${source}: params.${k}: unknown parameter${didYouMean(k, paramRegistry.names())}; ${allowedParams()}`);
@@ -291,6 +292,26 @@ function canonicalList(key: string, list: ScalarValue[], where: string): ScalarV
   const def = paramRegistry.get(key);
   if (key.startsWith('workload.') || def === undefined || typeof def.default !== 'string') return list;
   return list.map((v) => canonical(key, v, paramRegistry.check(key, v, where)));
+}
+
+/**
+ * zod's records drop a key named __proto__ (assigning it sets the prototype instead): a
+ * params or sweep key of the file that did not survive parsing is refused, not ignored.
+ */
+function checkDroppedKeys(raw: Record<string, unknown>, scenario: Scenario, source: string): void {
+  const ownKeys = (v: unknown): string[] => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
+  for (const k of ownKeys(raw['params'])) {
+    if (!Object.hasOwn(scenario.params, k)) throw new InputError(`${source}: params.${k}: unknown parameter; ${allowedParams()}`);
+  }
+  const sweep = raw['sweep'];
+  for (const k of ownKeys(sweep)) {
+    if (!Object.hasOwn(scenario.sweep ?? {}, k)) throw new InputError(`${source}: sweep.${k}: unknown parameter; sweep workload.<field> or ${allowedParams()}`);
+  }
+  const zip = (sweep as Record<string, unknown> | undefined)?.['zip'];
+  const parsedZip = scenario.sweep?.['zip'] ?? {};
+  for (const k of ownKeys(zip)) {
+    if (!Object.hasOwn(parsedZip, k)) throw new InputError(`${source}: sweep.zip.${k}: unknown parameter; sweep workload.<field> or ${allowedParams()}`);
+  }
 }
 
 /** "allowed: a, b, c" for a few parameters, or a pointer to the full list. */

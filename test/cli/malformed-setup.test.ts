@@ -1,8 +1,10 @@
 /**
- * Inputs that `validate` accepted and `run` then failed on at set-up (issue 17 item 9):
- * times past the simulator's clock, rates that cannot produce the ops in it, actors that
- * refuse their parameters. Planning finds each: `validate` and `run` both exit 2 with the
- * same one line naming the field, print nothing on stdout and write nothing.
+ * Inputs that `validate` accepted and `run` then failed on at set-up, or that both
+ * accepted as nonsense (issue 17 items 9 and 10): times past the simulator's clock, rates
+ * that cannot produce the ops in it, actors that refuse their parameters, host.pinning,
+ * numbers given as text, iommu.guest_page_kib, net-rr's arrival without a rate, keys named
+ * __proto__. Planning finds each: `validate` and `run` both exit 2 with the same one line
+ * naming the field, print nothing on stdout and write nothing.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,9 +42,27 @@ const CASES: Case[] = [
   fileCase('setup-blk-rate-tiny.yaml', 'workload.rate_iops', '0.01 I/Os per second', '1.4 h'),
   fileCase('setup-ssd-read-zero.yaml', 'path bare-metal: params.ssd.read_us', 'ssd.read_cv'),
   fileCase('setup-iommu-page-3000.yaml', 'params.iommu.guest_page_kib', '4, 2048, 1048576', 'got 3000'),
+  // Item 10: nonsense that was accepted.
+  fileCase('setup-iommu-page-8.yaml', 'params.iommu.guest_page_kib', '4, 2048, 1048576', 'got 8'),
+  fileCase('setup-pinning-garbage.yaml', 'path vhost-kernel: params.host.pinning', '"garbage==="', 'thread=core'),
+  fileCase('setup-pinning-empty-core.yaml', 'params.host.pinning', '"vm0/vcpu0="', 'core number'),
+  fileCase('setup-pinning-unknown-thread.yaml', 'path vhost-kernel: params.host.pinning', 'no thread "vm0/vcpu3"', 'vm0/vcpu0'),
+  fileCase('setup-pinning-core-beyond.yaml', 'path vhost-user: params.host.pinning', 'vm0/vcpu0=5', 'allowed: 0 to 1'),
+  fileCase('setup-pinning-twice.yaml', 'params.host.pinning', 'vm0/vcpu0 is pinned twice'),
+  fileCase('setup-param-hex-string.yaml', 'params.host.cores', 'must be a number', '"0x10"'),
+  fileCase('setup-param-number-string.json', 'params.kvm.exit_user_ns', 'must be a number', '"3200"'),
+  fileCase('setup-sweep-param-string.yaml', 'sweep.host.cores', 'must be a number', '"2"'),
+  fileCase('setup-rr-constant-no-rate.yaml', 'workload.arrival', 'needs rate_per_s'),
+  fileCase('setup-params-proto.yaml', 'params.__proto__'),
+  fileCase('setup-params-proto.json', 'params.__proto__'),
+  fileCase('setup-sweep-proto.yaml', 'sweep.__proto__'),
   // The same through overrides.
+  setCase('set-pinning-garbage', NET_SMALL, ['host.pinning=garbage==='], 'params.host.pinning', '"garbage==="', 'from --set host.pinning=garbage==='),
+  setCase('set-pinning-empty-core', NET_SMALL, ['host.pinning=vm0/vcpu0='], 'params.host.pinning', '"vm0/vcpu0="'),
+  setCase('set-iommu-page-8', NET_SMALL, ['paths=passthrough', 'iommu.guest_page_kib=8'], 'params.iommu.guest_page_kib', 'got 8', 'from --set'),
   setCase('set-think-huge', NET_SMALL, ['workload.think_ns=1e300'], 'workload.think_ns', 'from --set workload.think_ns=1e300'),
   setCase('set-sweep-rate-tiny', SMALL, ['sweep.workload.arrival.rate_per_s=[1e-9]'], 'sweep point 0 (workload.arrival.rate_per_s=1e-9): workload.arrival.rate_per_s'),
+  setCase('set-rr-poisson-no-rate', NET_SMALL, ['workload.arrival=poisson'], 'workload.arrival', 'needs rate_per_s', 'from --set workload.arrival=poisson'),
 ];
 
 describe('set-up errors found by planning: validate and run both exit 2 with one line naming the field', () => {
@@ -53,8 +73,8 @@ describe('set-up errors found by planning: validate and run both exit 2 with one
     cwd = tempDir('malformed-setup');
   }, HOOK_TIMEOUT_MS);
 
-  it('has at least ten fixture cases', () => {
-    expect(CASES.filter((c) => c.sets.length === 0).length).toBeGreaterThanOrEqual(10);
+  it('has at least twenty fixture cases', () => {
+    expect(CASES.filter((c) => c.sets.length === 0).length).toBeGreaterThanOrEqual(20);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 
@@ -82,4 +102,17 @@ describe('set-up errors found by planning: validate and run both exit 2 with one
       expect(readTree(cwd)).toEqual(before);
     });
   }
+
+  it('takes a --set value as YAML reads it: 0x10 is the number 16', () => {
+    const r = runCli(['validate', NET_SMALL, '--set', 'host.cores=0x10', '--set', 'workload.ops=0x10'], cwd);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('valid: 1 point(s) x 1 path(s)');
+  });
+
+  it('still accepts the page sizes the IOMMU has, and an open-loop net-rr with its arrival', () => {
+    for (const sets of [['paths=passthrough', 'iommu.guest_page_kib=2048'], ['workload.rate_per_s=20000', 'workload.arrival=constant'], ['host.cores=2', 'host.pinning=vm0/vcpu0=1, vm0/vhost0=0']]) {
+      const r = runCli(['validate', NET_SMALL, ...sets.flatMap((s) => ['--set', s])], cwd);
+      expect(r.status, `${sets.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+  });
 });
