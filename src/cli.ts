@@ -432,7 +432,7 @@ function listing(what: string): string {
       return params
         .list()
         .map((p) => {
-          const range = p.choices ? p.choices.join('|') : p.min !== undefined || p.max !== undefined ? `[${p.min ?? ''}..${p.max ?? ''}]` : '';
+          const range = p.choices ? p.choices.join('|') : p.numberChoices ? p.numberChoices.join('|') : p.min !== undefined || p.max !== undefined ? `[${p.min ?? ''}..${p.max ?? ''}]` : '';
           return `${p.name}\t${String(p.default)}\t${p.unit}\t${range}\t${p.description}\tsource: ${p.source}\n`;
         })
         .join('');

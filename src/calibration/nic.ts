@@ -56,7 +56,7 @@ export const NIC_PARAMS: ParamDef[] = [
     description: 'translate device DMA for VFIO-assigned devices (passthrough, VF, DPDK PF)',
   },
   {
-    name: 'iommu.guest_page_kib', default: 4, unit: 'KiB', min: 4, max: 1048576, integer: true,
+    name: 'iommu.guest_page_kib', default: 4, unit: 'KiB', min: 4, max: 1048576, integer: true, numberChoices: [4, 2048, 1048576],
     source: 'QEMU guest RAM is 4 KiB-backed unless hugepages are configured (io-paths.md s1.8)',
     description: 'IOMMU page size covering guest RAM (4, 2048 or 1048576); DPDK mbufs always use 2 MiB pages',
   },

@@ -20,6 +20,8 @@ export interface ParamDef {
   integer?: boolean;
   /** Allowed values for strings. */
   choices?: readonly string[];
+  /** Allowed values for a number that is one of a few sizes (within min and max). */
+  numberChoices?: readonly number[];
   /** Paper, spec section, commit or report; "modelling estimate: why" when there is none. */
   source: string;
   description: string;
@@ -55,21 +57,25 @@ export class ParamRegistry {
   }
 
   /**
-   * Checks one override and returns it coerced (strings from --set become numbers or booleans,
-   * a number becomes the string choice it spells).
+   * Checks one override and returns it (a number becomes the string choice it spells, the
+   * text "true" or "false" a boolean). A number parameter takes a number, never text: a
+   * file's "0x10" is not 16, and --set values are read as YAML already (--set host.cores=0x10).
    */
   check(name: string, raw: unknown, where: string): ParamValue {
     const def = this.defs.get(name);
     if (!def) throw new InputError(`${where}: unknown parameter ${showValue(name)}${didYouMean(name, this.defs.keys())}`);
     const at = `${where}.${name}`;
     if (typeof def.default === 'number') {
-      const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new InputError(`${at}: must be a ${typeof raw === 'number' ? 'finite ' : ''}number [${def.unit}], got ${showValue(raw)}`);
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) {
+        throw new InputError(`${at}: must be a ${typeof raw === 'number' ? 'finite ' : ''}number [${def.unit}]${typeof raw === 'string' ? ' (unquoted)' : ''}, got ${showValue(raw)}`);
       }
+      const v = raw;
       if (def.integer && !Number.isInteger(v)) throw new InputError(`${at}: must be an integer, got ${v}`);
       if ((def.min !== undefined && v < def.min) || (def.max !== undefined && v > def.max)) {
         throw new InputError(`${at}: must be in [${def.min ?? '-inf'}, ${def.max ?? 'inf'}] ${def.unit}, got ${v}`);
+      }
+      if (def.numberChoices && !def.numberChoices.includes(v)) {
+        throw new InputError(`${at}: must be one of ${def.numberChoices.join(', ')} ${def.unit}, got ${v}`);
       }
       return v;
     }

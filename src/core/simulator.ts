@@ -3,10 +3,8 @@
  * several simulations can run side by side in one process.
  */
 import { EventQueue, type EventFn, type EventHandle, type RunClock } from './event-queue.js';
-import { AS_DOUBLE, formatTime, type TimePs } from './time.js';
-
-/** Latest representable time: integers stay exact up to 2^53 ps (about 2.5 hours). */
-const MAX_TIME_PS = Number.MAX_SAFE_INTEGER;
+import { InputError } from '../util/input-error.js';
+import { AS_DOUBLE, MAX_TIME_PS, formatTime, type TimePs } from './time.js';
 
 export interface RunLimits {
   /** Stop before the first event later than this time [ps]; the clock ends here. */
@@ -15,7 +13,22 @@ export interface RunLimits {
   maxEvents?: number;
 }
 
-function badDelay(method: string, delayPs: number): never {
+/**
+ * A run that needs more simulated time than the clock holds: ops that take too long, or
+ * too many of them at a slow rate. The input's doing (planning refuses what it can foresee:
+ * scenario/setup-check.ts), so it is an InputError, answered with exit status 2.
+ */
+export class ClockEndError extends InputError {
+  constructor(nowPs: TimePs) {
+    super(
+      `the run reached the end of the simulator's clock (2^53 ps, about 2.5 hours of simulated time) at ${formatTime(nowPs)} before its ops finished; lower workload.ops or make its ops quicker (times, rates)`,
+    );
+  }
+}
+
+function badDelay(method: string, delayPs: number, nowPs: TimePs): never {
+  // a valid delay that ends past the clock: the run needs more time than it has
+  if (Number.isInteger(delayPs) && delayPs >= 0) throw new ClockEndError(nowPs);
   throw new RangeError(`${method}: delay must be a non-negative integer of picoseconds, got ${delayPs}`);
 }
 
@@ -45,7 +58,7 @@ export class Simulator implements RunClock {
     const queue = this.queue;
     const timePs = this.nowPs + delayPs;
     // Rejects negative, fractional, NaN and infinite delays, and times past 2^53 ps.
-    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay('schedule', delayPs);
+    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay('schedule', delayPs, this.nowPs);
     queue.nextTimePs = timePs;
     return queue.pushAtNextTime(fn, arg as A);
   }
@@ -60,7 +73,7 @@ export class Simulator implements RunClock {
   post<A>(delayPs: TimePs, fn: EventFn<A>, arg?: A): void {
     const queue = this.queue;
     const timePs = this.nowPs + delayPs;
-    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay('post', delayPs);
+    if (!(delayPs >= 0 && timePs <= MAX_TIME_PS) || delayPs !== Math.floor(delayPs)) badDelay('post', delayPs, this.nowPs);
     queue.nextTimePs = timePs;
     queue.postAtNextTime(fn, arg as A);
   }
@@ -76,6 +89,7 @@ export class Simulator implements RunClock {
   }
 
   private badTime(timePs: number): never {
+    if (Number.isInteger(timePs) && timePs >= this.nowPs) throw new ClockEndError(this.nowPs);
     throw new RangeError(`at: time must be an integer not before now (${formatTime(this.nowPs)}), got ${timePs}`);
   }
 

@@ -10,6 +10,9 @@ export const PS_PER_US = 1_000_000;
 export const PS_PER_MS = 1_000_000_000;
 export const PS_PER_S = 1_000_000_000_000;
 
+/** The simulator's last time: integers stay exact up to 2^53 ps (about 2.5 hours). */
+export const MAX_TIME_PS = Number.MAX_SAFE_INTEGER;
+
 /** A duration in picoseconds, rounded to the nearest integer picosecond. */
 export function ps(value: number): TimePs {
   return Math.round(value);

@@ -17,7 +17,7 @@ import { Counters } from '../metrics/counters.js';
 import { HostCpu, type HostThread, type ThreadOptions } from '../primitives/host-cpu.js';
 import { Mutex } from '../primitives/mutex.js';
 import { StageTracker } from '../primitives/stage-tracker.js';
-import { InputError } from '../util/input-error.js';
+import { InputError, didYouMean } from '../util/input-error.js';
 import { idleStates, type IdleState } from '../primitives/idle-governor.js';
 
 /** One VM: its vCPUs, KVM acting for it (null on bare metal) and its QEMU's big lock. */
@@ -87,22 +87,45 @@ export function hostIdleStates(p: ParamValues): IdleState[] {
   });
 }
 
-/** host.pinning: thread=core pairs. */
-export function parsePinning(text: string): Map<string, number> {
+/** The most cores a pin may name when host.cores is 0 (every thread on a core of its own): host.cores' maximum. */
+const MAX_PINNED_CORE = 1023;
+
+/**
+ * host.pinning: comma-separated thread=core pairs, each thread once. `logicalCpus` is
+ * host.cores (doubled with SMT), 0 when every thread has a core of its own.
+ */
+export function parsePinning(text: string, logicalCpus: number): Map<string, number> {
   const out = new Map<string, number>();
   if (text.trim() === '') return out;
+  const at = 'params.host.pinning';
+  const last = logicalCpus > 0 ? logicalCpus - 1 : MAX_PINNED_CORE;
   for (const part of text.split(',')) {
-    const [name, core] = part.split('=').map((x) => x.trim());
-    const c = Number(core);
-    if (!name || core === undefined || !Number.isInteger(c) || c < 0) {
-      throw new InputError(`params.host.pinning: "${part}" is not thread=core (e.g. vm0/vcpu0=2)`);
+    const m = /^\s*([^=\s][^=]*?)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m) {
+      // a core must be written: Number("") is 0, which read "vm0/vcpu0=" as core 0
+      throw new InputError(`${at}: ${JSON.stringify(part)} is not thread=core with a core number (e.g. vm0/vcpu0=2); pairs are separated by commas`);
     }
-    out.set(name, c);
+    const name = m[1]!;
+    const core = Number(m[2]);
+    if (core > last) {
+      throw new InputError(
+        logicalCpus > 0
+          ? `${at}: ${name}=${core}: core ${core} is beyond host.cores; allowed: 0 to ${last}`
+          : `${at}: ${name}=${core}: core ${core} is beyond the most cores a host has (host.cores at most ${MAX_PINNED_CORE + 1}); allowed: 0 to ${last}`,
+      );
+    }
+    if (out.has(name)) throw new InputError(`${at}: ${name} is pinned twice`);
+    out.set(name, core);
   }
   return out;
 }
 
-/** Set-up checks every class makes: VMs on bare metal, SMT without cores, the pinning syntax. */
+/** Logical CPUs threads are placed on: host.cores, doubled with SMT; 0 when every thread has its own core. */
+function logicalCpusOf(p: ParamValues): number {
+  return num(p, 'host.cores') * (bool(p, 'host.smt') ? 2 : 1);
+}
+
+/** Set-up checks every class makes: VMs on bare metal, SMT without cores, the pinning syntax and cores. */
 export function checkHostInput(p: ParamValues, isVirtual: boolean): void {
   if (!isVirtual && num(p, 'host.vms') > 1) {
     throw new InputError('params.host.vms: bare metal has no VMs; run it with host.vms=1');
@@ -110,7 +133,7 @@ export function checkHostInput(p: ParamValues, isVirtual: boolean): void {
   if (bool(p, 'host.smt') && num(p, 'host.cores') === 0) {
     throw new InputError('params.host.smt: needs host.cores (the physical cores whose hardware threads are shared); with host.cores 0 every thread has a core of its own');
   }
-  parsePinning(str(p, 'host.pinning'));
+  parsePinning(str(p, 'host.pinning'), logicalCpusOf(p));
 }
 
 export function buildHostRun(p: ParamValues, seed: number, replication: number, options: HostRunOptions): HostRun {
@@ -147,13 +170,15 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
     smtSlowdown: num(p, 'host.smt_slowdown'),
   });
 
-  const pinning = parsePinning(str(p, 'host.pinning'));
   // with SMT, the places threads go are logical CPUs: two per physical core
-  const hostCores = num(p, 'host.cores') * (bool(p, 'host.smt') ? 2 : 1);
+  const hostCores = logicalCpusOf(p);
+  const pinning = parsePinning(str(p, 'host.pinning'), hostCores);
+  const placed: string[] = [];
   let nextCore = 0;
   const threadsOnCore: number[] = [];
   const addHostThread = (o: Omit<ThreadOptions, 'core'>): HostThread => {
     const pinned = pinning.get(o.name);
+    placed.push(o.name);
     let core: number;
     if (pinned !== undefined) core = pinned;
     else if (hostCores > 0 && o.isIrq === true) {
@@ -211,6 +236,13 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
   const guestIrqs = (): number => vms.reduce((s, vm) => s + vm.vcpus.reduce((a, v) => a + v.interruptsTaken, 0), 0);
 
   const start = (): void => {
+    // every thread that can be pinned exists by now: a pin that names none would be ignored
+    for (const name of pinning.keys()) {
+      if (!placed.includes(name)) {
+        const shown = placed.length > 12 ? `${placed.slice(0, 12).join(', ')}, ... (${placed.length} in all)` : placed.join(', ');
+        throw new InputError(`params.host.pinning: no thread "${name}" in this run${didYouMean(name, placed)}; threads: ${shown}`);
+      }
+    }
     // ---- other tenants' threads
     const noiseDuty = num(p, 'host.noise_duty');
     const noise: NoiseLoad[] = [];

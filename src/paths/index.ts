@@ -44,6 +44,12 @@ export interface PathModel {
    * on vhost-kernel), so a sweep fails before any task runs. Absent: nothing to check.
    */
   check?(params: ParamValues, workload: WorkloadInput): void;
+  /**
+   * Plan-time set-up of one (sweep point, path): builds the run as run() does (actors,
+   * threads, first events) without simulating, so that every error of set-up is found by
+   * planning (scenario/setup-check.ts). Absent: nothing to build.
+   */
+  setUp?(input: PathRunInput): void;
   run(input: PathRunInput): RunResult;
 }
 
@@ -60,6 +66,7 @@ function withBlock(net: PathModel, blockDef: BlockPathDef): PathModel {
     description: `${net.description}; block: ${blockDef.description}`,
     workloads: [...net.workloads, ...BLK_WORKLOADS],
     check: (params, workload) => (isBlock(workload) ? block.check!(params, workload) : net.check?.(params, workload)),
+    setUp: (input) => (isBlock(input.workload) ? block.setUp!(input) : net.setUp?.(input)),
     run: (input) => (isBlock(input.workload) ? block.run(input) : net.run(input)),
   };
 }

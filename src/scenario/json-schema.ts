@@ -21,6 +21,7 @@ function paramSchema(d: ParamDef): JsonSchema {
     s['type'] = d.integer ? 'integer' : 'number';
     if (d.min !== undefined) s['minimum'] = d.min;
     if (d.max !== undefined) s['maximum'] = d.max;
+    if (d.numberChoices) s['enum'] = [...d.numberChoices];
   } else if (typeof d.default === 'boolean') {
     s['type'] = 'boolean';
   } else {

@@ -11,6 +11,7 @@ import { readInputFile } from '../util/read-input.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
 import { formatPath, formatZodError, objectKeysAt } from './errors.js';
 import { MAX_DEPTH, RESERVED_KEYS, parseScenarioText, parseSetText, reservedPart } from './parse-text.js';
+import { checkSetups } from './setup-check.js';
 import { hasSweptValues } from './validation.js';
 import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
 
@@ -175,6 +176,7 @@ export function planScenario(raw: unknown, source: string): Plan {
     throw new InputError(`${source}: ${formatZodError(parsed.error, raw, (p) => objectKeysAt(scenarioSchema, raw, p))}`);
   }
   const scenario = parsed.data;
+  checkDroppedKeys(raw as Record<string, unknown>, scenario, source);
   for (const [k, v] of Object.entries(scenario.params)) {
     if (!paramRegistry.has(k)) {
       throw new InputError(`${source}: params.${k}: unknown parameter${didYouMean(k, paramRegistry.names())}; ${allowedParams()}`);
@@ -244,7 +246,8 @@ export function planScenario(raw: unknown, source: string): Plan {
     }
     return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
   });
-  checkPathSetups(points, paths, source, sweepKeys.length > 0);
+  const isSwept = sweepKeys.length > 0;
+  checkSetups(points, paths, source, scenario.seed, (p) => (isSwept ? `sweep point ${p.index} (${describeValues(p.values)})` : ''));
   checkValidationTargets(scenario, paths, points, sweepKeys, source);
   return { source, scenario, sweepKeys, points, paths };
 }
@@ -316,26 +319,22 @@ function canonicalList(key: string, list: ScalarValue[], where: string): ScalarV
 }
 
 /**
- * Runs every path's plan-time check (PathModel.check) on every sweep point, so that an
- * impossible combination (packed ring on vhost-kernel, more VMs than VFs...) fails before
- * any task runs, with the point and the path in the one-line message.
+ * zod's records drop a key named __proto__ (assigning it sets the prototype instead): a
+ * params or sweep key of the file that did not survive parsing is refused, not ignored.
  */
-function checkPathSetups(points: readonly SweepPoint[], paths: readonly string[], source: string, isSwept: boolean): void {
-  const checked = paths.flatMap((name) => {
-    const path = findPath(name);
-    return path?.check ? [{ name, check: path.check.bind(path) }] : [];
-  });
-  // In task order (points, then paths): the error names the first task that would fail.
-  for (const point of points) {
-    for (const { name, check } of checked) {
-      try {
-        check(point.params, point.workload);
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        const where = isSwept ? `sweep point ${point.index} (${describeValues(point.values)}), path ${name}` : `path ${name}`;
-        throw new InputError(`${source}: ${where}: ${e.message}`);
-      }
-    }
+function checkDroppedKeys(raw: Record<string, unknown>, scenario: Scenario, source: string): void {
+  const ownKeys = (v: unknown): string[] => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
+  for (const k of ownKeys(raw['params'])) {
+    if (!Object.hasOwn(scenario.params, k)) throw new InputError(`${source}: params.${k}: unknown parameter; ${allowedParams()}`);
+  }
+  const sweep = raw['sweep'];
+  for (const k of ownKeys(sweep)) {
+    if (!Object.hasOwn(scenario.sweep ?? {}, k)) throw new InputError(`${source}: sweep.${k}: unknown parameter; sweep workload.<field> or ${allowedParams()}`);
+  }
+  const zip = (sweep as Record<string, unknown> | undefined)?.['zip'];
+  const parsedZip = scenario.sweep?.['zip'] ?? {};
+  for (const k of ownKeys(zip)) {
+    if (!Object.hasOwn(parsedZip, k)) throw new InputError(`${source}: sweep.zip.${k}: unknown parameter; sweep workload.<field> or ${allowedParams()}`);
   }
 }
 

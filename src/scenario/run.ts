@@ -10,6 +10,8 @@ import { renderTaskOutput, type TaskOutput } from '../output/results.js';
 import { toCustomSpec } from '../workloads/custom-schema.js';
 import { runCustom } from '../workloads/custom.js';
 import type { RunResult } from '../metrics/run-result.js';
+import { ClockEndError } from '../core/simulator.js';
+import { InputError } from '../util/input-error.js';
 import type { Plan } from './load.js';
 
 /** One simulation run: a sweep point on a path, one replication. */
@@ -39,12 +41,18 @@ export function runTask(plan: Plan, task: Task): TaskRows {
   const point = plan.points[task.point]!;
   const seed = plan.scenario.seed;
   let result: RunResult;
-  if (point.workload.kind === 'custom') {
-    result = runCustom(toCustomSpec(point.workload), seed, task.replication);
-  } else {
-    const path = findPath(task.path);
-    if (!path) throw new Error(`path ${task.path} vanished between planning and running`);
-    result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication, ...(plan.fioFigures ? { fio: true } : {}) });
+  try {
+    if (point.workload.kind === 'custom') {
+      result = runCustom(toCustomSpec(point.workload), seed, task.replication);
+    } else {
+      const path = findPath(task.path);
+      if (!path) throw new Error(`path ${task.path} vanished between planning and running`);
+      result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication, ...(plan.fioFigures ? { fio: true } : {}) });
+    }
+  } catch (e) {
+    // which run: the clock's end is known only while running
+    if (e instanceof ClockEndError) throw new InputError(`${plan.source}: point ${task.point}, path ${task.path}, replication ${task.replication}: ${e.message}`);
+    throw e;
   }
   return toRows(
     {

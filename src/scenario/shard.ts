@@ -11,12 +11,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Manifest, TaskOutput } from '../output/results.js';
 import { renderManifest, renderResultFiles } from '../output/results.js';
+import { SUMMARY_COLUMNS } from '../output/rows.js';
 import { InputError } from '../util/input-error.js';
 import { TOOL } from '../version.js';
+import { formatZodError } from './errors.js';
 import type { Plan } from './load.js';
-import type { Task } from './run.js';
+import { planTasks, type Task } from './run.js';
 
 /** Shard I of N. */
 export interface ShardSpec {
@@ -93,6 +96,46 @@ interface LoadedShard {
   outputs: TaskOutput[];
 }
 
+// What merge reads from a shard folder, checked like a scenario: a folder edited by hand
+// or damaged is bad input, named with its file and field, not a crash.
+const count = z.number().int().nonnegative();
+const shardSpecSchema = z.strictObject({ index: z.number().int().gte(1).lte(100_000), count: z.number().int().gte(1).lte(100_000) });
+const manifestSchema = z.looseObject({
+  tool: z.string(),
+  version: z.string(),
+  git_revision: z.string().nullable(),
+  node: z.string(),
+  scenario_file: z.string(),
+  overrides: z.array(z.string()),
+  params: z.record(z.string(), z.unknown()),
+  seed: count,
+  replications: count,
+  points: count,
+  paths: z.array(z.string()),
+  tasks: count,
+  events_processed: count,
+  wall_time_s: z.number().nonnegative(),
+  shard: shardSpecSchema.extend({ tasks: count }).optional(),
+});
+const headerSchema = z.strictObject({
+  format: z.literal(SHARD_FORMAT),
+  fingerprint: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 hexadecimal digits'),
+  shard: shardSpecSchema,
+  plan_tasks: count,
+  tasks: z.array(count),
+  manifest: manifestSchema,
+  // checked against the fingerprint, which hashes it
+  plan: z.looseObject({}),
+});
+const taskLineSchema = z.strictObject({
+  index: count,
+  summary: z.record(z.string(), z.union([z.string(), z.number()])).refine((r) => SUMMARY_COLUMNS.every((c) => c in r), {
+    message: `must have every summary column (${SUMMARY_COLUMNS.join(', ')})`,
+  }),
+  csv: z.strictObject({ latency: z.string(), stages: z.string(), cpu: z.string(), exits: z.string() }),
+  eventsProcessed: count,
+});
+
 function readShard(dir: string): LoadedShard {
   let headerText: string;
   try {
@@ -100,15 +143,22 @@ function readShard(dir: string): LoadedShard {
   } catch {
     throw new InputError(`merge: ${dir}: no shard.json here; give folders written by iovsim run --shard I/N`);
   }
-  let header: ShardHeader;
+  let raw: unknown;
   try {
-    header = JSON.parse(headerText) as ShardHeader;
+    raw = JSON.parse(headerText);
   } catch {
     throw new InputError(`merge: ${dir}/shard.json: not valid JSON`);
   }
-  if (header.format !== SHARD_FORMAT) {
-    throw new InputError(`merge: ${dir}/shard.json: format must be ${SHARD_FORMAT}, got ${JSON.stringify(header.format)}`);
+  // the format first: another format's fields would be reported one by one
+  const format = raw !== null && typeof raw === 'object' ? (raw as { format?: unknown }).format : undefined;
+  if (format !== SHARD_FORMAT && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    throw new InputError(`merge: ${dir}/shard.json: format must be ${SHARD_FORMAT}, got ${JSON.stringify(format) ?? 'nothing'}`);
   }
+  const parsed = headerSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(`merge: ${dir}/shard.json: ${formatZodError(parsed.error, raw)}`);
+  // the values as written (zod's copy would reorder the manifest's keys, which merge keeps)
+  const header = raw as ShardHeader;
+  checkHeaderCounts(dir, header);
   let lines: string[];
   try {
     lines = readFileSync(join(dir, 'tasks.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
@@ -116,17 +166,52 @@ function readShard(dir: string): LoadedShard {
     throw new InputError(`merge: ${dir}: tasks.jsonl is missing`);
   }
   const outputs = lines.map((line, i) => {
+    let value: unknown;
     try {
-      return JSON.parse(line) as TaskOutput;
+      value = JSON.parse(line);
     } catch {
       throw new InputError(`merge: ${dir}/tasks.jsonl: line ${i + 1} is not valid JSON`);
     }
+    const task = taskLineSchema.safeParse(value);
+    if (!task.success) throw new InputError(`merge: ${dir}/tasks.jsonl: line ${i + 1}: ${formatZodError(task.error, value)}`);
+    return value as TaskOutput;
   });
   const indices = outputs.map((o) => o.index);
   if (indices.length !== header.tasks.length || indices.some((x, i) => x !== header.tasks[i])) {
-    throw new InputError(`merge: ${dir}/tasks.jsonl: holds tasks [${indices.join(',')}] but shard.json lists [${header.tasks.join(',')}]`);
+    throw new InputError(`merge: ${dir}/tasks.jsonl: holds tasks ${showIndices(indices)} but shard.json lists ${showIndices(header.tasks)}`);
   }
   return { dir, header, outputs };
+}
+
+/** Task indices for a message, the first 20 of a long list. */
+function showIndices(xs: readonly number[]): string {
+  return xs.length > 20 ? `[${xs.slice(0, 20).join(',')},...] (${xs.length} tasks)` : `[${xs.join(',')}]`;
+}
+
+/**
+ * The header's plan is the one its fingerprint was made from, and its counts are that
+ * plan's: every task of the plan, and the shard's share of them (index mod count).
+ */
+function checkHeaderCounts(dir: string, h: ShardHeader): void {
+  const at = `merge: ${dir}/shard.json`;
+  if (h.shard.index > h.shard.count) throw new InputError(`${at}: shard.index: must be at most shard.count (${h.shard.count}), got ${h.shard.index}`);
+  if (planFingerprint(h.plan) !== h.fingerprint) {
+    throw new InputError(`${at}: plan: does not match the fingerprint (the file was edited, or written by another iovsim version than ${TOOL.version})`);
+  }
+  let all: Task[];
+  try {
+    all = planTasks(h.plan);
+  } catch {
+    throw new InputError(`${at}: plan: not a plan this iovsim version writes`);
+  }
+  if (h.plan_tasks !== all.length) throw new InputError(`${at}: plan_tasks: the plan has ${all.length} tasks, got ${h.plan_tasks}`);
+  const mine = shardTasks(all, h.shard).map((t) => t.index);
+  if (h.tasks.length !== mine.length || h.tasks.some((t, i) => t !== mine[i])) {
+    throw new InputError(`${at}: tasks: shard ${h.shard.index}/${h.shard.count} of ${all.length} tasks runs ${showIndices(mine)}, got ${showIndices(h.tasks)}`);
+  }
+  if (h.manifest.shard !== undefined && (h.manifest.shard.index !== h.shard.index || h.manifest.shard.count !== h.shard.count)) {
+    throw new InputError(`${at}: manifest.shard: says ${h.manifest.shard.index}/${h.manifest.shard.count}, but shard is ${h.shard.index}/${h.shard.count}`);
+  }
 }
 
 /** The result of merging shards. */

@@ -146,6 +146,14 @@ class CustomOps {
 
 /** Runs the workload and also returns every station's statistics (for Little's law, Erlang C). */
 export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replication: number): CustomRunDetail {
+  return setUpCustom(spec, seed, replication)();
+}
+
+/**
+ * Builds a run (stations, first arrivals) without simulating; returns what simulates it.
+ * Planning calls it alone (scenario/setup-check.ts).
+ */
+export function setUpCustom(spec: CustomWorkloadSpec, seed: number, replication: number): () => CustomRunDetail {
   const sim = new Simulator();
   const streams = new RandomStreams(seed, replication);
   const stations = spec.stages.map(
@@ -215,34 +223,36 @@ export function runCustomDetailed(spec: CustomWorkloadSpec, seed: number, replic
   }
 
   if (ops.isMeasuring) ops.startMeasuring();
-  runToEnd(sim, () => ops.finished);
-  if (ops.finished < targetFinished) {
-    throw new Error(`custom workload stopped after ${ops.finished} of ${targetFinished} ops: no events left`);
-  }
+  return (): CustomRunDetail => {
+    runToEnd(sim, () => ops.finished);
+    if (ops.finished < targetFinished) {
+      throw new Error(`custom workload stopped after ${ops.finished} of ${targetFinished} ops: no events left`);
+    }
 
-  const completed = ops.completed;
-  const windowPs = sim.nowPs - ops.windowStartPs;
-  const stationStats = stations.map((st) => st.stats());
-  const stages: StageRow[] = stationStats.map((s) => {
-    return {
-      stage: s.name,
-      actor: 'station',
-      visitsPerOp: completed > 0 ? s.served / completed : 0,
-      waitMeanNs: psToNs(s.waitMeanPs),
-      serviceMeanNs: psToNs(s.serviceMeanPs),
+    const completed = ops.completed;
+    const windowPs = sim.nowPs - ops.windowStartPs;
+    const stationStats = stations.map((st) => st.stats());
+    const stages: StageRow[] = stationStats.map((s) => {
+      return {
+        stage: s.name,
+        actor: 'station',
+        visitsPerOp: completed > 0 ? s.served / completed : 0,
+        waitMeanNs: psToNs(s.waitMeanPs),
+        serviceMeanNs: psToNs(s.serviceMeanPs),
+      };
+    });
+    const result: RunResult = {
+      opsCompleted: completed,
+      opsDropped: ops.dropped,
+      windowPs,
+      bytesCompleted: completed * spec.sizeBytes,
+      latency: ops.latency,
+      counters: new Counters(),
+      hostCpuCores: 0,
+      stages,
+      cpu: [],
+      eventsProcessed: sim.eventsProcessed,
     };
-  });
-  const result: RunResult = {
-    opsCompleted: completed,
-    opsDropped: ops.dropped,
-    windowPs,
-    bytesCompleted: completed * spec.sizeBytes,
-    latency: ops.latency,
-    counters: new Counters(),
-    hostCpuCores: 0,
-    stages,
-    cpu: [],
-    eventsProcessed: sim.eventsProcessed,
+    return { result, stations: stationStats };
   };
-  return { result, stations: stationStats };
 }

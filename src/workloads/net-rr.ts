@@ -16,13 +16,23 @@ export const netRrWorkloadSchema = z.strictObject({
   response_bytes: frameSizeSchema.optional(),
   outstanding: z.number().int().gte(1).lte(4096).default(1),
   rate_per_s: z.number().positive().optional(),
-  arrival: z.enum(['poisson', 'constant']).default('poisson'),
+  /** Open loop only (with rate_per_s): how transactions arrive; poisson unless given. */
+  arrival: z.enum(['poisson', 'constant']).optional(),
   flows: z.number().int().gte(1).lte(1024).default(1),
   think_ns: distributionSchema.default(0),
   guest_stack_ns: z.number().nonnegative().default(3000),
   peer_stack_ns: z.number().nonnegative().default(3000),
   peer_app_ns: distributionSchema.default(0),
   ...opsFields,
+}).superRefine((w, ctx) => {
+  // without a rate the loop is closed (outstanding): an arrival kind would be ignored
+  if (w.arrival !== undefined && w.rate_per_s === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['arrival'],
+      message: `arrival ${w.arrival} is an open loop and needs rate_per_s (transactions per second per VM); without a rate net-rr is a closed loop of outstanding transactions per flow`,
+    });
+  }
 });
 
 export type NetRrWorkloadInput = z.infer<typeof netRrWorkloadSchema>;
@@ -36,7 +46,7 @@ export function toNetRrSpec(w: NetRrWorkloadInput): NetWorkloadSpec {
     arrival:
       w.rate_per_s === undefined
         ? { kind: 'closed', outstanding: w.outstanding }
-        : { kind: w.arrival, ratePerS: w.rate_per_s },
+        : { kind: w.arrival ?? 'poisson', ratePerS: w.rate_per_s },
     flows: w.flows,
     think: nsDistribution(w.think_ns),
     guestStackPs: Math.round(w.guest_stack_ns * 1000),

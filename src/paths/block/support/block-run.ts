@@ -99,6 +99,14 @@ export function checkBlockInput(def: BlockPathDef, p: ParamValues, workload: Wor
   if (!(def.backends ?? ['local']).includes(backend)) {
     throw new InputError(`params.blk.backend: path ${def.name} has no ${backend} back end in the model (only virtio-qemu reaches the disk through iSCSI); use blk.backend=local`);
   }
+  if (kind === 'nvme') {
+    // a time drawn around a mean of 0 has no distribution (the SSD refuses it)
+    for (const [time, cv] of [['ssd.read_us', 'ssd.read_cv'], ['ssd.program_us', 'ssd.program_cv']] as const) {
+      if (num(p, cv) > 0 && !(num(p, time) > 0)) {
+        throw new InputError(`params.${time}: a variable time (${cv} ${num(p, cv)}) needs a mean above 0, got 0; for a time of 0 set ${cv} to 0`);
+      }
+    }
+  }
   if (bool(p, 'disk.read_only') && spec.readFraction < 1) {
     throw new InputError(`workload.rw: ${spec.rw} writes to a read-only disk (params.disk.read_only is true); use read or randread`);
   }
@@ -107,6 +115,14 @@ export function checkBlockInput(def: BlockPathDef, p: ParamValues, workload: Wor
 }
 
 export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunResult {
+  return setUpBlockRun(def, input)();
+}
+
+/**
+ * Builds a run (disk, actors, threads, first events) without simulating; returns what
+ * simulates it and assembles its result. Planning calls it alone (scenario/setup-check.ts).
+ */
+export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => BlockRunResult {
   const p = input.params;
   const spec = checkBlockInput(def, p, input.workload);
   const host = buildHostRun(p, input.seed, input.replication, {
@@ -200,8 +216,9 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
   }
 
   // a run in which no I/O has ended for a minute of simulated time is stuck (threads that
-  // poll keep the clock going): a watchdog checks once a simulated second and stops it
-  const STALL_PS = 60 * PS_PER_S;
+  // poll keep the clock going): a watchdog checks once a simulated second and stops it. A
+  // slow open loop waits longer: 50 mean gaps of a job (a Poisson gap that long has odds e^-50).
+  const STALL_PS = 60 * PS_PER_S + (spec.ratePerJob !== null ? (50 * PS_PER_S) / spec.ratePerJob : 0);
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
   let isStalled = false;
   const watchdog = (): void => {
@@ -220,65 +237,67 @@ export function runBlockPath(def: BlockPathDef, input: PathRunInput): BlockRunRe
   for (const vm of vms) for (const job of vm.jobs) job.start();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
-  runToEnd(sim, () => ledger.finished);
-  if (isStalled) {
-    throw new Error(
-      `path ${def.name}: no I/O completed for ${STALL_PS / PS_PER_S} s of simulated time after ${ledger.finished} of ${spec.warmupOps + spec.ops} (a thread starved of its core, or a lost wake-up)`,
-    );
-  }
-  if (!ledger.isDone) {
-    throw new Error(
-      `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} I/Os with no events left (a lost wake-up or a stuck ring)`,
-    );
-  }
+  return (): BlockRunResult => {
+    runToEnd(sim, () => ledger.finished);
+    if (isStalled) {
+      throw new Error(
+        `path ${def.name}: no I/O completed for ${Math.round(STALL_PS / PS_PER_S)} s of simulated time after ${ledger.finished} of ${spec.warmupOps + spec.ops} (a thread starved of its core, or a lost wake-up)`,
+      );
+    }
+    if (!ledger.isDone) {
+      throw new Error(
+        `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} I/Os with no events left (a lost wake-up or a stuck ring)`,
+      );
+    }
 
-  const windowPs = sim.nowPs - ledger.windowStartPs;
-  // stopped by its runtime before `ops`: the tail store holds more than the slowest 1%
-  if (ledger.isTimeUp) tracker.limitTail(Math.ceil(ledger.completed / 100));
-  exits.flushInto(counters);
-  const extra: Record<string, number> = {};
-  const violations: string[] = [];
-  for (const f of onFinish) f(extra, violations);
-  extra['guest.interrupts_taken'] = host.guestIrqs() - guestIrqsAtStart;
-  extra['blk.reads'] = ledger.reads;
-  extra['blk.writes'] = ledger.writes;
-  for (const vm of vms) {
-    const blk = vm.blk!;
-    extra[`${vm.name}/blk.merges`] = blk.merges;
-    extra[`${vm.name}/blk.tag_waits`] = blk.tagWaits;
-    extra[`${vm.name}/blk.ring_full`] = blk.ringFull;
-  }
-  for (const [k, v] of Object.entries(disk.stats())) extra[`disk.${k}`] = v;
-  if (hostBlk !== null) {
-    const hb: HostBlockLayer = hostBlk;
-    extra['hostblk.submitted'] = hb.submitted;
-  }
-  host.addExtra(extra);
-  const cpuRows = cpu.rows();
-  return {
-    opsCompleted: ledger.completed,
-    opsDropped: ledger.failed,
-    windowPs,
-    bytesCompleted: ledger.bytesCompleted,
-    latency: ledger.latency,
-    counters,
-    hostCpuCores: cpu.hostCores(),
-    stages: tracker.rows(ledger.completed),
-    cpu: cpuRows,
-    eventsProcessed: sim.eventsProcessed,
-    ...(input.fio === true ? { fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches) } : {}),
-    details: {
-      opsCreated: ledger.created,
-      opsCompletedTotal: ledger.completedTotal,
-      opsFailedTotal: ledger.failedTotal,
-      opsFinishedAfterStop: ledger.afterStop,
-      duplicateCompletions: ledger.duplicates,
-      backwardMarks: tracker.backwardMarks,
-      perVm: ledger.perVm,
-      inflightAtEnd: vms.flatMap((vm) => vm.jobs.map((j) => j.inflight)),
-      extra,
-      violations,
-    },
+    const windowPs = sim.nowPs - ledger.windowStartPs;
+    // stopped by its runtime before `ops`: the tail store holds more than the slowest 1%
+    if (ledger.isTimeUp) tracker.limitTail(Math.ceil(ledger.completed / 100));
+    exits.flushInto(counters);
+    const extra: Record<string, number> = {};
+    const violations: string[] = [];
+    for (const f of onFinish) f(extra, violations);
+    extra['guest.interrupts_taken'] = host.guestIrqs() - guestIrqsAtStart;
+    extra['blk.reads'] = ledger.reads;
+    extra['blk.writes'] = ledger.writes;
+    for (const vm of vms) {
+      const blk = vm.blk!;
+      extra[`${vm.name}/blk.merges`] = blk.merges;
+      extra[`${vm.name}/blk.tag_waits`] = blk.tagWaits;
+      extra[`${vm.name}/blk.ring_full`] = blk.ringFull;
+    }
+    for (const [k, v] of Object.entries(disk.stats())) extra[`disk.${k}`] = v;
+    if (hostBlk !== null) {
+      const hb: HostBlockLayer = hostBlk;
+      extra['hostblk.submitted'] = hb.submitted;
+    }
+    host.addExtra(extra);
+    const cpuRows = cpu.rows();
+    return {
+      opsCompleted: ledger.completed,
+      opsDropped: ledger.failed,
+      windowPs,
+      bytesCompleted: ledger.bytesCompleted,
+      latency: ledger.latency,
+      counters,
+      hostCpuCores: cpu.hostCores(),
+      stages: tracker.rows(ledger.completed),
+      cpu: cpuRows,
+      eventsProcessed: sim.eventsProcessed,
+      ...(input.fio === true ? { fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches) } : {}),
+      details: {
+        opsCreated: ledger.created,
+        opsCompletedTotal: ledger.completedTotal,
+        opsFailedTotal: ledger.failedTotal,
+        opsFinishedAfterStop: ledger.afterStop,
+        duplicateCompletions: ledger.duplicates,
+        backwardMarks: tracker.backwardMarks,
+        perVm: ledger.perVm,
+        inflightAtEnd: vms.flatMap((vm) => vm.jobs.map((j) => j.inflight)),
+        extra,
+        violations,
+      },
+    };
   };
 }
 
@@ -333,11 +352,14 @@ function fioFigures(
 }
 
 /** Wraps a block path definition as the block half of a registry entry. */
-export function blockPath(def: BlockPathDef): Pick<PathModel, 'check' | 'run'> & { def: BlockPathDef } {
+export function blockPath(def: BlockPathDef): Pick<PathModel, 'check' | 'setUp' | 'run'> & { def: BlockPathDef } {
   return {
     def,
     check: (params, workload) => {
       checkBlockInput(def, params, workload);
+    },
+    setUp: (input) => {
+      setUpBlockRun(def, input);
     },
     run: (input) => runBlockPath(def, input),
   };

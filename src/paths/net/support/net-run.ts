@@ -133,6 +133,9 @@ export function netPath(def: NetPathDef): PathModel {
     check: (params, workload) => {
       checkNetInput(def, params, workload);
     },
+    setUp: (input) => {
+      setUpNetRun(def, input);
+    },
     run: (input) => runNetPath(def, input),
   };
 }
@@ -156,6 +159,15 @@ function checkNetInput(def: NetPathDef, p: ParamValues, workload: WorkloadInput)
 }
 
 export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
+  return setUpNetRun(def, input)();
+}
+
+/**
+ * Builds a run (actors, threads, first events) without simulating; returns what simulates
+ * it and assembles its result. Planning calls it alone, so that a set-up error is bad input
+ * found before any task runs (scenario/setup-check.ts).
+ */
+export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunResult {
   const p = input.params;
   const spec = checkNetInput(def, p, input.workload);
   const vmCount = num(p, 'host.vms');
@@ -291,47 +303,49 @@ export function runNetPath(def: NetPathDef, input: PathRunInput): NetRunResult {
   for (const s of afterStart) s();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
-  runToEnd(sim, () => ledger.finished);
-  if (!ledger.isDone) {
-    throw new Error(
-      `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} ops with no events left (a lost wake-up or a stuck ring)`,
-    );
-  }
+  return (): NetRunResult => {
+    runToEnd(sim, () => ledger.finished);
+    if (!ledger.isDone) {
+      throw new Error(
+        `path ${def.name}: the run stopped after ${ledger.finished} of ${spec.warmupOps + spec.ops} ops with no events left (a lost wake-up or a stuck ring)`,
+      );
+    }
 
-  // ---- results
-  const windowPs = sim.nowPs - ledger.windowStartPs;
-  exits.flushInto(counters);
-  const extra: Record<string, number> = {};
-  const violations: string[] = [];
-  for (const f of onFinish) f(extra, violations);
-  extra['guest.interrupts_taken'] = guestIrqs() - guestIrqsAtStart;
-  host.addExtra(extra);
-  extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
-  extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
-  return {
-    opsCompleted: ledger.completed,
-    opsDropped: ledger.dropped,
-    windowPs,
-    bytesCompleted: ledger.bytesCompleted,
-    latency: ledger.latency,
-    counters,
-    hostCpuCores: cpu.hostCores(),
-    stages: tracker.rows(ledger.completed),
-    cpu: cpu.rows(),
-    eventsProcessed: sim.eventsProcessed,
-    details: {
-      opsCreated: ledger.created,
-      opsCompletedTotal: ledger.completedTotal,
-      opsDroppedTotal: ledger.droppedTotal,
-      opsFinishedAfterStop: ledger.afterStop,
-      dropReports: dropCalls,
-      duplicateCompletions: ledger.duplicates,
-      backwardMarks: tracker.backwardMarks,
-      perVm: ledger.perVm,
-      perFlow: Array.from(ledger.perFlowOps),
-      extra,
-      violations,
-    },
+    // ---- results
+    const windowPs = sim.nowPs - ledger.windowStartPs;
+    exits.flushInto(counters);
+    const extra: Record<string, number> = {};
+    const violations: string[] = [];
+    for (const f of onFinish) f(extra, violations);
+    extra['guest.interrupts_taken'] = guestIrqs() - guestIrqsAtStart;
+    host.addExtra(extra);
+    extra['nic.rx_drops'] = nic.functions.reduce((s, fn) => s + fn.queues.reduce((a, q) => a + q.rxDrops, 0), 0);
+    extra['nic.port_busy_fraction'] = windowPs > 0 ? nic.port.busyPs / sim.nowPs : 0;
+    return {
+      opsCompleted: ledger.completed,
+      opsDropped: ledger.dropped,
+      windowPs,
+      bytesCompleted: ledger.bytesCompleted,
+      latency: ledger.latency,
+      counters,
+      hostCpuCores: cpu.hostCores(),
+      stages: tracker.rows(ledger.completed),
+      cpu: cpu.rows(),
+      eventsProcessed: sim.eventsProcessed,
+      details: {
+        opsCreated: ledger.created,
+        opsCompletedTotal: ledger.completedTotal,
+        opsDroppedTotal: ledger.droppedTotal,
+        opsFinishedAfterStop: ledger.afterStop,
+        dropReports: dropCalls,
+        duplicateCompletions: ledger.duplicates,
+        backwardMarks: tracker.backwardMarks,
+        perVm: ledger.perVm,
+        perFlow: Array.from(ledger.perFlowOps),
+        extra,
+        violations,
+      },
+    };
   };
 }
 
