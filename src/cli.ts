@@ -80,10 +80,17 @@ const OUTPUT_FORMATS = ['csv', 'fio-json'];
  * The plan of a scenario file or a fio job file (README "fio job files"); --paths is
  * --set paths=... (recorded so in the manifest).
  */
-function loadRunPlan(file: string, sets: string[], seed: number | undefined, paths: string | undefined): { plan: Plan; sets: string[]; job?: FioJobFilePlan } {
+function loadRunPlan(
+  file: string,
+  sets: string[],
+  seed: number | undefined,
+  paths: string | undefined,
+  beforeSetUp?: (plan: Plan) => void,
+): { plan: Plan; sets: string[]; job?: FioJobFilePlan } {
   const all = paths === undefined ? sets : [...sets, `paths=${paths}`];
-  if (!isFioJobFile(file)) return { plan: loadPlan(file, all, seed), sets: all };
-  const job = loadFioJobFile(file, { sets, ...(seed !== undefined ? { seed } : {}), ...(paths !== undefined ? { paths } : {}) });
+  const options = beforeSetUp ? { beforeSetUp } : {};
+  if (!isFioJobFile(file)) return { plan: loadPlan(file, all, seed, options), sets: all };
+  const job = loadFioJobFile(file, { sets, ...(seed !== undefined ? { seed } : {}), ...(paths !== undefined ? { paths } : {}), ...options });
   return { plan: job.plan, sets: all, job };
 }
 
@@ -211,12 +218,13 @@ export function buildProgram(): Command {
       }
       const fioJson = opts.outputFormat === 'fio-json';
       if (fioJson && shard) throw new InputError('--output-format fio-json: not with --shard (merge writes no fio.json); run without --shard');
-      const { plan, sets, job } = await withDefaultSignals(() => loadRunPlan(file, opts.set, seed, opts.paths));
+      // a plan too large to run is refused before each task's set-up is checked
+      const sizeCheck = (p: Plan): void => checkPlanSize(p, jobs, opts.force === true, shard ? 1 / shard.count : 1);
+      const { plan, sets, job } = await withDefaultSignals(() => loadRunPlan(file, opts.set, seed, opts.paths, sizeCheck));
       if (fioJson) plan.fioFigures = true;
       if (fioJson && !plan.points.every((p) => p.workload.kind.startsWith('blk'))) {
         throw new InputError(`--output-format fio-json: needs a block workload (blk, blk-read, blk-write), not ${plan.points[0]!.workload.kind}`);
       }
-      checkPlanSize(plan, jobs, opts.force === true, shard ? 1 / shard.count : 1);
       const defaultOut = shard ? `${plan.scenario.name}-shard-${shard.index}-of-${shard.count}` : plan.scenario.name;
       const out = resolve(opts.out ?? join('results', defaultOut));
       const all = await withDefaultSignals(() => planTasks(plan));
@@ -264,8 +272,8 @@ export function buildProgram(): Command {
         sets: opts.set,
         ...(ops !== undefined ? { ops } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        beforeSetUp: (p: Plan) => checkPlanSize(p, jobs, opts.force === true),
       }));
-      checkPlanSize(plan, jobs, opts.force === true);
       const out = opts.out === undefined ? undefined : resolve(opts.out);
       const tasks = await withDefaultSignals(() => planTasks(plan));
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };

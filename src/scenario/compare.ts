@@ -21,6 +21,8 @@ export interface CompareOptions {
   sets?: readonly string[];
   ops?: number;
   seed?: number;
+  /** See PlanOptions. */
+  beforeSetUp?: (plan: Plan) => void;
 }
 
 /** The in-memory scenario `compare` runs, as a plan. */
@@ -43,7 +45,7 @@ export function comparePlan(options: CompareOptions): Plan {
     throw new InputError(`--workload: no registered path runs ${showValue(kind)} yet; see iovsim list paths`);
   }
   const applied = applySets(raw, parsedSets);
-  return withSetBlame(() => planScenario(applied, 'compare'), sets);
+  return withSetBlame(() => planScenario(applied, 'compare', options.beforeSetUp ? { beforeSetUp: options.beforeSetUp } : {}), sets);
 }
 
 function mean(rows: readonly Row[], column: string): number {

@@ -775,6 +775,8 @@ export interface FioJobFileOptions {
   /** --paths a,b: overrides the file's iovsim_path. */
   paths?: string;
   env?: Readonly<Record<string, string | undefined>>;
+  /** See PlanOptions (load.ts). */
+  beforeSetUp?: (plan: Plan) => void;
 }
 
 /** Reads a fio job file and plans it as a scenario (the same validation as a YAML scenario's). */
@@ -861,7 +863,7 @@ export function planFioJobText(text: string, file: string, options: FioJobFileOp
     scenario['sweep'] = { zip };
   }
   const withSets = applySets(scenario, otherSets);
-  const plan = withSetBlame(() => planScenario(withSets, file), sets);
+  const plan = withSetBlame(() => planScenario(withSets, file, options.beforeSetUp ? { beforeSetUp: options.beforeSetUp } : {}), sets);
   return {
     plan,
     steps: steps.map((s) => ({ name: s.jobs.map((j) => j.name).join('+'), groupid: s.groupid, options: { ...s.jobs[0]!.own } })),

@@ -165,7 +165,17 @@ function checkSweepSize(raw: Record<string, unknown>, source: string): void {
 }
 
 /** Validates a raw scenario object and expands its sweep. */
-export function planScenario(raw: unknown, source: string): Plan {
+/** Options of planning. */
+export interface PlanOptions {
+  /**
+   * Called with the expanded plan before each task's set-up is checked (which costs a
+   * set-up per point and path): the plan-size check, so that a plan too large to run is
+   * refused at once.
+   */
+  beforeSetUp?: (plan: Plan) => void;
+}
+
+export function planScenario(raw: unknown, source: string, options: PlanOptions = {}): Plan {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     const got = raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : showValue(raw);
     throw new InputError(`${source}: (top level): must be a mapping with at least name and workload, got ${got}`);
@@ -247,6 +257,7 @@ export function planScenario(raw: unknown, source: string): Plan {
     return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
   });
   const isSwept = sweepKeys.length > 0;
+  options.beforeSetUp?.({ source, scenario, sweepKeys, points, paths });
   checkSetups(points, paths, source, scenario.seed, (p) => (isSwept ? `sweep point ${p.index} (${describeValues(p.values)})` : ''));
   checkValidationTargets(scenario, paths, points, sweepKeys, source);
   return { source, scenario, sweepKeys, points, paths };
@@ -385,12 +396,12 @@ function resolvePaths(scenario: Scenario, source: string, isCustom: boolean): st
 }
 
 /** Loads, overrides and plans a scenario file. */
-export function loadPlan(file: string, sets: readonly string[] = [], seed?: number): Plan {
+export function loadPlan(file: string, sets: readonly string[] = [], seed?: number, options: PlanOptions = {}): Plan {
   let raw = readScenarioFile(file);
   const overrides = parseSets(sets);
   if (seed !== undefined) overrides.push(['seed', seed]);
   raw = applySets(raw, overrides);
-  return withSetBlame(() => planScenario(raw, file), sets);
+  return withSetBlame(() => planScenario(raw, file, options), sets);
 }
 
 /**

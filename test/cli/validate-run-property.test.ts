@@ -17,7 +17,7 @@ import { deriveStream } from '../../src/core/random.js';
 import { PATHS } from '../../src/paths/index.js';
 import { planScenario, type Plan } from '../../src/scenario/load.js';
 import { planTasks, type Task } from '../../src/scenario/run.js';
-import type { WorkerReply } from '../../src/scenario/worker.js';
+import type { WorkerProgress, WorkerReply } from '../../src/scenario/worker.js';
 import { InputError } from '../../src/util/input-error.js';
 import { FIXTURES, HOOK_TIMEOUT_MS, ROOT, ensureBuilt, runCli, tempDir } from './helpers.js';
 
@@ -168,10 +168,13 @@ class TaskRunner {
         void this.stop();
         resolve('timeout');
       }, TASK_TIMEOUT_MS);
-      w.once('message', (reply: WorkerReply) => {
+      const onMessage = (reply: WorkerReply | WorkerProgress): void => {
+        if ('progress' in reply) return; // a long task reports its progress on the way
+        w.off('message', onMessage);
         clearTimeout(timer);
         resolve(reply);
-      });
+      };
+      w.on('message', onMessage);
       w.postMessage({ task });
     });
   }
