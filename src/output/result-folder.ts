@@ -191,8 +191,15 @@ export function recoverSiblings(target: string): string | undefined {
   }
   let restored: string | undefined;
   if (!existsSync(target)) {
-    // A process writes one result at a time, so its old folder with the highest number is the latest.
-    const old = dead.filter((d) => d.tag === 'old').sort((a, b) => b.n - a.n)[0];
+    // Normally there is one; after several killed writers, the one set aside last is the latest result.
+    const setAsideMs = (name: string): number => {
+      try {
+        return statSync(join(parent, name)).ctimeMs;
+      } catch {
+        return -Infinity;
+      }
+    };
+    const old = dead.filter((d) => d.tag === 'old').sort((a, b) => setAsideMs(b.name) - setAsideMs(a.name) || b.n - a.n)[0];
     if (old) {
       renameSync(join(parent, old.name), target);
       dead.splice(dead.indexOf(old), 1);

@@ -79,8 +79,8 @@ function costOf(path: string, workload: Plan['points'][number]['workload'], scal
   if (workload.kind === 'custom') return { eventsPerOp: 1 + workload.stages.length, nsPerEvent: probeNs };
   const row = COST_TABLE[`${path}/${workload.kind}`];
   // A pair the table lacks (a new path): the slowest entry, to err on the long side.
-  if (!row) return Object.values(COST_TABLE).reduce((a, b) => (a.eventsPerOp * a.nsPerEvent > b.eventsPerOp * b.nsPerEvent ? a : b));
-  return { eventsPerOp: row.eventsPerOp, nsPerEvent: row.nsPerEvent * scale };
+  const r = row ?? Object.values(COST_TABLE).reduce((a, b) => (a.eventsPerOp * a.nsPerEvent > b.eventsPerOp * b.nsPerEvent ? a : b));
+  return { eventsPerOp: r.eventsPerOp, nsPerEvent: r.nsPerEvent * scale };
 }
 
 /**
