@@ -3,9 +3,10 @@
  * The `iovsim` command. Exit status: 0 success, 2 bad input (one line on stderr, no
  * result files written or touched), 1 internal error, 130 interrupted (Ctrl-C).
  *
- * Every flag and the scenario are checked before any simulation starts; results are
- * rendered in memory and written with one atomic folder swap at the end, so bad input,
- * a crash or Ctrl-C leaves the previous result or none.
+ * Every flag, the scenario and the output folder are checked before any simulation
+ * starts; results go to a locked staging folder as the runs finish and replace the
+ * output folder in one swap at the end (output/result-folder.ts), so bad input, a crash,
+ * a full disk or Ctrl-C leaves the previous result or none.
  */
 // First: starts worker threads early (see prewarm.ts); must stay the first import.
 import './scenario/prewarm.js';
