@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { params } from './calibration/index.js';
 import { PATHS } from './paths/index.js';
 import { comparePlan, compareTable } from './scenario/compare.js';
+import { DEFAULT_EXPLAIN_OPS, explain, explainText } from './scenario/explain.js';
 import { executePlan, runTasks, type Execution, type ShardPlace } from './scenario/execute.js';
 import { evaluateTargets, targetCells, targetTable, type TargetResult } from './scenario/validation.js';
 import { scenarioJsonSchema } from './scenario/json-schema.js';
@@ -286,6 +287,27 @@ export function buildProgram(): Command {
       process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
       process.stdout.write(compareTable(plan, exec.summaries));
       if (out) say(opts.quiet, `wrote ${tasks.length} runs to ${relativeOrAbsolute(out)}\n`);
+    });
+
+  program
+    .command('explain')
+    .description("the steps of one request through a path as the model runs them: time, thread, exits, interrupts, copies, syscalls per step")
+    .argument('<path>', 'path name (iovsim list paths)')
+    .option('--workload <kind>', 'workload kind (default net-rr)')
+    .option('--set <name=value>', 'override a parameter or workload field (repeatable)', collect, [])
+    .option('--ops <n>', `operations to measure (default ${DEFAULT_EXPLAIN_OPS})`)
+    .option('--seed <n>', 'seed (default 1)')
+    .action(async (path: string, opts: { workload?: string; set: string[]; ops?: string; seed?: string }) => {
+      const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
+      const ops = opts.ops === undefined ? undefined : parseOps(opts.ops);
+      const e = await withDefaultSignals(() => explain({
+        path,
+        ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
+        sets: opts.set,
+        ...(ops !== undefined ? { ops } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      }));
+      process.stdout.write(explainText(e));
     });
 
   program

@@ -17,6 +17,7 @@ import { Counters } from '../metrics/counters.js';
 import { HostCpu, type HostThread, type ThreadOptions } from '../primitives/host-cpu.js';
 import { Mutex } from '../primitives/mutex.js';
 import { StageTracker } from '../primitives/stage-tracker.js';
+import { AttributingStageTracker } from '../metrics/stage-attribution.js';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { idleStates, type IdleState } from '../primitives/idle-governor.js';
 
@@ -35,6 +36,8 @@ export interface HostRunOptions {
   vcpusPoll: boolean;
   /** A polling vCPU's pickup time [ps]. */
   pollPickupPs: number;
+  /** Attribute counters and threads to stages (iovsim explain; see metrics/stage-attribution.ts). */
+  isExplained?: boolean;
 }
 
 export interface HostRun {
@@ -142,7 +145,9 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
   const sim = new Simulator();
   const streams = new RandomStreams(seed, replication);
   const counters = new Counters();
-  const tracker = new StageTracker(sim);
+  // explain's tracker only reads more; other runs keep the plain one (its hot path untouched)
+  const attributing = options.isExplained === true ? new AttributingStageTracker(sim) : null;
+  const tracker: StageTracker = attributing ?? new StageTracker(sim);
   const copyPs = copyCostFn(num(p, 'host.copy_fixed_ns'), num(p, 'host.memcpy_gbps'));
   const exits = new ExitTally();
   const env: ActorEnv = {
@@ -168,6 +173,16 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
     coldCachePs: psOf(p, 'host.cold_cache_ns'),
     smtCores: bool(p, 'host.smt') ? num(p, 'host.cores') : 0,
     smtSlowdown: num(p, 'host.smt_slowdown'),
+  });
+  attributing?.attach({
+    read: (into) => {
+      into[0] = exits.ioExits; // the tally reaches counters.exits only at the end
+      into[1] = counters.interrupts;
+      into[2] = counters.kicks;
+      into[3] = counters.copies;
+      into[4] = counters.syscalls;
+    },
+    cpu,
   });
 
   // with SMT, the places threads go are logical CPUs: two per physical core

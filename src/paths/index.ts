@@ -31,6 +31,8 @@ export interface PathRunInput {
   replication: number;
   /** Block runs: also hand over the run in fio's terms (RunResult.fio), for fio.json. */
   fio?: boolean;
+  /** Stage rows carry their attribution (iovsim explain): same simulation, same figures. */
+  isExplained?: boolean;
 }
 
 export interface PathModel {

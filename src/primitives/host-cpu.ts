@@ -540,6 +540,15 @@ export class HostThread {
     else sim.post(delay + ps, execDone, this);
   }
 
+  /** @internal Runs the actor's loop as this thread (HostCpu.running says so meanwhile). */
+  runLoop(): void {
+    const cpu = this.cpu;
+    const outer = cpu.running;
+    cpu.running = this;
+    this.onRun();
+    cpu.running = outer;
+  }
+
   /** @internal */
   finishExec(): void {
     this.isExecuting = false;
@@ -552,7 +561,11 @@ export class HostThread {
     const arg = this.execArg;
     this.execFn = null;
     this.execArg = undefined;
+    const cpu = this.cpu;
+    const outer = cpu.running;
+    cpu.running = this;
     fn(arg);
+    cpu.running = outer;
     if (this.state === RUNNING && !this.isExecuting) {
       throw new Error(`thread ${this.name}: a step ended without exec(), idle() or block()`);
     }
@@ -571,7 +584,7 @@ export class HostThread {
     }
     if (this.hasWakePending) {
       this.hasWakePending = false;
-      this.onRun();
+      this.runLoop();
       return;
     }
     if (this.isIrqBorn) this.isIrq = true; // (ksoftirqd done: the next interrupt runs in irq context)
@@ -653,7 +666,7 @@ export class HostThread {
       core.lastRan = this;
       this.state = RUNNING;
       this.startDelayPs = latencyPs;
-      this.onRun(); // (idle() consumes any delay left: the idle period starts after it)
+      this.runLoop(); // (idle() consumes any delay left: the idle period starts after it)
       this.startDelayPs = 0;
       return;
     }
@@ -674,7 +687,7 @@ export class HostThread {
       this.state = RUNNING;
       this.sliceStartPs = now + latencyPs;
       this.startDelayPs = latencyPs;
-      this.onRun(); // (idle() consumes any delay left: the idle period starts after it)
+      this.runLoop(); // (idle() consumes any delay left: the idle period starts after it)
       this.startDelayPs = 0;
       return;
     }
@@ -755,7 +768,7 @@ export class HostThread {
       this.startExec(this.pendingPs, this.execFn, this.execArg, this.isPendingNew);
       this.isPendingNew = false;
     } else {
-      this.onRun();
+      this.runLoop();
     }
   }
 
@@ -780,7 +793,7 @@ export class HostThread {
       this.startDelayPs = this.pollPickupPs;
       this.pollPs += this.span(now, now + this.pollPickupPs);
       this.pollUntilPs = now + this.pollPickupPs;
-      this.onRun();
+      this.runLoop();
       this.startDelayPs = 0;
       return;
     }
@@ -894,6 +907,8 @@ export class HostThread {
 export class HostCpu {
   private readonly cores: Core[] = [];
   readonly threads: HostThread[] = [];
+  /** The thread whose loop or step callback runs now; null in other events (links, devices). For reports only. */
+  running: HostThread | null = null;
   /** Sleeper credit: half the scheduling latency (two slices) [ps]. */
   readonly sleeperCreditPs: number;
   /** HostCpuOptions.coldCachePs [ps]. */
@@ -1020,7 +1035,7 @@ export class HostCpu {
     let cur = core.current;
     if (cur === t) {
       t.state = RUNNING; // it kept the core while polling
-      t.onRun();
+      t.runLoop();
       return;
     }
     if (t.isIrq) {

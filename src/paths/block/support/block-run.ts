@@ -127,6 +127,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   const spec = checkBlockInput(def, p, input.workload);
   const host = buildHostRun(p, input.seed, input.replication, {
     isVirtual: def.isVirtual,
+    isExplained: input.isExplained === true,
     vcpusPoll: false,
     pollPickupPs: Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
   });

@@ -176,6 +176,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
 
   const host = buildHostRun(p, input.seed, input.replication, {
     isVirtual: def.isVirtual,
+    isExplained: input.isExplained === true,
     // a guest running a DPDK forwarder (net-pvp) polls and never halts
     vcpusPoll: spec.kind === 'net-pvp',
     pollPickupPs: spec.kind === 'net-pvp' ? Math.round(psOf(p, 'dpdk.poll_iter_ns') / 2) : Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
