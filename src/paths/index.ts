@@ -2,6 +2,7 @@
  * The registry of I/O paths. Each path file wires actors into a pipeline for the
  * workloads it supports and returns a RunResult; this file only lists them.
  */
+import type { TraceOptions } from '../metrics/trace-collector.js';
 import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
 import { BLK_WORKLOADS } from '../workloads/blk.js';
@@ -31,6 +32,8 @@ export interface PathRunInput {
   replication: number;
   /** Block runs: also hand over the run in fio's terms (RunResult.fio), for fio.json. */
   fio?: boolean;
+  /** Follow a sample of requests into a Chrome trace (RunResult.trace); does not change the run. */
+  trace?: TraceOptions;
 }
 
 export interface PathModel {

@@ -86,7 +86,7 @@ export function shardHeaderText(plan: Plan, spec: ShardSpec, planTasks: number, 
 
 /** One line of tasks.jsonl: a task's output (its cpu rows and fio figures left out: the CSV text has the rows, fio.json is not written for shards). */
 export function shardTaskLine(output: TaskOutput): string {
-  const { cpu: _cpu, fio: _fio, ...o } = output;
+  const { cpu: _cpu, fio: _fio, trace: _trace, ...o } = output;
   return `${JSON.stringify(o)}\n`;
 }
 
