@@ -49,7 +49,8 @@ export function shardTasks(tasks: readonly Task[], spec: ShardSpec): Task[] {
 
 /** Identifies a plan across machines: tool version and everything that decides the rows. */
 export function planFingerprint(plan: Plan): string {
-  const { source: _source, ...rest } = plan;
+  // --trace is what one shard's command writes beside its result, not part of the plan
+  const { source: _source, trace: _trace, ...rest } = plan;
   return createHash('sha256')
     .update(JSON.stringify({ version: TOOL.version, plan: rest }))
     .digest('hex')
@@ -79,7 +80,7 @@ export function shardHeaderText(plan: Plan, spec: ShardSpec, planTasks: number, 
     plan_tasks: planTasks,
     tasks: [...indices],
     manifest,
-    plan,
+    plan: (({ trace: _trace, ...p }) => p)(plan),
   };
   return `${JSON.stringify(header)}\n`;
 }

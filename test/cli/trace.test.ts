@@ -58,6 +58,20 @@ describe('iovsim run/compare --trace', () => {
     expect(trace.traceEvents.some((e) => e.ph === 'X')).toBe(true);
   });
 
+  it('run --shard: the traced shard merges with an untraced one into the unsharded result', () => {
+    const s1 = join(dir, 'shard1');
+    const s2 = join(dir, 'shard2');
+    const merged = join(dir, 'merged');
+    const whole = join(dir, 'whole');
+    expect(runCli(['run', scenario, '--shard', '1/2', '--out', s1, '--trace', join(dir, 'shard.json'), '--quiet']).status).toBe(0);
+    expect(runCli(['run', scenario, '--shard', '2/2', '--out', s2, '--quiet']).status).toBe(0);
+    const m = runCli(['merge', s1, s2, '--out', merged, '--quiet']);
+    expect(m.stderr).toBe('');
+    expect(runCli(['run', scenario, '--out', whole, '--quiet']).status).toBe(0);
+    expect(readCsvs(merged)).toEqual(readCsvs(whole));
+    expect(readFileSync(join(s1, 'tasks.jsonl'), 'utf8')).not.toContain('traceEvents');
+  });
+
   it('a run refused after the flags writes no trace and keeps the previous one', () => {
     const file = join(dir, 'kept.json');
     writeFileSync(file, 'previous');
