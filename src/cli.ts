@@ -32,6 +32,7 @@ import { mergeShards, parseShardSpec, shardTasks, type ShardSpec } from './scena
 import { formatTable, type TableColumn } from './output/table.js';
 import { ResultFolder, writeFolderAtomically } from './output/result-folder.js';
 import { DISCARD, type FileSink, type TaskOutput } from './output/results.js';
+import { checkTraceFile, parseTraceSample, writeTraceFile } from './output/trace-file.js';
 import { OutputError } from './util/output-error.js';
 import { InputError, showValue } from './util/input-error.js';
 import { exitAfterCleanups, markResultWritten, onInterrupt, withDefaultSignals } from './util/interrupt.js';
@@ -108,6 +109,41 @@ export function parseOps(text: string): number {
     throw new InputError(`--ops: must be a whole number of operations, at least 1, got ${showValue(text)}`);
   }
   return n;
+}
+
+/** --trace and --trace-sample as given (the file is checked once the output folder is known). */
+interface TraceFlags {
+  trace?: string;
+  traceSample?: string;
+}
+
+/**
+ * Sets up --trace for a plan: checks the flags and the file, marks the first task this
+ * command runs as the traced one (plan.trace); returns where to write and a catcher of
+ * its trace text, or null without --trace.
+ */
+function setUpTrace(opts: TraceFlags, plan: Plan, tasks: readonly Task[], out: string | undefined): { file: string; catch: (o: TaskOutput) => void; text: () => string } | null {
+  if (opts.trace === undefined) {
+    if (opts.traceSample !== undefined) throw new InputError('--trace-sample: needs --trace FILE');
+    return null;
+  }
+  const sample = opts.traceSample === undefined ? 200 : parseTraceSample(opts.traceSample);
+  const file = checkTraceFile(opts.trace, out);
+  const first = tasks[0];
+  if (first === undefined) throw new InputError('--trace: this run has no task to trace');
+  if (plan.points[first.point]!.workload.kind === 'custom') throw new InputError('--trace: a custom workload has no request journeys to trace; use a path workload');
+  plan.trace = { task: first.index, sample };
+  let text: string | undefined;
+  return {
+    file,
+    catch: (o) => {
+      if (o.trace !== undefined) text = o.trace;
+    },
+    text: () => {
+      if (text === undefined) throw new Error(`task ${first.index} returned no trace`);
+      return text;
+    },
+  };
 }
 
 interface RunFlags {
@@ -210,8 +246,10 @@ export function buildProgram(): Command {
     .option('--jobs <n>', 'worker threads (default: number of cores)')
     .option('--shard <I/N>', 'run shard I of N (tasks whose index mod N is I-1); join with iovsim merge')
     .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
+    .option('--trace <file>', 'write the journeys of sampled requests of the first run as a Chrome trace (Perfetto)')
+    .option('--trace-sample <n>', 'requests to trace, spread over the measurement window (default 200)')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: { out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: TraceFlags & { out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
       const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
@@ -232,6 +270,7 @@ export function buildProgram(): Command {
       const all = await withDefaultSignals(() => planTasks(plan));
       const tasks = shard ? shardTasks(all, shard) : all;
       const flags = { jobs, quiet: opts.quiet === true, overrides: sets };
+      const trace = setUpTrace(opts, plan, tasks, out);
       const folder = ResultFolder.open(out);
       noteIgnored(file, job, opts.quiet === true);
       // fio.json and the cap notes need each run's summary and fio figures (small), not its rows.
@@ -241,7 +280,12 @@ export function buildProgram(): Command {
       };
       const naming = { globalOptions: job?.globalOptions ?? {}, ...(job ? { steps: job.steps } : {}) };
       const files = (): Record<string, string> => (fioJson ? { 'fio.json': renderFioJson(plan, kept, naming) } : {});
-      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined, { onOutput: keep, files });
+      const onOutput = (o: TaskOutput): void => {
+        trace?.catch(o);
+        keep(o);
+      };
+      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined, { onOutput, files });
+      if (trace) writeTraceFile(trace.file, trace.text());
       if (job && !opts.quiet) {
         const capped = kept.filter((r) => job.cappedSteps.includes(Number(r.summary['point'])) && Number(r.summary['ops_completed']) + Number(r.summary['ops_dropped']) >= JOB_FILE_OPS_CAP);
         for (const r of capped) {
@@ -250,6 +294,7 @@ export function buildProgram(): Command {
       }
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
       say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
+      if (trace) say(opts.quiet, `wrote the trace of task ${plan.trace!.task} to ${relativeOrAbsolute(trace.file)}\n`);
     });
 
   program
@@ -263,8 +308,10 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'also write the result files to this folder')
     .option('--jobs <n>', 'worker threads (default: number of cores)')
     .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
+    .option('--trace <file>', 'write the journeys of sampled requests on the first path as a Chrome trace (Perfetto)')
+    .option('--trace-sample <n>', 'requests to trace, spread over the measurement window (default 200)')
     .option('--quiet', 'no progress bar and no "wrote" line; the table is still printed')
-    .action(async (opts: { workload?: string; paths?: string; set: string[]; ops?: string; seed?: string; out?: string; jobs?: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (opts: TraceFlags & { workload?: string; paths?: string; set: string[]; ops?: string; seed?: string; out?: string; jobs?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const ops = opts.ops === undefined ? undefined : parseOps(opts.ops);
       const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
@@ -279,14 +326,17 @@ export function buildProgram(): Command {
       const out = opts.out === undefined ? undefined : resolve(opts.out);
       const tasks = await withDefaultSignals(() => planTasks(plan));
       const flags = { jobs, quiet: opts.quiet === true, overrides: opts.set };
+      const trace = setUpTrace(opts, plan, tasks, out);
       const folder = out === undefined ? undefined : ResultFolder.open(out);
       const exec = folder
-        ? await runAndWrite(plan, tasks, folder, flags)
-        : await runWithProgress(plan, tasks, flags, DISCARD);
+        ? await runAndWrite(plan, tasks, folder, flags, undefined, trace ? { onOutput: trace.catch, files: () => ({}) } : undefined)
+        : await runWithProgress(plan, tasks, flags, DISCARD, undefined, trace?.catch);
+      if (trace) writeTraceFile(trace.file, trace.text());
       const w = plan.points[0]!.workload;
       process.stdout.write(`workload ${w.kind}, ${'ops' in w ? `${String(w.ops)} ops, ` : ''}seed ${plan.scenario.seed}\n`);
       process.stdout.write(compareTable(plan, exec.summaries));
       if (out) say(opts.quiet, `wrote ${tasks.length} runs to ${relativeOrAbsolute(out)}\n`);
+      if (trace) say(opts.quiet, `wrote the trace of ${plan.paths[0]} to ${relativeOrAbsolute(trace.file)}\n`);
     });
 
   program

@@ -43,4 +43,6 @@ export interface RunResult {
   eventsProcessed: number;
   /** Block runs: the run in fio's terms, for fio.json (--output-format fio-json). */
   fio?: FioFigures;
+  /** A traced run (PathRunInput.trace): the Chrome trace event file's text. */
+  trace?: string;
 }

@@ -71,6 +71,8 @@ export interface TaskOutput {
   eventsProcessed: number;
   /** Block runs: the run in fio's terms, for fio.json; not kept in shard files. */
   fio?: FioFigures;
+  /** The traced task (--trace): its Chrome trace text; not kept in shard files. */
+  trace?: string;
 }
 
 function paramColumns(plan: Plan): string[] {
@@ -84,7 +86,7 @@ export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows
   for (const [kind, , columns] of DETAIL_FILES) {
     csv[kind] = kind === 'latency' ? renderLatencyBody(extra, rows.latency) : renderCsvBody(columns, extra, rows[kind]);
   }
-  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed, ...(rows.fio ? { fio: rows.fio } : {}) };
+  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed, ...(rows.fio ? { fio: rows.fio } : {}), ...(rows.trace !== undefined ? { trace: rows.trace } : {}) };
 }
 
 /**

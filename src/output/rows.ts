@@ -69,6 +69,8 @@ export interface TaskRows {
   eventsProcessed: number;
   /** Block runs: the run in fio's terms (fio.json). */
   fio?: FioFigures;
+  /** A traced run's Chrome trace text (not a CSV row). */
+  trace?: string;
 }
 
 /** What identifies a run in its rows. */
@@ -159,5 +161,5 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
   const exits = [...c.exitsByReason.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([reason, n]) => ({ ...id, reason, exits_per_op: perOp(n), ...params }));
-  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed, ...(r.fio ? { fio: r.fio } : {}) };
+  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed, ...(r.fio ? { fio: r.fio } : {}), ...(r.trace !== undefined ? { trace: r.trace } : {}) };
 }

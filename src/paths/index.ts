@@ -2,6 +2,7 @@
  * The registry of I/O paths. Each path file wires actors into a pipeline for the
  * workloads it supports and returns a RunResult; this file only lists them.
  */
+import type { TraceOptions } from '../metrics/trace-collector.js';
 import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
 import { BLK_WORKLOADS } from '../workloads/blk.js';
@@ -33,6 +34,8 @@ export interface PathRunInput {
   fio?: boolean;
   /** Stage rows carry their attribution (iovsim explain): same simulation, same figures. */
   isExplained?: boolean;
+  /** Follow a sample of requests into a Chrome trace (RunResult.trace); does not change the run. */
+  trace?: TraceOptions;
 }
 
 export interface PathModel {

@@ -430,6 +430,18 @@ export class HostThread {
   }
 
   /**
+   * What the thread does at nowPs, for a trace: 2 running (a step, or tail work before its
+   * idle period), 1 polling (in its poll window, holding the core), 0 otherwise (asleep,
+   * blocked, or runnable and waiting for the core). Reads state only.
+   */
+  activityAt(nowPs: number): number {
+    if (this.state === RUNNING) return 2;
+    if (this.state !== IDLE) return 0;
+    if (nowPs < this.idleSincePs) return 2;
+    return this.core.current === this && nowPs < this.idleSincePs + this.idleWindowPs ? 1 : 0;
+  }
+
+  /**
    * The timer ticks that land in a step from startPs to endPs, and the time they add to it
    * [ps]: the host's tick on this core (plus what onHostTick adds: a vCPU in guest mode
    * exits) and the guest's own tick on a vCPU. Out of line: steps that cross no tick (all

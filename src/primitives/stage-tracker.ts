@@ -54,7 +54,28 @@ function bucketMiddle(idx: number): number {
   return low + 2 ** e / 2;
 }
 
+/**
+ * Watches the journeys of requests (a trace): told of each request's begin, of each stage
+ * it leaves (with the boundaries) and of its end. It must not change the run: it draws no
+ * random numbers and schedules nothing.
+ */
+export interface StageObserver {
+  begin(op: TrackedOp, nowPs: number): void;
+  mark(op: TrackedOp, stage: number, startPs: number, endPs: number, servicePs: number): void;
+  end(op: TrackedOp, isMeasured: boolean, latencyPs: number, nowPs: number): void;
+}
+
+/** A level a trace samples (a ring's occupancy): read only, never in the hot path. */
+export interface Gauge {
+  name: string;
+  read(): number;
+}
+
 export class StageTracker {
+  /** Set by a traced run before it starts; null otherwise (the hot path checks only this). */
+  observer: StageObserver | null = null;
+  /** Levels a trace samples at the stage boundaries of its requests (registered at set-up). */
+  readonly gauges: Gauge[] = [];
   private readonly stages: { stage: string; actor: string }[] = [];
   /** Numbers per request record: FIELDS per stage. */
   private stride = 0;
@@ -131,6 +152,17 @@ export class StageTracker {
     if (this.freeCount === 0) this.grow(this.capacity * 2);
     op.slot = this.freeOffsets[--this.freeCount]!;
     op.stampPs = this.clock.nowPs;
+    if (this.observer !== null) this.observer.begin(op, op.stampPs);
+  }
+
+  /** The stages declared so far (name and actor), by id. */
+  stageList(): readonly { stage: string; actor: string }[] {
+    return this.stages;
+  }
+
+  /** Registers a level for traces to sample (set-up only; costs nothing when not traced). */
+  addGauge(name: string, read: () => number): void {
+    this.gauges.push({ name, read });
   }
 
   /** The request leaves a stage now, having received servicePs of service in it. */
@@ -159,6 +191,7 @@ export class StageTracker {
     r[i]! += delta - service;
     r[i + 1]! += service;
     r[i + 2]! += 1;
+    if (this.observer !== null) this.observer.mark(op, stage, stampPs, now, service);
   }
 
   /**
@@ -167,6 +200,7 @@ export class StageTracker {
    */
   end(op: TrackedOp, isMeasured: boolean, latencyPs = -1): void {
     const base = op.slot;
+    if (this.observer !== null && base >= 0) this.observer.end(op, isMeasured, latencyPs, this.clock.nowPs);
     const r = this.records;
     const stride = this.stride;
     if (isMeasured) {

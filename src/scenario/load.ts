@@ -35,6 +35,8 @@ export interface Plan {
   paths: string[];
   /** Block runs also hand over fio's figures (fio.json: `run --output-format fio-json`). */
   fioFigures?: boolean;
+  /** --trace: the task whose requests are followed into a trace (TaskOutput.trace), and how many. */
+  trace?: { task: number; sample: number };
 }
 
 /** Reads YAML or JSON (parse-text.ts says what it refuses); a syntax error is bad input. */

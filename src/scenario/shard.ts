@@ -49,7 +49,8 @@ export function shardTasks(tasks: readonly Task[], spec: ShardSpec): Task[] {
 
 /** Identifies a plan across machines: tool version and everything that decides the rows. */
 export function planFingerprint(plan: Plan): string {
-  const { source: _source, ...rest } = plan;
+  // --trace is what one shard's command writes beside its result, not part of the plan
+  const { source: _source, trace: _trace, ...rest } = plan;
   return createHash('sha256')
     .update(JSON.stringify({ version: TOOL.version, plan: rest }))
     .digest('hex')
@@ -79,14 +80,14 @@ export function shardHeaderText(plan: Plan, spec: ShardSpec, planTasks: number, 
     plan_tasks: planTasks,
     tasks: [...indices],
     manifest,
-    plan,
+    plan: (({ trace: _trace, ...p }) => p)(plan),
   };
   return `${JSON.stringify(header)}\n`;
 }
 
 /** One line of tasks.jsonl: a task's output (its cpu rows and fio figures left out: the CSV text has the rows, fio.json is not written for shards). */
 export function shardTaskLine(output: TaskOutput): string {
-  const { cpu: _cpu, fio: _fio, ...o } = output;
+  const { cpu: _cpu, fio: _fio, trace: _trace, ...o } = output;
   return `${JSON.stringify(o)}\n`;
 }
 

@@ -25,6 +25,7 @@ import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../h
 import type { PathModel, PathRunInput } from '../../index.js';
 import { BlkLedger } from './blk-ledger.js';
 import { runToEnd } from '../../../util/run-progress.js';
+import { TraceCollector } from '../../../metrics/trace-collector.js';
 
 export interface BlockVm extends HostVm {
   /** Set by the path: the guest's block layer over its driver. */
@@ -233,6 +234,10 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   };
   sim.post(PS_PER_S, watchdog, undefined);
 
+  // last before the first I/O begins: every stage, thread and ring exists
+  const trace = input.trace ? new TraceCollector(tracker, cpu, sim, spec.warmupOps, spec.ops, input.trace, `${def.name} ${spec.kind} seed ${input.seed} replication ${input.replication}`) : null;
+  tracker.observer = trace;
+
   host.start();
   for (const s of starters) s();
   for (const vm of vms) for (const job of vm.jobs) job.start();
@@ -285,6 +290,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
       stages: tracker.rows(ledger.completed),
       cpu: cpuRows,
       eventsProcessed: sim.eventsProcessed,
+      ...(trace ? { trace: trace.render() } : {}),
       ...(input.fio === true ? { fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches) } : {}),
       details: {
         opsCreated: ledger.created,

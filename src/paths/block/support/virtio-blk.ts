@@ -85,6 +85,7 @@ export function makeVirtioBlk(
     );
   }
   ctx.onFinish.push((extra, violations) => reportVirtqueues(vqs, extra, violations));
+  for (const vq of vqs) ctx.host.tracker.addGauge(vq.name, () => vq.outstanding);
   const driver = new GuestVirtioBlk(
     `${vm.name}/${isScsi ? 'virtio-scsi' : 'virtio-blk'}`,
     vqs,

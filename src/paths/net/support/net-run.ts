@@ -32,6 +32,7 @@ import { buildHostRun, checkHostInput, type HostVm } from '../../host-run.js';
 import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 import { runToEnd } from '../../../util/run-progress.js';
+import { TraceCollector } from '../../../metrics/trace-collector.js';
 
 /** One VM of the run. */
 export interface VmContext extends HostVm {
@@ -297,6 +298,10 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   const STALL_PS = 60 * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
 
+  // last before the first op begins: every stage, thread and ring exists
+  const trace = input.trace ? new TraceCollector(tracker, cpu, sim, spec.warmupOps, spec.ops, input.trace, `${def.name} ${spec.kind} seed ${input.seed} replication ${input.replication}`) : null;
+  tracker.observer = trace;
+
   host.start();
   for (const s of starters) s();
   for (const vm of vms) vm.app?.start();
@@ -333,6 +338,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
       stages: tracker.rows(ledger.completed),
       cpu: cpu.rows(),
       eventsProcessed: sim.eventsProcessed,
+      ...(trace ? { trace: trace.render() } : {}),
       details: {
         opsCreated: ledger.created,
         opsCompletedTotal: ledger.completedTotal,

@@ -92,6 +92,7 @@ export function makeVirtqueues(ctx: NetContext, vm: VmContext, cfg: VirtioConfig
     txqs.push(new Virtqueue<Packet>({ name: `${vm.name}/txq${q}`, size: cfg.txSize, ...common }));
   }
   ctx.onFinish.push((extra, violations) => reportVirtqueues([...rxqs, ...txqs], extra, violations));
+  for (const vq of [...rxqs, ...txqs]) ctx.tracker.addGauge(vq.name, () => vq.outstanding);
   return { rxqs, txqs };
 }
 
