@@ -111,7 +111,9 @@ export function checkOutFolder(dir: string, flag = '--out'): void {
   }
   let tool: unknown;
   try {
-    tool = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tool?: unknown } | null)?.tool;
+    // (a FIFO or device named manifest.json would block or never end: only a regular file is read)
+    const manifest = join(dir, 'manifest.json');
+    tool = statSync(manifest).isFile() ? (JSON.parse(readFileSync(manifest, 'utf8')) as { tool?: unknown } | null)?.tool : undefined;
   } catch {
     tool = undefined;
   }

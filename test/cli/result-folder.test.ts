@@ -6,8 +6,8 @@
  * left aside stayed hidden, write problems surfaced after the whole run with a stack
  * trace, and a plan larger than the heap ran out of memory.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, HOOK_TIMEOUT_MS, ROOT, SMALL, ensureBuilt, readTree, runCli, startCli, tempDir } from './helpers.js';
@@ -84,6 +84,16 @@ describe('the result folder: lock, restore, checks before the run, streaming', (
       expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).scenario.name).toBe('big-output');
       expect(existsSync(lock)).toBe(false);
     });
+  });
+
+  it('a folder whose manifest.json is a FIFO is refused at once, not read (it would block)', () => {
+    const out = join(base, 'fifo-manifest');
+    mkdirSync(out);
+    execFileSync('mkfifo', [join(out, 'manifest.json')]);
+    const r = spawnSync(process.execPath, [CLI, 'run', SMALL, '--out', out, '--quiet'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('its manifest.json was not written by');
   });
 
   describe('item 4: a result left aside by a writer killed between its two renames', () => {
