@@ -278,10 +278,11 @@ describe('progress bar', () => {
 
   it('moves inside a long run: ops done before the run ends, and a time left (issue 17 item 15)', () => {
     const cwd = tempDir('progress-inside');
-    // One run of 3 million ops: about 6 million events, several reports from inside it.
+    // One run of 10 million ops: about 20 million events, about a second here, so the bar
+    // (redrawn five times a second) shows several frames from inside it even on a fast machine.
     const one = join(cwd, 'one.yaml');
     writeFileSync(one, readFileSync(SMALL, 'utf8').replace(/^sweep:\n.*\n/m, '').replace('replications: 2', 'replications: 1'));
-    const text = underTerminal(['run', one, '--out', join(cwd, 'a'), '--set', 'workload.ops=3000000', '--jobs', '1'], cwd);
+    const text = underTerminal(['run', one, '--out', join(cwd, 'a'), '--set', 'workload.ops=10000000', '--jobs', '1'], cwd);
     const inside = [...text.matchAll(/0\/1 runs \| 0\/1 points \| ([\d.]+)([kM]?) ops \| \S+ events\/s \| (\S+) left/g)];
     const ops = inside.map((m) => Number(m[1]) * (m[2] === 'M' ? 1e6 : m[2] === 'k' ? 1e3 : 1));
     expect(Math.max(...ops)).toBeGreaterThan(100_000); // ops counted while the only run was still going

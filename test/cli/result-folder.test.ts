@@ -68,22 +68,26 @@ describe('the result folder: lock, restore, checks before the run, streaming', (
       expect(existsSync(lock)).toBe(false);
     });
 
-    it('two runs started together into one folder: one writes, the other gets exit 2 naming the first', async () => {
+    it('a second run into a folder being written gets exit 2 naming the first; the first, interrupted, leaves the folder as it was and no lock', async () => {
       const out = join(base, 'race');
-      const first = startCli(['run', big, '--out', out, '--quiet', '--jobs', '1', '--set', 'replications=12']);
+      expect(runCli(['run', SMALL, '--out', out, '--quiet']).status).toBe(0);
+      const before = readTree(out);
+      // a first run long enough (minutes) that the second surely starts while it writes
+      const first = startCli(['run', big, '--out', out, '--quiet', '--jobs', '1', '--set', 'replications=5000']);
       const lock = join(base, '.race.lock');
       for (let waited = 0; !existsSync(lock) && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       expect(existsSync(lock)).toBe(true);
-      const second = runCli(['run', SMALL, '--out', out, '--quiet']);
-      const a = await first.done;
-      expect(a.status, a.stderr).toBe(0);
+      const second = runCli(['run', SMALL, '--out', out, '--quiet', '--seed', '3']);
       expect(second.status).toBe(2);
       expect(oneLine(second.stderr)).toHaveLength(1);
       expect(second.stderr).toContain(`another iovsim (process ${first.child.pid}) is writing this folder`);
-      // the first run's result, whole
-      expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).scenario.name).toBe('big-output');
+      first.child.kill('SIGINT');
+      const a = await first.done;
+      expect(a.status).toBe(130);
+      expect(readTree(out)).toEqual(before);
       expect(existsSync(lock)).toBe(false);
-    });
+      expect(readdirSync(base).filter((n) => n.startsWith('.race.'))).toEqual([]);
+    }, 60_000);
   });
 
   it('a folder whose manifest.json is a FIFO is refused at once, not read (it would block)', () => {
