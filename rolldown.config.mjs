@@ -16,6 +16,6 @@ const common = {
 };
 
 export default defineConfig([
-  { ...common, input: 'dist/src/cli.js', output: { file: 'dist/bundle/iovsim.js', format: 'esm', sourcemap: true } },
+  { ...common, input: 'dist/src/cli.js', output: { file: 'dist/bundle/iovsim.js', format: 'esm', sourcemap: true, codeSplitting: false } },
   { ...common, input: 'dist/src/scenario/worker.js', output: { file: 'dist/bundle/worker.js', format: 'esm', sourcemap: true } },
 ]);

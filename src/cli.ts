@@ -248,8 +248,9 @@ export function buildProgram(): Command {
     .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
     .option('--trace <file>', 'write the journeys of sampled requests of the first run as a Chrome trace (Perfetto)')
     .option('--trace-sample <n>', 'requests to trace, spread over the measurement window (default 200)')
+    .option('--report', 'also write report.html (and its charts as report-*.svg) in the result folder at the end')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: TraceFlags & { out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: TraceFlags & { report?: boolean; out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const jobs = capJobs(parseJobs(opts.jobs), opts.quiet === true);
       const shard = opts.shard === undefined ? undefined : parseShardSpec(opts.shard);
@@ -295,6 +296,23 @@ export function buildProgram(): Command {
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
       say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
       if (trace) say(opts.quiet, `wrote the trace of task ${plan.trace!.task} to ${relativeOrAbsolute(trace.file)}\n`);
+      if (opts.report) {
+        const { writeReport } = await import('./report/report.js');
+        await writeReport(out);
+        say(opts.quiet, `wrote the report to ${relativeOrAbsolute(join(out, 'report.html'))}\n`);
+      }
+    });
+
+  program
+    .command('report')
+    .description('write DIR/report.html (self-contained: charts as inline SVG, also saved as report-*.svg) from a result folder')
+    .argument('<dir>', 'a result folder (iovsim run --out DIR)')
+    .option('--quiet', 'print nothing but errors')
+    .action(async (dir: string, opts: { quiet?: boolean }) => {
+      const { writeReport } = await import('./report/report.js');
+      const r = await writeReport(resolve(dir));
+      const skipped = r.charts.filter((c) => c.svg === undefined).map((c) => c.title);
+      say(opts.quiet, `wrote ${relativeOrAbsolute(join(resolve(dir), 'report.html'))} (${Object.keys(r.svgs).length} charts${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''})\n`);
     });
 
   program
