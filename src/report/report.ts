@@ -164,7 +164,7 @@ function cdfChart(d: ResultData, shape: Shape): { spec?: TopLevelSpec; note?: st
         cum += n;
         const l = Math.log10(lat);
         if (i === sorted.length - 1 || i === 0 || l - lastKept >= step) {
-          values.push({ path, point: pointLabel(shape, p), latency_us: lat / 1000, fraction: Math.min(1, cum / total) });
+          values.push({ path, point: pointLabel(shape, p), idx: p, latency_us: lat / 1000, fraction: Math.min(1, cum / total) });
           lastKept = l;
         }
       }
@@ -184,7 +184,7 @@ function cdfChart(d: ResultData, shape: Shape): { spec?: TopLevelSpec; note?: st
     },
   };
   const spec = facet
-    ? { data: { values }, facet: { field: 'point', type: 'nominal', title: null, sort: null }, columns: 3, spec: { width: 260, height: 180, ...unit } }
+    ? { data: { values }, facet: { field: 'point', type: 'nominal', title: null, sort: { field: 'idx', op: 'min' } }, columns: 3, spec: { width: 260, height: 180, ...unit } }
     : { data: { values }, width: 560, height: 300, ...unit };
   return { spec: spec as unknown as TopLevelSpec, caption };
 }
