@@ -251,11 +251,12 @@ function percentileChart(d: ResultData, shape: Shape): { spec?: TopLevelSpec; no
       });
     }
     const unit = { width: 300, height: 220, layer: layers };
-    charts.push(
-      facetBy
-        ? { data: { values }, facet: { column: { field: 'facet', type: 'nominal', title: facetBy.slice('param.'.length) } }, spec: unit }
-        : { data: { values }, title: `p50 and p99 against ${x.slice('param.'.length)}`, ...unit },
-    );
+    const title = `p50 and p99 against ${x.slice('param.'.length)}`;
+    if (facetBy) {
+      // one panel per value of the other swept parameter (hconcat: Vega-Lite's facet of named layers fails)
+      const fvs = [...new Set(values.map((v) => String(v['facet'])))].sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : 1));
+      charts.push({ title, hconcat: fvs.map((fv) => ({ data: { values: values.filter((v) => v['facet'] === fv) }, title: `${facetBy.slice('param.'.length)}=${fv}`, ...unit })) });
+    } else charts.push({ data: { values }, title, ...unit });
   }
   const spec = charts.length === 1 ? charts[0] : { vconcat: charts };
   return { spec: spec as TopLevelSpec, caption: caption + (shape.swept.length > 2 ? ' With more than two swept parameters, points that share a value of the plotted one are averaged.' : '') };

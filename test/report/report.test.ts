@@ -73,6 +73,16 @@ describe('report SVGs (Node)', () => {
     expect(marks(svgOf(custom, 'report-percentiles.svg'), 'p99_point')).toBe(2);
   });
 
+  it('two swept parameters: a panel per value of the other, a p99 point per sweep point in each chart', () => {
+    const two = join(dir, 'two');
+    const r = runCli(['run', join(FIXTURES, 'report-two-params.yaml'), '--out', two, '--quiet', '--report']);
+    expect(r.status, r.stderr).toBe(0);
+    const pct = svgOf(two, 'report-percentiles.svg');
+    expect(groups(pct, 'p99_point')).toBe(2 * 2); // 2 charts x 2 panels
+    expect(marks(pct, 'p99_point')).toBe(2 * 4); // each chart shows all 4 points once
+    expect(marks(pct, 'p99_band')).toBe(0); // one replication: no band
+  });
+
   it('the page is self-contained: no script, no external reference, every SVG inline', () => {
     const html = readFileSync(join(sweep, 'report.html'), 'utf8');
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
