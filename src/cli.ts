@@ -186,12 +186,14 @@ async function runAndWrite(
   folder: ResultFolder,
   flags: RunFlags,
   shard?: ShardPlace,
-  extra?: { onOutput: (o: TaskOutput) => void; files: () => Record<string, string> },
+  extra?: { onOutput: (o: TaskOutput) => void; files: () => Record<string, string>; beforeCommit?: (stagingDir: string) => Promise<void> },
 ) {
   let exec: Execution;
   try {
     exec = await runWithProgress(plan, tasks, flags, folder, shard, extra?.onOutput);
     for (const [name, text] of Object.entries(extra?.files() ?? {})) folder.append(name, text);
+    // (the report reads the complete files and joins them in the same swap)
+    await extra?.beforeCommit?.(folder.stagingDir);
     folder.commit();
   } catch (e) {
     folder.abort();
@@ -248,7 +250,7 @@ export function buildProgram(): Command {
     .option('--force', 'run a plan estimated above the limits (a day of wall time, 80% of memory)')
     .option('--trace <file>', 'write the journeys of sampled requests of the first run as a Chrome trace (Perfetto)')
     .option('--trace-sample <n>', 'requests to trace, spread over the measurement window (default 200)')
-    .option('--report', 'also write report.html (and its charts as report-*.svg) in the result folder at the end')
+    .option('--report', 'also write report.html (and its charts as report-*.svg) in the result folder, in the same atomic swap')
     .option('--quiet', 'print nothing but errors')
     .action(async (file: string, opts: TraceFlags & { report?: boolean; out?: string; seed?: string; set: string[]; paths?: string; outputFormat: string; jobs?: string; shard?: string; force?: boolean; quiet?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
@@ -285,7 +287,17 @@ export function buildProgram(): Command {
         trace?.catch(o);
         keep(o);
       };
-      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined, { onOutput, files });
+      const report = opts.report
+        ? async (stagingDir: string): Promise<void> => {
+            const { writeReport } = await import('./report/report.js');
+            await writeReport(stagingDir);
+          }
+        : undefined;
+      const exec = await runAndWrite(plan, tasks, folder, flags, shard ? { spec: shard, planTasks: all.length } : undefined, {
+        onOutput,
+        files,
+        ...(report ? { beforeCommit: report } : {}),
+      });
       if (trace) writeTraceFile(trace.file, trace.text());
       if (job && !opts.quiet) {
         const capped = kept.filter((r) => job.cappedSteps.includes(Number(r.summary['point'])) && Number(r.summary['ops_completed']) + Number(r.summary['ops_dropped']) >= JOB_FILE_OPS_CAP);
@@ -296,11 +308,7 @@ export function buildProgram(): Command {
       const what = shard ? `shard ${shard.index}/${shard.count}: ${tasks.length} of ${all.length} runs` : `${tasks.length} runs`;
       say(opts.quiet, `wrote ${what} (${exec.eventsProcessed} events, ${exec.wallTimeS} s${speedNote(exec)}) to ${relativeOrAbsolute(out)}\n`);
       if (trace) say(opts.quiet, `wrote the trace of task ${plan.trace!.task} to ${relativeOrAbsolute(trace.file)}\n`);
-      if (opts.report) {
-        const { writeReport } = await import('./report/report.js');
-        await writeReport(out);
-        say(opts.quiet, `wrote the report to ${relativeOrAbsolute(join(out, 'report.html'))}\n`);
-      }
+      if (opts.report) say(opts.quiet, `wrote the report to ${relativeOrAbsolute(join(out, 'report.html'))}\n`);
     });
 
   program

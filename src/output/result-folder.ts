@@ -297,6 +297,11 @@ export class ResultFolder {
     }
   }
 
+  /** The hidden folder the files are written to until commit (for a step that reads them back, such as the report). */
+  get stagingDir(): string {
+    return this.staging;
+  }
+
   /** Appends text to one of the folder's files (created on first use). */
   append(name: string, text: string): void {
     if (this.isClosed) throw new Error(`result folder ${this.target}: append after commit or abort`);
