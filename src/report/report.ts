@@ -271,29 +271,38 @@ function stagesChart(d: ResultData, shape: Shape): { spec?: TopLevelSpec; note?:
   const st = d.stages;
   const first = String(shape.points[0]);
   const caption =
-    'Where the time goes: mean time per operation at each stage, visits_per_op × (wait_mean_ns + service_mean_ns), averaged over replications.' + firstPointNote(shape);
+    'Where the time goes: per path, the mean time per operation at each stage, visits_per_op × (wait_mean_ns + service_mean_ns), and below it (p99) the mean time at each stage of the slowest 1% of operations (tail_mean_ns, which adds up to their latency), averaged over replications.' +
+    firstPointNote(shape);
   const rows = st.rows.filter((r) => col(st, 'point')(r) === first);
   if (rows.length === 0) return { note: 'stages.csv holds no stages for this result (a workload without stages): no stage chart.', caption };
   const order: string[] = [];
   const values: Datum[] = [];
+  const bars: string[] = [];
   for (const [key, list] of groupBy(rows, (r) => `${col(st, 'path')(r)}\t${col(st, 'stage')(r)}\t${col(st, 'actor')(r)}`)) {
     const [path, stage, actor] = key.split('\t') as [string, string, string];
     if (!order.includes(stage)) order.push(stage);
     const ns = mean(list.map((r) => num(col(st, 'visits_per_op')(r)) * (num(col(st, 'wait_mean_ns')(r)) + num(col(st, 'service_mean_ns')(r)))));
-    values.push({ path, stage, actor, us: Number.isFinite(ns) ? ns / 1000 : 0, order: order.indexOf(stage) });
+    values.push({ bar: `${path} mean`, path, stage, actor, us: Number.isFinite(ns) ? ns / 1000 : 0, order: order.indexOf(stage) });
+    // the tail: empty where the run records none (custom workloads)
+    const tails = list.map((r) => col(st, 'tail_mean_ns')(r)).filter((v) => v !== '');
+    if (tails.length > 0) {
+      const tailNs = mean(tails.map((v) => num(v)));
+      values.push({ bar: `${path} p99`, path, stage, actor, us: Number.isFinite(tailNs) ? tailNs / 1000 : 0, order: order.indexOf(stage) });
+    }
   }
+  for (const path of shape.paths) for (const kind of ['mean', 'p99']) if (values.some((v) => v['bar'] === `${path} ${kind}`)) bars.push(`${path} ${kind}`);
   const spec = {
     data: { values },
     width: 560,
-    height: { step: 28 },
+    height: { step: 24 },
     name: 'stage_bar',
     mark: { type: 'bar' },
     encoding: {
-      y: { field: 'path', type: 'nominal', title: null, sort: shape.paths },
-      x: { field: 'us', type: 'quantitative', stack: 'zero', title: 'mean time per operation (µs)' },
+      y: { field: 'bar', type: 'nominal', title: null, sort: bars },
+      x: { field: 'us', type: 'quantitative', stack: 'zero', title: 'time per operation (µs): mean, and of the slowest 1% (p99)' },
       color: { field: 'stage', type: 'nominal', sort: order, scale: { scheme: 'tableau20' }, title: 'stage' },
       order: { field: 'order', type: 'quantitative' },
-      tooltip: [{ field: 'path' }, { field: 'stage' }, { field: 'actor' }, { field: 'us', format: '.3f', title: 'µs per op' }],
+      tooltip: [{ field: 'bar', title: 'path' }, { field: 'stage' }, { field: 'actor' }, { field: 'us', format: '.3f', title: 'µs per op' }],
     },
   };
   return { spec: spec as TopLevelSpec, caption };

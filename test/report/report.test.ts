@@ -52,8 +52,13 @@ describe('report SVGs (Node)', () => {
     expect(marks(pct, 'p99_line')).toBe(2);
     expect(marks(pct, 'p99_band')).toBe(2);
     const stages = svgOf(sweep, 'report-stages.svg');
-    const stageRows = readFileSync(join(sweep, 'stages.csv'), 'utf8').trim().split('\n').slice(1).filter((l) => l.startsWith('0,') && l.split(',')[2] === '0');
-    expect(marks(stages, 'stage_bar')).toBe(stageRows.length);
+    const [stageHeader, ...stageLines] = readFileSync(join(sweep, 'stages.csv'), 'utf8').trim().split('\n');
+    const stageRows = stageLines.filter((l) => l.startsWith('0,') && l.split(',')[2] === '0');
+    const tailAt = stageHeader!.split(',').indexOf('tail_mean_ns');
+    const withTail = stageRows.filter((l) => l.split(',')[tailAt] !== '');
+    expect(withTail.length).toBeGreaterThan(0);
+    // a mean bar segment per stage, and a p99 one (slowest 1%) per stage with a tail
+    expect(marks(stages, 'stage_bar')).toBe(stageRows.length + withTail.length);
     expect(marks(svgOf(sweep, 'report-cost.svg'), 'cost_bar')).toBe(2 * 5);
     const threads = readFileSync(join(sweep, 'cpu.csv'), 'utf8').trim().split('\n').slice(1).filter((l) => l.startsWith('0,') && l.split(',')[2] === '0');
     expect(marks(svgOf(sweep, 'report-cpu.svg'), 'cpu_bar')).toBe(threads.length * 2);
