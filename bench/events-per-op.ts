@@ -32,7 +32,7 @@ function timed(path: string, kind: string, ops: number): { ms: number; events: n
   return { ms: performance.now() - startMs, events: rows.eventsProcessed };
 }
 
-const probeNs = probeNsPerEvent();
+const probeNs = probeNsPerEvent(() => performance.now());
 const rows: string[] = [];
 for (const path of PATHS) {
   for (const kind of path.workloads) {

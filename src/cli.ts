@@ -44,6 +44,9 @@ import { WORKLOAD_KINDS } from './workloads/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** The wall clock [ms], read only here: for the manifest's wall_time_s and the plan estimate's probe, never by a simulation. */
+const wallClockMs = (): number => performance.now();
+
 /** Parses --seed: an integer from 0 to 2^32-1. */
 export function parseSeed(text: string): number {
   const n = Number(text);
@@ -162,7 +165,7 @@ async function runWithProgress(plan: Plan, tasks: Task[], flags: RunFlags, sink?
       tasks,
       jobs: flags.jobs,
       overrides: flags.overrides,
-      clockMs: () => performance.now(), // the manifest's wall_time_s only
+      clockMs: wallClockMs, // the manifest's wall_time_s only
       onTaskDone: (o) => progress.taskDone(o.index, o.eventsProcessed),
       onTaskProgress: (task, opsFinished, events) => progress.taskProgress(task, opsFinished, events),
       ...(sink ? { sink } : {}),
@@ -262,7 +265,7 @@ export function buildProgram(): Command {
       const fioJson = opts.outputFormat === 'fio-json';
       if (fioJson && shard) throw new InputError('--output-format fio-json: not with --shard (merge writes no fio.json); run without --shard');
       // a plan too large to run is refused before each task's set-up is checked
-      const sizeCheck = (p: Plan): void => checkPlanSize(p, jobs, opts.force === true, shard ? 1 / shard.count : 1);
+      const sizeCheck = (p: Plan): void => checkPlanSize(p, jobs, opts.force === true, wallClockMs, shard ? 1 / shard.count : 1);
       const { plan, sets, job } = await withDefaultSignals(() => loadRunPlan(file, opts.set, seed, opts.paths, sizeCheck));
       if (fioJson) plan.fioFigures = true;
       if (fioJson && !plan.points.every((p) => p.workload.kind.startsWith('blk'))) {
@@ -347,7 +350,7 @@ export function buildProgram(): Command {
         sets: opts.set,
         ...(ops !== undefined ? { ops } : {}),
         ...(seed !== undefined ? { seed } : {}),
-        beforeSetUp: (p: Plan) => checkPlanSize(p, jobs, opts.force === true),
+        beforeSetUp: (p: Plan) => checkPlanSize(p, jobs, opts.force === true, wallClockMs),
       }));
       const out = opts.out === undefined ? undefined : resolve(opts.out);
       const tasks = await withDefaultSignals(() => planTasks(plan));
@@ -413,7 +416,7 @@ export function buildProgram(): Command {
       const { plan, job } = await withDefaultSignals(() => loadRunPlan(file, opts.set, seed, opts.paths));
       noteIgnored(file, job, false);
       const runs = plan.points.length * plan.paths.length * plan.scenario.replications;
-      const estimate = estimatePlan(plan, availableParallelism(), probeNsPerEvent());
+      const estimate = estimatePlan(plan, availableParallelism(), probeNsPerEvent(wallClockMs));
       const limits = planLimits();
       const over = estimate.wallS > limits.wallS || estimate.memoryBytes > limits.memoryBytes;
       process.stdout.write(
@@ -601,13 +604,10 @@ function report(e: unknown, debug: boolean): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
     return 2; // commander already printed its one-line message
   }
-  if (e instanceof InputError) {
+  // bad input (exit 2) and a write that failed part-way (exit 1): one line, no stack
+  if (e instanceof InputError || e instanceof OutputError) {
     process.stderr.write(`iovsim: ${oneLine(e.message)}\n`);
-    return 2;
-  }
-  if (e instanceof OutputError) {
-    process.stderr.write(`iovsim: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return 1;
+    return e instanceof InputError ? 2 : 1;
   }
   reportInternal(e, debug);
   return 1;

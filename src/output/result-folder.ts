@@ -17,6 +17,7 @@ import {
   unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { describeErrno } from '../util/errno.js';
 import { InputError } from '../util/input-error.js';
 import { OutputError } from '../util/output-error.js';
 import { TOOL } from '../version.js';
@@ -52,27 +53,6 @@ function isProcessAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** What an errno means to a user. */
-function describeCode(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  const words: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EROFS: 'read-only file system',
-    ENOTDIR: 'a part of the path is a file, not a folder',
-    ENAMETOOLONG: 'name too long',
-    ENOSPC: 'no space left on the device',
-    EDQUOT: 'disk quota exceeded',
-    EFBIG: 'file too large for this process or file system',
-    EIO: 'input/output error',
-    ENOENT: 'no such file or folder, and it cannot be created',
-    EEXIST: 'already exists',
-    EISDIR: 'is a folder',
-  };
-  const word = words[code] ?? ((e as Error).message.split('\n')[0] ?? 'error');
-  return code !== '' ? `${word}, ${code}` : word;
 }
 
 /** A path for a message: at most about 100 characters, its middle cut. */
@@ -138,7 +118,7 @@ function takeLock(target: string, flag: string): string {
       return lock;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new InputError(`${flag}: cannot write there (${describeCode(e)})`);
+        throw new InputError(`${flag}: cannot write there (${describeErrno(e)})`);
       }
     }
     let text = '';
@@ -214,11 +194,6 @@ export function recoverSiblings(target: string): string | undefined {
   return restored;
 }
 
-/** Removes hidden siblings of `target` left by processes that were killed while writing it. */
-export function removeStaleSiblings(target: string): void {
-  recoverSiblings(target);
-}
-
 /** Removes the staging folders and locks this process holds (for a signal handler about to exit). */
 export function removeStagingFolders(): void {
   for (const dir of activeStaging) rmSync(dir, { recursive: true, force: true });
@@ -260,7 +235,7 @@ export class ResultFolder {
     try {
       mkdirSync(parent, { recursive: true });
     } catch (e) {
-      throw new InputError(`${flag}: cannot create its parent folder (${describeCode(e)})`);
+      throw new InputError(`${flag}: cannot create its parent folder (${describeErrno(e)})`);
     }
     const lock = takeLock(target, flag);
     let staging: string | undefined;
@@ -283,7 +258,7 @@ export class ResultFolder {
         mkdirSync(staging);
       } catch (e) {
         staging = undefined;
-        throw new InputError(`${flag}: cannot write there (${describeCode(e)})`);
+        throw new InputError(`${flag}: cannot write there (${describeErrno(e)})`);
       }
       activeStaging.add(staging);
       return new ResultFolder(target, staging, lock, flag);
@@ -315,7 +290,7 @@ export class ResultFolder {
     } catch (e) {
       this.abort();
       const kept = existsSync(this.target) ? 'the previous result is kept' : 'nothing was written';
-      throw new OutputError(`${this.flag}: writing ${name} failed (${describeCode(e)}); ${kept}`);
+      throw new OutputError(`${this.flag}: writing ${name} failed (${describeErrno(e)}); ${kept}`);
     }
   }
 
@@ -345,7 +320,7 @@ export class ResultFolder {
       }
     } catch (e) {
       this.abort();
-      throw new OutputError(`${this.flag}: could not put the result in place (${describeCode(e)}); the previous result is kept`);
+      throw new OutputError(`${this.flag}: could not put the result in place (${describeErrno(e)}); the previous result is kept`);
     }
     this.isClosed = true;
     activeStaging.delete(this.staging);

@@ -6,8 +6,8 @@
  * `run` and `compare` refuse a plan above the limits unless --force.
  *
  * An estimate: loads, batching and swept parameters move events per op, and a shared
- * machine's speed swings. Wall-clock time is read here only to time the probe, never
- * inside a simulation.
+ * machine's speed swings. The probe is timed with a clock the command passes in (as
+ * executePlan's clockMs): nothing under src/scenario reads the wall clock itself.
  */
 import { totalmem } from 'node:os';
 import { Exponential } from '../core/distributions.js';
@@ -40,7 +40,7 @@ const PROBE_OPS = 40_000;
  * load 0.5) [ns]. The same probe, run the same way, measured PROBE_NS_PER_EVENT on the
  * machine that wrote cost-table.ts.
  */
-export function probeNsPerEvent(): number {
+export function probeNsPerEvent(clockMs: () => number): number {
   const spec = {
     arrival: { kind: 'poisson' as const, ratePerS: 500_000 },
     stages: [{ name: 'probe', servers: 1, service: new Exponential(1000 * 1000), queueCapacity: Infinity, whenFull: 'drop' as const }],
@@ -51,9 +51,9 @@ export function probeNsPerEvent(): number {
   // The fastest of three: the first pays for compiling, and a busy machine slows any one.
   let best = Infinity;
   for (let i = 0; i < 3; i++) {
-    const startMs = performance.now();
+    const startMs = clockMs();
     const result = runCustom(spec, 1, 0);
-    best = Math.min(best, ((performance.now() - startMs) * 1e6) / Math.max(1, result.eventsProcessed));
+    best = Math.min(best, ((clockMs() - startMs) * 1e6) / Math.max(1, result.eventsProcessed));
   }
   return best;
 }
@@ -153,12 +153,12 @@ export function planLimits(): { wallS: number; memoryBytes: number } {
  * The probe runs only when the plan could be above them on a machine four times slower
  * than the table's, so an ordinary run pays nothing for this check.
  */
-export function checkPlanSize(plan: Plan, jobs: number, force: boolean, share = 1): void {
+export function checkPlanSize(plan: Plan, jobs: number, force: boolean, clockMs: () => number, share = 1): void {
   if (force) return;
   const limits = planLimits();
   const bound = estimatePlan(plan, jobs, 4 * PROBE_NS_PER_EVENT, share);
   if (bound.wallS <= limits.wallS && bound.memoryBytes <= limits.memoryBytes) return;
-  const e = estimatePlan(plan, jobs, probeNsPerEvent(), share);
+  const e = estimatePlan(plan, jobs, probeNsPerEvent(clockMs), share);
   const over: string[] = [];
   if (e.wallS > limits.wallS) over.push(`more than ${formatDuration(limits.wallS)}`);
   if (e.memoryBytes > limits.memoryBytes) over.push(`more than ${formatBytes(limits.memoryBytes)} of memory (${Math.round(LIMITS.memoryFraction * 100)}% of this machine's)`);

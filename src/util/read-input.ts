@@ -4,6 +4,7 @@
  * (a FIFO without a writer), deaf to Ctrl-C, or read without end (/dev/zero).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { describeErrno } from './errno.js';
 import { InputError } from './input-error.js';
 
 /** The most bytes an input file may hold: a scenario is a few KiB; this leaves room for long sweeps. */
@@ -18,15 +19,6 @@ function kindOf(st: Stats): string {
   return 'not a file';
 }
 
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOTDIR: 'a part of the path is not a folder',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the name is too long',
-  EISDIR: 'is a folder',
-};
 
 /**
  * The text of an input file (UTF-8, a leading byte order mark dropped). Opened without
@@ -39,8 +31,7 @@ export function readInputFile(file: string, what = 'scenario file'): string {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new InputError(`${file}: cannot read the ${what}: ${REASONS[code] ?? 'error'} (${code})`);
+    throw new InputError(`${file}: cannot read the ${what}: ${describeErrno(e)}`);
   }
   try {
     const st = fstatSync(fd);
@@ -57,8 +48,7 @@ export function readInputFile(file: string, what = 'scenario file'): string {
     return decode(buf.subarray(0, got), file, what);
   } catch (e) {
     if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new InputError(`${file}: cannot read the ${what}: ${REASONS[code] ?? 'error'} (${code})`);
+    throw new InputError(`${file}: cannot read the ${what}: ${describeErrno(e)}`);
   } finally {
     closeSync(fd);
   }

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { removeStaleSiblings, writeFolderAtomically } from '../../src/output/result-folder.js';
+import { recoverSiblings, writeFolderAtomically } from '../../src/output/result-folder.js';
 import { HOOK_TIMEOUT_MS, ROOT, ensureBuilt, tempDir } from '../cli/helpers.js';
 
 const FILES = ['summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv'];
@@ -73,7 +73,7 @@ describe('atomic folder writes under SIGKILL', () => {
     expect(sawVersion).toBeGreaterThan(0);
     // Killed writers leave hidden siblings; the next write removes them.
     writeFolderAtomically(target, { 'summary.csv': 'x\n', 'manifest.json': '{"tool":"iovsim"}' });
-    removeStaleSiblings(target);
+    recoverSiblings(target);
     expect(readdirSync(dir)).toEqual(['result']);
   });
 });
