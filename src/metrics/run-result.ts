@@ -5,6 +5,7 @@
 import type { Counters } from './counters.js';
 import type { FioFigures } from './fio-figures.js';
 import type { LatencyRecorder } from './latency-recorder.js';
+import type { TimelineBucketRow, TimelineSummary } from './timeline-recorder.js';
 
 /** One stage of a path: visits per op times (wait + service) add up to the mean latency. */
 export interface StageRow {
@@ -45,4 +46,6 @@ export interface RunResult {
   fio?: FioFigures;
   /** A traced run (PathRunInput.trace): the Chrome trace event file's text. */
   trace?: string;
+  /** A run with a timeline or faults: its buckets (timeline.csv) and summary figures. */
+  timeline?: { rows: TimelineBucketRow[]; summary: TimelineSummary };
 }

@@ -24,7 +24,7 @@ import { TOOL } from '../version.js';
 
 /** The files an iovsim result folder (a run's, a merge's or a shard's) can hold. */
 export const RESULT_FILES: ReadonlySet<string> = new Set([
-  'summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'manifest.json', 'shard.json', 'tasks.jsonl', 'fio.json',
+  'summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'timeline.csv', 'manifest.json', 'shard.json', 'tasks.jsonl', 'fio.json',
   // iovsim report (src/report/report.ts REPORT_HTML, REPORT_SVGS)
   'report.html', 'report-latency-cdf.svg', 'report-percentiles.svg', 'report-stages.svg', 'report-cost.svg', 'report-cpu.svg',
 ]);

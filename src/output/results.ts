@@ -13,7 +13,7 @@ import type { FioFigures } from '../metrics/fio-figures.js';
 import type { Plan } from '../scenario/load.js';
 import { ci95HalfWidth } from '../util/student-t.js';
 import {
-  CPU_COLUMNS, EXIT_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_CI_COLUMNS, SUMMARY_COLUMNS,
+  CPU_COLUMNS, EXIT_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_CI_COLUMNS, SUMMARY_COLUMNS, TIMELINE_COLUMNS, TIMELINE_SUMMARY_COLUMNS,
   round, type LatencyRows, type Row, type TaskRows,
 } from './rows.js';
 import { formatCsvCells, renderCsvBody, renderCsvHeader } from './write.js';
@@ -66,6 +66,8 @@ export interface TaskOutput {
   summary: Row;
   /** CSV text of the task's rows in each detail file, without the header. */
   csv: Record<DetailKind, string>;
+  /** A plan with a timeline: the task's timeline.csv text, without the header. */
+  timelineCsv?: string;
   /** The task's cpu.csv rows as objects, for readers in this process (calibrate-check); not kept in shard files. */
   cpu?: Row[];
   eventsProcessed: number;
@@ -79,6 +81,16 @@ function paramColumns(plan: Plan): string[] {
   return plan.sweepKeys.map((k) => `param.${k}`);
 }
 
+/** Whether a plan's runs have a timeline or faults: its result then has timeline.csv and the timeline summary columns. */
+export function hasTimeline(plan: Pick<Plan, 'points'>): boolean {
+  return plan.points.some((p) => p.timeline !== undefined);
+}
+
+/** summary.csv columns before the param.* ones. */
+export function summaryColumns(plan: Pick<Plan, 'points'>): string[] {
+  return hasTimeline(plan) ? [...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS, ...TIMELINE_SUMMARY_COLUMNS] : [...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS];
+}
+
 /** Renders one task's rows (in the thread that ran it). */
 export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows): Promise<TaskOutput> {
   const extra = paramColumns(plan);
@@ -86,7 +98,12 @@ export async function renderTaskOutput(plan: Plan, index: number, rows: TaskRows
   for (const [kind, , columns] of DETAIL_FILES) {
     csv[kind] = kind === 'latency' ? renderLatencyBody(extra, rows.latency) : renderCsvBody(columns, extra, rows[kind]);
   }
-  return { index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed, ...(rows.fio ? { fio: rows.fio } : {}), ...(rows.trace !== undefined ? { trace: rows.trace } : {}) };
+  const timelineCsv = hasTimeline(plan) ? renderCsvBody(TIMELINE_COLUMNS, extra, rows.timeline ?? []) : undefined;
+  return {
+    index, summary: rows.summary, csv, cpu: rows.cpu, eventsProcessed: rows.eventsProcessed,
+    ...(timelineCsv !== undefined ? { timelineCsv } : {}),
+    ...(rows.fio ? { fio: rows.fio } : {}), ...(rows.trace !== undefined ? { trace: rows.trace } : {}),
+  };
 }
 
 /**
@@ -158,6 +175,8 @@ export const DISCARD: FileSink = { append: () => undefined };
  */
 export class ResultStream {
   private readonly extra: string[];
+  private readonly summaryColumns: string[];
+  private readonly hasTimeline: boolean;
   private group: Row[] = [];
   private groupKey: string | undefined;
 
@@ -166,13 +185,17 @@ export class ResultStream {
     private readonly sink: FileSink,
   ) {
     this.extra = paramColumns(plan);
-    sink.append('summary.csv', renderCsvHeader([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS, ...this.extra]));
+    this.summaryColumns = summaryColumns(plan);
+    this.hasTimeline = hasTimeline(plan);
+    sink.append('summary.csv', renderCsvHeader([...this.summaryColumns, ...this.extra]));
     for (const [, name, columns] of DETAIL_FILES) sink.append(name, renderCsvHeader([...columns, ...this.extra]));
+    if (this.hasTimeline) sink.append('timeline.csv', renderCsvHeader([...TIMELINE_COLUMNS, ...this.extra]));
   }
 
   /** One task's output; outputs must come in task order. */
   add(output: TaskOutput): void {
     for (const [kind, name] of DETAIL_FILES) this.sink.append(name, output.csv[kind]);
+    if (this.hasTimeline) this.sink.append('timeline.csv', output.timelineCsv ?? '');
     const key = `${output.summary['point']}\u0000${output.summary['path']}`;
     if (key !== this.groupKey) this.flushGroup();
     this.groupKey = key;
@@ -186,7 +209,7 @@ export class ResultStream {
 
   private flushGroup(): void {
     if (this.group.length === 0) return;
-    this.sink.append('summary.csv', renderCsvBody([...SUMMARY_COLUMNS, ...SUMMARY_CI_COLUMNS], this.extra, withConfidence(this.group)));
+    this.sink.append('summary.csv', renderCsvBody(this.summaryColumns, this.extra, withConfidence(this.group)));
     this.group = [];
   }
 }

@@ -33,6 +33,17 @@ export const LATENCY_COLUMNS = ['point', 'path', 'replication', 'latency_ns', 'c
 export const STAGE_COLUMNS = ['point', 'path', 'replication', 'stage', 'actor', 'visits_per_op', 'wait_mean_ns', 'service_mean_ns', 'p99_ns', 'tail_mean_ns'] as const;
 /** cpu.csv columns (before param.*). */
 export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'busy_fraction', 'poll_fraction'] as const;
+/**
+ * summary.csv columns of a plan with a timeline or faults (after the confidence columns;
+ * empty where the run had no such event). A plan without one has none of them, so its
+ * summary.csv is as before.
+ */
+export const TIMELINE_SUMMARY_COLUMNS = ['migration_total_ms', 'migration_downtime_ms', 'pages_transferred', 'ops_lost', 'ops_retried', 'recovery_ms'] as const;
+/** timeline.csv columns (before param.*): one row per time bucket of a run with a timeline. */
+export const TIMELINE_COLUMNS = [
+  'point', 'path', 'replication', 'time_ms', 'ops_completed', 'ops_dropped', 'ops_lost', 'ops_retried',
+  'latency_p50_ns', 'latency_p99_ns', 'migration_phase', 'migration_iteration', 'migration_dirty_pages', 'migration_pages_sent',
+] as const;
 /** exits.csv columns (before param.*). */
 export const EXIT_COLUMNS = ['point', 'path', 'replication', 'reason', 'exits_per_op'] as const;
 
@@ -71,6 +82,8 @@ export interface TaskRows {
   fio?: FioFigures;
   /** A traced run's Chrome trace text (not a CSV row). */
   trace?: string;
+  /** Runs with a timeline: timeline.csv rows (the summary row then has the timeline columns too). */
+  timeline?: Row[];
 }
 
 /** What identifies a run in its rows. */
@@ -161,5 +174,37 @@ export function toRows(key: TaskKey, r: RunResult): TaskRows {
   const exits = [...c.exitsByReason.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([reason, n]) => ({ ...id, reason, exits_per_op: perOp(n), ...params }));
-  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed, ...(r.fio ? { fio: r.fio } : {}), ...(r.trace !== undefined ? { trace: r.trace } : {}) };
+  const timeline = r.timeline ? timelineRows(r.timeline, summary, id, params) : undefined;
+  return { summary, latency, stages, cpu, exits, eventsProcessed: r.eventsProcessed, ...(r.fio ? { fio: r.fio } : {}), ...(r.trace !== undefined ? { trace: r.trace } : {}), ...(timeline ? { timeline } : {}) };
+}
+
+/** A figure, or an empty cell when it is NaN (no such event). */
+function cellOf(v: number, decimals: number): Cell {
+  return Number.isNaN(v) ? '' : round(v, decimals);
+}
+
+/** Adds the timeline columns to the summary row; returns the timeline.csv rows. */
+function timelineRows(t: NonNullable<RunResult['timeline']>, summary: Row, id: Row, params: Row): Row[] {
+  const s = t.summary;
+  summary['migration_total_ms'] = cellOf(s.migrationTotalMs, 3);
+  summary['migration_downtime_ms'] = cellOf(s.migrationDowntimeMs, 3);
+  summary['pages_transferred'] = cellOf(s.pagesTransferred, 0);
+  summary['ops_lost'] = s.opsLost;
+  summary['ops_retried'] = s.opsRetried;
+  summary['recovery_ms'] = cellOf(s.recoveryMs, 3);
+  return t.rows.map((b) => ({
+    ...id,
+    time_ms: round(b.startMs, 3),
+    ops_completed: b.opsCompleted,
+    ops_dropped: b.opsDropped,
+    ops_lost: b.opsLost,
+    ops_retried: b.opsRetried,
+    latency_p50_ns: cellOf(b.p50Ns, 3),
+    latency_p99_ns: cellOf(b.p99Ns, 3),
+    migration_phase: b.migration?.phase ?? '',
+    migration_iteration: b.migration ? b.migration.iteration : '',
+    migration_dirty_pages: b.migration ? round(b.migration.dirtyPages, 0) : '',
+    migration_pages_sent: b.migration ? round(b.migration.pagesSent, 0) : '',
+    ...params,
+  }));
 }

@@ -20,6 +20,9 @@ import { StageTracker } from '../primitives/stage-tracker.js';
 import { AttributingStageTracker } from '../metrics/stage-attribution.js';
 import { InputError, didYouMean } from '../util/input-error.js';
 import { idleStates, type IdleState } from '../primitives/idle-governor.js';
+import { Timeline } from '../timeline/timeline.js';
+import type { TimelineInput } from '../timeline/schema.js';
+import { TimelineRecorder } from '../metrics/timeline-recorder.js';
 
 /** One VM: its vCPUs, KVM acting for it (null on bare metal) and its QEMU's big lock. */
 export interface HostVm {
@@ -38,6 +41,8 @@ export interface HostRunOptions {
   pollPickupPs: number;
   /** Attribute counters and threads to stages (iovsim explain; see metrics/stage-attribution.ts). */
   isExplained?: boolean;
+  /** The run's timeline and faults (absent: none, and the run is as it was before timelines). */
+  timeline?: TimelineInput | undefined;
 }
 
 export interface HostRun {
@@ -58,6 +63,11 @@ export interface HostRun {
   start(): void;
   /** Run-end CPU figures for details.extra. */
   addExtra(extra: Record<string, number>): void;
+  /** The run's timeline (paths register the actions they can do) and its recorder; null without one. */
+  timeline: Timeline | null;
+  recorder: TimelineRecorder | null;
+  /** Called when the run ends, before the recorder closes (an unfinished migration reports its pages). */
+  timelineFinish: (() => void)[];
 }
 
 /** KVM's exit, injection and interrupt costs [ps]. */
@@ -298,5 +308,8 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
     extra['host.interruptions'] = cpu.threads.reduce((s, t) => s + t.interruptions, 0);
   };
 
-  return { sim, streams, counters, exits, tracker, env, cpu, kvmCosts: kc, vms, addHostThread, guestIrqs, start, addExtra };
+  const t = options.timeline;
+  const timeline = t ? new Timeline(sim, t.entries, t.faults, t.faults.length > 0 ? streams.stream('timeline/faults') : null) : null;
+  const recorder = t ? new TimelineRecorder(t.bucketPs) : null;
+  return { sim, streams, counters, exits, tracker, env, cpu, kvmCosts: kc, vms, addHostThread, guestIrqs, start, addExtra, timeline, recorder, timelineFinish: [] };
 }

@@ -3,6 +3,7 @@
  * workloads it supports and returns a RunResult; this file only lists them.
  */
 import type { TraceOptions } from '../metrics/trace-collector.js';
+import type { TimelineInput } from '../timeline/schema.js';
 import type { ParamValues } from '../calibration/param.js';
 import type { RunResult } from '../metrics/run-result.js';
 import { BLK_WORKLOADS } from '../workloads/blk.js';
@@ -36,6 +37,8 @@ export interface PathRunInput {
   isExplained?: boolean;
   /** Follow a sample of requests into a Chrome trace (RunResult.trace); does not change the run. */
   trace?: TraceOptions;
+  /** Events during the run (scenario timeline and faults); absent: none. */
+  timeline?: TimelineInput;
 }
 
 export interface PathModel {

@@ -14,6 +14,7 @@ import { MAX_DEPTH, RESERVED_KEYS, parseScenarioText, parseSetText, reservedPart
 import { checkSetups } from './setup-check.js';
 import { hasSweptValues } from './validation.js';
 import { scenarioSchema, type ScalarValue, type Scenario } from './schema.js';
+import { faultsSchema, timelineSchema, toTimelineInput, type TimelineInput } from '../timeline/schema.js';
 
 /** One point of a sweep: its swept values, workload and resolved parameters. */
 export interface SweepPoint {
@@ -22,6 +23,8 @@ export interface SweepPoint {
   values: Readonly<Record<string, ScalarValue>>;
   workload: WorkloadInput;
   params: ParamValues;
+  /** The point's timeline and faults (sweeps may change timeline.N.field); absent: none. */
+  timeline?: TimelineInput;
 }
 
 /** A validated scenario, expanded: what to run (plain data, so it can go to workers and shards). */
@@ -70,7 +73,7 @@ export function parseSets(sets: readonly string[]): [string, unknown][] {
 }
 
 /** Top-level scenario fields --set can change (besides workload.*, sweep.*, params.* and parameter names). */
-export const TOP_LEVEL_SET_KEYS = ['name', 'description', 'seed', 'replications', 'paths'];
+export const TOP_LEVEL_SET_KEYS = ['name', 'description', 'seed', 'replications', 'paths', 'timeline_bucket_ms'];
 
 /** Applies overrides to the raw file object: workload.x.y fields, top-level keys, or params. */
 export function applySets(raw: unknown, sets: readonly [string, unknown][]): Record<string, unknown> {
@@ -166,6 +169,17 @@ function checkSweepSize(raw: Record<string, unknown>, source: string): void {
   if (values > MAX_SWEEP_VALUES) throw new InputError(`${source}: sweep: ${values} values in its lists; at most ${MAX_SWEEP_VALUES}`);
 }
 
+/** A point's timeline: the scenario's, or its own when the sweep changes a timeline field. */
+function pointTimeline(scenario: Scenario, swept: Record<string, unknown> | null, source: string, index: number, values: Record<string, ScalarValue>): TimelineInput | null {
+  if (swept === null) return toTimelineInput(scenario.timeline, scenario.faults, scenario.timeline_bucket_ms);
+  const at = `${source}: sweep point ${index} (${describeValues(values)})`;
+  const t = timelineSchema.safeParse(swept['timeline']);
+  if (!t.success) throw new InputError(`${at}: timeline${formatZodError(t.error, swept['timeline']).replace(/^(\d)/, '.$1')}`);
+  const f = faultsSchema.safeParse(swept['faults']);
+  if (!f.success) throw new InputError(`${at}: faults${formatZodError(f.error, swept['faults']).replace(/^(\d)/, '.$1')}`);
+  return toTimelineInput(t.data, f.data, scenario.timeline_bucket_ms);
+}
+
 /** Validates a raw scenario object and expands its sweep. */
 /** Options of planning. */
 export interface PlanOptions {
@@ -225,6 +239,7 @@ export function planScenario(raw: unknown, source: string, options: PlanOptions 
     }
   }
   for (const key of sweepKeys) {
+    if (/^(timeline|faults)\.\d+\.[a-z_]+$/.test(key)) continue;
     if (!key.startsWith('workload.') && !paramRegistry.has(key)) {
       throw new InputError(
         `${source}: sweep.${key}: unknown parameter${didYouMean(key, paramRegistry.names())}; sweep workload.<field> or ${allowedParams()}`,
@@ -242,21 +257,27 @@ export function planScenario(raw: unknown, source: string, options: PlanOptions 
   }
 
   const rawWorkload = (raw as Record<string, unknown>)['workload'];
+  const rawTimeline = { timeline: (raw as Record<string, unknown>)['timeline'] ?? [], faults: (raw as Record<string, unknown>)['faults'] ?? [] };
   const points = combos.map((combo, index): SweepPoint => {
     const values: Record<string, ScalarValue> = {};
     sweepKeys.forEach((k, i) => (values[k] = combo[i]!));
     const overrides: Record<string, unknown> = { ...scenario.params };
     const workloadRaw = structuredClone(rawWorkload) as Record<string, unknown>;
+    let timelineRaw: Record<string, unknown> | null = null;
     for (const [k, v] of Object.entries(values)) {
       if (k.startsWith('workload.')) setPath({ workload: workloadRaw }, k.split('.'), v, `${source}: sweep.${k}`);
-      else overrides[k] = v;
+      else if (k.startsWith('timeline.') || k.startsWith('faults.')) {
+        timelineRaw ??= structuredClone(rawTimeline);
+        setPath(timelineRaw, k.split('.'), v, `${source}: sweep.${k}`);
+      } else overrides[k] = v;
     }
+    const timeline = pointTimeline(scenario, timelineRaw, source, index, values);
     const w = workloadSchema.safeParse(workloadRaw);
     if (!w.success) {
       const line = formatZodError(w.error, workloadRaw, (p) => objectKeysAt(workloadSchema, workloadRaw, p));
       throw new InputError(`${source}: sweep point ${index} (${describeValues(values)}): workload.${line}`);
     }
-    return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`) };
+    return { index, values, workload: w.data, params: paramRegistry.resolve(overrides, `${source}: sweep`), ...(timeline ? { timeline } : {}) };
   });
   const isSwept = sweepKeys.length > 0;
   options.beforeSetUp?.({ source, scenario, sweepKeys, points, paths });

@@ -47,7 +47,7 @@ export function runTask(plan: Plan, task: Task): TaskRows {
     } else {
       const path = findPath(task.path);
       if (!path) throw new Error(`path ${task.path} vanished between planning and running`);
-      result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication, ...(plan.fioFigures ? { fio: true } : {}), ...(plan.trace?.task === task.index ? { trace: { sample: plan.trace.sample } } : {}) });
+      result = path.run({ workload: point.workload, params: point.params, seed, replication: task.replication, ...(plan.fioFigures ? { fio: true } : {}), ...(plan.trace?.task === task.index ? { trace: { sample: plan.trace.sample } } : {}), ...(point.timeline ? { timeline: point.timeline } : {}) });
     }
   } catch (e) {
     // which run: the clock's end is known only while running

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { workloadSchema } from '../workloads/index.js';
 import { validationTargetSchema } from './validation.js';
+import { faultsSchema, timelineSchema } from '../timeline/schema.js';
 
 const scalar = z.union([z.number(), z.boolean(), z.string()]);
 const sweepList = z.array(scalar).min(1, 'a sweep list needs at least one value');
@@ -55,6 +56,12 @@ export const scenarioSchema = z.strictObject({
   replications: z.number().int().gte(1).lte(10_000).default(1),
   /** Published figures this scenario reproduces (iovsim calibrate-check). */
   validation: z.array(validationTargetSchema).min(1).optional(),
+  /** Actions at a simulated time or op count: migrate, backend-restart, link-down, loss, ... */
+  timeline: timelineSchema.optional(),
+  /** Random faults: an action repeated as a Poisson process. */
+  faults: faultsSchema.optional(),
+  /** Length of a timeline.csv bucket [ms] (runs with a timeline or faults). */
+  timeline_bucket_ms: z.number().positive().lte(3_600_000).default(100),
 });
 
 /** A validated scenario, defaults filled in. */

@@ -230,11 +230,12 @@ export function checkSetups(points: readonly SweepPoint[], paths: readonly strin
 function setUpTask(name: string, point: SweepPoint, seed: number): void {
   const w = point.workload;
   if (w.kind === 'custom') {
+    if (point.timeline) throw new InputError('timeline: a custom workload runs on no path, so it has no VM to migrate and no part to fail; use a net-* or blk-* workload');
     setUpCustom(toCustomSpec(w), seed, 0);
     return;
   }
   const path = findPath(name);
   if (!path) throw new Error(`path ${name} vanished during planning`);
   path.check?.(point.params, w);
-  path.setUp?.({ workload: w, params: point.params, seed, replication: 0 });
+  path.setUp?.({ workload: w, params: point.params, seed, replication: 0, ...(point.timeline ? { timeline: point.timeline } : {}) });
 }

@@ -134,6 +134,7 @@ const taskLineSchema = z.strictObject({
     message: `must have every summary column (${SUMMARY_COLUMNS.join(', ')})`,
   }),
   csv: z.strictObject({ latency: z.string(), stages: z.string(), cpu: z.string(), exits: z.string() }),
+  timelineCsv: z.string().optional(),
   eventsProcessed: count,
 });
 

@@ -103,6 +103,17 @@ export class GuestVcpu {
   /** The current adaptive window [ps]. */
   haltPollPs = AS_DOUBLE;
   private haltStartPs = AS_DOUBLE;
+  /**
+   * Paused by the hypervisor (a migration's stop-and-copy, an auto-converge throttle
+   * sleep): the vCPU finishes its current step, then its thread blocks until resume();
+   * interrupts raised meanwhile wait. onPaused is told when it has stopped.
+   */
+  private isPaused = false;
+  private onPaused: (() => void) | null = null;
+  private readonly resumeFn = (): void => this.loop();
+  /** Time spent paused [ps] (the run's throttle and downtime, seen from this vCPU). */
+  pausedPs = AS_DOUBLE;
+  private pausedSincePs = AS_DOUBLE;
   /** MAX_SOFTIRQ_RESTART and MAX_SOFTIRQ_TIME of the guest kernel [count, ps]. */
   softirqRestarts = 10;
   softirqPs = 2_000_000_000;
@@ -115,11 +126,37 @@ export class GuestVcpu {
     private readonly hooks: HaltHooks | null,
   ) {
     thread.onRun = this.doneFn;
+    this.pausedPs = this.pausedSincePs = 0;
     this.overheadPs = this.lastOverheadPs = this.workStartAtPs = this.softirqStreakStartPs = this.haltPollPs = this.haltStartPs = 0;
   }
 
   get isVirtual(): boolean {
     return this.hooks !== null;
+  }
+
+  /** Stops the vCPU after its current step; onPaused(): it has stopped. */
+  pause(onPaused: () => void): void {
+    if (this.isPaused) throw new Error(`${this.name}: paused twice`);
+    this.isPaused = true;
+    this.onPaused = onPaused;
+    this.thread.wake(); // a halted vCPU wakes to stop
+  }
+
+  /** Whether the vCPU is paused (or stopping). */
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** Lets a paused vCPU run again. */
+  resume(): void {
+    if (!this.isPaused) throw new Error(`${this.name}: resumed while running`);
+    this.isPaused = false;
+    if (this.onPaused === null) {
+      this.pausedPs += this.env.sim.nowPs - this.pausedSincePs;
+      this.thread.unblock();
+    } else {
+      this.onPaused = null; // resumed before it stopped: it never blocked
+    }
   }
 
   /** An interrupt reaches this vCPU now (a halted vCPU wakes). */
@@ -166,6 +203,15 @@ export class GuestVcpu {
     } else {
       this.env.sim.post(delayPs, raise, v);
     }
+  }
+
+  /** Blocks the thread until resume(). */
+  private stop(): void {
+    const done = this.onPaused!;
+    this.onPaused = null;
+    this.pausedSincePs = this.env.sim.nowPs;
+    this.thread.block(this.resumeFn, undefined);
+    done();
   }
 
   /** After a halt: grow or shrink the poll window as kvm_vcpu_halt does. */
@@ -248,6 +294,10 @@ export class GuestVcpu {
       this.isHalted = false;
       if (this.hooks !== null) this.overheadPs += this.hooks.onUnhalt(this);
       if (this.haltPoll !== null) this.adaptHaltPoll();
+    }
+    if (this.isPaused) {
+      this.stop();
+      return;
     }
     const delayed = this.delayedIrqs;
     if (delayed.length !== 0) {

@@ -24,6 +24,7 @@ import { BLK_WORKLOADS, type BlkWorkloadSpec } from '../../../workloads/blk.js';
 import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../host-run.js';
 import type { PathModel, PathRunInput } from '../../index.js';
 import { BlkLedger } from './blk-ledger.js';
+import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TraceCollector } from '../../../metrics/trace-collector.js';
 
@@ -129,6 +130,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   const host = buildHostRun(p, input.seed, input.replication, {
     isVirtual: def.isVirtual,
     isExplained: input.isExplained === true,
+    timeline: input.timeline,
     vcpusPoll: false,
     pollPickupPs: Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
   });
@@ -220,7 +222,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   // a run in which no I/O has ended for a minute of simulated time is stuck (threads that
   // poll keep the clock going): a watchdog checks once a simulated second and stops it. A
   // slow open loop waits longer: 50 mean gaps of a job (a Poisson gap that long has odds e^-50).
-  const STALL_PS = 60 * PS_PER_S + (spec.ratePerJob !== null ? (50 * PS_PER_S) / spec.ratePerJob : 0);
+  const STALL_PS = (host.timeline !== null ? TIMELINE_STALL_S : 60) * PS_PER_S + (spec.ratePerJob !== null ? (50 * PS_PER_S) / spec.ratePerJob : 0);
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
   let isStalled = false;
   const watchdog = (): void => {
@@ -234,6 +236,9 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   };
   sim.post(PS_PER_S, watchdog, undefined);
 
+  // every action's handler is registered by now (the path's build, the harness's own)
+  const startTimeline = wireTimeline(host, ledger, def.name, spec.kind);
+
   // last before the first I/O begins: every stage, thread and ring exists
   const trace = input.trace ? new TraceCollector(tracker, cpu, sim, spec.warmupOps, spec.ops, input.trace, `${def.name} ${spec.kind} seed ${input.seed} replication ${input.replication}`) : null;
   tracker.observer = trace;
@@ -241,6 +246,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   host.start();
   for (const s of starters) s();
   for (const vm of vms) for (const job of vm.jobs) job.start();
+  startTimeline?.();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
   return (): BlockRunResult => {
@@ -291,6 +297,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
       cpu: cpuRows,
       eventsProcessed: sim.eventsProcessed,
       ...(trace ? { trace: trace.render() } : {}),
+      ...timelineResult(host),
       ...(input.fio === true ? { fio: fioFigures(ledger, spec, vms, cpuRows, fio.perIoPs, windowPs, sim.nowPs, counters.contextSwitches) } : {}),
       details: {
         opsCreated: ledger.created,

@@ -28,10 +28,13 @@ import { InputError } from '../../../util/input-error.js';
 import { toNetSpec, type WorkloadInput } from '../../../workloads/index.js';
 import { ArrivalProcess, type NetWorkloadSpec } from '../../../workloads/net-common.js';
 import type { PathModel, PathRunInput } from '../../index.js';
-import { buildHostRun, checkHostInput, type HostVm } from '../../host-run.js';
+import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../host-run.js';
+import type { Timeline } from '../../../timeline/timeline.js';
+import type { TimelineRecorder } from '../../../metrics/timeline-recorder.js';
 import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 import { runToEnd } from '../../../util/run-progress.js';
+import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
 import { TraceCollector } from '../../../metrics/trace-collector.js';
 
 /** One VM of the run. */
@@ -101,6 +104,11 @@ export interface NetContext {
   starters: (() => void)[];
   /** vCPU of a queue pair's interrupts / of a flow (same mapping). */
   vcpuOfQueue(vm: VmContext, q: number): GuestVcpu;
+  /** The run's timeline (register the actions the path can do with timeline.on) and recorder; null without one. */
+  timeline: Timeline | null;
+  recorder: TimelineRecorder | null;
+  /** The shared host parts (simulator, CPU, VMs). */
+  host: HostRun;
 }
 
 export interface NetPathDef {
@@ -178,6 +186,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   const host = buildHostRun(p, input.seed, input.replication, {
     isVirtual: def.isVirtual,
     isExplained: input.isExplained === true,
+    timeline: input.timeline,
     // a guest running a DPDK forwarder (net-pvp) polls and never halts
     vcpusPoll: spec.kind === 'net-pvp',
     pollPickupPs: spec.kind === 'net-pvp' ? Math.round(psOf(p, 'dpdk.poll_iter_ns') / 2) : Math.round(psOf(p, 'kvm.exit_light_ns') / 2),
@@ -259,6 +268,9 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
     offloads,
     localPeer: null,
     vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
+    timeline: host.timeline,
+    recorder: host.recorder,
+    host,
   };
   const wireOut = tracker.define('wire', 'wire');
   peer.stageWire = wireOut;
@@ -295,8 +307,11 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
 
   // a run in which no op has ended for a minute of simulated time is stuck: other
   // tenants' threads stop so that it ends with its error
-  const STALL_PS = 60 * PS_PER_S;
+  const STALL_PS = (host.timeline !== null ? TIMELINE_STALL_S : 60) * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
+
+  // every action's handler is registered by now (the path's build, the harness's own)
+  const startTimeline = wireTimeline(host, ledger, def.name, spec.kind);
 
   // last before the first op begins: every stage, thread and ring exists
   const trace = input.trace ? new TraceCollector(tracker, cpu, sim, spec.warmupOps, spec.ops, input.trace, `${def.name} ${spec.kind} seed ${input.seed} replication ${input.replication}`) : null;
@@ -307,6 +322,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   for (const vm of vms) vm.app?.start();
   peer.start();
   for (const s of afterStart) s();
+  startTimeline?.();
   if (ledger.isMeasuring) ledger.startMeasuring();
 
   return (): NetRunResult => {
@@ -339,6 +355,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
       cpu: cpu.rows(),
       eventsProcessed: sim.eventsProcessed,
       ...(trace ? { trace: trace.render() } : {}),
+      ...timelineResult(host),
       details: {
         opsCreated: ledger.created,
         opsCompletedTotal: ledger.completedTotal,

@@ -47,6 +47,8 @@ export class OpLedger {
   lastFinishPs = AS_DOUBLE;
   /** Called when the window opens (the harness resets its counters). */
   onWindowStart: () => void = () => {};
+  /** Told of every counted end (warm-up included): a run with a timeline records it over time. */
+  observer: ((atPs: number, latencyPs: number, isCompleted: boolean, finished: number) => void) | null = null;
 
   /** 1 per op id that has ended. */
   private opState = new Uint8Array(1024);
@@ -181,6 +183,7 @@ export class OpLedger {
       }
     }
     this.tracker.end(pkt, measured && isCompleted, atPs - pkt.createdPs);
+    if (this.observer !== null) this.observer(atPs, atPs - pkt.createdPs, isCompleted, this.finished);
     this.freePackets[this.freeCount++] = pkt;
     if (!this.isMeasuring && this.finished >= this.warmupOps) this.startMeasuring();
     if (this.isDone) this.sim.stop();
