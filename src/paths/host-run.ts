@@ -68,6 +68,8 @@ export interface HostRun {
   recorder: TimelineRecorder | null;
   /** Called when the run ends, before the recorder closes (an unfinished migration reports its pages). */
   timelineFinish: (() => void)[];
+  /** Told of every op's end in a run with a timeline (a migration counts the pages the I/O wrote). */
+  opEndHooks: ((isCompleted: boolean) => void)[];
 }
 
 /** KVM's exit, injection and interrupt costs [ps]. */
@@ -311,5 +313,5 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
   const t = options.timeline;
   const timeline = t ? new Timeline(sim, t.entries, t.faults, t.faults.length > 0 ? streams.stream('timeline/faults') : null) : null;
   const recorder = t ? new TimelineRecorder(t.bucketPs) : null;
-  return { sim, streams, counters, exits, tracker, env, cpu, kvmCosts: kc, vms, addHostThread, guestIrqs, start, addExtra, timeline, recorder, timelineFinish: [] };
+  return { sim, streams, counters, exits, tracker, env, cpu, kvmCosts: kc, vms, addHostThread, guestIrqs, start, addExtra, timeline, recorder, timelineFinish: [], opEndHooks: [] };
 }

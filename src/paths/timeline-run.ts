@@ -26,9 +26,11 @@ export function wireTimeline(host: HostRun, ledger: WatchedLedger, pathName: str
   if (timeline === null || recorder === null) return null;
   timeline.check(pathName, workloadKind);
   let nextOp = timeline.nextOpCount;
+  const hooks = host.opEndHooks;
   ledger.observer = (atPs, latencyPs, isCompleted, finished) => {
     if (isCompleted) recorder.opCompleted(atPs, latencyPs);
     else recorder.opDropped(atPs);
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(isCompleted);
     if (finished >= nextOp) {
       timeline.opsFinished(finished);
       nextOp = timeline.nextOpCount;

@@ -44,6 +44,8 @@ export interface FaultProcess {
 
 export class Timeline {
   private readonly handlers = new Map<string, ActionHandler>();
+  /** Actions the path has the part for but refuses in this configuration, with why. */
+  private readonly refusals = new Map<string, string>();
   private readonly byOp: { entry: TimelineEntry; where: string }[];
   private nextByOp = 0;
 
@@ -75,6 +77,11 @@ export class Timeline {
     this.handlers.set(action, handler);
   }
 
+  /** Says why the path cannot do an action as configured (shown instead of the generic answer). */
+  refuse(action: string, reason: string): void {
+    this.refusals.set(action, reason);
+  }
+
   /** Whether the path registered the action. */
   has(action: string): boolean {
     return this.handlers.has(action);
@@ -85,6 +92,8 @@ export class Timeline {
     const can = [...this.handlers.keys()].sort();
     const what = can.length > 0 ? `it can: ${can.join(', ')}` : 'it can do none';
     const fail = (where: string, action: string): never => {
+      const reason = this.refusals.get(action);
+      if (reason !== undefined) throw new InputError(`${where}.action: path ${pathName} cannot do "${action}": ${reason}`);
       throw new InputError(`${where}.action: path ${pathName} with workload ${workloadKind} cannot do "${action}" (${what})`);
     };
     this.entries.forEach((e, i) => {

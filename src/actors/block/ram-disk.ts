@@ -42,6 +42,8 @@ export type RamDiskStats = {
 export class RamDisk {
   /** The request is served inline by the submitting thread; it completes when that CPU time ends. */
   readonly isSynchronous = true;
+  /** Served inline by the submitting thread: nothing is ever left to drain. */
+  readonly outstandingCommands = 0;
   readonly name: string;
   private readonly perIoPs: number;
   private readonly copyPs: (bytes: number) => number;

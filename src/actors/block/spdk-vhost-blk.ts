@@ -73,6 +73,13 @@ export class SpdkReactor {
   signals = 0;
   signalsCoalesced = 0;
 
+  /**
+   * While a migration logs dirty pages (vhost-user LOG_SHMFD): per completion, logging the
+   * request's descriptors, its used element and used->idx, and a read's data pages (SPDK
+   * vhost used-ring enqueue path, migration-faults.md s1.4) [ps]; 0 otherwise.
+   */
+  logPerCompletionPs = 0;
+
   constructor(
     readonly env: ActorEnv,
     readonly name: string,
@@ -180,7 +187,8 @@ export class SpdkReactor {
   private complete(n: number): void {
     const out = this.reaped;
     const thread = this.thread;
-    const cost = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
+    let cost = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
+    if (this.logPerCompletionPs !== 0) cost += n * this.logPerCompletionPs;
     thread.execAhead(cost);
     const end = thread.aheadEndPs;
     const tracker = this.env.tracker;

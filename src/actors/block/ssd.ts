@@ -299,6 +299,14 @@ export class Ssd {
   private linkUpBusyPs = AS_DOUBLE;
   private linkDownBusyPs = AS_DOUBLE;
 
+
+  /** Commands the device is still executing (submitted, no CQE posted yet): a drain waits for 0. */
+  get outstandingCommands(): number {
+    let n = 0;
+    for (const q of this.queues) n += q.outstanding - q.cq.length;
+    return n;
+  }
+
   constructor(sim: Simulator, name: string, costs: SsdCosts, rng: Rng, queueCount: number) {
     checkCosts(name, costs);
     if (!(Number.isInteger(queueCount) && queueCount >= 1)) {

@@ -51,6 +51,13 @@ export class VhostScsi implements HostBlockClient {
   runs = 0;
   signals = 0;
 
+  /**
+   * While a migration logs dirty pages (VHOST_F_LOG_ALL): per completion, logging its
+   * used element and a read's data pages, each through set_bit_to_user
+   * (drivers/vhost/vhost.c log_write) [ps]; 0 otherwise.
+   */
+  logPerCompletionPs = 0;
+
   constructor(
     readonly env: ActorEnv,
     readonly name: string,
@@ -92,6 +99,7 @@ export class VhostScsi implements HostBlockClient {
       }
       out.length = n;
       this.stepPs = n * this.costs.perCompletionPs + this.vqs[0]!.deviceCostPs(n);
+      if (this.logPerCompletionPs !== 0) this.stepPs += n * this.logPerCompletionPs;
       this.thread.exec(this.stepPs, completedStep, this);
       return;
     }

@@ -147,6 +147,15 @@ export class DpdkPoller {
 
   // The burst in progress (one at a time per PMD thread).
   private readonly items: Packet[] = [];
+  /**
+   * While a migration logs dirty pages (vhost-user LOG_SHMFD): per packet, the log-cache
+   * entries of its written pages and used element (lib/vhost/vhost.c
+   * __vhost_log_cache_write), and per burst the cache flush into the shared bitmap
+   * (__vhost_log_cache_sync) [ps]; 0 otherwise.
+   */
+  logPerPagePs = 0;
+  logPerBurstPs = 0;
+
   /** Ring slots of each dequeued buffer (as popped). */
   private readonly itemSlots: Int32Array;
   private readonly dropped: Packet[] = [];
@@ -174,6 +183,7 @@ export class DpdkPoller {
       cost += (this.vringPerPktPs + this.switchPerPktPs + this.nicPerPktPs) * unitsOf(pkt) + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
     }
     cost += txq.deviceCostPs(k, slots / k);
+    if (this.logPerBurstPs !== 0) cost += this.logPerBurstPs + this.logPerPagePs * k;
     this.bursts++;
     this.packets += k;
     const perPktPs = Math.round(cost / k);
@@ -251,7 +261,9 @@ export class DpdkPoller {
       buffers += need;
       items[k++] = pkt;
       cost += this.vringPerPktPs * units + env.copyPs(copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES));
+      if (this.logPerPagePs !== 0) cost += this.logPerPagePs * (need + 1);
     }
+    if (this.logPerBurstPs !== 0 && k > 0) cost += this.logPerBurstPs;
     cost += rxq.deviceCostPs(buffers, 1);
     this.bursts++;
     this.packets += k;

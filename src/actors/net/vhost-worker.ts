@@ -168,6 +168,13 @@ export class VhostWorker {
     }
   }
 
+  /**
+   * While a migration logs dirty pages (VHOST_F_LOG_ALL): the cost of logging one written
+   * guest page (drivers/vhost/vhost.c log_write -> set_bit_to_user) [ps]; 0 otherwise.
+   * A TX packet logs its used-ring element, an RX packet its buffer pages and used element.
+   */
+  logPagePs = 0;
+
   private handleTx(): void {
     const c = this.costs;
     const txq = this.txq;
@@ -184,6 +191,7 @@ export class VhostWorker {
       const bytes = copyBytesOf(pkt.bytes, VIRTIO_NET_HDR_BYTES);
       // a descriptor chain per packet the guest queued (one per frame when it cut them)
       cost += c.perPktPs * unitsOf(pkt) + this.env.copyPs(bytes) + c.hostTxPs(pkt);
+      if (this.logPagePs !== 0) cost += this.logPagePs;
       offsets[k++] = cost;
       this.txRunPackets++;
       this.txRunBytes += pkt.bytes;
@@ -279,6 +287,7 @@ export class VhostWorker {
       buffers += need;
       items[k] = p;
       cost += c.perPktPs * unitsOf(p) + this.env.copyPs(copyBytesOf(p.bytes, VIRTIO_NET_HDR_BYTES));
+      if (this.logPagePs !== 0) cost += this.logPagePs * (need + 1);
       offsets[k++] = cost;
     }
     if (k === 0) {

@@ -54,6 +54,12 @@ export const vhostKernelBlockPath: BlockPathDef = {
       worker = new VhostScsi(ctx.host.env, `${vm.name}/vhost-scsi`, thread, vqs, ctx.hostBlock(), costs, stages, (q) => kvm.deliverMsi(driver.vectors[q]!));
       workers.push(worker);
     }
+    // while a migration runs, the worker logs each completion's used element and a read's pages
+    const logPs = psOf(p, 'vhost.log_page_ns') * ctx.migration.ioPagesPerOp;
+    ctx.migration.setLogging = (isOn) => {
+      for (const w of workers) w.logPerCompletionPs = isOn ? logPs : 0;
+    };
+    ctx.migration.vhostQueues = cfg.queues;
     ctx.onFinish.push((extra) => {
       extra['vhost.signals'] = workers.reduce((s, w) => s + w.signals, 0);
       extra['vhost.runs'] = workers.reduce((s, w) => s + w.runs, 0);

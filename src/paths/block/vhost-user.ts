@@ -70,6 +70,13 @@ export const vhostUserBlockPath: BlockPathDef = {
         new SpdkReactor(ctx.host.env, `${vm.name}/spdk`, thread, vqs, ssd, queue, ram, costs, stages, (q, delayPs) => kvm.deliverMsi(driver.vectors[q]!, delayPs)),
       );
     }
+    // while a migration runs, each completion logs its descriptors (about 3), used element,
+    // used->idx and a read's data pages
+    const logPs = psOf(p, 'spdk.log_page_ns') * (ctx.migration.ioPagesPerOp + 4);
+    ctx.migration.setLogging = (isOn) => {
+      for (const r of reactors) r.logPerCompletionPs = isOn ? logPs : 0;
+    };
+    ctx.migration.vhostQueues = cfg.queues;
     ctx.onFinish.push((extra) => {
       extra['spdk.polls'] = reactors.reduce((s, r) => s + r.polls, 0);
       extra['spdk.signals'] = reactors.reduce((s, r) => s + r.signals, 0);

@@ -28,6 +28,10 @@ export const passthroughPath = netPath({
     const pf = ctx.nic.addFunction('pf', false, ctx.queuePairs, iotlb);
     ctx.nic.route = (pkt) => pf.queues[pkt.queue % pf.queues.length]!;
     attachAssignedFunction(ctx, vm, pf);
+    if (bool(p, 'migration.failover') && !bool(p, 'vfio.migration')) {
+      ctx.migration.blocker =
+        'virtio-net failover needs a host port for the standby device, and passthrough assigns the whole NIC to the guest; use the sriov path (a VF for the guest, the PF for the standby) or vfio.migration=true';
+    }
     ctx.onFinish.push((extra) => {
       extra['iotlb.misses'] = iotlb?.misses ?? 0;
       extra['iotlb.hits'] = iotlb?.hits ?? 0;

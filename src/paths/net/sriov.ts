@@ -8,6 +8,7 @@ import { bool, num, psOf } from '../../calibration/param.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
+import { buildStandby, pairWithStandby } from './support/failover.js';
 import { netPath } from './support/net-run.js';
 
 export const sriovPath = netPath({
@@ -29,6 +30,9 @@ export const sriovPath = netPath({
   },
   build(ctx) {
     const p = ctx.params;
+    // virtio-net failover: the standby device (its own back end over the PF) first
+    const isFailover = ctx.timeline !== null && bool(p, 'migration.failover') && !bool(p, 'vfio.migration');
+    const standby = isFailover ? buildStandby(ctx) : null;
     const iotlb = bool(p, 'iommu.enabled')
       ? new Iotlb(num(p, 'iommu.iotlb_entries'), num(p, 'iommu.guest_page_kib'), psOf(p, 'iommu.miss_ns'))
       : null;
@@ -39,6 +43,7 @@ export const sriovPath = netPath({
       return vf.queues[pkt.queue % vf.queues.length]!;
     };
     for (const vm of ctx.vms) attachAssignedFunction(ctx, vm, vfs[vm.index]!);
+    if (standby !== null) pairWithStandby(ctx, standby);
     ctx.onFinish.push((extra) => {
       extra['iotlb.misses'] = iotlb?.misses ?? 0;
       extra['iotlb.hits'] = iotlb?.hits ?? 0;

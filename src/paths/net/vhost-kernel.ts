@@ -8,10 +8,10 @@ import { bool, num, psOf } from '../../calibration/param.js';
 import { VhostWorker } from '../../actors/net/vhost-worker.js';
 import { rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
-import { netPath } from './support/net-run.js';
+import { netPath, type NetPathDef } from './support/net-run.js';
 import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
 
-export const vhostKernelPath = netPath({
+export const vhostKernelDef: NetPathDef = {
   name: 'vhost-kernel',
   description: 'virtio-net with the vhost-net kernel worker: ioeventfd kicks, irqfd interrupts, tap + bridge',
   isVirtual: true,
@@ -80,9 +80,17 @@ export const vhostKernelPath = netPath({
       }
     }
     finishHostStack(stack);
+    // while a migration runs, every worker logs the pages it writes (VHOST_F_LOG_ALL)
+    const logPagePs = psOf(p, 'vhost.log_page_ns');
+    ctx.migration.setLogging = (isOn) => {
+      for (const w of workers) w.logPagePs = isOn ? logPagePs : 0;
+    };
+    ctx.migration.vhostQueues = 2 * cfg.queuePairs;
     ctx.onFinish.push((extra) => {
       extra['vhost.signals'] = workers.reduce((s, w) => s + w.signals, 0);
       extra['vhost.runs'] = workers.reduce((s, w) => s + w.runs, 0);
     });
   },
-});
+};
+
+export const vhostKernelPath = netPath(vhostKernelDef);

@@ -109,6 +109,16 @@ export const vhostUserPath = netPath({
         });
       }
     }
+    // while a migration runs, the PMDs log what they write into the shared bitmap (LOG_SHMFD)
+    const logPagePs = psOf(p, 'dpdk.log_page_ns');
+    const logFlushPs = psOf(p, 'dpdk.log_flush_ns');
+    ctx.migration.setLogging = (isOn) => {
+      for (const pmd of pmds) {
+        pmd.logPerPagePs = isOn ? logPagePs : 0;
+        pmd.logPerBurstPs = isOn ? logFlushPs : 0;
+      }
+    };
+    ctx.migration.vhostQueues = 2 * cfg.queuePairs;
     ctx.onFinish.push((extra) => {
       extra['pmd.bursts'] = pmds.reduce((s, x) => s + x.bursts, 0);
       extra['pmd.packets'] = pmds.reduce((s, x) => s + x.packets, 0);

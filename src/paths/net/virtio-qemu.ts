@@ -12,10 +12,10 @@ import type { GuestVcpu } from '../../actors/host/guest-vcpu.js';
 import { QemuVirtioQueue } from '../../actors/net/qemu-virtio-net.js';
 import { rxBufBytesOf } from './support/costs.js';
 import { buildHostStack, finishHostStack } from './support/host-stack.js';
-import { netPath } from './support/net-run.js';
+import { netPath, type NetPathDef } from './support/net-run.js';
 import { makeVirtioDevice, virtioConfig } from './support/virtio.js';
 
-export const virtioQemuPath = netPath({
+export const virtioQemuDef: NetPathDef = {
   name: 'virtio-qemu',
   description: 'virtio-net in QEMU user space (main loop + BQL, tap); ioeventfd kicks, KVM_SIGNAL_MSI interrupts',
   isVirtual: true,
@@ -101,7 +101,9 @@ export const virtioQemuPath = netPath({
       extra['qemu.bql_contended'] = ctx.vms.reduce((s, vm) => s + vm.bql.contended, 0);
     });
   },
-});
+};
+
+export const virtioQemuPath = netPath(virtioQemuDef);
 
 /** QEMU's notify handler for a heavy exit, run on the vCPU thread under the BQL. */
 type NotifyHandler = (vcpu: GuestVcpu, done: () => void) => void;

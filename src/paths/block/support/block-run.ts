@@ -8,6 +8,7 @@
  * Jobs: each VM (the host on bare metal) runs `numjobs` jobs, job j on vCPU j mod
  * vcpus, each in its own region of the disk.
  */
+import type { Simulator } from '../../../core/simulator.js';
 import { bool, num, psOf, str, type ParamValues } from '../../../calibration/param.js';
 import { PS_PER_S, psToNs } from '../../../core/time.js';
 import { FioJob, type FioCosts } from '../../../actors/block/fio-job.js';
@@ -25,6 +26,7 @@ import { buildHostRun, checkHostInput, type HostRun, type HostVm } from '../../h
 import type { PathModel, PathRunInput } from '../../index.js';
 import { BlkLedger } from './blk-ledger.js';
 import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
+import { qemuMigrationParts, registerMigration, type MigrationParts } from '../../migration-run.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TraceCollector } from '../../../metrics/trace-collector.js';
 
@@ -68,6 +70,8 @@ export interface BlockContext {
   /** Threads to start at time 0 (back ends). */
   starters: (() => void)[];
   onFinish: ((extra: Record<string, number>, violations: string[]) => void)[];
+  /** What the path adds to a live migration (its build sets the fields it has). */
+  migration: MigrationParts;
 }
 
 export interface BlockPathDef {
@@ -189,6 +193,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
     vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
     starters,
     onFinish,
+    migration: { ...qemuMigrationParts(blockIoPagesPerOp(spec)), drain: (done) => drainDisk(sim, disk, done) },
   };
 
   def.build(ctx);
@@ -236,6 +241,8 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   };
   sim.post(PS_PER_S, watchdog, undefined);
 
+  if (def.isVirtual) registerMigration(host, p, ctx.migration);
+  else host.timeline?.refuse('migrate', 'bare metal has no VM to migrate');
   // every action's handler is registered by now (the path's build, the harness's own)
   const startTimeline = wireTimeline(host, ledger, def.name, spec.kind);
 
@@ -377,4 +384,21 @@ export function blockPath(def: BlockPathDef): Pick<PathModel, 'check' | 'setUp' 
     },
     run: (input) => runBlockPath(def, input),
   };
+}
+
+/** Guest pages a block I/O writes (a migration's dirty pages): a read's data pages and the used-ring element. */
+export function blockIoPagesPerOp(spec: BlkWorkloadSpec): number {
+  return spec.readFraction * Math.ceil(spec.blockBytes / 4096) + 1;
+}
+
+/** Polling period of the stop's drain (bdrv_drain_all waits in AIO_WAIT_WHILE, polling the event loop). */
+const DRAIN_POLL_PS = 10_000_000;
+
+/** Calls done once the disk has no command outstanding (do_vm_stop's bdrv_drain_all). */
+function drainDisk(sim: Simulator, disk: Ssd | RamDisk, done: () => void): void {
+  const check = (): void => {
+    if (disk.outstandingCommands === 0) done();
+    else sim.post(DRAIN_POLL_PS, check);
+  };
+  check();
 }

@@ -9,6 +9,7 @@ import { GuestNvme } from '../../../actors/block/guest-nvme.js';
 import type { NvmeQueuePair, Ssd } from '../../../actors/block/ssd.js';
 import type { GuestVcpu, IrqVector } from '../../../actors/host/guest-vcpu.js';
 import type { BlockContext, BlockVm } from './block-run.js';
+import { assignedMigrationParts } from '../../migration-run.js';
 
 export function attachNvme(
   ctx: BlockContext,
@@ -31,5 +32,8 @@ export function attachNvme(
     (q, handler) => makeVector(`${vm.name}/nvme-q${q}`, ctx.vcpuOfQueue(vm, q), handler),
   );
   ctx.setDriver(vm, driver);
+  // an assigned controller (passthrough, SR-IOV) blocks migration unless it implements VFIO migration
+  const drain = ctx.migration.drain;
+  ctx.migration = { ...assignedMigrationParts(p, 'nvme', ctx.migration.ioPagesPerOp), drain };
   return driver;
 }

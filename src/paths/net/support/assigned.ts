@@ -8,10 +8,12 @@
 import { GuestNicDriver } from '../../../actors/net/guest-nic-driver.js';
 import type { NicFunction } from '../../../actors/net/nic.js';
 import { nicDriverCosts } from './costs.js';
+import { assignedMigrationParts } from '../../migration-run.js';
 import type { NetContext, VmContext } from './net-run.js';
 
 export function attachAssignedFunction(ctx: NetContext, vm: VmContext, fn: NicFunction): void {
   const kvm = vm.kvm!;
+  ctx.migration = assignedMigrationParts(ctx.params, 'nic', ctx.migration.ioPagesPerOp);
   const stages = {
     guestTx: ctx.tracker.define('guest.tx', 'guest-vcpu'),
     irq: ctx.tracker.define('irq+wake', 'kvm'),

@@ -35,6 +35,7 @@ import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } 
 import { OpLedger } from './op-ledger.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
+import { qemuMigrationParts, registerMigration, type MigrationParts } from '../../migration-run.js';
 import { TraceCollector } from '../../../metrics/trace-collector.js';
 
 /** One VM of the run. */
@@ -109,6 +110,8 @@ export interface NetContext {
   recorder: TimelineRecorder | null;
   /** The shared host parts (simulator, CPU, VMs). */
   host: HostRun;
+  /** What the path adds to a live migration (its build sets the fields it has). */
+  migration: MigrationParts;
 }
 
 export interface NetPathDef {
@@ -271,6 +274,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
     timeline: host.timeline,
     recorder: host.recorder,
     host,
+    migration: qemuMigrationParts(netIoPagesPerOp(spec)),
   };
   const wireOut = tracker.define('wire', 'wire');
   peer.stageWire = wireOut;
@@ -310,6 +314,8 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   const STALL_PS = (host.timeline !== null ? TIMELINE_STALL_S : 60) * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
 
+  if (def.isVirtual) registerMigration(host, p, ctx.migration);
+  else host.timeline?.refuse('migrate', 'bare metal has no VM to migrate');
   // every action's handler is registered by now (the path's build, the harness's own)
   const startTimeline = wireTimeline(host, ledger, def.name, spec.kind);
 
@@ -394,3 +400,15 @@ export function streamOf(ctx: NetContext, name: string): Rng {
 }
 
 export { bool, num, str };
+
+/**
+ * Guest pages the network I/O writes per op (a migration's dirty pages): a received frame's
+ * buffer pages and its used-ring element; a sent one writes only the used ring.
+ */
+function netIoPagesPerOp(spec: NetWorkloadSpec): number {
+  const pages = (bytes: number): number => Math.ceil(bytes / 4096);
+  if (spec.kind === 'net-tx') return 1;
+  if (spec.kind === 'net-rr') return pages(spec.responseBytes.mean) + 1;
+  // a bulk TCP-like op is one GSO packet of up to 64 KiB
+  return pages(spec.tcp !== null ? Math.min(65536, spec.tcp.windowBytes) : spec.frameBytes.mean) + 1;
+}

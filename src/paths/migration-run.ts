@@ -1,0 +1,198 @@
+/**
+ * The `migrate` action of every virtual path: the migration actor (actors/host/migration.ts)
+ * does QEMU's pre-copy (or postcopy) loop; this file gives it the VM to act on.
+ * - stop-and-copy: the VM's vCPUs pause (after their current step), then the path's
+ *   devices quiesce (vhost rings stop with GET_VRING_BASE each, in-flight block I/O
+ *   drains: do_vm_stop's bdrv_drain_all); resume lets both go again.
+ * - auto-converge: QEMU's CPU throttle (system/cpu-throttle.c): every
+ *   CPU_THROTTLE_TIMESLICE_NS (10 ms) of running, each vCPU sleeps pct/(1 - pct) of it.
+ * - postcopy: after the switch the guest faults on pages still on the source; each fault
+ *   stalls the faulting vCPU for a page's round trip.
+ * - the back end's dirty logging (vhost) is on while the migration runs, and the pages the
+ *   I/O path writes (received frames, read data) are reported to the migration's dirty set.
+ * What a path adds is a MigrationParts (set by its build).
+ */
+import { bool, num, psOf, type ParamValues } from '../calibration/param.js';
+import { PS_PER_MS, type TimePs } from '../core/time.js';
+import { Migration, type MigrationHooks } from '../actors/host/migration.js';
+import type { HostRun, HostVm } from './host-run.js';
+
+/** What a path tells the migration about its devices. */
+export interface MigrationParts {
+  /**
+   * Why this path cannot migrate as configured (a VFIO device without migration support),
+   * or null. The action is then refused at set-up with this reason.
+   */
+  blocker: string | null;
+  /** Turns the back end's dirty logging on or off (vhost, vhost-user); null: QEMU's own writes are tracked for free. */
+  setLogging: ((isOn: boolean) => void) | null;
+  /** Virtqueues a vhost back end stops at stop-and-copy (GET_VRING_BASE each); 0 for QEMU's own devices. */
+  vhostQueues: number;
+  /** Device state beyond QEMU's own (a VFIO device's STOP_COPY data) [bytes]. */
+  extraDeviceStateBytes: number;
+  /** Waits until the devices have no request in flight (block drain); null: nothing to drain. */
+  drain: ((done: () => void) => void) | null;
+  /** Guest pages the I/O path writes per completed op (received frames, read data, used rings). */
+  ioPagesPerOp: number;
+  /** Before the migration proper starts (failover: the VF's unplug); calls start when it may. */
+  beforeStart?: (start: () => void) => void;
+  /** Called when the VM stops for the switch and after it resumes on the destination (failover plugs the VF back). */
+  onStop?: () => void;
+  onResume?: () => void;
+}
+
+/** A path with nothing to add: QEMU's own devices. */
+export function qemuMigrationParts(ioPagesPerOp: number): MigrationParts {
+  return { blocker: null, setLogging: null, vhostQueues: 0, extraDeviceStateBytes: 0, drain: null, ioPagesPerOp };
+}
+
+/** CPU_THROTTLE_TIMESLICE_NS (QEMU system/cpu-throttle.c): the throttle's period of running. */
+const THROTTLE_SLICE_PS = 10 * PS_PER_MS;
+
+/**
+ * Registers `migrate` on the run's timeline (or its refusal). Call after the path's build,
+ * before the timeline is checked.
+ */
+export function registerMigration(host: HostRun, p: ParamValues, parts: MigrationParts): void {
+  const timeline = host.timeline;
+  if (timeline === null || !timeline.actions().has('migrate')) return;
+  if (parts.blocker !== null) {
+    timeline.refuse('migrate', parts.blocker);
+    return;
+  }
+  const vm: HostVm = host.vms[0]!;
+  const sim = host.sim;
+  let migration: Migration | null = null;
+  const vhostStopPs = psOf(p, 'migration.vhost_stop_vq_us') * parts.vhostQueues;
+
+  // ---- auto-converge's CPU throttle
+  let throttle = 0;
+  let isThrottleTicking = false;
+  const throttleTick = (): void => {
+    if (throttle <= 0 || migration === null || migration.isStopped) {
+      isThrottleTicking = false;
+      return;
+    }
+    const sleepPs = Math.round((throttle / (1 - throttle)) * THROTTLE_SLICE_PS);
+    for (const v of vm.vcpus) {
+      if (v.paused) continue;
+      v.pause(() => undefined);
+      sim.post(sleepPs, () => {
+        if (v.paused && !(migration?.isStopped ?? false)) v.resume();
+      });
+    }
+    sim.post(sleepPs + THROTTLE_SLICE_PS, throttleTick);
+  };
+
+  // ---- postcopy page faults: Poisson, at the rate the guest touches pages still on the source
+  const faultPs = psOf(p, 'migration.postcopy_fault_us');
+  const touchPagesPerS = num(p, 'vm.dirty_rate_pages_per_s');
+  const faultRng = host.streams.stream('migration/postcopy-faults');
+  let ioPagesPerS = 0;
+  const postcopyFault = (): void => {
+    if (migration === null || !migration.isPostcopy) return;
+    const rate = (touchPagesPerS + ioPagesPerS) * migration.missingFraction();
+    if (rate <= 0) {
+      sim.post(PS_PER_MS, postcopyFault);
+      return;
+    }
+    const gapPs = Math.max(1, Math.round((-Math.log(1 - faultRng()) / rate) * 1e12));
+    sim.post(gapPs, () => {
+      const v = vm.vcpus[Math.floor(faultRng() * vm.vcpus.length)]!;
+      if (!v.paused && migration !== null && migration.isPostcopy) {
+        v.pause(() => undefined);
+        sim.post(faultPs, () => {
+          if (v.paused) v.resume();
+        });
+      }
+      postcopyFault();
+    });
+  };
+
+  // ---- pages the I/O path writes
+  let opsEnded = 0;
+  let opsEndedAtLastRate = 0;
+  let lastRatePs: TimePs = 0;
+  host.opEndHooks.push((isCompleted) => {
+    if (!isCompleted || migration === null || migration.isFinished) return;
+    opsEnded++;
+    migration.ioWrote(parts.ioPagesPerOp);
+  });
+
+  const hooks: MigrationHooks = {
+    stopVm: (done) => {
+      throttle = 0;
+      // pause every vCPU (each after its current step), then quiesce the devices
+      let waiting = vm.vcpus.length;
+      const vcpuStopped = (): void => {
+        if (--waiting > 0) return;
+        parts.onStop?.();
+        const afterDrain = (): void => {
+          if (vhostStopPs > 0) sim.post(vhostStopPs, done);
+          else done();
+        };
+        if (parts.drain !== null) parts.drain(afterDrain);
+        else afterDrain();
+      };
+      for (const v of vm.vcpus) {
+        if (v.paused) {
+          // asleep in the throttle: it stays stopped; its wake-up is skipped (isStopped)
+          vcpuStopped();
+        } else v.pause(vcpuStopped);
+      }
+    },
+    resumeVm: () => {
+      for (const v of vm.vcpus) if (v.paused) v.resume();
+      parts.onResume?.();
+      if (migration?.isPostcopy) {
+        const now = sim.nowPs;
+        ioPagesPerS = now > lastRatePs ? ((opsEnded - opsEndedAtLastRate) * parts.ioPagesPerOp * 1e12) / (now - lastRatePs) : 0;
+        opsEndedAtLastRate = opsEnded;
+        lastRatePs = now;
+        postcopyFault();
+      }
+    },
+    throttle: (fraction) => {
+      throttle = fraction;
+      if (!isThrottleTicking && fraction > 0) {
+        isThrottleTicking = true;
+        sim.post(THROTTLE_SLICE_PS, throttleTick);
+      }
+    },
+    logStart: () => parts.setLogging?.(true),
+    logStop: () => parts.setLogging?.(false),
+    deviceStateBytes: () => parts.extraDeviceStateBytes,
+  };
+
+  let isStarting = false;
+  timeline.on('migrate', (ev) => {
+    isStarting = true;
+    if (migration !== null || isStarting) throw new Error(`${ev.where}: a second migration of ${vm.name} while one runs is not modelled`);
+    const start = (): void => {
+      lastRatePs = sim.nowPs;
+      migration = new Migration(sim, p, hooks, host.recorder!, host.addHostThread, migrateStartPs);
+      migration.start();
+    };
+    const migrateStartPs = sim.nowPs;
+    if (parts.beforeStart) parts.beforeStart(start);
+    else start();
+  });
+  host.timelineFinish.push(() => migration?.reportUnfinished());
+}
+
+/**
+ * An assigned device (VFIO: the whole NIC, an SR-IOV VF, an NVMe controller): migration is
+ * blocked unless the device implements VFIO migration v2 (vfio.migration), whose
+ * STOP_COPY state then travels in the downtime and whose DMA the device itself logs.
+ * A network device may instead use virtio-net failover (set up by the path).
+ */
+export function assignedMigrationParts(p: ParamValues, device: 'nic' | 'nvme', ioPagesPerOp: number): MigrationParts {
+  const parts = qemuMigrationParts(ioPagesPerOp);
+  if (bool(p, 'vfio.migration')) {
+    parts.extraDeviceStateBytes = num(p, 'vfio.device_state_mib') * 1024 * 1024;
+    return parts;
+  }
+  const other = device === 'nic' ? 'set migration.failover=true (virtio-net failover: a standby virtio device carries the traffic while the VF is unplugged) or vfio.migration=true' : 'set vfio.migration=true';
+  parts.blocker = `the assigned ${device === 'nic' ? 'NIC' : 'NVMe controller'} is a VFIO device without migration support, which blocks migration (QEMU hw/vfio/migration.c: "VFIO device doesn't support migration"); ${other} (a device with VFIO migration v2)`;
+  return parts;
+}
