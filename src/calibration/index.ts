@@ -9,6 +9,7 @@ import { HOST_PARAMS } from './host.js';
 import { HOSTNET_PARAMS } from './hostnet.js';
 import { ISCSI_PARAMS } from './iscsi.js';
 import { KVM_PARAMS } from './kvm.js';
+import { MIGRATION_PARAMS } from './migration.js';
 import { NIC_PARAMS } from './nic.js';
 import { ParamRegistry, type ParamDef } from './param.js';
 import { QEMU_PARAMS } from './qemu.js';
@@ -29,6 +30,7 @@ const ALL: ParamDef[] = [
   ...BLOCK_PARAMS,
   ...STORAGE_PARAMS,
   ...ISCSI_PARAMS,
+  ...MIGRATION_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);
