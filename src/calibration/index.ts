@@ -10,6 +10,7 @@ import { HOSTNET_PARAMS } from './hostnet.js';
 import { ISCSI_PARAMS } from './iscsi.js';
 import { KVM_PARAMS } from './kvm.js';
 import { MIGRATION_PATH_PARAMS } from './migration-path.js';
+import { MIGRATION_PARAMS } from './migration.js';
 import { NIC_PARAMS } from './nic.js';
 import { ParamRegistry, type ParamDef } from './param.js';
 import { QEMU_PARAMS } from './qemu.js';
@@ -31,6 +32,7 @@ const ALL: ParamDef[] = [
   ...STORAGE_PARAMS,
   ...ISCSI_PARAMS,
   ...MIGRATION_PATH_PARAMS,
+  ...MIGRATION_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);

@@ -4,7 +4,8 @@
  * for assigned NICs, and postcopy's page faults. Sources: migration-faults.md s1.3-1.7,
  * io-paths.md s1.10. No one has published the logging costs (migration-faults.md s1.4:
  * "Measured per-write cost of vhost logging: not found"): they are modelling estimates,
- * built from what each code path does.
+ * built from what each code path does. (Postcopy's page faults are the migration actor's:
+ * a fault fetches its page over the migration stream.)
  */
 import type { ParamDef } from './param.js';
 
@@ -33,11 +34,6 @@ export const MIGRATION_PATH_PARAMS: ParamDef[] = [
     name: 'migration.vhost_stop_vq_us', default: 20, unit: 'us', min: 0, max: 1000000,
     source: 'modelling estimate: GET_VRING_BASE per virtqueue (hw/virtio/vhost.c vhost_virtqueue_stop) is a request and reply on the vhost-user unix socket, or the VHOST_GET_VRING_BASE ioctl after vhost_net_flush for vhost-kernel: some 10-30 us each',
     description: 'stopping one virtqueue of a vhost back end at stop-and-copy',
-  },
-  {
-    name: 'migration.postcopy_fault_us', default: 150, unit: 'us', min: 0, max: 10000000,
-    source: 'modelling estimate: a postcopy page fault is a userfaultfd wake-up, a page request to the source over the migration stream, a 4 KiB page back and UFFDIO_COPY (docs/devel/migration/postcopy.rst); about one network round trip plus two context switches',
-    description: 'postcopy: how long a vCPU stalls on a page still on the source',
   },
   {
     name: 'migration.failover', default: false, unit: 'bool',

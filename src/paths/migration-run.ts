@@ -13,7 +13,8 @@
  * What a path adds is a MigrationParts (set by its build).
  */
 import { bool, num, psOf, type ParamValues } from '../calibration/param.js';
-import { PS_PER_MS, type TimePs } from '../core/time.js';
+import { PS_PER_MS, PS_PER_S, type TimePs } from '../core/time.js';
+import { InputError } from '../util/input-error.js';
 import { Migration, type MigrationHooks } from '../actors/host/migration.js';
 import type { HostRun, HostVm } from './host-run.js';
 
@@ -34,6 +35,8 @@ export interface MigrationParts {
   drain: ((done: () => void) => void) | null;
   /** Guest pages the I/O path writes per completed op (received frames, read data, used rings). */
   ioPagesPerOp: number;
+  /** Guest pages the I/O path's buffers span (its writes land there again and again). */
+  ioPoolPages: number;
   /** Before the migration proper starts (failover: the VF's unplug); calls start when it may. */
   beforeStart?: (start: () => void) => void;
   /** Called when the VM stops for the switch and after it resumes on the destination (failover plugs the VF back). */
@@ -42,8 +45,8 @@ export interface MigrationParts {
 }
 
 /** A path with nothing to add: QEMU's own devices. */
-export function qemuMigrationParts(ioPagesPerOp: number): MigrationParts {
-  return { blocker: null, setLogging: null, vhostQueues: 0, extraDeviceStateBytes: 0, drain: null, ioPagesPerOp };
+export function qemuMigrationParts(ioPagesPerOp: number, ioPoolPages: number): MigrationParts {
+  return { blocker: null, setLogging: null, vhostQueues: 0, extraDeviceStateBytes: 0, drain: null, ioPagesPerOp, ioPoolPages };
 }
 
 /** CPU_THROTTLE_TIMESLICE_NS (QEMU system/cpu-throttle.c): the throttle's period of running. */
@@ -51,7 +54,8 @@ const THROTTLE_SLICE_PS = 10 * PS_PER_MS;
 
 /**
  * Registers `migrate` on the run's timeline (or its refusal). Call after the path's build,
- * before the timeline is checked.
+ * before the timeline is checked. The migration actor (and its send threads) is made
+ * here, at set-up; the action starts it.
  */
 export function registerMigration(host: HostRun, p: ParamValues, parts: MigrationParts): void {
   const timeline = host.timeline;
@@ -62,14 +66,14 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
   }
   const vm: HostVm = host.vms[0]!;
   const sim = host.sim;
-  let migration: Migration | null = null;
   const vhostStopPs = psOf(p, 'migration.vhost_stop_vq_us') * parts.vhostQueues;
+  let isStopped = false;
 
-  // ---- auto-converge's CPU throttle
+  // ---- auto-converge's CPU throttle: each vCPU sleeps pct/(1 - pct) of a 10 ms slice after running one
   let throttle = 0;
   let isThrottleTicking = false;
   const throttleTick = (): void => {
-    if (throttle <= 0 || migration === null || migration.isStopped) {
+    if (throttle <= 0 || isStopped) {
       isThrottleTicking = false;
       return;
     }
@@ -78,31 +82,35 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
       if (v.paused) continue;
       v.pause(() => undefined);
       sim.post(sleepPs, () => {
-        if (v.paused && !(migration?.isStopped ?? false)) v.resume();
+        if (v.paused && !isStopped) v.resume();
       });
     }
     sim.post(sleepPs + THROTTLE_SLICE_PS, throttleTick);
   };
 
   // ---- postcopy page faults: Poisson, at the rate the guest touches pages still on the source
-  const faultPs = psOf(p, 'migration.postcopy_fault_us');
   const touchPagesPerS = num(p, 'vm.dirty_rate_pages_per_s');
   const faultRng = host.streams.stream('migration/postcopy-faults');
   let ioPagesPerS = 0;
+  let opsEnded = 0;
+  let rateFromOps = 0;
+  let rateFromPs: TimePs = 0;
   const postcopyFault = (): void => {
-    if (migration === null || !migration.isPostcopy) return;
+    if (migration.phase !== 'postcopy') return;
     const rate = (touchPagesPerS + ioPagesPerS) * migration.missingFraction();
-    if (rate <= 0) {
+    if (!(rate > 0)) {
       sim.post(PS_PER_MS, postcopyFault);
       return;
     }
-    const gapPs = Math.max(1, Math.round((-Math.log(1 - faultRng()) / rate) * 1e12));
+    const gapPs = Math.max(1, Math.round((-Math.log(1 - faultRng()) / rate) * PS_PER_S));
     sim.post(gapPs, () => {
+      if (migration.phase !== 'postcopy') return;
       const v = vm.vcpus[Math.floor(faultRng() * vm.vcpus.length)]!;
-      if (!v.paused && migration !== null && migration.isPostcopy) {
+      if (!v.paused) {
+        // the vCPU waits for the page: a userfault, a request and the page over the stream
         v.pause(() => undefined);
-        sim.post(faultPs, () => {
-          if (v.paused) v.resume();
+        migration.postcopyFault(1, () => {
+          if (v.paused && !isStopped) v.resume();
         });
       }
       postcopyFault();
@@ -110,18 +118,15 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
   };
 
   // ---- pages the I/O path writes
-  let opsEnded = 0;
-  let opsEndedAtLastRate = 0;
-  let lastRatePs: TimePs = 0;
   host.opEndHooks.push((isCompleted) => {
-    if (!isCompleted || migration === null || migration.isFinished) return;
+    if (!isCompleted) return;
     opsEnded++;
     migration.ioWrote(parts.ioPagesPerOp);
   });
 
   const hooks: MigrationHooks = {
     stopVm: (done) => {
-      throttle = 0;
+      isStopped = true;
       // pause every vCPU (each after its current step), then quiesce the devices
       let waiting = vm.vcpus.length;
       const vcpuStopped = (): void => {
@@ -135,20 +140,18 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
         else afterDrain();
       };
       for (const v of vm.vcpus) {
-        if (v.paused) {
-          // asleep in the throttle: it stays stopped; its wake-up is skipped (isStopped)
-          vcpuStopped();
-        } else v.pause(vcpuStopped);
+        if (v.paused) vcpuStopped(); // asleep in the throttle or a fault: it stays stopped
+        else v.pause(vcpuStopped);
       }
     },
     resumeVm: () => {
+      isStopped = false;
+      throttle = 0;
       for (const v of vm.vcpus) if (v.paused) v.resume();
       parts.onResume?.();
-      if (migration?.isPostcopy) {
+      if (migration.phase === 'postcopy') {
         const now = sim.nowPs;
-        ioPagesPerS = now > lastRatePs ? ((opsEnded - opsEndedAtLastRate) * parts.ioPagesPerOp * 1e12) / (now - lastRatePs) : 0;
-        opsEndedAtLastRate = opsEnded;
-        lastRatePs = now;
+        ioPagesPerS = now > rateFromPs ? ((opsEnded - rateFromOps) * parts.ioPagesPerOp * PS_PER_S) / (now - rateFromPs) : 0;
         postcopyFault();
       }
     },
@@ -163,21 +166,30 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
     logStop: () => parts.setLogging?.(false),
     deviceStateBytes: () => parts.extraDeviceStateBytes,
   };
+  const migration = new Migration({
+    sim,
+    cpu: host.cpu,
+    params: p,
+    hooks,
+    recorder: host.recorder!,
+    core: 0,
+    addThread: (o) => host.addHostThread(o),
+    ioPoolPages: parts.ioPoolPages,
+  });
 
-  let isStarting = false;
+  let isStarted = false;
   timeline.on('migrate', (ev) => {
-    isStarting = true;
-    if (migration !== null || isStarting) throw new Error(`${ev.where}: a second migration of ${vm.name} while one runs is not modelled`);
+    if (isStarted) throw new InputError(`${ev.where}: ${vm.name} is migrated twice in one run; a second migration is not modelled`);
+    isStarted = true;
     const start = (): void => {
-      lastRatePs = sim.nowPs;
-      migration = new Migration(sim, p, hooks, host.recorder!, host.addHostThread, migrateStartPs);
+      rateFromOps = opsEnded;
+      rateFromPs = sim.nowPs;
       migration.start();
     };
-    const migrateStartPs = sim.nowPs;
     if (parts.beforeStart) parts.beforeStart(start);
     else start();
   });
-  host.timelineFinish.push(() => migration?.reportUnfinished());
+  host.timelineFinish.push(() => migration.reportUnfinished());
 }
 
 /**
@@ -186,8 +198,8 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
  * STOP_COPY state then travels in the downtime and whose DMA the device itself logs.
  * A network device may instead use virtio-net failover (set up by the path).
  */
-export function assignedMigrationParts(p: ParamValues, device: 'nic' | 'nvme', ioPagesPerOp: number): MigrationParts {
-  const parts = qemuMigrationParts(ioPagesPerOp);
+export function assignedMigrationParts(p: ParamValues, device: 'nic' | 'nvme', io: Pick<MigrationParts, 'ioPagesPerOp' | 'ioPoolPages'>): MigrationParts {
+  const parts = qemuMigrationParts(io.ioPagesPerOp, io.ioPoolPages);
   if (bool(p, 'vfio.migration')) {
     parts.extraDeviceStateBytes = num(p, 'vfio.device_state_mib') * 1024 * 1024;
     return parts;

@@ -193,7 +193,7 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
     vcpuOfQueue: (vm, q) => vm.vcpus[q % vm.vcpus.length]!,
     starters,
     onFinish,
-    migration: { ...qemuMigrationParts(blockIoPagesPerOp(spec)), drain: (done) => drainDisk(sim, disk, done) },
+    migration: { ...qemuMigrationParts(blockIoPagesPerOp(spec), vms.length * spec.jobs * spec.iodepth * Math.ceil(spec.blockBytes / 4096) + 1), drain: (done) => drainDisk(sim, disk, done) },
   };
 
   def.build(ctx);

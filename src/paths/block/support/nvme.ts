@@ -34,6 +34,6 @@ export function attachNvme(
   ctx.setDriver(vm, driver);
   // an assigned controller (passthrough, SR-IOV) blocks migration unless it implements VFIO migration
   const drain = ctx.migration.drain;
-  ctx.migration = { ...assignedMigrationParts(p, 'nvme', ctx.migration.ioPagesPerOp), drain };
+  ctx.migration = { ...assignedMigrationParts(p, 'nvme', ctx.migration), drain };
   return driver;
 }

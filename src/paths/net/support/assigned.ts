@@ -13,7 +13,7 @@ import type { NetContext, VmContext } from './net-run.js';
 
 export function attachAssignedFunction(ctx: NetContext, vm: VmContext, fn: NicFunction): void {
   const kvm = vm.kvm!;
-  ctx.migration = assignedMigrationParts(ctx.params, 'nic', ctx.migration.ioPagesPerOp);
+  ctx.migration = assignedMigrationParts(ctx.params, 'nic', ctx.migration);
   const stages = {
     guestTx: ctx.tracker.define('guest.tx', 'guest-vcpu'),
     irq: ctx.tracker.define('irq+wake', 'kvm'),

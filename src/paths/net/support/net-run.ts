@@ -274,7 +274,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
     timeline: host.timeline,
     recorder: host.recorder,
     host,
-    migration: qemuMigrationParts(netIoPagesPerOp(spec)),
+    migration: qemuMigrationParts(netIoPagesPerOp(spec), RX_RING_BUFFERS * queuePairs * vmCount * netIoPagesPerOp(spec)),
   };
   const wireOut = tracker.define('wire', 'wire');
   peer.stageWire = wireOut;
@@ -405,6 +405,9 @@ export { bool, num, str };
  * Guest pages the network I/O writes per op (a migration's dirty pages): a received frame's
  * buffer pages and its used-ring element; a sent one writes only the used ring.
  */
+/** Receive buffers a queue keeps posted (a virtio ring of 256): the pool the frames land in again and again. */
+const RX_RING_BUFFERS = 256;
+
 function netIoPagesPerOp(spec: NetWorkloadSpec): number {
   const pages = (bytes: number): number => Math.ceil(bytes / 4096);
   if (spec.kind === 'net-tx') return 1;
