@@ -63,6 +63,8 @@ export interface TimelineSummary {
   migrationTotalMs: number;
   migrationDowntimeMs: number;
   pagesTransferred: number;
+  /** Dirty-bitmap syncs of the migration (its last progress sample). */
+  migrationIterations: number;
   opsLost: number;
   opsRetried: number;
   recoveryMs: number;
@@ -160,6 +162,7 @@ export class TimelineRecorder {
       migrationTotalMs: this.migrationTotalPs / PS_PER_MS,
       migrationDowntimeMs: this.migrationDowntimePs / PS_PER_MS,
       pagesTransferred: this.pagesTransferred,
+      migrationIterations: Number.isNaN(this.pagesTransferred) ? NaN : (this.sample ?? this.lastSample)?.iteration ?? NaN,
       opsLost: this.totalLost,
       opsRetried: this.totalRetried,
       recoveryMs: this.longestRecoveryPs / PS_PER_MS,

@@ -38,7 +38,9 @@ export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'b
  * empty where the run had no such event). A plan without one has none of them, so its
  * summary.csv is as before.
  */
-export const TIMELINE_SUMMARY_COLUMNS = ['migration_total_ms', 'migration_downtime_ms', 'pages_transferred', 'ops_lost', 'ops_retried', 'recovery_ms'] as const;
+export const TIMELINE_SUMMARY_COLUMNS = [
+  'migration_total_ms', 'migration_downtime_ms', 'pages_transferred', 'migration_iterations', 'migration_completed', 'ops_lost', 'ops_retried', 'recovery_ms',
+] as const;
 /** timeline.csv columns (before param.*): one row per time bucket of a run with a timeline. */
 export const TIMELINE_COLUMNS = [
   'point', 'path', 'replication', 'time_ms', 'ops_completed', 'ops_dropped', 'ops_lost', 'ops_retried',
@@ -189,6 +191,9 @@ function timelineRows(t: NonNullable<RunResult['timeline']>, summary: Row, id: R
   summary['migration_total_ms'] = cellOf(s.migrationTotalMs, 3);
   summary['migration_downtime_ms'] = cellOf(s.migrationDowntimeMs, 3);
   summary['pages_transferred'] = cellOf(s.pagesTransferred, 0);
+  summary['migration_iterations'] = cellOf(s.migrationIterations, 0);
+  // 1: done by the run's end; 0: still going (pre-copy that does not converge); empty: no migration
+  summary['migration_completed'] = Number.isNaN(s.pagesTransferred) ? '' : Number.isNaN(s.migrationTotalMs) ? 0 : 1;
   summary['ops_lost'] = s.opsLost;
   summary['ops_retried'] = s.opsRetried;
   summary['recovery_ms'] = cellOf(s.recoveryMs, 3);

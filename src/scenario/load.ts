@@ -5,7 +5,7 @@
  */
 import { choiceOfNumber, params as paramRegistry, type ParamValues } from '../calibration/index.js';
 import { PATHS, findPath } from '../paths/index.js';
-import { SUMMARY_COLUMNS } from '../output/rows.js';
+import { SUMMARY_COLUMNS, TIMELINE_SUMMARY_COLUMNS } from '../output/rows.js';
 import { InputError, clipText, didYouMean, showValue } from '../util/input-error.js';
 import { readInputFile } from '../util/read-input.js';
 import { workloadSchema, type WorkloadInput } from '../workloads/index.js';
@@ -293,7 +293,8 @@ export function planScenario(raw: unknown, source: string, options: PlanOptions 
  * equal to the param.* cells.
  */
 function checkValidationTargets(scenario: Scenario, paths: string[], points: readonly SweepPoint[], sweepKeys: string[], source: string): void {
-  const numeric = SUMMARY_COLUMNS.filter((c) => !['scenario', 'point', 'path', 'workload', 'replication', 'seed'].includes(c));
+  const hasTimeline = points.some((p) => p.timeline !== undefined);
+  const numeric = [...SUMMARY_COLUMNS, ...(hasTimeline ? TIMELINE_SUMMARY_COLUMNS : [])].filter((c) => !['scenario', 'point', 'path', 'workload', 'replication', 'seed'].includes(c));
   (scenario.validation ?? []).forEach((t, i) => {
     const at = `${source}: validation[${i}]`;
     if (t.metric === 'cpu.busy_fraction') {

@@ -72,7 +72,8 @@ export function hasSweptValues(where: Readonly<Record<string, unknown>> | undefi
 function pick(plan: Plan, runs: readonly RunRows[], sel: { path?: string | undefined; where?: Record<string, unknown> | undefined }, metric: string, thread: string | undefined, at: string): number {
   const path = sel.path ?? plan.paths[0];
   const chosen = runs.filter((r) => r.summary['path'] === path && hasSweptValues(sel.where, (k) => r.summary[`param.${k}`]));
-  if (metric !== 'cpu.busy_fraction') return mean(chosen.map((r) => Number(r.summary[metric])));
+  // an empty cell (no such event, a migration that did not finish) is no figure: NaN fails the target
+  if (metric !== 'cpu.busy_fraction') return mean(chosen.map((r) => (r.summary[metric] === '' ? NaN : Number(r.summary[metric]))));
   // the thread's row in each chosen run's cpu.csv rows
   const values = chosen.flatMap((r) => r.cpu.filter((c) => c['thread'] === thread).map((c) => Number(c['busy_fraction'])));
   if (values.length === 0) {
