@@ -231,3 +231,129 @@ describe('migration: mechanism', () => {
     ]);
   });
 });
+
+/**
+ * QEMU commit 7ca1dfad95 "Force auto-convegence of live migration" (C. Vinod, 2013;
+ * qemu.googlesource.com/qemu/+/7ca1dfad952d8a8655b32e78623edcc38a51b14a): a 20-vCPU,
+ * 256 GB Java warehouse guest (~80 % busy), "migrate speed set to 20Gb", downtime limit
+ * 4 s. Its `info migrate` counters give every input:
+ * - total ram 268,444,224 KiB -> vm.memory_gib;
+ * - duplicate (zero) pages 64,946,416 of 67,111,056 in the auto-converge run, nearly all
+ *   from the first pass -> vm.zero_page_fraction 0.968;
+ * - the application writes the non-zero rest -> vm.dirty_working_set_gib (8.3 GiB);
+ * - "dirty pages rate: 67551 pages" -> vm.dirty_rate_pages_per_s;
+ * - 20 Gb/s -> migration.link_gbps 20 and max-bandwidth 20 Gb/s (2384 MiB/s);
+ * - per-page costs of that QEMU 1.5 migration thread, solved from the two runs' counters
+ *   (t = normal x a + duplicate x b): 1,487.5 s = 95,750,218 a + 65,461,532 b and
+ *   241.2 s = 7,044,971 a + 64,946,416 b give a = 14.04 us per non-zero page
+ *   (send_ns_per_kib 3509) and b = 2.19 us per zero page (zero_scan_ns_per_kib 548).
+ *   This lumps that era's bitmap syncs into the page costs (sync cost stays the default).
+ * With today's default costs (604 and 40 ns/KiB) the same guest converges in ~18 s
+ * without auto-converge: the 2013 result reflects the 2013 thread's speed.
+ */
+const VINOD = {
+  'vm.memory_gib': 268444224 / 1048576,
+  'vm.zero_page_fraction': 64946416 / 67111056,
+  'vm.dirty_working_set_gib': (1 - 64946416 / 67111056) * (268444224 / 1048576),
+  'vm.dirty_rate_pages_per_s': 67551,
+  'migration.link_gbps': 20,
+  'migration.max_bandwidth_mibps': 20e9 / 8 / 2 ** 20,
+  'migration.downtime_limit_ms': 4000,
+  'migration.send_ns_per_kib': 3509,
+  'migration.zero_scan_ns_per_kib': 548,
+};
+
+describe('migration: published cases', () => {
+  it('auto-converge commit, without auto-converge: still running at 1,487 s', () => {
+    const { m, sim } = migrate(VINOD, 1487.5);
+    expect(m.isFinished).toBe(false);
+    expect(m.phase).toBe('precopy');
+    // published: 383,749,347 KiB (393 GB) transferred by then; the model sends ~372 GB
+    expect(m.bytesSent / 1e9).toBeGreaterThan(393 * 0.85);
+    expect(m.bytesSent / 1e9).toBeLessThan(393 * 1.1);
+    // a 1,500 s migration costs ~10^5 events (QEMU's sync storm near the threshold included)
+    expect(sim.eventsProcessed).toBeLessThan(300_000);
+  });
+
+  it('auto-converge commit, with auto-converge: done in ~241 s, ~28 GB sent; downtime below the published 6.37 s', () => {
+    const { m, throttles } = migrate({ ...VINOD, 'migration.auto_converge': true }, 1487.5);
+    expect(m.isFinished).toBe(true);
+    expect(totalS(m)).toBeGreaterThan(241 * 0.9); // model: 247 s
+    expect(totalS(m)).toBeLessThan(241 * 1.1);
+    // published "transferred ram: 28235307 kbytes" = 28.9 GB; model: 31.2 GB
+    expect(m.bytesSent / 1e9).toBeGreaterThan(28.9 * 0.9);
+    expect(m.bytesSent / 1e9).toBeLessThan(28.9 * 1.15);
+    expect(throttles.slice(0, 2)).toEqual([0.2, 0.3]);
+    // GAP, documented: the model's downtime is ~4.6 s (about the 4 s limit: pending at the
+    // stop <= threshold, sent at the thread's speed), the commit's 6.37 s. 2013 QEMU's
+    // final 256 GB bitmap sync walked page by page (cost unknown; the default
+    // migration.sync_ns_per_gib is today's word-wise sync) and its threshold used a
+    // bandwidth measured with the syncs inside. Not tuned away.
+    expect(downtimeMs(m)).toBeGreaterThan(4000);
+    expect(downtimeMs(m)).toBeLessThan(5200);
+  });
+
+  it('auto-converge commit with today\'s default thread costs converges without auto-converge (contrast)', () => {
+    const modern = { ...VINOD, 'migration.send_ns_per_kib': 604, 'migration.zero_scan_ns_per_kib': 40 };
+    const { m } = migrate(modern, 1487.5);
+    expect(m.isFinished).toBe(true);
+    expect(totalS(m)).toBeLessThan(60);
+  });
+
+  /**
+   * P. Xu, "[PATCH v7 00/10] KVM: Dirty ring support (QEMU part)", qemu-devel, May 2021:
+   * 24 GB guest, 8 vCPUs, 10 GbE, 800 MB/s random dirtying over 20 GB; bitmap (not dirty
+   * ring) total time mean 55 s over 6 runs (48-70 s). Mapping: vm.memory_gib 24e9 B;
+   * vm.dirty_working_set_gib 20e9 B; 800e6 B/s = 195,313 pages/s; the memory outside
+   * the 20 GB minus ~0.5 GB of guest OS is zero (vm.zero_page_fraction 0.146, an
+   * estimate); link 10 Gb/s with max-bandwidth raised to it (the cover letter does not
+   * give it; at the 128 MiB/s default it could not converge); defaults otherwise (300 ms
+   * limit, one migration thread).
+   */
+  it('P. Xu bitmap case: converges; GAP: ~39 s against the published 48-70 s', () => {
+    const { m } = migrate({
+      'vm.memory_gib': 24e9 / GIB,
+      'vm.dirty_working_set_gib': 20e9 / GIB,
+      'vm.dirty_rate_pages_per_s': 800e6 / 4096,
+      'vm.zero_page_fraction': 0.146,
+      'migration.link_gbps': 10,
+      'migration.max_bandwidth_mibps': 10e9 / 8 / 2 ** 20,
+    }, 300);
+    expect(m.isFinished).toBe(true);
+    // GAP, documented: the model sends at the 10 GbE line's TCP payload rate (1.17 GB/s;
+    // one thread at migration.send_ns_per_kib, 1617 MiB/s from cloud-hypervisor PR #7669,
+    // is faster than the link) and finishes in ~39 s, below the published range. The
+    // sources conflict: 55 s implies an effective ~0.95 GB/s per pass (a thread at about
+    // 1 us/KiB reproduces 55 s), slower than the analogue's per-connection rate; what
+    // slowed Xu's thread (write-protect faults, the sync's KVM_GET_DIRTY_LOG under the
+    // BQL, TCP) is not measured. Not tuned away.
+    expect(totalS(m)).toBeGreaterThan(35);
+    expect(totalS(m)).toBeLessThan(45);
+    expect(downtimeMs(m)).toBeLessThan(400);
+  });
+
+  /**
+   * OPNFV kvmfornfv docs/userguide/live_migration.userguide.rst (QEMU 2.4, 10 GbE X540,
+   * downtime limit 10 ms): an idle 8 GiB guest, total 401 ms, downtime 9 ms (after their
+   * optimisations). Mapping: vm.memory_gib 8; idle (no dirtying); mostly zero pages,
+   * vm.zero_page_fraction 0.99 (an estimate: a minimal idle CentOS uses ~80 MB); link
+   * 10 Gb/s and max-bandwidth raised to it; downtime limit 10 ms.
+   * Note: migration.zero_scan_ns_per_kib was derived from this figure, so the total is
+   * a consistency check, not an independent prediction; the downtime is one. The page's
+   * QEMU command line shows -m 1G, its text 8 GiB.
+   */
+  it('OPNFV idle 8 GiB guest at 10 GbE: total ~401 ms, downtime ~9 ms', () => {
+    const { m } = migrate({
+      'vm.memory_gib': 8,
+      'vm.zero_page_fraction': 0.99,
+      'migration.link_gbps': 10,
+      'migration.max_bandwidth_mibps': 10e9 / 8 / 2 ** 20,
+      'migration.downtime_limit_ms': 10,
+    }, 100);
+    expect(m.isFinished).toBe(true);
+    expect(totalS(m) * 1000).toBeGreaterThan(401 * 0.85); // model: ~390 ms
+    expect(totalS(m) * 1000).toBeLessThan(401 * 1.15);
+    expect(downtimeMs(m)).toBeGreaterThan(4); // model: ~6 ms (sync, device state, destination load)
+    expect(downtimeMs(m)).toBeLessThan(12);
+  });
+});
