@@ -422,6 +422,10 @@ export class HostThread {
   get isRunning(): boolean {
     return this.state === RUNNING;
   }
+  /** Other threads are pinned to (or now on) this thread's core: a long step would hold them off for its whole length. */
+  get sharesCore(): boolean {
+    return this.core.threadCount > 1;
+  }
   get isIdle(): boolean {
     return this.state === IDLE;
   }

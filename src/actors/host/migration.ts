@@ -75,7 +75,10 @@ const ZERO_PAGE_BYTES_LEGACY = 9;
 const ZERO_PAGE_BYTES_MULTIFD = 8;
 /** TCP over Ethernet at 1500 MTU: 1448 payload bytes (timestamps on) in 1538 bytes on the wire (preamble, IFG, FCS). */
 const WIRE_FACTOR = 1538 / 1448;
-/** Chunks: at least 1 MiB of memory, and about this much CPU, so a 100 ms window costs a few events. */
+/**
+ * Chunks: at least 1 MiB of memory, and about this much CPU (a quarter of a scheduler
+ * slice when the thread shares its core), so a 100 ms window costs a few events.
+ */
 const CHUNK_MIN_PAGES = 256;
 const CHUNK_TARGET_PS = ms(20);
 
@@ -456,7 +459,11 @@ export class Migration {
     const zeroShare = this.remaining > 0 ? this.zeroRemaining / this.remaining : 0;
     const psPerPage = zeroShare * this.zeroScanPsPerPage + (1 - zeroShare) * this.sendPsPerPage;
     const bytesPerPage = zeroShare * this.zeroPageBytes + (1 - zeroShare) * (PAGE_BYTES + PAGE_HEADER_BYTES);
-    let pages = Math.max(CHUNK_MIN_PAGES, psPerPage > 0 ? Math.floor(CHUNK_TARGET_PS / psPerPage) : this.remaining);
+    // A thread that shares its core works in quarter slices: a HostThread step is not cut,
+    // so a thread overruns its slice by up to one step (CFS would preempt it at the tick);
+    // one alone on its core works in larger chunks (fewer events).
+    const targetPs = w.thread.sharesCore ? Math.min(CHUNK_TARGET_PS, this.options.cpu.options.slicePs / 4) : CHUNK_TARGET_PS;
+    let pages = Math.max(CHUNK_MIN_PAGES, psPerPage > 0 ? Math.floor(targetPs / psPerPage) : this.remaining);
     if (limited) pages = Math.min(pages, Math.max(1, Math.floor(this.budgetLeft / bytesPerPage)));
     pages = Math.min(pages, this.remaining);
     const zeros = Math.min(this.zeroRemaining, Math.round(pages * zeroShare));
