@@ -40,9 +40,9 @@ describe('scenario fields', () => {
   });
 
   it('an unknown action or field is named with what is allowed', () => {
-    expect(errorOf(() => plan({ timeline: [{ action: 'explode', at_s: 1 }] }))).toMatch(/timeline\.0\.action.*allowed: migrate, backend-restart/);
-    expect(errorOf(() => plan({ timeline: [{ action: 'loss', at_s: 1, rate: 2, duration_ms: 5 }] }))).toMatch(/timeline\.0\.rate/);
-    expect(errorOf(() => plan({ faults: [{ action: 'migrate', rate_per_s: 1 }] }))).toMatch(/faults\.0\.action.*migrate cannot be a random fault/);
+    expect(errorOf(() => plan({ timeline: [{ action: 'explode', at_s: 1 }] }))).toMatch(/timeline\[0\]\.action: unknown value "explode"; allowed: migrate, backend-restart/);
+    expect(errorOf(() => plan({ timeline: [{ action: 'loss', at_s: 1, rate: 2, duration_ms: 5 }] }))).toMatch(/timeline\[0\]\.rate: must be <= 1, got 2/);
+    expect(errorOf(() => plan({ faults: [{ action: 'migrate', rate_per_s: 1 }] }))).toMatch(/faults\[0\]\.action: migrate cannot be a random fault/);
   });
 
   it('an action the path has no part for is refused at planning, naming it and what the path can do', () => {
@@ -52,7 +52,7 @@ describe('scenario fields', () => {
   });
 
   it('a custom workload cannot have a timeline', () => {
-    const raw = { name: 'c', workload: { kind: 'custom', ops: 100, stages: [{ name: 's', service: { kind: 'exponential', mean_ns: 100 } }], arrival: { kind: 'poisson', rate_per_s: 1000 } }, timeline: [{ action: 'migrate', at_s: 0 }] };
+    const raw = { name: 'c', workload: { kind: 'custom', ops: 100, stages: [{ name: 's', servers: 1, service_ns: { kind: 'exponential', mean: 100 } }], arrival: { kind: 'poisson', rate_per_s: 1000 } }, timeline: [{ action: 'migrate', at_s: 0 }] };
     expect(errorOf(() => planScenario(raw, 'c.yaml'))).toMatch(/custom workload runs on no path/);
   });
 
