@@ -7,6 +7,7 @@ import { bool, num, psOf } from '../../calibration/param.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
+import { registerFunctionReset } from './support/faults.js';
 import { netPath } from './support/net-run.js';
 
 export const passthroughPath = netPath({
@@ -28,6 +29,7 @@ export const passthroughPath = netPath({
     const pf = ctx.nic.addFunction('pf', false, ctx.queuePairs, iotlb);
     ctx.nic.route = (pkt) => pf.queues[pkt.queue % pf.queues.length]!;
     attachAssignedFunction(ctx, vm, pf);
+    if (ctx.timeline !== null) registerFunctionReset(ctx, [pf]);
     ctx.onFinish.push((extra) => {
       extra['iotlb.misses'] = iotlb?.misses ?? 0;
       extra['iotlb.hits'] = iotlb?.hits ?? 0;

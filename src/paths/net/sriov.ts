@@ -8,6 +8,7 @@ import { bool, num, psOf } from '../../calibration/param.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
+import { registerFunctionReset } from './support/faults.js';
 import { netPath } from './support/net-run.js';
 
 export const sriovPath = netPath({
@@ -39,6 +40,7 @@ export const sriovPath = netPath({
       return vf.queues[pkt.queue % vf.queues.length]!;
     };
     for (const vm of ctx.vms) attachAssignedFunction(ctx, vm, vfs[vm.index]!);
+    if (ctx.timeline !== null) registerFunctionReset(ctx, vfs);
     ctx.onFinish.push((extra) => {
       extra['iotlb.misses'] = iotlb?.misses ?? 0;
       extra['iotlb.hits'] = iotlb?.hits ?? 0;
