@@ -91,6 +91,37 @@ describe('loss on a stream', () => {
   });
 });
 
+describe('loss on a bulk TCP-like stream (64 KiB packets, about 45 frames on the wire)', () => {
+  it.each(['net-tx', 'net-rx'])('%s: a packet is lost when any of its frames is (1 - 0.999^45 = 4.4%%), and the window keeps the stream going', (kind) => {
+    const w = { kind, message_bytes: 131072, ops: 4000, warmup_ops: 400 };
+    const r = run('vhost-kernel', w, [{ action: 'loss', at_ms: 0, rate: 0.001, duration_ms: LONG_MS }], 10);
+    const share = r.timeline!.summary.opsLost / (w.ops + w.warmup_ops);
+    expect(share).toBeGreaterThan(0.033);
+    expect(share).toBeLessThan(0.055);
+    expect(r.opsCompleted + r.opsDropped).toBe(w.ops);
+  });
+});
+
+describe('where the wire is not there', () => {
+  it('a host-local peer has no wire: loss and link-down are refused naming the entry', () => {
+    const local = { 'peer.location': 'host' };
+    expect(() => run('vhost-kernel', RR, [{ action: 'loss', at_ms: 1, rate: 0.1, duration_ms: 10 }], 1, local)).toThrow(/^timeline\[0\]\.action: .*"loss"/);
+    expect(() => run('vhost-kernel', RR, [{ action: 'link-up', at_ms: 1 }, { action: 'link-down', at_ms: 1 }], 1, local)).toThrow(/^timeline\[0\]\.action: .*"link-up"/);
+  });
+});
+
+describe('random link flaps (a fault process)', () => {
+  it('net-rr rides through link-down faults of 50 ms at 5 a second: every op completes once, each flap is repaired by retransmissions', () => {
+    const t = toTimelineInput(undefined, [{ action: 'link-down', rate_per_s: 5, duration_ms: 50 }], 100)!;
+    const r = findPath('passthrough')!.run({ workload: workloadSchema.parse({ ...RR, ops: 20_000, warmup_ops: 0 }), params: params.resolve({}), seed: 3, replication: 0, timeline: t }) as NetRunResult;
+    expect(r.opsCompleted).toBe(20_000);
+    expect(r.details.duplicateCompletions).toBe(0);
+    expect(r.timeline!.summary.opsRetried).toBe(extra(r, 'fault.lost_frames'));
+    expect(r.timeline!.summary.opsRetried).toBeGreaterThan(0);
+    expect(r.timeline!.summary.recoveryMs).toBeGreaterThanOrEqual(50);
+  });
+});
+
 describe('link-down / link-up, net-rr', () => {
   const r = run('sriov', { ...RR, ops: 3000 }, [{ action: 'link-down', at_ms: 20, duration_ms: 500 }], 1);
   const rows = r.timeline!.rows;

@@ -7,7 +7,8 @@
  * functions are wrapped): a frame is lost while the host NIC's link is down, while the
  * VM's NIC function or back end passes no traffic (vf-reset, backend-restart), or with
  * probability `rate` while a `loss` lasts (stream "fault/loss"). The state is read when
- * the frame is handed to the wire (its last bit arrives a wire time later).
+ * the frame is handed to the wire (its last bit arrives a wire time later). A packet that
+ * is several frames on the wire (TSO, or a peer's 64 KiB train) is lost when any is.
  *
  * What a lost frame costs:
  * - net-rr (TCP_RR: a transaction is one segment each way): nothing is dropped. The
@@ -151,7 +152,10 @@ export class NetFaults {
 
   private isLost(pkt: Packet): boolean {
     if (this.isLinkDown || this.vmGate[pkt.vm] !== 0) return true;
-    return this.lossRate > 0 && this.sim.nowPs < this.lossEndPs && this.lossRng() < this.lossRate;
+    if (this.lossRate === 0 || this.sim.nowPs >= this.lossEndPs) return false;
+    // a TSO/GSO packet is lost when any of its frames is
+    const frames = pkt.frames;
+    return this.lossRng() < (frames === 1 ? this.lossRate : 1 - (1 - this.lossRate) ** frames);
   }
 
   /** A frame of pkt is lost now (on the wire, in a reset ring, or in a guest whose link is down). */
