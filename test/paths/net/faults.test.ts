@@ -10,6 +10,7 @@ import type { NetRunResult } from '../../../src/paths/net/support/net-run.js';
 import { toTimelineInput } from '../../../src/timeline/schema.js';
 import { InputError } from '../../../src/util/input-error.js';
 import { workloadSchema } from '../../../src/workloads/index.js';
+import { ALL_PATHS } from './helpers.js';
 
 function run(path: string, workload: Record<string, unknown>, timeline?: unknown[], bucketMs = 1, overrides: Record<string, unknown> = {}): NetRunResult {
   const t = timeline ? toTimelineInput(timeline, undefined, bucketMs) : null;
@@ -75,6 +76,27 @@ describe('loss on the wire, net-rr (TCP retransmits)', () => {
   it('without the loss probe the first retransmission waits the same (the PTO, 2 srtt + 200 ms, is capped at the RTO, srtt + 200 ms)', () => {
     const noTlp = run('vhost-user', RR, [{ action: 'loss', at_ms: 0, rate: 0.02, duration_ms: LONG_MS }], 100, { 'tcp.tlp': false });
     expect(noTlp.latency.quantile(0.99)).toBe(lossy.latency.quantile(0.99));
+  });
+});
+
+describe('loss on every network path', () => {
+  it.each(ALL_PATHS)('%s net-rr: every transaction completes once, each lost frame retransmitted once, p99 on the timeout', (path) => {
+    const w = { ...RR, ops: 2000, warmup_ops: 200 };
+    const r = run(path, w, [{ action: 'loss', at_ms: 0, rate: 0.03, duration_ms: LONG_MS }], 100);
+    expect(r.opsCompleted).toBe(w.ops);
+    expect(r.details.duplicateCompletions).toBe(0);
+    expect(r.details.violations).toEqual([]);
+    expect(r.timeline!.summary.opsRetried).toBe(extra(r, 'fault.lost_frames'));
+    expect(ms(r.latency.quantile(0.99))).toBeGreaterThan(200);
+    expect(ms(r.latency.quantile(0.5))).toBeLessThan(1);
+  });
+
+  it('vhost-user net-pvp: a lost frame is an op lost', () => {
+    const w = { kind: 'net-pvp', size_bytes: 64, rate_per_s: 1_000_000, arrival: 'constant', ops: 20_000, warmup_ops: 1000 };
+    const r = run('vhost-user', w, [{ action: 'loss', at_ms: 0, rate: 0.01, duration_ms: LONG_MS }], 10, { 'vm.queue_pairs': 2 });
+    const share = r.timeline!.summary.opsLost / (w.ops + w.warmup_ops);
+    expect(share).toBeGreaterThan(0.015); // two wire crossings: 1 - 0.99^2
+    expect(share).toBeLessThan(0.025);
   });
 });
 
