@@ -4,6 +4,7 @@
  */
 import { BLOCK_PARAMS } from './block.js';
 import { DPDK_PARAMS } from './dpdk.js';
+import { FAULT_PARAMS } from './faults.js';
 import { GUEST_PARAMS } from './guest.js';
 import { HOST_PARAMS } from './host.js';
 import { HOSTNET_PARAMS } from './hostnet.js';
@@ -33,6 +34,7 @@ const ALL: ParamDef[] = [
   ...ISCSI_PARAMS,
   ...MIGRATION_PATH_PARAMS,
   ...MIGRATION_PARAMS,
+  ...FAULT_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);

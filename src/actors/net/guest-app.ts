@@ -257,6 +257,16 @@ export class GuestApp {
     return max;
   }
 
+  /**
+   * TCP sends a transaction's request again (its frame was lost and the retransmission
+   * timer fired): through the flow's sender, the stack and the device, as the first time.
+   */
+  retransmit(pkt: Packet): void {
+    pkt.isResponse = false;
+    pkt.bytes = pkt.requestBytes;
+    this.senders[pkt.flow]!.push(pkt);
+  }
+
   /** A transaction's packet was lost: a closed-loop client opens a new one at once. */
   lost(pkt: Packet, atPs: number): void {
     const flow = pkt.flow; // (the packet is not read after its op ends: it is recycled)

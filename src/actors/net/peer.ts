@@ -231,6 +231,18 @@ export class Peer {
     this.port.reserve(f.source, pkt, readyPs);
   }
 
+  /**
+   * TCP sends a response again (its frame was lost and the server's retransmission timer
+   * fired): the stack's transmit and the NIC's fetch, from now (the timer's softirq; the
+   * server's queue is not charged).
+   */
+  resend(pkt: Packet): void {
+    const c = this.costs;
+    const f = this.flows[pkt.vm * this.flowsPerVm + pkt.flow]!;
+    const readyPs = this.env.sim.nowPs + c.xmitPs + c.doorbellPs + 2 * c.dmaReadPs + Math.round((Math.max(0, pkt.bytes - 64) / 1024) * c.dmaReadPsPerKib) + c.pipelinePs;
+    this.port.reserve(f.source, pkt, readyPs);
+  }
+
   /** Frame size for the generator's next op [bytes]. */
   frameBytes(): number {
     return sampleFrameBytes(this.spec.frameBytes, this.rng);

@@ -7,6 +7,7 @@ import { bool, num, psOf } from '../../calibration/param.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
+import { registerFunctionReset } from './support/faults.js';
 import { netPath } from './support/net-run.js';
 
 export const passthroughPath = netPath({
@@ -32,6 +33,7 @@ export const passthroughPath = netPath({
       ctx.migration.blocker =
         'virtio-net failover needs a host port for the standby device, and passthrough assigns the whole NIC to the guest; use the sriov path (a VF for the guest, the PF for the standby) or vfio.migration=true';
     }
+    if (ctx.timeline !== null) registerFunctionReset(ctx, [pf]);
     ctx.onFinish.push((extra) => {
       extra['iotlb.misses'] = iotlb?.misses ?? 0;
       extra['iotlb.hits'] = iotlb?.hits ?? 0;

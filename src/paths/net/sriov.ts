@@ -9,6 +9,7 @@ import { Iotlb } from '../../primitives/iotlb.js';
 import { InputError } from '../../util/input-error.js';
 import { attachAssignedFunction } from './support/assigned.js';
 import { buildStandby, pairWithStandby } from './support/failover.js';
+import { registerFunctionReset } from './support/faults.js';
 import { netPath } from './support/net-run.js';
 
 export const sriovPath = netPath({
@@ -44,6 +45,7 @@ export const sriovPath = netPath({
     };
     for (const vm of ctx.vms) attachAssignedFunction(ctx, vm, vfs[vm.index]!);
     if (standby !== null) pairWithStandby(ctx, standby);
+    if (ctx.timeline !== null) registerFunctionReset(ctx, vfs);
     ctx.onFinish.push((extra) => {
       extra['iotlb.misses'] = iotlb?.misses ?? 0;
       extra['iotlb.hits'] = iotlb?.hits ?? 0;

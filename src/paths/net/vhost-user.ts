@@ -9,6 +9,7 @@ import { DpdkPoller } from '../../actors/net/dpdk-poller.js';
 import { Iotlb } from '../../primitives/iotlb.js';
 import { dpdkCosts, rxBufBytesOf } from './support/costs.js';
 import { netPath } from './support/net-run.js';
+import { registerBackendRestart } from './support/faults.js';
 import { GuestVirtioPmd } from '../../actors/net/guest-virtio-pmd.js';
 import { InputError } from '../../util/input-error.js';
 import { makeVirtioDevice, makeVirtqueues, virtioConfig } from './support/virtio.js';
@@ -119,6 +120,7 @@ export const vhostUserPath = netPath({
       }
     };
     ctx.migration.vhostQueues = 2 * cfg.queuePairs;
+    if (ctx.timeline !== null) registerBackendRestart(ctx, pmds, pf.queues);
     ctx.onFinish.push((extra) => {
       extra['pmd.bursts'] = pmds.reduce((s, x) => s + x.bursts, 0);
       extra['pmd.packets'] = pmds.reduce((s, x) => s + x.packets, 0);

@@ -33,6 +33,7 @@ import type { Timeline } from '../../../timeline/timeline.js';
 import type { TimelineRecorder } from '../../../metrics/timeline-recorder.js';
 import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
+import { wireNetFaults } from './faults.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
 import { qemuMigrationParts, registerMigration, type MigrationParts } from '../../migration-run.js';
@@ -282,6 +283,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   nic.wireStage = tracker.define('wire', 'wire');
 
   def.build(ctx);
+  if (ctx.timeline !== null) wireNetFaults(ctx);
 
   for (const vm of vms) {
     if (spec.kind === 'net-pvp') {
