@@ -122,7 +122,8 @@ export function num(values: ParamValues, name: string): number {
 
 /** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
 export function psOf(values: ParamValues, name: string): number {
-  return Math.round(num(values, name) * (name.endsWith('_us') ? 1e6 : 1000));
+  const scale = name.endsWith('_us') ? 1e6 : name.endsWith('_ms') ? 1e9 : name.endsWith('_s') ? 1e12 : 1000;
+  return Math.round(num(values, name) * scale);
 }
 
 export function bool(values: ParamValues, name: string): boolean {

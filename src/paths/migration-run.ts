@@ -181,10 +181,11 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
   timeline.on('migrate', (ev) => {
     if (isStarted) throw new InputError(`${ev.where}: ${vm.name} is migrated twice in one run; a second migration is not modelled`);
     isStarted = true;
+    const requestedAtPs = sim.nowPs;
     const start = (): void => {
       rateFromOps = opsEnded;
       rateFromPs = sim.nowPs;
-      migration.start();
+      migration.start(requestedAtPs);
     };
     if (parts.beforeStart) parts.beforeStart(start);
     else start();

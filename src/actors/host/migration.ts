@@ -308,11 +308,15 @@ export class Migration {
 
   // ------------------------------------------------------------------ public API
 
-  /** Starts the migration now (qmp_migrate): dirty logging on, the setup sync, the first pass over all memory. */
-  start(): void {
+  /**
+   * Starts the migration now (qmp_migrate): dirty logging on, the setup sync, the first
+   * pass over all memory. requestedAtPs: when the user asked for it, if the passes begin
+   * later (virtio-net failover's wait-unplug); the total time counts from then.
+   */
+  start(requestedAtPs?: TimePs): void {
     if (this.phase !== 'setup' || !Number.isNaN(this.startPs)) throw new Error('migration: started twice');
     const now = this.sim.nowPs;
-    this.startPs = now;
+    this.startPs = requestedAtPs ?? now;
     this.remaining = this.totalPages;
     this.zeroRemaining = Math.min(this.totalPages, Math.round(num(this.options.params, 'vm.zero_page_fraction') * this.totalPages));
     this.isLogging = true;

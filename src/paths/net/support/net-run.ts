@@ -33,7 +33,7 @@ import type { Timeline } from '../../../timeline/timeline.js';
 import type { TimelineRecorder } from '../../../metrics/timeline-recorder.js';
 import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
-import { wireNetFaults } from './faults.js';
+import { netFaultsOf, wireNetFaults } from './faults.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
 import { qemuMigrationParts, registerMigration, type MigrationParts } from '../../migration-run.js';
@@ -316,6 +316,22 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   const STALL_PS = (host.timeline !== null ? TIMELINE_STALL_S : 60) * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
 
+  if (def.isVirtual && host.timeline?.actions().has('migrate') === true && !isLocalPeer) {
+    // from the stop to the resume the VM is on neither host for the network: frames to
+    // and from it are lost (its TCP retransmits them after the switch)
+    const faults = netFaultsOf(ctx);
+    faults.wireGate();
+    const parts = ctx.migration;
+    const { onStop, onResume } = parts;
+    parts.onStop = () => {
+      faults.stopVm(0);
+      onStop?.();
+    };
+    parts.onResume = () => {
+      faults.resumeVm(0);
+      onResume?.();
+    };
+  }
   if (def.isVirtual) registerMigration(host, p, ctx.migration);
   else host.timeline?.refuse('migrate', 'bare metal has no VM to migrate');
   // every action's handler is registered by now (the path's build, the harness's own)
