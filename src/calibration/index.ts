@@ -4,6 +4,7 @@
  */
 import { BLOCK_PARAMS } from './block.js';
 import { DPDK_PARAMS } from './dpdk.js';
+import { FAULT_PARAMS } from './faults.js';
 import { GUEST_PARAMS } from './guest.js';
 import { HOST_PARAMS } from './host.js';
 import { HOSTNET_PARAMS } from './hostnet.js';
@@ -29,6 +30,7 @@ const ALL: ParamDef[] = [
   ...BLOCK_PARAMS,
   ...STORAGE_PARAMS,
   ...ISCSI_PARAMS,
+  ...FAULT_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);

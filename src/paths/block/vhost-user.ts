@@ -11,6 +11,7 @@ import { SpdkReactor } from '../../actors/block/spdk-vhost-blk.js';
 import type { Ssd } from '../../actors/block/ssd.js';
 import type { BlockPathDef } from './support/block-run.js';
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
+import { registerBackendRestart } from './support/faults.js';
 
 export const vhostUserBlockPath: BlockPathDef = {
   name: 'vhost-user',
@@ -70,6 +71,7 @@ export const vhostUserBlockPath: BlockPathDef = {
         new SpdkReactor(ctx.host.env, `${vm.name}/spdk`, thread, vqs, ssd, queue, ram, costs, stages, (q, delayPs) => kvm.deliverMsi(driver.vectors[q]!, delayPs)),
       );
     }
+    registerBackendRestart(ctx, reactors);
     ctx.onFinish.push((extra) => {
       extra['spdk.polls'] = reactors.reduce((s, r) => s + r.polls, 0);
       extra['spdk.signals'] = reactors.reduce((s, r) => s + r.signals, 0);

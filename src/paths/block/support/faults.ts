@@ -1,0 +1,104 @@
+/**
+ * The block paths' timeline faults (issue 16), each registered only on a path that has
+ * the part that fails, and only in a run with a timeline (a run without one is untouched):
+ *
+ * - backend-restart (vhost-user: SPDK vhost-user-blk): the back-end process dies; QEMU
+ *   reconnects after it restarts; the inflight region's requests are resubmitted, or fail.
+ * - iscsi-disconnect (virtio-qemu with blk.backend=iscsi): the target is unreachable; the
+ *   initiator finds out by its NOP-Out keepalive, reconnects and retries its commands.
+ * - device-error (the paths whose commands reach the SSD through a Linux NVMe driver): the
+ *   SSD stops answering; the driver's timeout aborts, then resets the controller and
+ *   requeues the commands.
+ *
+ * Ops a fault fails end with STATUS_FAULT: the recorder counts them in ops_lost (instead
+ * of dropped). Resubmissions and retries count in ops_retried when they are made.
+ */
+import { bool, num } from '../../../calibration/param.js';
+import { PS_PER_MS } from '../../../core/time.js';
+import { failByFault, type BlkRequest } from '../../../actors/block/request.js';
+import type { SpdkReactor } from '../../../actors/block/spdk-vhost-blk.js';
+import { InputError } from '../../../util/input-error.js';
+import type { BlockContext } from './block-run.js';
+
+/** Milliseconds of an action's field, in ps. */
+function msArg(v: number | string | boolean | undefined, fallbackMs: number): number {
+  return Math.round((typeof v === 'number' ? v : fallbackMs) * PS_PER_MS);
+}
+
+/**
+ * backend-restart on vhost-user block. The SPDK process dies at the event: the requests
+ * it fetched from the avail ring (maybe at the SSD) are abandoned and the completions of
+ * its NVMe queue pair go nowhere. QEMU, the vhost-user socket's client (SPDK's
+ * vhost-user-blk creates the socket; migration-faults.md s3.1), sees it close and tries to
+ * connect every vhost_user.reconnect_ms (chardev reconnect-ms) from then: the first try at
+ * or after the restart (restart_ms) connects, and the set-up messages (vhost_user.setup_ms)
+ * start the rings again.
+ *
+ * With inflight tracking (vhost_user.inflight_tracking) QEMU hands the kept region back
+ * (SET_INFLIGHT_FD) and the back end resubmits every entry with inflight=1 in counter
+ * order: no request is lost, each completes once (ops_retried counts the resubmissions).
+ *
+ * Without it the model fails the requests the back end held (an I/O error to the guest,
+ * ops_lost) when the rings restart. This is a choice, not what QEMU does: when
+ * GET_VRING_BASE fails, vhost_virtqueue_stop calls virtio_queue_restore_last_avail_idx,
+ * which sets the avail index back to the guest-visible used index (migration-faults.md
+ * s3.1), so the restarted back end fetches again every avail entry from there. That
+ * re-executes the held requests exactly only if the back end completed in order (the used
+ * index then counts exactly the requests before the first held one). SPDK completes in
+ * NVMe completion order: the rewind then fetches again some requests already completed
+ * (a second used entry for a head the guest may have reused: virtio-blk reports "id is
+ * not a head" and marks the device broken) and skips held ones that precede the used
+ * index (never completed: virtio-blk has no timeout handler, the request hangs). Rather
+ * than model a broken device or a hang, the model reports all held requests as failed.
+ */
+export function registerBackendRestart(ctx: BlockContext, reactors: readonly SpdkReactor[]): void {
+  const { timeline, recorder, sim } = ctx.host;
+  if (timeline === null || recorder === null) return;
+  const p = ctx.params;
+  const isTracked = bool(p, 'vhost_user.inflight_tracking');
+  const reconnectPs = Math.round(num(p, 'vhost_user.reconnect_ms') * PS_PER_MS);
+  const setupPs = Math.round(num(p, 'vhost_user.setup_ms') * PS_PER_MS);
+  for (const r of reactors) r.inflight = new Set<BlkRequest>();
+  let isDown = false;
+  let heldCount = 0;
+  timeline.on('backend-restart', (ev) => {
+    // a restart while the back end is already down is the same outage (ignored)
+    if (isDown) return;
+    isDown = true;
+    const crashPs = sim.nowPs;
+    const held = reactors.map((r) => r.crash());
+    heldCount = held.reduce((s, h) => s + h.length, 0);
+    const restartPs = msArg(ev.args['restart_ms'], 100);
+    // QEMU's tries: crash + k x reconnect, k >= 1; the first at or after the restart connects
+    const tries = Math.max(1, Math.ceil(restartPs / reconnectPs));
+    const connectPs = crashPs + tries * reconnectPs;
+    const ready = (): void => {
+      // the new process attaches the controller: the dead one's commands end, unanswered
+      if (!reactors.every((r) => r.dropStaleCompletions())) {
+        sim.post(PS_PER_MS, ready, undefined);
+        return;
+      }
+      isDown = false;
+      reactors.forEach((r, i) => {
+        const h = held[i]!;
+        if (isTracked) {
+          for (let j = 0; j < h.length; j++) recorder.opRetried(sim.nowPs);
+          r.resume(h, []);
+        } else {
+          for (const req of h) failByFault(req);
+          r.resume([], h);
+        }
+      });
+      recorder.faultCleared(crashPs, sim.nowPs);
+    };
+    sim.at(connectPs + setupPs, ready, undefined);
+  });
+  ctx.onFinish.push((extra) => {
+    extra['vhost_user.held_at_crash'] = heldCount;
+  });
+}
+
+/** Refusal helper: an action a path's part cannot do. */
+export function refuse(message: string): never {
+  throw new InputError(message);
+}
