@@ -17,6 +17,7 @@ import { bool, num } from '../../../calibration/param.js';
 import { PS_PER_MS } from '../../../core/time.js';
 import { failByFault, type BlkRequest } from '../../../actors/block/request.js';
 import type { SpdkReactor } from '../../../actors/block/spdk-vhost-blk.js';
+import type { Ssd } from '../../../actors/block/ssd.js';
 import { InputError } from '../../../util/input-error.js';
 import type { BlockContext } from './block-run.js';
 
@@ -101,4 +102,108 @@ export function registerBackendRestart(ctx: BlockContext, reactors: readonly Spd
 /** Refusal helper: an action a path's part cannot do. */
 export function refuse(message: string): never {
   throw new InputError(message);
+}
+
+/**
+ * device-error where a Linux NVMe driver drives the SSD (the host's under the host block
+ * layer, or the bare-metal host's or a guest's with the controller or a virtual function
+ * assigned): the SSD stops answering at the event, for duration_ms (default: until the
+ * host resets it). The driver (drivers/nvme/host/pci.c nvme_timeout, migration-faults.md
+ * s3.3): io_timeout (nvme.io_timeout_s) after the stuck commands started, the first
+ * timeout sends an Abort (unanswered as well) and re-arms the timer; the second timeout,
+ * io_timeout later, disables and resets the controller (nvme_dev_disable, nvme_reset_ctrl:
+ * nvme.reset_ms), cancelling every outstanding command; after the reset each is requeued
+ * (ops_retried), up to nvme.max_retries times each, then it fails (ops_lost). A device
+ * still dead after a reset withholds the requeued commands again: the cycle repeats.
+ *
+ * Simplifications, stated: the stuck commands' timers are taken to start at the fault (they
+ * began less than a device service time before it); the reset is of the whole controller
+ * (SR-IOV functions reset together); a device that comes back before the reset completes
+ * what it withheld then (an Abort already sent finds nothing left to abort); the admin
+ * Abort's own timeout (admin_timeout 60 s) comes after the second I/O timeout and plays
+ * no part; a reset clears a fault without a duration; the reset itself always succeeds.
+ */
+export function registerDeviceError(ctx: BlockContext, ssd: Ssd): void {
+  const { timeline, recorder, sim } = ctx.host;
+  if (timeline === null || recorder === null) return;
+  const p = ctx.params;
+  const timeoutPs = Math.round(num(p, 'nvme.io_timeout_s') * 1e12);
+  const resetPs = Math.round(num(p, 'nvme.reset_ms') * PS_PER_MS);
+  const maxRetries = num(p, 'nvme.max_retries');
+  /** Requeues per command of the current fault. */
+  const retries = new Map<BlkRequest, number>();
+  let faultStartPs = -1;
+  /** When the device answers again [ps] (Infinity: at the host's reset). */
+  let backPs = Infinity;
+  /** Bumped when the fault ends: stale timers do nothing. */
+  let generation = 0;
+  let aborts = 0;
+  let resets = 0;
+  /** Between nvme_dev_disable and the requeue: the reset's end decides. */
+  let isResetting = false;
+
+  const end = (): void => {
+    retries.clear();
+    faultStartPs = -1;
+    generation++;
+  };
+  /** The stuck commands' timers run out: the first time an Abort, the second a reset. */
+  const cycle = (startPs: number): void => {
+    const g = generation;
+    sim.at(startPs + timeoutPs, () => {
+      if (g === generation) aborts++;
+    }, undefined);
+    sim.at(startPs + 2 * timeoutPs, () => {
+      if (g !== generation) return;
+      resets++;
+      isResetting = true;
+      const cancelled = ssd.cancelWithheld();
+      sim.post(resetPs, () => {
+        isResetting = false;
+        const isBack = sim.nowPs >= backPs || backPs === Infinity;
+        if (isBack) ssd.answerAgain();
+        for (const req of cancelled) {
+          const n = (retries.get(req) ?? 0) + 1;
+          if (n > maxRetries) {
+            retries.delete(req);
+            failByFault(req);
+            ssd.endCancelled(req);
+            continue;
+          }
+          retries.set(req, n);
+          recorder.opRetried(sim.nowPs);
+          ssd.requeue(req);
+        }
+        if (isBack) {
+          recorder.faultCleared(faultStartPs, sim.nowPs);
+          end();
+        } else {
+          cycle(sim.nowPs);
+        }
+      }, undefined);
+    }, undefined);
+  };
+
+  timeline.on('device-error', (ev) => {
+    if (faultStartPs >= 0) return; // already not answering: the same outage
+    faultStartPs = sim.nowPs;
+    const d = ev.args['duration_ms'];
+    backPs = typeof d === 'number' ? faultStartPs + Math.round(d * PS_PER_MS) : Infinity;
+    ssd.stopAnswering();
+    if (backPs !== Infinity) {
+      const g = generation;
+      sim.at(backPs, () => {
+        // back before a reset took the commands (or between resets): it completes them now
+        if (g !== generation || isResetting || ssd.isAnswering) return;
+        ssd.answerAgain();
+        recorder.faultCleared(faultStartPs, sim.nowPs);
+        end();
+      }, undefined);
+    }
+    cycle(faultStartPs);
+  });
+  ctx.onFinish.push((extra) => {
+    extra['nvme.aborts'] = aborts;
+    extra['nvme.resets'] = resets;
+  });
 }
