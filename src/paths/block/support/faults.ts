@@ -18,7 +18,8 @@ import { PS_PER_MS } from '../../../core/time.js';
 import { failByFault, type BlkRequest } from '../../../actors/block/request.js';
 import type { SpdkReactor } from '../../../actors/block/spdk-vhost-blk.js';
 import type { Ssd } from '../../../actors/block/ssd.js';
-import { InputError } from '../../../util/input-error.js';
+import type { IscsiInitiator } from '../../../actors/block/iscsi-initiator.js';
+import type { IscsiPdu, LoopbackSocket, LoopbackTcp } from '../../../actors/block/loopback-tcp.js';
 import type { BlockContext } from './block-run.js';
 
 /** Milliseconds of an action's field, in ps. */
@@ -97,11 +98,6 @@ export function registerBackendRestart(ctx: BlockContext, reactors: readonly Spd
   ctx.onFinish.push((extra) => {
     extra['vhost_user.held_at_crash'] = heldCount;
   });
-}
-
-/** Refusal helper: an action a path's part cannot do. */
-export function refuse(message: string): never {
-  throw new InputError(message);
 }
 
 /**
@@ -205,5 +201,124 @@ export function registerDeviceError(ctx: BlockContext, ssd: Ssd): void {
   ctx.onFinish.push((extra) => {
     extra['nvme.aborts'] = aborts;
     extra['nvme.resets'] = resets;
+  });
+}
+
+/**
+ * iscsi-disconnect on virtio-qemu with the iSCSI back end: the target is unreachable for
+ * duration_ms (every connection: all VMs' sessions). What is sent meanwhile, both ways,
+ * stays in TCP's hands: nothing arrives, commands in flight get no answer. Two ways out
+ * (QEMU block/iscsi.c over libiscsi, migration-faults.md s3.2, s3.4):
+ *
+ * - The NOP-Out keepalive runs every iscsi.nop_interval_ms from the login (time 0 of the
+ *   run): at each tick, with iscsi.max_nop_failures NOP-Outs unanswered, "NOP timeout.
+ *   Reconnecting..."; else another NOP-Out goes out. A dead target is found at the
+ *   max_nop_failures-th tick after the first one in the outage (15-20 s after it starts
+ *   with the defaults). The old connection is dropped with what it held; iscsi_reconnect
+ *   tries every iscsi.event_interval_ms until the target answers (the first try at or
+ *   after the outage's end connects), logs in (iscsi.login_ms) and sends the commands left
+ *   unanswered again, in order (ops_retried counts them).
+ * - If the target is back before that, TCP gets the held segments (and the NOP-Outs)
+ *   through at its next retransmission: every RTO from the first segment the outage held,
+ *   doubling from iscsi.tcp_rto_min_ms (srtt is microseconds over loopback; one back-off
+ *   schedule for all connections, from the first held segment of any). The NOP-Ins then
+ *   answer the keepalive, the commands complete late, and nothing is retried.
+ *
+ * recovery_ms runs from the outage's start to the first completion after either.
+ */
+export function registerIscsiDisconnect(ctx: BlockContext, iscsi: { initiators: readonly IscsiInitiator[]; tcp: LoopbackTcp }): void {
+  const { timeline, recorder, sim } = ctx.host;
+  if (timeline === null || recorder === null) return;
+  const p = ctx.params;
+  const nopPs = Math.round(num(p, 'iscsi.nop_interval_ms') * PS_PER_MS);
+  const maxNopFailures = num(p, 'iscsi.max_nop_failures');
+  const eventPs = Math.round(num(p, 'iscsi.event_interval_ms') * PS_PER_MS);
+  const loginPs = Math.round(num(p, 'iscsi.login_ms') * PS_PER_MS);
+  const rtoMinPs = Math.round(num(p, 'iscsi.tcp_rto_min_ms') * PS_PER_MS);
+  const RTO_MAX_PS = 120 * 1e12; // include/net/tcp.h TCP_RTO_MAX
+  const tcp = iscsi.tcp;
+  for (const i of iscsi.initiators) i.sent = new Set<BlkRequest>();
+  let reconnects = 0;
+  let retransmitRecoveries = 0;
+  let isOut = false;
+  timeline.on('iscsi-disconnect', (ev) => {
+    if (isOut) return; // the target is already unreachable: the same outage
+    isOut = true;
+    const startPs = sim.nowPs;
+    const backPs = startPs + msArg(ev.args['duration_ms'], 0);
+    const held: { to: LoopbackSocket; pdu: IscsiPdu }[] = [];
+    let firstHeldPs = -1;
+    tcp.cut = (to, pdu) => {
+      if (firstHeldPs < 0) firstHeldPs = sim.nowPs;
+      held.push({ to, pdu });
+      return true;
+    };
+    // the keepalive's ticks after the outage began: NOP-Outs at the first max_nop_failures,
+    // the timeout at the next
+    const firstTickPs = (Math.floor(startPs / nopPs) + 1) * nopPs;
+    const detectPs = firstTickPs + maxNopFailures * nopPs;
+    // TCP's retransmission that gets through: the first RTO expiry at or after the end
+    // (the first held segment, at the latest the first NOP-Out, starts the back-off)
+    const retransmitAt = (): number => {
+      // (nothing sent into the outage: nothing to retransmit, it is over when the target is back)
+      const s0 = Math.min(firstHeldPs >= 0 ? firstHeldPs : Infinity, firstTickPs < backPs ? firstTickPs : Infinity);
+      if (s0 === Infinity) return backPs;
+      let t = s0;
+      let rto = rtoMinPs;
+      do {
+        t += rto;
+        rto = Math.min(2 * rto, RTO_MAX_PS);
+      } while (t < backPs);
+      return t;
+    };
+    const finish = (): void => {
+      tcp.cut = null;
+      isOut = false;
+      recorder.faultCleared(startPs, sim.nowPs);
+    };
+    // the target is back: at the retransmission, unless the keepalive gave up first
+    sim.at(Math.max(backPs, sim.nowPs), () => {
+      const atPs = retransmitAt();
+      if (atPs >= detectPs) return; // the reconnect below handles it
+      sim.at(atPs, () => {
+        retransmitRecoveries++;
+        tcp.cut = null;
+        for (const h of held) tcp.enqueue(h.to, h.pdu);
+        held.length = 0;
+        finish();
+      }, undefined);
+    }, undefined);
+    sim.at(detectPs, () => {
+      // still cut at the timeout (else the retransmission already went through)
+      if (!isOut || retransmitAt() < detectPs) return;
+      for (const h of held) tcp.release(h.pdu);
+      held.length = 0;
+      tcp.cut = (_to, pdu) => {
+        tcp.release(pdu); // the old connection is closed: nothing of it arrives
+        return true;
+      };
+      // iscsi_reconnect every event interval from the timeout; the first at or after the end connects
+      const tries = Math.max(0, Math.ceil((backPs - detectPs) / eventPs));
+      const loggedInPs = detectPs + tries * eventPs + loginPs;
+      const relogin = (): void => {
+        // (an fd-handler step under way finishes first: its PDUs belong to the old connection)
+        if (iscsi.initiators.some((i) => i.isInStep)) {
+          sim.post(1_000_000, relogin, undefined); // 1 us later
+          return;
+        }
+        tcp.cut = null;
+        reconnects++;
+        for (const i of iscsi.initiators) {
+          const n = i.reconnect();
+          for (let k = 0; k < n; k++) recorder.opRetried(sim.nowPs);
+        }
+        finish();
+      };
+      sim.at(loggedInPs, relogin, undefined);
+    }, undefined);
+  });
+  ctx.onFinish.push((extra) => {
+    extra['iscsi.reconnects'] = reconnects;
+    extra['iscsi.retransmit_recoveries'] = retransmitRecoveries;
   });
 }
