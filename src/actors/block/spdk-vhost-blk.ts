@@ -84,6 +84,8 @@ export class SpdkReactor {
   /** The process is dead (between a crash and the rings' restart): it polls nothing. */
   isDown = false;
   private restartWork: { resubmit: readonly BlkRequest[]; fail: readonly BlkRequest[] } | null = null;
+  /** Failures a restart had yet to report when the process died again. */
+  private readonly carriedFail: BlkRequest[] = [];
   polls = 0;
   signals = 0;
   signalsCoalesced = 0;
@@ -274,7 +276,12 @@ export class SpdkReactor {
    */
   crash(): BlkRequest[] {
     this.isDown = true;
-    const held = [...this.inflight!];
+    // dead again before its first poll after a restart: what that restart was to resubmit is
+    // still held (its failures are still to be reported: they stay for the next restart)
+    const work = this.restartWork;
+    this.restartWork = null;
+    if (work !== null) this.carriedFail.push(...work.fail);
+    const held = work !== null ? [...work.resubmit, ...this.inflight!] : [...this.inflight!];
     this.inflight!.clear();
     while (this.overflow.length !== 0) this.overflow.shift();
     while (this.ramDone.length !== 0) this.ramDone.shift();
@@ -301,7 +308,8 @@ export class SpdkReactor {
    */
   resume(resubmit: readonly BlkRequest[], fail: readonly BlkRequest[]): void {
     this.isDown = false;
-    this.restartWork = { resubmit, fail };
+    const carried = this.carriedFail.splice(0);
+    this.restartWork = { resubmit, fail: carried.length > 0 ? [...carried, ...fail] : fail };
     this.thread.wake();
   }
 

@@ -192,3 +192,48 @@ describe('a run without a timeline', () => {
     ]);
   });
 });
+
+describe('many faults in one run keep every op exactly once', () => {
+  function runMany(path: string, entries: unknown[], faults: unknown[], workload: Record<string, unknown>, overrides: Record<string, unknown>): Run {
+    const w = workloadSchema.parse({ kind: 'blk', rw: 'randrw', bs: 4096, iodepth: 8, ops: 6000, warmup_ops: 0, ...workload });
+    return findPath(path)!.run({ workload: w, params: params.resolve(overrides), seed: 2, replication: 0, timeline: toTimelineInput(entries, faults, 100)! }) as Run;
+  }
+  const quick = { 'vhost_user.reconnect_ms': 1, 'vhost_user.setup_ms': 0 };
+
+  it('vhost-user restarting at random (about every 5 ms), 2 VMs, tracked: nothing lost, nothing twice', () => {
+    const r = runMany('vhost-user', [], [{ action: 'backend-restart', rate_per_s: 200, restart_ms: 0.5 }], {}, { 'host.vms': 2, ...quick });
+    expect(r.timeline.summary.opsRetried).toBeGreaterThan(0);
+    expect(r.details.duplicateCompletions).toBe(0);
+    expect(r.details.opsFailedTotal).toBe(0);
+    expect(r.opsCompleted).toBe(6000);
+  });
+
+  it('untracked: the failures are the lost ops, nothing twice', () => {
+    const r = runMany('vhost-user', [], [{ action: 'backend-restart', rate_per_s: 200, restart_ms: 0.5 }], {}, { 'vhost_user.inflight_tracking': false, ...quick });
+    expect(r.timeline.summary.opsLost).toBeGreaterThan(0);
+    expect(r.details.opsFailedTotal).toBe(r.timeline.summary.opsLost);
+    expect(r.details.duplicateCompletions).toBe(0);
+  });
+
+  it('iSCSI outages (short, long) and NVMe errors (back soon, until reset) on virtio-qemu: nothing twice, nothing lost', () => {
+    const r = runMany(
+      'virtio-qemu',
+      [
+        { action: 'iscsi-disconnect', at_op: 300, duration_ms: 3000 },
+        { action: 'device-error', at_op: 600, duration_ms: 2000 },
+        { action: 'iscsi-disconnect', at_op: 900, duration_ms: 25000 },
+        { action: 'device-error', at_op: 1200 },
+        { action: 'iscsi-disconnect', at_op: 1500, duration_ms: 0 },
+      ],
+      [],
+      { iodepth: 4, ops: 2000 },
+      { 'blk.backend': 'iscsi' },
+    );
+    expect(r.details.extra['iscsi.reconnects']).toBe(1);
+    expect(r.details.extra['nvme.resets']).toBe(1);
+    expect(r.timeline.summary.opsRetried).toBeGreaterThan(0);
+    expect(r.details.duplicateCompletions).toBe(0);
+    expect(r.details.opsFailedTotal).toBe(0);
+    expect(r.opsCompleted).toBe(2000);
+  });
+});

@@ -28,7 +28,8 @@ function msArg(v: number | string | boolean | undefined, fallbackMs: number): nu
 }
 
 /**
- * backend-restart on vhost-user block. The SPDK process dies at the event: the requests
+ * backend-restart on vhost-user block. The SPDK process (one, serving every VM's
+ * controller, each on its reactor) dies at the event: the requests
  * it fetched from the avail ring (maybe at the SSD) are abandoned and the completions of
  * its NVMe queue pair go nowhere. QEMU, the vhost-user socket's client (SPDK's
  * vhost-user-blk creates the socket; migration-faults.md s3.1), sees it close and tries to
