@@ -4,11 +4,12 @@
  */
 import { BLOCK_PARAMS } from './block.js';
 import { DPDK_PARAMS } from './dpdk.js';
-import { FAULT_PARAMS } from './faults.js';
+import { NET_FAULT_PARAMS } from './net-faults.js';
 import { GUEST_PARAMS } from './guest.js';
 import { HOST_PARAMS } from './host.js';
 import { HOSTNET_PARAMS } from './hostnet.js';
 import { ISCSI_PARAMS } from './iscsi.js';
+import { BLOCK_FAULT_PARAMS } from './block-faults.js';
 import { KVM_PARAMS } from './kvm.js';
 import { MIGRATION_PATH_PARAMS } from './migration-path.js';
 import { MIGRATION_PARAMS } from './migration.js';
@@ -34,7 +35,8 @@ const ALL: ParamDef[] = [
   ...ISCSI_PARAMS,
   ...MIGRATION_PATH_PARAMS,
   ...MIGRATION_PARAMS,
-  ...FAULT_PARAMS,
+  ...BLOCK_FAULT_PARAMS,
+  ...NET_FAULT_PARAMS,
 ];
 
 export const params = new ParamRegistry(ALL);

@@ -120,7 +120,7 @@ export function num(values: ParamValues, name: string): number {
   return v;
 }
 
-/** A time parameter as integer ps: in us when its name ends in _us, else in ns. */
+/** A time parameter as integer ps, in the unit its name ends in: _us, _ms, _s, else ns. */
 export function psOf(values: ParamValues, name: string): number {
   const scale = name.endsWith('_us') ? 1e6 : name.endsWith('_ms') ? 1e9 : name.endsWith('_s') ? 1e12 : 1000;
   return Math.round(num(values, name) * scale);

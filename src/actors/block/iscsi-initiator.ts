@@ -83,6 +83,8 @@ export class IscsiInitiator implements QemuBlockEngine {
   private serviceDone: () => void = () => {};
   /** Commands that waited for the window (a full window at submission). */
   windowWaits = 0;
+  /** Commands sent and not answered, in CmdSN order; null in a run without a timeline. */
+  sent: Set<BlkRequest> | null = null;
   readonly service = {
     hasWork: (): boolean => this.hasWork(),
     run: (runner: EngineRunner, done: () => void): void => {
@@ -164,6 +166,7 @@ export class IscsiInitiator implements QemuBlockEngine {
     const tcp = this.tcp;
     const req = this.pending.shift()!;
     this.inflight++;
+    if (this.sent !== null) this.sent.add(req);
     const cmd = tcp.pdu(PDU_CMD, req);
     this.outq.push(cmd);
     if (!req.isWrite) return;
@@ -213,12 +216,39 @@ export class IscsiInitiator implements QemuBlockEngine {
       } else if ((p.kind === PDU_DATA_IN && p.isFinal) || p.kind === PDU_RESPONSE) {
         tracker.mark(req, this.stages.recv, sharePs);
         this.inflight--;
+        if (this.sent !== null) this.sent.delete(req);
         this.done.push(req);
       }
       tcp.release(p);
     }
     this.batchCount = 0;
     this.next();
+  }
+
+  /** True while a step of the fd handler is under way (PDUs of it not yet applied). */
+  get isInStep(): boolean {
+    return this.batchCount !== 0;
+  }
+
+  /**
+   * The session is made again (libiscsi iscsi_reconnect: a new connection and login): what
+   * the old connection had queued or received is gone, and the commands it left unanswered
+   * go out again first, in their order (libiscsi requeues its outstanding tasks on the new
+   * connection). Returns how many were retried.
+   */
+  reconnect(): number {
+    const tcp = this.tcp;
+    while (this.outq.length !== 0) tcp.release(this.outq.shift()!);
+    while (this.socket.inbox.length !== 0) tcp.release(this.socket.inbox.shift()!);
+    const retried = [...this.sent!];
+    this.sent!.clear();
+    this.inflight = 0;
+    const waiting: BlkRequest[] = [];
+    while (this.pending.length !== 0) waiting.push(this.pending.shift()!);
+    for (const r of retried) this.pending.push(r);
+    for (const r of waiting) this.pending.push(r);
+    this.owner!.aioReady();
+    return retried.length;
   }
 
   /** @internal PDUs written: they are in the target's socket. */

@@ -67,6 +67,8 @@ export class LoopbackTcp {
   private readonly free: IscsiPdu[] = [];
   segments = 0;
   pdus = 0;
+  /** While the path is cut (an outage): takes each PDU sent and returns true (it does not arrive now). */
+  cut: ((to: LoopbackSocket, p: IscsiPdu) => boolean) | null = null;
 
   constructor(
     readonly env: ActorEnv,
@@ -124,6 +126,15 @@ export class LoopbackTcp {
     env.counters.tcpSegments += n;
     if (isUser) env.counters.syscalls++;
     if (isCopy && p.dataBytes > 0) env.countCopy(p.dataBytes);
+    // an outage (a timeline's iscsi-disconnect) keeps or loses what is sent meanwhile
+    if (this.cut !== null && this.cut(to, p)) return;
+    const wasEmpty = to.inbox.length === 0;
+    to.inbox.push(p);
+    if (wasEmpty) to.onReadable();
+  }
+
+  /** Queues a PDU on a socket now (one the outage held, getting through at last). */
+  enqueue(to: LoopbackSocket, p: IscsiPdu): void {
     const wasEmpty = to.inbox.length === 0;
     to.inbox.push(p);
     if (wasEmpty) to.onReadable();

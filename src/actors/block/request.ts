@@ -14,6 +14,21 @@ export const SECTOR_BYTES = 512;
 /** Completion status (virtio-blk VIRTIO_BLK_S_*, NVMe status code collapsed to ok/error). */
 export const STATUS_PENDING = -1;
 export const STATUS_OK = 0;
+/**
+ * An I/O error caused by a timeline fault (a vhost-user back end that died with the
+ * request, an NVMe command failed after its retries): the ledger counts it failed and the
+ * timeline recorder counts it lost (ops_lost), not dropped.
+ */
+export const STATUS_FAULT = 3;
+
+/** Ends req (its merged requests with it) with an I/O error caused by a fault. */
+export function failByFault(req: BlkRequest): void {
+  req.status = STATUS_FAULT;
+  const m = req.merged;
+  for (let i = 0; i < m.length; i++) m[i]!.status = STATUS_FAULT;
+  const bm = req.backendMerged;
+  for (let i = 0; i < bm.length; i++) failByFault(bm[i]!);
+}
 
 /** A host-side submitter of block I/O: told when the host block layer completes one. */
 export interface HostBlockClient {

@@ -13,6 +13,13 @@
  * a virtqueue, a signal waits delay_base x (rate - threshold) / threshold, gathering the
  * completions of that time.
  * A malloc (RAM) bdev copies on the reactor instead of using a device.
+ *
+ * A run with a timeline keeps the inflight region (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD,
+ * the vhost-user spec's "Inflight I/O tracking"): a request is logged when fetched from
+ * the avail ring and cleared when its used entry is pushed (SPDK: set_inflight_desc on
+ * fetch, clr_inflight_desc after the used update). The process can die (crash: what it
+ * holds is abandoned) and start again (resume: what the region logged is resubmitted, in
+ * fetch order, or failed); see paths/block/support/faults.ts.
  */
 import { Fifo } from '../../primitives/fifo.js';
 import type { HostThread } from '../../primitives/host-cpu.js';
@@ -69,6 +76,16 @@ export class SpdkReactor {
   /** Per virtqueue: used entries pushed since its last signal decision. */
   private readonly dirty: boolean[];
   private lastStatsPs = 0;
+  /**
+   * The inflight region: requests fetched and not yet used, in fetch (counter) order; null
+   * in a run without a timeline (nothing can make use of it).
+   */
+  inflight: Set<BlkRequest> | null = null;
+  /** The process is dead (between a crash and the rings' restart): it polls nothing. */
+  isDown = false;
+  private restartWork: { resubmit: readonly BlkRequest[]; fail: readonly BlkRequest[] } | null = null;
+  /** Failures a restart had yet to report when the process died again. */
+  private readonly carriedFail: BlkRequest[] = [];
   polls = 0;
   signals = 0;
   signalsCoalesced = 0;
@@ -121,6 +138,11 @@ export class SpdkReactor {
    * while there was work, then keep polling.
    */
   private poll(): void {
+    if (this.isDown) {
+      this.thread.idle();
+      return;
+    }
+    if (this.restartWork !== null) this.restart(this.restartWork.resubmit, this.restartWork.fail);
     for (;;) {
       this.polls++;
       if (this.dirtyCount !== 0 || this.dueCount !== 0) this.signalAll();
@@ -161,6 +183,7 @@ export class SpdkReactor {
       const r = vq.pop();
       if (r === undefined) break;
       r.ringSlots = vq.poppedSlots;
+      if (this.inflight !== null) this.inflight.add(r); // rte_vhost_set_inflight_desc_split
       ps += this.costs.perRequestPs + (ram !== null ? ram.serviceCostPs(r) : 0);
       batch[m++] = r;
     }
@@ -192,8 +215,10 @@ export class SpdkReactor {
     thread.execAhead(cost);
     const end = thread.aheadEndPs;
     const tracker = this.env.tracker;
+    const inflight = this.inflight;
     for (let i = 0; i < n; i++) {
       const r = out[i]!;
+      if (inflight !== null) inflight.delete(r); // cleared after the used ring's update
       tracker.markAt(r, this.stages.device, 0, end - cost);
       tracker.markAt(r, this.stages.complete, cost, end);
       this.vqs[r.hwq]!.pushUsed(r, r.ringSlots, end);
@@ -248,6 +273,85 @@ export class SpdkReactor {
         this.env.counters.syscalls++;
         this.thread.execAhead(this.env.syscallPs + c.signalRoutePs);
         this.raise(q, this.thread.aheadEndPs - now);
+      }
+    }
+  }
+
+  /**
+   * The process dies now: the requests it held (fetched from the avail ring, maybe submitted
+   * to the SSD or waiting for room) are abandoned with its memory; its NVMe queue pair's
+   * completions reach nobody. Returns them in fetch order (the inflight region's counters).
+   */
+  crash(): BlkRequest[] {
+    this.isDown = true;
+    // dead again before its first poll after a restart: what that restart was to resubmit is
+    // still held (its failures are still to be reported: they stay for the next restart)
+    const work = this.restartWork;
+    this.restartWork = null;
+    if (work !== null) this.carriedFail.push(...work.fail);
+    const held = work !== null ? [...work.resubmit, ...this.inflight!] : [...this.inflight!];
+    this.inflight!.clear();
+    while (this.overflow.length !== 0) this.overflow.shift();
+    while (this.ramDone.length !== 0) this.ramDone.shift();
+    return held;
+  }
+
+  /**
+   * The restarted process's NVMe queue pair is usable once the commands the dead one left
+   * on it have ended (the controller attach drops their completions): true when none is
+   * left in the device, the stale completions discarded.
+   */
+  dropStaleCompletions(): boolean {
+    const ssd = this.ssd;
+    if (ssd === null) return true;
+    const queue = this.queue!;
+    while (ssd.reap(queue) !== undefined) {}
+    return queue.outstanding === 0;
+  }
+
+  /**
+   * The rings run again (the vhost-user set-up is done): `resubmit` (the inflight region's
+   * requests, in counter order) are submitted again; `fail` end with an I/O error (their
+   * used entries pushed with the error status). Then the reactor polls as before.
+   */
+  resume(resubmit: readonly BlkRequest[], fail: readonly BlkRequest[]): void {
+    this.isDown = false;
+    const carried = this.carriedFail.splice(0);
+    this.restartWork = { resubmit, fail: carried.length > 0 ? [...carried, ...fail] : fail };
+    this.thread.wake();
+  }
+
+  /** The restart's work, done by the reactor's first poll after it (its own thread's time). */
+  private restart(resubmit: readonly BlkRequest[], fail: readonly BlkRequest[]): void {
+    this.restartWork = null;
+    const thread = this.thread;
+    const c = this.costs;
+    const tracker = this.env.tracker;
+    if (fail.length > 0) {
+      const cost = fail.length * c.perCompletionPs + this.vqs[0]!.deviceCostPs(fail.length);
+      thread.execAhead(cost);
+      const end = thread.aheadEndPs;
+      for (const r of fail) {
+        tracker.markAt(r, this.stages.complete, cost, end);
+        this.vqs[r.hwq]!.pushUsed(r, r.ringSlots, end);
+        if (!this.dirty[r.hwq]) {
+          this.dirty[r.hwq] = true;
+          this.dirtyCount++;
+        }
+      }
+    }
+    if (resubmit.length > 0) {
+      const ram = this.ram;
+      let ps = ram !== null ? 0 : c.doorbellPs;
+      for (const r of resubmit) ps += c.perRequestPs + (ram !== null ? ram.serviceCostPs(r) : 0);
+      thread.execAhead(ps);
+      const end = thread.aheadEndPs;
+      for (const r of resubmit) {
+        this.inflight!.add(r);
+        tracker.markAt(r, this.stages.backend, ps, end);
+        if (ram !== null) this.ramDone.push(r);
+        else if (this.overflow.length === 0 && this.ssd!.canSubmit(this.queue!)) this.ssd!.submit(this.queue!, r, end);
+        else this.overflow.push(r);
       }
     }
   }

@@ -635,8 +635,59 @@ export class Ssd {
     this.drain();
   }
 
+  /**
+   * Commands whose completion the device withholds (a timeline's device-error: it stops
+   * answering), in the order they would have completed; null while it answers.
+   */
+  private withheld: BlkRequest[] | null = null;
+
+  /** The device stops answering: no command completes until answerAgain (or the host's reset takes them). */
+  stopAnswering(): void {
+    if (this.withheld === null) this.withheld = [];
+  }
+
+  get isAnswering(): boolean {
+    return this.withheld === null;
+  }
+
+  /** The device answers again: the commands it withheld complete now (their CQEs posted). */
+  answerAgain(): void {
+    const w = this.withheld;
+    this.withheld = null;
+    if (w !== null) for (const req of w) this.cqeVisible(req);
+  }
+
+  /**
+   * A controller reset (the host's nvme_dev_disable): the commands withheld are cancelled;
+   * returns them, each to be requeued (requeue) or ended with its error (endCancelled).
+   */
+  cancelWithheld(): BlkRequest[] {
+    const w = this.withheld ?? [];
+    if (this.withheld !== null) this.withheld = [];
+    return w;
+  }
+
+  /** A cancelled command goes out again on its queue (the driver's requeue after the reset). */
+  requeue(req: BlkRequest): void {
+    const q = this.queues[req.deviceQueue]!;
+    q.outstanding--;
+    this.submit(q, req);
+  }
+
+  /**
+   * A cancelled command ends with the status the driver gave it: the driver completes it
+   * itself (nvme_cancel_request); the model hands it over through its queue's CQ.
+   */
+  endCancelled(req: BlkRequest): void {
+    this.queues[req.deviceQueue]!.posted(req);
+  }
+
   /** The CQE is in host memory: the command is complete. */
   private cqeVisible(req: BlkRequest): void {
+    if (this.withheld !== null) {
+      this.withheld.push(req);
+      return;
+    }
     req.status = STATUS_OK;
     this.completions++;
     if (req.isWrite) {

@@ -11,6 +11,7 @@ import { SpdkReactor } from '../../actors/block/spdk-vhost-blk.js';
 import type { Ssd } from '../../actors/block/ssd.js';
 import type { BlockPathDef } from './support/block-run.js';
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
+import { registerBackendRestart } from './support/faults.js';
 
 export const vhostUserBlockPath: BlockPathDef = {
   name: 'vhost-user',
@@ -77,6 +78,7 @@ export const vhostUserBlockPath: BlockPathDef = {
       for (const r of reactors) r.logPerCompletionPs = isOn ? logPs : 0;
     };
     ctx.migration.vhostQueues = cfg.queues;
+    registerBackendRestart(ctx, reactors);
     ctx.onFinish.push((extra) => {
       extra['spdk.polls'] = reactors.reduce((s, r) => s + r.polls, 0);
       extra['spdk.signals'] = reactors.reduce((s, r) => s + r.signals, 0);

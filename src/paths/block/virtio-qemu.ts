@@ -17,6 +17,7 @@ import type { BlockContext, BlockPathDef, BlockVm } from './support/block-run.js
 import { makeVirtioBlk, virtioBlkConfig } from './support/virtio-blk.js';
 import { buildIscsi, checkIscsi, defineIscsiStages, isIscsiBackend } from './support/iscsi.js';
 import type { IscsiInitiator } from '../../actors/block/iscsi-initiator.js';
+import { registerIscsiDisconnect } from './support/faults.js';
 
 /** QEMU's file back end (engine, pool) for a VM. */
 export function qemuAioOf(ctx: BlockContext, vm: BlockVm): QemuAio {
@@ -122,6 +123,7 @@ export const virtioQemuBlockPath: BlockPathDef = {
       );
       devices.push(dev);
     }
+    if (iscsi !== null) registerIscsiDisconnect(ctx, iscsi);
     ctx.onFinish.push((extra) => {
       extra['qemu.blk_handled'] = devices.reduce((s, d) => s + d.handled, 0);
       extra['qemu.blk_merges'] = devices.reduce((s, d) => s + d.merges, 0);

@@ -9,7 +9,7 @@
  */
 import type { Simulator } from '../../../core/simulator.js';
 import { AS_DOUBLE } from '../../../core/time.js';
-import { BlkRequest, STATUS_OK } from '../../../actors/block/request.js';
+import { BlkRequest, STATUS_FAULT, STATUS_OK } from '../../../actors/block/request.js';
 import { LatencyRecorder } from '../../../metrics/latency-recorder.js';
 import type { StageTracker } from '../../../primitives/stage-tracker.js';
 
@@ -41,8 +41,8 @@ export class BlkLedger {
   /** The window's time limit ran out (runtime): the run is done whatever its I/O count. */
   isTimeUp = false;
   onWindowStart: () => void = () => {};
-  /** Told of every counted end (warm-up included): a run with a timeline records it over time. */
-  observer: ((atPs: number, latencyPs: number, isOk: boolean, finished: number) => void) | null = null;
+  /** Told of every counted end (warm-up included): a run with a timeline records it over time (isLost: it failed because of a fault). */
+  observer: ((atPs: number, latencyPs: number, isOk: boolean, finished: number, isLost?: boolean) => void) | null = null;
   /** 1 per op id that has ended. */
   private opState = new Uint8Array(1024);
   private readonly free: BlkRequest[] = [];
@@ -152,7 +152,7 @@ export class BlkLedger {
       }
     }
     this.tracker.end(req, measured && isOk, atPs - req.issuedPs);
-    if (this.observer !== null) this.observer(atPs, atPs - req.issuedPs, isOk, this.finished);
+    if (this.observer !== null) this.observer(atPs, atPs - req.issuedPs, isOk, this.finished, req.status === STATUS_FAULT);
     this.free.push(req);
     if (!this.isMeasuring && this.finished >= this.warmupOps && atPs >= this.warmupPs) this.startMeasuring();
     if (this.isDone) this.sim.stop();

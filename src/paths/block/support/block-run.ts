@@ -29,6 +29,8 @@ import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-r
 import { qemuMigrationParts, registerMigration, type MigrationParts } from '../../migration-run.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TraceCollector } from '../../../metrics/trace-collector.js';
+import { GuestNvme } from '../../../actors/block/guest-nvme.js';
+import { registerDeviceError } from './faults.js';
 
 export interface BlockVm extends HostVm {
   /** Set by the path: the guest's block layer over its driver. */
@@ -197,6 +199,12 @@ export function setUpBlockRun(def: BlockPathDef, input: PathRunInput): () => Blo
   };
 
   def.build(ctx);
+  // device-error: only where a Linux NVMe driver drives the SSD (the host's under its block
+  // layer, or the bare-metal host's or a guest's own); SPDK's user-space driver (vhost-user,
+  // the SPDK iSCSI target) has its command timeout off by default (bdev_nvme timeout_us 0)
+  if (host.timeline !== null && disk instanceof Ssd && (hostBlk !== null || vms.some((vm) => vm.blk?.driver instanceof GuestNvme))) {
+    registerDeviceError(ctx, disk);
+  }
   mqStages.complete = tracker.define('guest.complete', 'guest-vcpu');
   const fioStages = { submit: fioSubmit, reap: tracker.define('guest.reap', 'fio') };
 

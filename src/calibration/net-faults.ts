@@ -6,7 +6,7 @@
  */
 import type { ParamDef } from './param.js';
 
-export const FAULT_PARAMS: ParamDef[] = [
+export const NET_FAULT_PARAMS: ParamDef[] = [
   {
     name: 'tcp.rto_min_ms', default: 200, unit: 'ms', min: 1, max: 120_000,
     source: 'include/net/tcp.h TCP_RTO_MIN = HZ/5 (200 ms); the rttvar floor of the RTO and the delayed-ACK allowance of the loss probe (migration-faults.md s3.4)',
