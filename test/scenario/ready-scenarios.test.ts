@@ -350,6 +350,105 @@ const CLAIMS: Record<string, Claim> = {
       for (const r of read('cpu.csv').filter((x) => x['thread'] === 'host/spdk-iscsi')) expect(num(r, 'busy_fraction')).toBeGreaterThan(0.99);
     },
   },
+
+  // Migration per path: every run migrates with its downtime under the 300 ms limit; the
+  // total and the passes grow with the dirty rate; sriov (with failover) takes longer by
+  // its wait-unplug; timeline.csv has the migration's phases.
+  'migration-cost-by-path': {
+    sets: ['workload.ops=45000', 'workload.warmup_ops=1000'],
+    check(summary, read) {
+      for (const r of summary) {
+        expect(num(r, 'migration_completed'), r['path']).toBe(1);
+        expect(num(r, 'migration_downtime_ms')).toBeLessThan(300 * 1.1);
+      }
+      const at = (path: string, rate: number, c: string): number =>
+        num(summary.find((r) => r['path'] === path && r['param.vm.dirty_rate_pages_per_s'] === String(rate))!, c);
+      for (const path of ['virtio-qemu', 'vhost-kernel', 'vhost-user', 'sriov']) {
+        expect(at(path, 250000, 'migration_total_ms')).toBeGreaterThan(1.8 * at(path, 0, 'migration_total_ms'));
+        expect(at(path, 250000, 'migration_iterations')).toBeGreaterThan(at(path, 0, 'migration_iterations'));
+      }
+      expect(at('sriov', 0, 'migration_total_ms') - at('vhost-kernel', 0, 'migration_total_ms')).toBeGreaterThan(900);
+      const phases = new Set(read('timeline.csv').map((b) => b['migration_phase']));
+      for (const ph of ['', 'precopy', 'stop-copy', 'done']) expect(phases.has(ph), ph).toBe(true);
+    },
+  },
+
+  // Pre-copy converges below the bandwidth and not above it; auto-converge and postcopy do.
+  'migration-convergence': {
+    sets: [],
+    check(summary) {
+      const at = (rate: number, ac: boolean, pc: boolean, c: string): string =>
+        summary.find((r) => r['param.vm.dirty_rate_pages_per_s'] === String(rate) && r['param.migration.auto_converge'] === String(ac) && r['param.migration.postcopy'] === String(pc))![c]!;
+      expect(at(50000, false, false, 'migration_completed')).toBe('1');
+      expect(at(300000, false, false, 'migration_completed')).toBe('0');
+      expect(at(300000, false, false, 'migration_total_ms')).toBe('');
+      expect(at(300000, true, false, 'migration_completed')).toBe('1');
+      expect(at(300000, false, true, 'migration_completed')).toBe('1');
+      expect(Number(at(300000, false, false, 'migration_iterations'))).toBeGreaterThan(Number(at(200000, false, false, 'migration_iterations')));
+      // postcopy's switch is short: the device state and the bitmap, not the dirty pages
+      expect(Number(at(300000, false, true, 'migration_downtime_ms'))).toBeLessThan(Number(at(300000, true, false, 'migration_downtime_ms')) / 3);
+    },
+  },
+
+  // p99 moves by the minimum RTO (200 ms) once more than 1 in 100 transactions meet a loss,
+  // and not when the loss is far rarer.
+  'net-rr-packet-loss': {
+    sets: [],
+    check(summary) {
+      const at = (rate: string, c: string): number => num(summary.find((r) => r['param.timeline.0.rate'] === rate)!, c);
+      const base = at('0.0001', 'latency_p50_ns');
+      expect(at('0.0001', 'latency_p99_ns')).toBeLessThan(1.5 * base);
+      expect(at('0.001', 'latency_p99_ns')).toBeLessThan(1.5 * base);
+      for (const rate of ['0.005', '0.02']) {
+        expect(at(rate, 'latency_p99_ns') / 1e6).toBeGreaterThan(200);
+        expect(at(rate, 'latency_p99_ns') / 1e6).toBeLessThan(230);
+      }
+      expect(at('0.02', 'ops_retried')).toBeGreaterThan(at('0.001', 'ops_retried'));
+    },
+  },
+
+  // With inflight tracking no request is lost; without it the held ones fail.
+  'blk-backend-restart': {
+    sets: ['workload.ops=80000'],
+    check(summary) {
+      const at = (tracking: string, c: string): number => num(summary.find((r) => r['param.vhost_user.inflight_tracking'] === tracking)!, c);
+      expect(at('true', 'ops_lost')).toBe(0);
+      expect(at('true', 'ops_retried')).toBeGreaterThan(0);
+      expect(at('true', 'ops_dropped')).toBe(0);
+      expect(at('false', 'ops_lost')).toBeGreaterThan(0);
+      expect(at('false', 'ops_retried')).toBe(0);
+      for (const t of ['true', 'false']) expect(at(t, 'recovery_ms')).toBeGreaterThan(1000);
+    },
+  },
+
+  // A 500 ms link flap stops the transactions for longer than 500 ms: TCP's timers
+  // resend on their schedule; the VF reset's transactions wait for the minimum RTO.
+  'faults-recovery': {
+    sets: [],
+    check(summary, read) {
+      const r = summary[0]!;
+      expect(num(r, 'recovery_ms')).toBeGreaterThanOrEqual(500);
+      expect(num(r, 'ops_retried')).toBeGreaterThan(0);
+      const buckets = read('timeline.csv');
+      const empty = buckets.filter((b) => num(b, 'time_ms') >= 1000 && num(b, 'time_ms') < 1500 && num(b, 'ops_completed') === 0);
+      expect(empty.length).toBeGreaterThan(45);
+    },
+  },
+
+  // The iSCSI outage and the hung SSD each stop the disk; the NVMe driver's timeouts make
+  // the second the longer (about 60 s: abort at 30 s, reset at 60 s).
+  'blk-storage-faults': {
+    sets: [],
+    check(summary, read) {
+      const r = summary[0]!;
+      expect(num(r, 'recovery_ms')).toBeGreaterThan(60000);
+      expect(num(r, 'recovery_ms')).toBeLessThan(61000);
+      expect(num(r, 'ops_lost')).toBe(0);
+      const empty = read('timeline.csv').filter((b) => num(b, 'ops_completed') === 0).map((b) => num(b, 'time_ms'));
+      expect(empty.some((t) => t > 1000 && t < 31000)).toBe(true);
+      expect(empty.some((t) => t > 50000 && t < 110000)).toBe(true);
+    },
+  },
 };
 
 const dir = join(ROOT, 'scenarios');
