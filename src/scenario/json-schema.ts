@@ -61,7 +61,7 @@ export function scenarioJsonSchema(): JsonSchema {
   props['sweep'] = {
     ...props['sweep'],
     description: 'Lists of values for parameters or workload.<field>; their cartesian product is run. zip: paired lists of equal length.',
-    propertyNames: { pattern: `^(zip|workload\\..+${escaped.length > 0 ? `|${escaped.join('|')}` : ''})$` },
+    propertyNames: { pattern: `^(zip|workload\\..+|(timeline|faults)\\.\\d+\\.[a-z_]+${escaped.length > 0 ? `|${escaped.join('|')}` : ''})$` },
   };
   props['seed'] = { ...props['seed'], description: 'Root seed; replication r uses streams derived from (seed, r, name).' };
   props['replications'] = { ...props['replications'], description: 'Independent replications per point and path; the summary gains 95% confidence half-widths.' };

@@ -63,6 +63,9 @@ function schemaErrors(schema: Schema, v: unknown, at = '$'): string[] {
       case 'minItems':
         if (Array.isArray(v) && v.length < (s as number)) errs.push(`${at}: fewer than ${String(s)} items`);
         break;
+      case 'maxItems':
+        if (Array.isArray(v) && v.length > (s as number)) errs.push(`${at}: more than ${String(s)} items`);
+        break;
       case 'minimum':
         if (typeof v === 'number' && v < (s as number)) errs.push(`${at}: < ${String(s)}`);
         break;
