@@ -114,6 +114,7 @@ export function formatValue(metric: string, v: number, isDifferenceOrRatio: 'rat
   if (isDifferenceOrRatio === 'ratio') return v.toFixed(3);
   if (metric === 'cpu.busy_fraction') return `${(v * 100).toFixed(1)}% core`;
   if (metric.endsWith('_ns')) return `${(v / 1000).toFixed(2)} us`;
+  if (metric.endsWith('_ms')) return v >= 10_000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`;
   if (metric.endsWith('_gbps')) return `${v.toFixed(2)} Gb/s`;
   if (metric.endsWith('_per_s')) return v >= 1e6 ? `${(v / 1e6).toFixed(3)} M/s` : `${(v / 1e3).toFixed(1)} k/s`;
   return Number.isInteger(v) ? String(v) : v.toFixed(3);
