@@ -31,6 +31,11 @@ export const MIGRATION_PATH_PARAMS: ParamDef[] = [
     description: 'vhost-user block (SPDK) while a migration logs: cost per page logged',
   },
   {
+    name: 'migration.link', default: 'dedicated', unit: 'choice', choices: ['dedicated', 'host-nic'],
+    source: 'topology (migration-faults.md s1, io-paths.md s1.10): a migration network of its own, or the one host NIC the guests use too',
+    description: 'network paths: the migration stream has its own link (migration.link_gbps) or shares the host NIC\'s port with the guest\'s traffic, frame by frame',
+  },
+  {
     name: 'migration.vhost_stop_vq_us', default: 20, unit: 'us', min: 0, max: 1000000,
     source: 'modelling estimate: GET_VRING_BASE per virtqueue (hw/virtio/vhost.c vhost_virtqueue_stop) is a request and reply on the vhost-user unix socket, or the VHOST_GET_VRING_BASE ioctl after vhost_net_flush for vhost-kernel: some 10-30 us each',
     description: 'stopping one virtqueue of a vhost back end at stop-and-copy',

@@ -37,6 +37,8 @@ export interface MigrationParts {
   ioPagesPerOp: number;
   /** Guest pages the I/O path's buffers span (its writes land there again and again). */
   ioPoolPages: number;
+  /** Puts the migration stream on the path's own NIC (migration.link: host-nic); absent: the dedicated link. */
+  send?: (bytes: number, done: () => void) => void;
   /** Before the migration proper starts (failover: the VF's unplug); calls start when it may. */
   beforeStart?: (start: () => void) => void;
   /** Called when the VM stops for the switch and after it resumes on the destination (failover plugs the VF back). */
@@ -165,6 +167,7 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
     logStart: () => parts.setLogging?.(true),
     logStop: () => parts.setLogging?.(false),
     deviceStateBytes: () => parts.extraDeviceStateBytes,
+    ...(parts.send ? { send: parts.send } : {}),
   };
   const migration = new Migration({
     sim,

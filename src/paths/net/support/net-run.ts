@@ -34,6 +34,7 @@ import type { TimelineRecorder } from '../../../metrics/timeline-recorder.js';
 import { gsoPayloadBytes, nicCosts, peerCosts, resolveOffloads, type Offloads } from './costs.js';
 import { OpLedger } from './op-ledger.js';
 import { netFaultsOf, wireNetFaults } from './faults.js';
+import { migrationStreamOnNic } from './migration-stream.js';
 import { runToEnd } from '../../../util/run-progress.js';
 import { TIMELINE_STALL_S, timelineResult, wireTimeline } from '../../timeline-run.js';
 import { qemuMigrationParts, registerMigration, type MigrationParts } from '../../migration-run.js';
@@ -331,6 +332,10 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
       faults.resumeVm(0);
       onResume?.();
     };
+  }
+  if (def.isVirtual && str(p, 'migration.link') === 'host-nic' && host.timeline?.actions().has('migrate') === true) {
+    if (isLocalPeer) ctx.migration.blocker = 'migration.link host-nic puts the stream on the host NIC, and with peer.location host the guest\'s traffic never reaches it; use migration.link dedicated';
+    else ctx.migration.send = migrationStreamOnNic(ctx);
   }
   if (def.isVirtual) registerMigration(host, p, ctx.migration);
   else host.timeline?.refuse('migrate', 'bare metal has no VM to migrate');
