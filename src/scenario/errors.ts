@@ -157,10 +157,11 @@ function resolveAt(schema: unknown, value: unknown, path: readonly PropertyKey[]
   const d = defOf(s);
   if (d.type === 'union' && d.options) {
     const objects = d.options.map(unwrap).filter((o) => defOf(o).type === 'object');
-    // Prefer the option whose literal `kind` matches the value.
-    const kind = value !== null && typeof value === 'object' ? (value as { kind?: unknown }).kind : undefined;
+    // Prefer the option whose literal `kind` (or, for a discriminated union, its discriminator) matches the value.
+    const tag = (d as { discriminator?: string }).discriminator ?? 'kind';
+    const kind = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[tag] : undefined;
     const matching = objects.filter((o) => {
-      const k = defOf(o).shape?.['kind'];
+      const k = defOf(o).shape?.[tag];
       const kd = k ? (defOf(k) as { values?: unknown[] }) : undefined;
       return kd?.values?.includes(kind);
     });

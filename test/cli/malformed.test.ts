@@ -299,6 +299,19 @@ const CASES: Case[] = [
   argsCase('compare-bad-ops', ['compare', '--workload', 'custom', '--ops', '0', '--out', 'OUT'], '--ops', '"0"'),
   argsCase('compare-bad-set', ['compare', '--set', 'nonsense', '--out', 'OUT'], '--set', '"nonsense"'),
   argsCase('merge-not-a-shard', ['merge', 'OUT', '--out', 'OUT2'], 'merge', 'no shard.json'),
+  // Timelines and faults (issue 16): the fields, and actions a path has no part for.
+  fileCase('timeline-unknown-action.yaml', 'timeline[0].action', 'unknown value "explode"', 'allowed: migrate'),
+  fileCase('timeline-no-time.yaml', 'timeline[0]', 'exactly one of at_s, at_ms, at_op'),
+  fileCase('timeline-loss-rate-above-one.yaml', 'timeline[0].rate', '<= 1', '1.5'),
+  fileCase('timeline-unknown-field.yaml', 'timeline[0].duration_s', 'did you mean duration_ms', 'allowed: action, at_ms, at_op, at_s, duration_ms'),
+  fileCase('timeline-vf-reset-on-virtio.yaml', 'path vhost-kernel: timeline[0].action', 'cannot do "vf-reset"', 'it can: link-down, link-up, loss'),
+  fileCase('timeline-migrate-passthrough.yaml', 'path passthrough: timeline[0].action', 'VFIO device without migration support', 'migration.failover=true'),
+  fileCase('timeline-migrate-bare-metal.yaml', 'timeline[0].action', 'bare metal has no VM to migrate'),
+  fileCase('timeline-iscsi-on-local-disk.yaml', 'timeline[0].action', 'cannot do "iscsi-disconnect"'),
+  fileCase('timeline-custom-workload.yaml', 'timeline', 'custom workload runs on no path'),
+  fileCase('faults-migrate-random.yaml', 'faults[0].action', 'migrate cannot be a random fault'),
+  fileCase('faults-negative-rate.yaml', 'faults[0].rate_per_s', '> 0', '-2'),
+  fileCase('timeline-sweep-rate-bad.yaml', 'sweep point 1 (timeline.0.rate=2)', 'timeline[0].rate', '<= 1'),
   // Impossible path/parameter combinations, rejected at plan time (PathModel.check), before any task runs.
   fileCase('packed-ring-vhost-kernel.yaml', 'path vhost-kernel: params.virtio.version', 'packed ring', 'not supported by vhost-kernel'),
   argsCase(
