@@ -18,6 +18,7 @@ import { setUpCustom } from '../workloads/custom.js';
 import type { WorkloadInput } from '../workloads/index.js';
 import { buildDistribution, type DistributionSpec } from './distribution-schema.js';
 import type { SweepPoint } from './load.js';
+import type { TimelineInput } from '../timeline/schema.js';
 
 /**
  * The simulated time a run may need at most [ps]: half the clock, so that the randomness
@@ -197,6 +198,19 @@ export function checkTimes(w: WorkloadInput, p: ParamValues): void {
   }
 }
 
+/** Checks that a point's timeline actions fall within the clock; throws an InputError naming the action. */
+export function checkTimelineTimes(t: TimelineInput | undefined): void {
+  if (t === undefined) return;
+  t.entries.forEach((e, i) => {
+    if (e.atPs !== undefined && !(e.atPs <= RUN_BUDGET_PS)) {
+      throw new InputError(`timeline[${i}]: at ${simulatedTime(e.atPs)} is later than ${CLOCK}; allowed: at most ${Math.floor(RUN_BUDGET_PS / PS_PER_S)} s`);
+    }
+  });
+  t.faults.forEach((f, i) => {
+    if (!(f.startPs <= RUN_BUDGET_PS)) throw new InputError(`faults[${i}].start_s: ${simulatedTime(f.startPs)} is later than ${CLOCK}; allowed: at most ${Math.floor(RUN_BUDGET_PS / PS_PER_S)} s`);
+  });
+}
+
 /**
  * Checks and sets up every task of a plan, in task order (points, then paths), so that the
  * error names the first task that would fail. `label` names a point in messages ("" for a
@@ -207,6 +221,7 @@ export function checkSetups(points: readonly SweepPoint[], paths: readonly strin
     const at = label(point);
     try {
       checkTimes(point.workload, point.params);
+      checkTimelineTimes(point.timeline);
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`${source}: ${at === '' ? '' : `${at}: `}${e.message}`);
       throw e;

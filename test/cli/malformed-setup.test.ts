@@ -33,6 +33,7 @@ const CASES: Case[] = [
   fileCase('setup-custom-service-slow.yaml', 'workload.stages[1].service_ns', '100000 ops', '28 h'),
   fileCase('setup-custom-think-slow.yaml', 'workload.arrival.think_ns', '2 client(s)', '14 h'),
   fileCase('setup-custom-think-uniform-huge.yaml', 'workload.arrival.think_ns.max', '100000000000000000000 ns', 'at most 4503599627370 ns'),
+  fileCase('setup-timeline-after-clock.yaml', 'timeline[0]', 'at 3.0 h is later than a run may simulate 1.3 h', 'at most 4503 s'),
   fileCase('setup-rr-think-huge.yaml', 'workload.think_ns', '1e+300 ns', 'clock'),
   fileCase('setup-rr-peer-app-empirical-huge.yaml', 'workload.peer_app_ns.values[1]', '10000000000000000000 ns'),
   fileCase('setup-rr-rate-tiny.yaml', 'workload.rate_per_s', '0.0001 per second', 'raise the rate'),
