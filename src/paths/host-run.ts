@@ -308,6 +308,11 @@ export function buildHostRun(p: ParamValues, seed: number, replication: number, 
     });
     extra['host.migrations'] = cpu.threads.reduce((s, t) => s + t.migrations, 0);
     extra['host.interruptions'] = cpu.threads.reduce((s, t) => s + t.interruptions, 0);
+    // time the hypervisor held the vCPUs (a migration's throttle, stop-and-copy, postcopy faults)
+    for (const vm of vms) {
+      const pausedPs = vm.vcpus.reduce((s, v) => s + v.pausedPs, 0);
+      if (pausedPs > 0) extra[`${vm.name}/vcpu_paused_ms`] = pausedPs / 1e9;
+    }
   };
 
   const t = options.timeline;
