@@ -8,7 +8,7 @@
  * Ops finish in time order (at the simulator's clock), so only the open bucket's
  * histogram is kept: memory does not grow with the run's length.
  */
-import { PS_PER_MS, type TimePs } from '../core/time.js';
+import { PS_PER_MS, PS_PER_S, type TimePs } from '../core/time.js';
 
 /** Sub-buckets per power of two of the per-bucket histogram (quantiles within about 2%). */
 const SUB_BITS = 5;
@@ -65,6 +65,8 @@ export interface TimelineSummary {
   pagesTransferred: number;
   /** Dirty-bitmap syncs of the migration (its last progress sample). */
   migrationIterations: number;
+  /** Migration stream bytes over its total time [MiB/s] (QEMU's "throughput"). */
+  migrationThroughputMibps: number;
   opsLost: number;
   opsRetried: number;
   recoveryMs: number;
@@ -87,6 +89,7 @@ export class TimelineRecorder {
   private migrationTotalPs = NaN;
   private migrationDowntimePs = NaN;
   private pagesTransferred = NaN;
+  private migrationBytes = NaN;
   /** Faults that are over, waiting for the first op completion after them (their starts). */
   private pendingRecoveries: TimePs[] = [];
   private longestRecoveryPs = NaN;
@@ -147,11 +150,12 @@ export class TimelineRecorder {
     this.sample = s;
   }
 
-  /** A migration ended (completed; its figures go to summary.csv). */
-  migrationDone(totalPs: TimePs, downtimePs: TimePs, pagesTransferred: number): void {
+  /** A migration ended (completed; its figures go to summary.csv): bytes, the stream's (pages, headers, device state). */
+  migrationDone(totalPs: TimePs, downtimePs: TimePs, pagesTransferred: number, bytes: number): void {
     this.migrationTotalPs = totalPs;
     this.migrationDowntimePs = downtimePs;
     this.pagesTransferred = pagesTransferred;
+    this.migrationBytes = bytes;
   }
 
   /** A migration still running when the run ends: pages so far, no total or downtime. */
@@ -171,6 +175,7 @@ export class TimelineRecorder {
       migrationDowntimeMs: this.migrationDowntimePs / PS_PER_MS,
       pagesTransferred: this.pagesTransferred,
       migrationIterations: Number.isNaN(this.pagesTransferred) ? NaN : (this.sample ?? this.lastSample)?.iteration ?? NaN,
+      migrationThroughputMibps: this.migrationBytes / 1048576 / (this.migrationTotalPs / PS_PER_S),
       opsLost: this.totalLost,
       opsRetried: this.totalRetried,
       recoveryMs: this.longestRecoveryPs / PS_PER_MS,

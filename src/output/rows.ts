@@ -39,7 +39,8 @@ export const CPU_COLUMNS = ['point', 'path', 'replication', 'thread', 'core', 'b
  * summary.csv is as before.
  */
 export const TIMELINE_SUMMARY_COLUMNS = [
-  'migration_total_ms', 'migration_downtime_ms', 'pages_transferred', 'migration_iterations', 'migration_completed', 'ops_lost', 'ops_retried', 'recovery_ms',
+  'migration_total_ms', 'migration_downtime_ms', 'pages_transferred', 'migration_iterations', 'migration_completed', 'migration_throughput_mibps',
+  'ops_lost', 'ops_retried', 'recovery_ms',
 ] as const;
 /** timeline.csv columns (before param.*): one row per time bucket of a run with a timeline. */
 export const TIMELINE_COLUMNS = [
@@ -194,6 +195,7 @@ function timelineRows(t: NonNullable<RunResult['timeline']>, summary: Row, id: R
   summary['migration_iterations'] = cellOf(s.migrationIterations, 0);
   // 1: done by the run's end; 0: still going (pre-copy that does not converge); empty: no migration
   summary['migration_completed'] = Number.isNaN(s.pagesTransferred) ? '' : Number.isNaN(s.migrationTotalMs) ? 0 : 1;
+  summary['migration_throughput_mibps'] = cellOf(s.migrationThroughputMibps, 3);
   summary['ops_lost'] = s.opsLost;
   summary['ops_retried'] = s.opsRetried;
   summary['recovery_ms'] = cellOf(s.recoveryMs, 3);

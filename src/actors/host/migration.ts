@@ -692,7 +692,7 @@ export class Migration {
     this.endPs = this.sim.nowPs;
     this.hooks.logStop?.();
     this.progress();
-    this.recorder?.migrationDone(this.totalPs, this.downtimePs, this.pagesSent);
+    this.recorder?.migrationDone(this.totalPs, this.downtimePs, this.pagesSent, this.bytesSent);
   }
 
   private progress(): void {
