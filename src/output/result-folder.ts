@@ -26,7 +26,7 @@ import { TOOL } from '../version.js';
 export const RESULT_FILES: ReadonlySet<string> = new Set([
   'summary.csv', 'latency.csv', 'stages.csv', 'cpu.csv', 'exits.csv', 'timeline.csv', 'manifest.json', 'shard.json', 'tasks.jsonl', 'fio.json',
   // iovsim report (src/report/report.ts REPORT_HTML, REPORT_SVGS)
-  'report.html', 'report-latency-cdf.svg', 'report-percentiles.svg', 'report-stages.svg', 'report-cost.svg', 'report-cpu.svg',
+  'report.html', 'report-latency-cdf.svg', 'report-percentiles.svg', 'report-stages.svg', 'report-cost.svg', 'report-cpu.svg', 'report-timeline.svg',
 ]);
 
 /** Below this much free space the target's disk is called full before a run starts [bytes]. */

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/input-error.js';
 import { TOOL } from '../version.js';
-import { CPU_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_COLUMNS } from '../output/rows.js';
+import { CPU_COLUMNS, LATENCY_COLUMNS, STAGE_COLUMNS, SUMMARY_COLUMNS, TIMELINE_COLUMNS } from '../output/rows.js';
 
 /** A parsed CSV: its header and its rows as cells (strings). */
 export interface Csv {
@@ -124,6 +124,8 @@ export interface ResultData {
   stages: Csv;
   cpu: Csv;
   latency: LatencyBuckets;
+  /** timeline.csv of a run with a timeline or faults; null without one. */
+  timeline: Csv | null;
 }
 
 function major(version: string): string {
@@ -158,5 +160,6 @@ export function loadResult(dir: string): ResultData {
     stages: readCsv(dir, 'stages.csv', STAGE_COLUMNS),
     cpu: readCsv(dir, 'cpu.csv', CPU_COLUMNS),
     latency: readLatency(dir),
+    timeline: existsSync(join(dir, 'timeline.csv')) ? readCsv(dir, 'timeline.csv', TIMELINE_COLUMNS) : null,
   };
 }

@@ -19,7 +19,7 @@ import { studentTQuantile } from '../util/student-t.js';
 import { loadResult, type Csv, type ResultData } from './load.js';
 
 /** The SVG files a report can write (also in RESULT_FILES). */
-export const REPORT_SVGS = ['report-latency-cdf.svg', 'report-percentiles.svg', 'report-stages.svg', 'report-cost.svg', 'report-cpu.svg'] as const;
+export const REPORT_SVGS = ['report-latency-cdf.svg', 'report-percentiles.svg', 'report-stages.svg', 'report-cost.svg', 'report-cpu.svg', 'report-timeline.svg'] as const;
 export const REPORT_HTML = 'report.html';
 
 /** The most sweep points the CDF chart draws (evenly chosen when there are more). */
@@ -262,6 +262,64 @@ function percentileChart(d: ResultData, shape: Shape): { spec?: TopLevelSpec; no
   return { spec: spec as TopLevelSpec, caption: caption + (shape.swept.length > 2 ? ' With more than two swept parameters, points that share a value of the plotted one are averaged.' : '') };
 }
 
+/** The most sweep points the timeline chart draws, and the most buckets of one of its lines. */
+const MAX_TIMELINE_POINTS = 6;
+const MAX_TIMELINE_STEPS = 600;
+
+/**
+ * Over time (runs with a timeline): per path, the p99 of each bucket's completed ops and
+ * the ops completed per second, replication 0; buckets are merged (p99: the largest, ops:
+ * summed) so a line has at most MAX_TIMELINE_STEPS of them.
+ */
+function timelineChart(d: ResultData, shape: Shape): { spec?: TopLevelSpec; note?: string; caption: string } {
+  const t = d.timeline!;
+  const c = (name: string): ((row: string[]) => string) => col(t, name);
+  const [point, path, rep, time, ops, p99, phase] = ['point', 'path', 'replication', 'time_ms', 'ops_completed', 'latency_p99_ns', 'migration_phase'].map(c) as [
+    (r: string[]) => string, (r: string[]) => string, (r: string[]) => string, (r: string[]) => string, (r: string[]) => string, (r: string[]) => string, (r: string[]) => string,
+  ];
+  const shown = new Set(spread(shape.points, MAX_TIMELINE_POINTS));
+  const lines = groupBy(t.rows.filter((r) => rep(r) === '0' && shown.has(Number(point(r)))), (r) => `${point(r)}\t${path(r)}`);
+  const values: Datum[] = [];
+  let stops = 0;
+  for (const rows of lines.values()) {
+    const stride = Math.max(1, Math.ceil(rows.length / MAX_TIMELINE_STEPS));
+    const bucketS = rows.length > 1 ? (Number(time(rows[1]!)) - Number(time(rows[0]!))) / 1000 : 1;
+    for (let i = 0; i < rows.length; i += stride) {
+      const group = rows.slice(i, i + stride);
+      const tails = group.map((r) => p99(r)).filter((v) => v !== '').map(Number);
+      const done = group.reduce((s, r) => s + Number(ops(r)), 0);
+      if (group.some((r) => phase(r) === 'stop-copy')) stops++;
+      const r0 = group[0]!;
+      const base = { path: path(r0), point: pointLabel(shape, Number(point(r0))), idx: Number(point(r0)), time_s: Number(time(r0)) / 1000 };
+      values.push({ ...base, panel: 'ops completed per second', value: done / (bucketS * group.length) });
+      if (tails.length > 0) values.push({ ...base, panel: 'p99 latency (µs, log scale)', value: Math.max(...tails) / 1000 });
+    }
+  }
+  const caption =
+    'What happens over time in replication 0: per path, the p99 latency of the ops completed in each time bucket (top, log scale; gaps: nothing completed) and the ops completed per second (bottom).' +
+    (stops > 0 ? ' A migration\'s stop-and-copy shows as the gap in completions and the spike of p99 after it.' : '') +
+    (shape.points.length > shown.size ? ` ${shown.size} of the ${shape.points.length} sweep points, evenly spread, are shown.` : '');
+  if (values.length === 0) return { note: 'timeline.csv holds no buckets of replication 0.', caption };
+  const panel = (name: string, mark: string, log: boolean): unknown => ({
+    name: mark,
+    transform: [{ filter: { field: 'panel', equal: name } }],
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.4 },
+    encoding: {
+      x: { field: 'time_s', type: 'quantitative', title: 'simulated time (s)' },
+      y: { field: 'value', type: 'quantitative', title: name, ...(log ? { scale: { type: 'log' } } : {}) },
+      color: { field: 'path', type: 'nominal', title: 'path' },
+    },
+    width: shown.size > 1 ? 260 : 560,
+    height: shown.size > 1 ? 120 : 180,
+  });
+  const unit = { vconcat: [panel('p99 latency (µs, log scale)', 'timeline_p99', true), panel('ops completed per second', 'timeline_ops', false)] };
+  const spec =
+    shown.size > 1
+      ? { data: { values }, facet: { field: 'point', type: 'nominal', title: null, sort: { field: 'idx', op: 'min' } }, columns: 3, spec: unit }
+      : { data: { values }, ...unit };
+  return { spec: spec as unknown as TopLevelSpec, caption };
+}
+
 /** Summary rows of the first point, for the per-path charts of a sweep. */
 function firstPointNote(shape: Shape): string {
   return shape.points.length > 1 ? ` The sweep's first point (${pointLabel(shape, shape.points[0]!)}) is shown.` : '';
@@ -459,6 +517,8 @@ export async function buildReport(d: ResultData): Promise<Report> {
     ['report-stages.svg', 'Where the time goes', stagesChart],
     ['report-cost.svg', 'Cost', costChart],
     ['report-cpu.svg', 'CPU per thread', cpuChart],
+    // only for a run with a timeline or faults (it wrote timeline.csv)
+    ...(d.timeline !== null ? [['report-timeline.svg', 'Over time: the events of the timeline', timelineChart] as [Chart['file'], string, typeof cdfChart]] : []),
   ];
   const charts: Chart[] = [];
   const svgs: Record<string, string> = {};

@@ -73,7 +73,7 @@ export function parseSets(sets: readonly string[]): [string, unknown][] {
 }
 
 /** Top-level scenario fields --set can change (besides workload.*, sweep.*, params.* and parameter names). */
-export const TOP_LEVEL_SET_KEYS = ['name', 'description', 'seed', 'replications', 'paths', 'timeline_bucket_ms'];
+export const TOP_LEVEL_SET_KEYS = ['name', 'description', 'seed', 'replications', 'paths', 'timeline', 'faults', 'timeline_bucket_ms'];
 
 /** Applies overrides to the raw file object: workload.x.y fields, top-level keys, or params. */
 export function applySets(raw: unknown, sets: readonly [string, unknown][]): Record<string, unknown> {
@@ -81,7 +81,7 @@ export function applySets(raw: unknown, sets: readonly [string, unknown][]): Rec
   const out = structuredClone(raw) as Record<string, unknown>;
   for (const [key, value] of sets) {
     const where = `--set ${key}`;
-    if (key.startsWith('workload.')) {
+    if (key.startsWith('workload.') || key.startsWith('timeline.') || key.startsWith('faults.')) {
       setPath(out, key.split('.'), value, where);
     } else if (key.startsWith('sweep.')) {
       // Sweep keys are dotted names themselves: sweep.<key> or sweep.zip.<key>.
@@ -93,9 +93,9 @@ export function applySets(raw: unknown, sets: readonly [string, unknown][]): Rec
     } else {
       const name = key.startsWith('params.') ? key.slice('params.'.length) : key;
       if (!paramRegistry.has(name)) {
-        const known = [...paramRegistry.names(), ...TOP_LEVEL_SET_KEYS, 'workload.<field>', 'sweep.<name>'];
+        const known = [...paramRegistry.names(), ...TOP_LEVEL_SET_KEYS, 'workload.<field>', 'sweep.<name>', 'timeline.<i>.<field>'];
         throw new InputError(
-          `${where}: unknown parameter or field ${showValue(key)}${didYouMean(name, known)}; allowed: a parameter (iovsim list params), workload.<field>, sweep.<name>, ${TOP_LEVEL_SET_KEYS.join(', ')}`,
+          `${where}: unknown parameter or field ${showValue(key)}${didYouMean(name, known)}; allowed: a parameter (iovsim list params), workload.<field>, sweep.<name>, timeline.<i>.<field>, faults.<i>.<field>, ${TOP_LEVEL_SET_KEYS.join(', ')}`,
         );
       }
       const p = out['params'];
@@ -440,7 +440,7 @@ export function withSetBlame<T>(step: () => T, sets: readonly string[]): T {
     for (const s of [...sets].reverse()) {
       const key = s.slice(0, Math.max(0, s.indexOf('='))).trim();
       if (key === '') continue;
-      const fields = key.startsWith('workload.') || key.startsWith('sweep.') || TOP_LEVEL_SET_KEYS.includes(key)
+      const fields = ['workload.', 'sweep.', 'timeline.', 'faults.'].some((prefix) => key.startsWith(prefix)) || TOP_LEVEL_SET_KEYS.includes(key)
         ? [key, key.replace(/\.(\d+)(?=\.|$)/g, '[$1]')]
         : [`params.${key.replace(/^params\./, '')}`];
       if (fields.some((f) => e.message.includes(`${f}:`) || e.message.includes(`${f}[`) || e.message.includes(`${f}.`))) {

@@ -311,6 +311,8 @@ const CASES: Case[] = [
   fileCase('timeline-custom-workload.yaml', 'timeline', 'custom workload runs on no path'),
   fileCase('faults-migrate-random.yaml', 'faults[0].action', 'migrate cannot be a random fault'),
   fileCase('faults-negative-rate.yaml', 'faults[0].rate_per_s', '> 0', '-2'),
+  argsCase('set-timeline-rate-bad', ['run', NET_SMALL, '--out', 'NEWOUT', '--set', 'timeline=[{action: loss, at_s: 0, rate: 0.1, duration_ms: 5}]', '--set', 'timeline.0.rate=5'], 'timeline[0].rate', '<= 1', '(from --set timeline.0.rate=5)'),
+  argsCase('set-timeline-vf-reset-virtio', ['validate', NET_SMALL, '--set', 'timeline=[{action: vf-reset, at_s: 1}]'], 'path vhost-kernel: timeline[0].action', 'cannot do "vf-reset"', '(from --set timeline='),
   fileCase('timeline-sweep-rate-bad.yaml', 'sweep point 1 (timeline.0.rate=2)', 'timeline[0].rate', '<= 1'),
   // Impossible path/parameter combinations, rejected at plan time (PathModel.check), before any task runs.
   fileCase('packed-ring-vhost-kernel.yaml', 'path vhost-kernel: params.virtio.version', 'packed ring', 'not supported by vhost-kernel'),

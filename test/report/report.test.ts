@@ -26,6 +26,7 @@ let dir = '';
 let sweep = '';
 let net = '';
 let custom = '';
+let events = '';
 beforeAll(() => {
   ensureBuilt();
   dir = tempDir('report');
@@ -37,6 +38,11 @@ beforeAll(() => {
   expect(runCli(['report', net]).status).toBe(0);
   expect(runCli(['run', SMALL, '--out', custom, '--quiet']).status).toBe(0);
   expect(runCli(['report', custom, '--quiet']).status).toBe(0);
+  // a timeline: a link flap and a migration, on two paths
+  events = join(dir, 'events');
+  const timeline = 'timeline=[{action: link-down, at_ms: 20, duration_ms: 10}, {action: migrate, at_ms: 40}]';
+  const r = runCli(['run', NET, '--out', events, '--quiet', '--report', '--set', 'paths=vhost-kernel,vhost-user', '--set', 'workload.ops=3000', '--set', 'vm.memory_gib=0.125', '--set', 'migration.max_bandwidth_mibps=2048', '--set', 'timeline_bucket_ms=5', '--set', timeline]);
+  expect(r.status, r.stderr).toBe(0);
 }, HOOK_TIMEOUT_MS);
 
 const svgOf = (d: string, f: string): string => readFileSync(join(d, f), 'utf8');
@@ -69,6 +75,15 @@ describe('report SVGs (Node)', () => {
     expect(groups(svgOf(net, 'report-latency-cdf.svg'), 'cdf_line')).toBe(1);
     expect(existsSync(join(net, 'report-percentiles.svg'))).toBe(false);
     expect(readFileSync(join(net, 'report.html'), 'utf8')).toContain('no swept parameter');
+  });
+
+  it('a timeline: p99 and ops over time, a line per path; none without a timeline', () => {
+    const svg = svgOf(events, 'report-timeline.svg');
+    expect(marks(svg, 'timeline_p99')).toBe(2);
+    expect(marks(svg, 'timeline_ops')).toBe(2);
+    expect(readFileSync(join(events, 'report.html'), 'utf8')).toContain('stop-and-copy');
+    expect(existsSync(join(net, 'report-timeline.svg'))).toBe(false);
+    expect(existsSync(join(sweep, 'report-timeline.svg'))).toBe(false);
   });
 
   it('a custom workload: no CPU chart, with a note; the p99 line has a point per sweep point', () => {
