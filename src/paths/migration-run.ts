@@ -12,7 +12,7 @@
  *   I/O path writes (received frames, read data) are reported to the migration's dirty set.
  * What a path adds is a MigrationParts (set by its build).
  */
-import { bool, num, psOf, type ParamValues } from '../calibration/param.js';
+import { bool, num, psOf, str, type ParamValues } from '../calibration/param.js';
 import { PS_PER_MS, PS_PER_S, type TimePs } from '../core/time.js';
 import { InputError } from '../util/input-error.js';
 import { Migration, type MigrationHooks } from '../actors/host/migration.js';
@@ -51,6 +51,9 @@ export function qemuMigrationParts(ioPagesPerOp: number, ioPoolPages: number): M
   return { blocker: null, setLogging: null, vhostQueues: 0, extraDeviceStateBytes: 0, drain: null, ioPagesPerOp, ioPoolPages };
 }
 
+/** PML_LOG_NR_ENTRIES: GPAs the CPU logs before a PML-full exit (Linux arch/x86/kvm/vmx). */
+const PML_ENTRIES = 512;
+
 /** CPU_THROTTLE_TIMESLICE_NS (QEMU system/cpu-throttle.c): the throttle's period of running. */
 const THROTTLE_SLICE_PS = 10 * PS_PER_MS;
 
@@ -88,6 +91,31 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
       });
     }
     sim.post(sleepPs + THROTTLE_SLICE_PS, throttleTick);
+  };
+
+  // ---- KVM's tracking of the guest's own writes: with PML an exit per 512 pages dirtied,
+  // without it a write-protection fault per page; charged every millisecond to the vCPUs
+  // (their next step takes longer: the faults and exits of that millisecond's writes)
+  const isPml = str(p, 'kvm.dirty_log') === 'pml';
+  const perPagePs = isPml ? psOf(p, 'kvm.pml_full_exit_ns') / PML_ENTRIES : psOf(p, 'kvm.wp_fault_ns');
+  let trackedPages = 0;
+  let trackedSyncs = -1;
+  let owedPs = 0;
+  const trackTick = (): void => {
+    if (migration.phase !== 'precopy') return;
+    const { pages, syncs } = migration.guestDirtiedSinceSync();
+    if (syncs !== trackedSyncs) {
+      trackedSyncs = syncs;
+      trackedPages = 0;
+    }
+    owedPs += (pages - trackedPages) * perPagePs;
+    trackedPages = pages;
+    const each = Math.floor(owedPs / vm.vcpus.length);
+    if (each > 0) {
+      for (const v of vm.vcpus) v.charge(each);
+      owedPs -= each * vm.vcpus.length;
+    }
+    sim.post(PS_PER_MS, trackTick);
   };
 
   // ---- postcopy page faults: Poisson, at the rate the guest touches pages still on the source
@@ -189,6 +217,7 @@ export function registerMigration(host: HostRun, p: ParamValues, parts: Migratio
       rateFromOps = opsEnded;
       rateFromPs = sim.nowPs;
       migration.start(requestedAtPs);
+      if (perPagePs > 0 && touchPagesPerS > 0) sim.post(PS_PER_MS, trackTick);
     };
     if (parts.beforeStart) parts.beforeStart(start);
     else start();

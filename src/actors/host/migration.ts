@@ -213,6 +213,8 @@ export class Migration {
   // dirtying since the last sync
   private appRatePagesPerS: number;
   private appWrites = 0;
+  /** Bitmap syncs so far (each resets the dirty counts). */
+  private syncCount = 0;
   private ioWrites = 0;
   private dirtyFromPs = AS_DOUBLE;
   private isGuestRunning = true;
@@ -333,6 +335,7 @@ export class Migration {
         this.isSyncing = false;
         this.iterations = 1;
         this.appWrites = this.ioWrites = 0;
+        this.syncCount++;
         this.dirtyFromPs = this.sim.nowPs;
         this.phase = 'precopy';
         this.progress();
@@ -369,6 +372,17 @@ export class Migration {
       done();
       this.pump();
     });
+  }
+
+  /**
+   * Distinct pages the guest's own writes have dirtied since the last bitmap sync (what
+   * KVM's tracking saw: each first write to a page after a sync, whatever the I/O path
+   * wrote), and the syncs so far: a harness charges the guest for KVM's tracking from it.
+   */
+  guestDirtiedSinceSync(): { pages: number; syncs: number } {
+    this.accrueDirty();
+    const w = this.workingSetPages;
+    return { pages: w > 0 ? w * (1 - Math.exp(-this.appWrites / w)) : 0, syncs: this.syncCount };
   }
 
   /** Fraction of guest memory not yet on the destination (postcopy; 0 otherwise). */
@@ -554,6 +568,7 @@ export class Migration {
       then: () => {
         this.isSyncing = false;
         this.accrueDirty();
+        this.syncCount++;
         const w = this.workingSetPages;
         const pool = this.ioPoolPages;
         const fresh =
