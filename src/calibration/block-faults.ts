@@ -35,9 +35,9 @@ export const BLOCK_FAULT_PARAMS: ParamDef[] = [
     description: 'NOP-Outs unanswered at which the initiator reconnects',
   },
   {
-    name: 'iscsi.event_interval_ms', default: 1000, unit: 'ms', min: 1, max: 600000,
-    source: 'QEMU block/iscsi.c EVENT_INTERVAL 1000: iscsi_timed_check_events runs iscsi_reconnect until the session is back (migration-faults.md s3.2)',
-    description: 'interval between reconnect attempts',
+    name: 'iscsi.reconnect_backoff_step_ms', default: 1000, unit: 'ms', min: 0, max: 600000,
+    source: 'libiscsi lib/connect.c iscsi_reconnect: after failed try n the initiator sleeps n s (n > 10: n plus rand()%10 - 5; at most 30 s) before the next; the waiting PDUs and the out queue are then requeued with new ITTs and CmdSNs',
+    description: 'the reconnect back-off\'s step: try n waits n steps after the failed try n-1 (jittered above 10, capped at 30 steps)',
   },
   {
     name: 'iscsi.login_ms', default: 1, unit: 'ms', min: 0, max: 60000,

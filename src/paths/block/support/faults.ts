@@ -216,9 +216,12 @@ export function registerDeviceError(ctx: BlockContext, ssd: Ssd): void {
  *   Reconnecting..."; else another NOP-Out goes out. A dead target is found at the
  *   max_nop_failures-th tick after the first one in the outage (15-20 s after it starts
  *   with the defaults). The old connection is dropped with what it held; iscsi_reconnect
- *   tries every iscsi.event_interval_ms until the target answers (the first try at or
- *   after the outage's end connects), logs in (iscsi.login_ms) and sends the commands left
- *   unanswered again, in order (ops_retried counts them).
+ *   (libiscsi lib/connect.c) tries at once, and after failed try n waits n back-off steps
+ *   (iscsi.reconnect_backoff_step_ms; above 10 tries jittered by -5..+4, at most 30), so
+ *   tries land at +0, +0, +1, +3, +6, ... s; a try fails fast while the target is down (it
+ *   refuses the connection). The first try at or after the outage's end connects, logs in
+ *   (iscsi.login_ms) and requeues the commands left unanswered, in order, with new ITTs
+ *   and CmdSNs (the waitpdu and outqueue lists; ops_retried counts them).
  * - If the target is back before that, TCP gets the held segments (and the NOP-Outs)
  *   through at its next retransmission: every RTO from the first segment the outage held,
  *   doubling from iscsi.tcp_rto_min_ms (srtt is microseconds over loopback; one back-off
@@ -233,7 +236,8 @@ export function registerIscsiDisconnect(ctx: BlockContext, iscsi: { initiators: 
   const p = ctx.params;
   const nopPs = Math.round(num(p, 'iscsi.nop_interval_ms') * PS_PER_MS);
   const maxNopFailures = num(p, 'iscsi.max_nop_failures');
-  const eventPs = Math.round(num(p, 'iscsi.event_interval_ms') * PS_PER_MS);
+  const stepPs = Math.round(num(p, 'iscsi.reconnect_backoff_step_ms') * PS_PER_MS);
+  const backoffRng = ctx.host.streams.stream('fault/iscsi-backoff');
   const loginPs = Math.round(num(p, 'iscsi.login_ms') * PS_PER_MS);
   const rtoMinPs = Math.round(num(p, 'iscsi.tcp_rto_min_ms') * PS_PER_MS);
   const RTO_MAX_PS = 120 * 1e12; // include/net/tcp.h TCP_RTO_MAX
@@ -298,9 +302,14 @@ export function registerIscsiDisconnect(ctx: BlockContext, iscsi: { initiators: 
         tcp.release(pdu); // the old connection is closed: nothing of it arrives
         return true;
       };
-      // iscsi_reconnect every event interval from the timeout; the first at or after the end connects
-      const tries = Math.max(0, Math.ceil((backPs - detectPs) / eventPs));
-      const loggedInPs = detectPs + tries * eventPs + loginPs;
+      // iscsi_reconnect from the timeout, with its back-off; the first try at or after the end connects
+      let tryPs = detectPs;
+      for (let n = 0; tryPs < backPs; n++) {
+        let backoff = n;
+        if (backoff > 10) backoff += Math.floor(backoffRng() * 10) - 5; // rand() % 10 - 5
+        tryPs += Math.min(backoff, 30) * stepPs;
+      }
+      const loggedInPs = tryPs + loginPs;
       const relogin = (): void => {
         // (an fd-handler step under way finishes first: its PDUs belong to the old connection)
         if (iscsi.initiators.some((i) => i.isInStep)) {
