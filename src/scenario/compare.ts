@@ -6,6 +6,7 @@
 import { PATHS } from '../paths/index.js';
 import type { Row } from '../output/rows.js';
 import { formatNumber, formatTable } from '../output/table.js';
+import { hasTimeline } from '../output/results.js';
 import { InputError, didYouMean, showValue } from '../util/input-error.js';
 import { WORKLOAD_KINDS } from '../workloads/index.js';
 import { applySets, parseSets, planScenario, withSetBlame, type Plan } from './load.js';
@@ -60,9 +61,19 @@ function latencyUs(rows: readonly Row[], column: string): string {
 
 /** The compare table from summary rows: one line per path (in plan order), means over replications and points. */
 export function compareTable(plan: Plan, summaries: readonly Row[]): string {
+  // a timeline adds what its events cost: the migration's total and downtime, ops lost, recovery
+  const isTimed = hasTimeline(plan);
+  const timed = (rows: readonly Row[]): string[] => {
+    if (!isTimed) return [];
+    const ms = (column: string): string => {
+      const having = rows.filter((r) => r[column] !== '' && r[column] !== undefined);
+      return having.length === 0 ? '-' : formatNumber(mean(having, column), 1);
+    };
+    return [ms('migration_total_ms'), ms('migration_downtime_ms'), formatNumber(mean(rows, 'ops_lost'), 1), ms('recovery_ms')];
+  };
   const lines = plan.paths.map((path) => {
     const rows = summaries.filter((r) => r['path'] === path);
-    if (rows.length === 0) return [path, '-', '-', '-', '-', '-'];
+    if (rows.length === 0) return [path, '-', '-', '-', '-', '-', ...(isTimed ? ['-', '-', '-', '-'] : [])];
     return [
       path,
       latencyUs(rows, 'latency_p50_ns'),
@@ -70,6 +81,7 @@ export function compareTable(plan: Plan, summaries: readonly Row[]): string {
       formatNumber(mean(rows, 'throughput_ops_per_s'), 0),
       formatNumber(mean(rows, 'exits_per_op'), 3),
       formatNumber(mean(rows, 'host_cpu_cores'), 3),
+      ...timed(rows),
     ];
   });
   return formatTable(
@@ -80,6 +92,14 @@ export function compareTable(plan: Plan, summaries: readonly Row[]): string {
       { header: 'throughput (ops/s)', align: 'right' },
       { header: 'exits/op', align: 'right' },
       { header: 'host cores', align: 'right' },
+      ...(isTimed
+        ? ([
+            { header: 'migration (ms)', align: 'right' },
+            { header: 'downtime (ms)', align: 'right' },
+            { header: 'ops lost', align: 'right' },
+            { header: 'recovery (ms)', align: 'right' },
+          ] as const)
+        : []),
     ],
     lines,
   );
