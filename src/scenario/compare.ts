@@ -6,7 +6,6 @@
 import { PATHS } from '../paths/index.js';
 import type { Row } from '../output/rows.js';
 import { formatNumber, formatTable } from '../output/table.js';
-import { hasTimeline } from '../output/results.js';
 import { InputError, didYouMean, showValue } from '../util/input-error.js';
 import { WORKLOAD_KINDS } from '../workloads/index.js';
 import { applySets, parseSets, planScenario, withSetBlame, type Plan } from './load.js';
@@ -62,7 +61,7 @@ function latencyUs(rows: readonly Row[], column: string): string {
 /** The compare table from summary rows: one line per path (in plan order), means over replications and points. */
 export function compareTable(plan: Plan, summaries: readonly Row[]): string {
   // a timeline adds what its events cost: the migration's total and downtime, ops lost, recovery
-  const isTimed = hasTimeline(plan);
+  const isTimed = summaries.some((r) => 'migration_total_ms' in r);
   const timed = (rows: readonly Row[]): string[] => {
     if (!isTimed) return [];
     const ms = (column: string): string => {
