@@ -41,4 +41,16 @@ describe('tables', () => {
     expect(lines[2]!.split(/\s+/)).toEqual(['a-path', '1.000', '3.000', '100,000', '0.000', '1.000']);
     expect(lines[3]!.split(/\s+/)).toEqual(['missing', '-', '-', '-', '-', '-']);
   });
+
+  it('compare of runs with a timeline adds the migration, downtime, ops lost and recovery (empty cells left out of the mean)', () => {
+    const plan = { paths: ['p'] } as unknown as Plan;
+    const base = { path: 'p', latency_p50_ns: 1000, latency_p99_ns: 3000, throughput_ops_per_s: 100000, exits_per_op: 0, host_cpu_cores: 1 };
+    const rows = [
+      { ...base, migration_total_ms: 1000, migration_downtime_ms: 100, ops_lost: 2, recovery_ms: '' },
+      { ...base, migration_total_ms: '', migration_downtime_ms: '', ops_lost: 0, recovery_ms: 50 },
+    ];
+    const lines = compareTable(plan, rows).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/host cores\s+migration \(ms\)\s+downtime \(ms\)\s+ops lost\s+recovery \(ms\)$/);
+    expect(lines[1]!.split(/\s+/).slice(6)).toEqual(['1,000.0', '100.0', '1.0', '50.0']);
+  });
 });
