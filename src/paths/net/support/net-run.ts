@@ -424,13 +424,13 @@ export function streamOf(ctx: NetContext, name: string): Rng {
 
 export { bool, num, str };
 
+/** Receive buffers a queue keeps posted (a virtio ring of 256): the pool the frames land in again and again. */
+const RX_RING_BUFFERS = 256;
+
 /**
  * Guest pages the network I/O writes per op (a migration's dirty pages): a received frame's
  * buffer pages and its used-ring element; a sent one writes only the used ring.
  */
-/** Receive buffers a queue keeps posted (a virtio ring of 256): the pool the frames land in again and again. */
-const RX_RING_BUFFERS = 256;
-
 function netIoPagesPerOp(spec: NetWorkloadSpec): number {
   const pages = (bytes: number): number => Math.ceil(bytes / 4096);
   if (spec.kind === 'net-tx') return 1;
