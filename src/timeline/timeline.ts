@@ -6,8 +6,11 @@
  */
 import type { Rng } from '../core/random.js';
 import type { Simulator } from '../core/simulator.js';
-import { PS_PER_S, type TimePs } from '../core/time.js';
+import { MAX_TIME_PS, PS_PER_S, type TimePs } from '../core/time.js';
 import { InputError } from '../util/input-error.js';
+
+/** The latest a random fault is scheduled [ps]: half the clock (setup-check's run budget). */
+const LAST_FAULT_PS = Math.floor(MAX_TIME_PS / 2);
 
 /** An action's fields other than when it happens (rate, duration_ms, vm, ...). */
 export type ActionArgs = Readonly<Record<string, number | string | boolean>>;
@@ -62,11 +65,6 @@ export class Timeline {
       .sort((a, b) => a.entry.atOp! - b.entry.atOp!);
   }
 
-  /** True when the scenario has no timeline and no faults (the run is as before). */
-  get isEmpty(): boolean {
-    return this.entries.length === 0 && this.faults.length === 0;
-  }
-
   /** Actions the scenario uses. */
   actions(): Set<string> {
     return new Set([...this.entries.map((e) => e.action), ...this.faults.map((f) => f.action)]);
@@ -80,11 +78,6 @@ export class Timeline {
   /** Says why the path cannot do an action as configured (shown instead of the generic answer). */
   refuse(action: string, reason: string): void {
     this.refusals.set(action, reason);
-  }
-
-  /** Whether the path registered the action. */
-  has(action: string): boolean {
-    return this.handlers.has(action);
   }
 
   /** Throws an InputError naming the first action the path cannot do. */
@@ -117,7 +110,8 @@ export class Timeline {
       const meanPs = PS_PER_S / f.ratePerS;
       const next = (fromPs: TimePs): void => {
         const atPs = fromPs + Math.max(1, Math.round(-Math.log(1 - rng()) * meanPs));
-        if (atPs > f.endPs) return;
+        // (past half the clock no run goes on: planning refuses runs that need longer)
+        if (atPs > f.endPs || atPs > LAST_FAULT_PS) return;
         this.sim.at(atPs, () => {
           this.fire(ev);
           next(atPs);
@@ -125,6 +119,7 @@ export class Timeline {
       };
       next(f.startPs);
     });
+    this.opsFinished(0); // at_op 0: at the start
   }
 
   /** The run's finished-op count went up to `finished` (completed or dropped, warm-up included). */
