@@ -86,6 +86,18 @@ describe('the scheduler', () => {
     expect(tl.nextOpCount).toBe(Infinity);
   });
 
+  it('at_op 0 fires at the start; a fault whose first draw is past half the clock is never scheduled', () => {
+    const sim = new Simulator();
+    const t = toTimelineInput([{ action: 'link-down', at_op: 0 }], [{ action: 'vf-reset', rate_per_s: 1e-9 }], 100)!;
+    const tl = new Timeline(sim, t.entries, t.faults, new RandomStreams(1, 0).stream('timeline/faults'));
+    const seen: string[] = [];
+    tl.on('link-down', (ev) => seen.push(ev.where));
+    tl.on('vf-reset', (ev) => seen.push(ev.where));
+    tl.start();
+    expect(seen).toEqual(['timeline[0]']);
+    expect(sim.pending).toBe(0);
+  });
+
   it('random faults are a Poisson process of the given rate within their window, the same for the same seed', () => {
     const times = (seed: number): number[] => {
       const sim = new Simulator();
