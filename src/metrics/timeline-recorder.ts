@@ -83,8 +83,6 @@ export class TimelineRecorder {
   private sample: MigrationSample | null = null;
   private lastSample: MigrationSample | null = null;
   private totalLost = 0;
-  /** Ops counted lost whose ledger end (a drop) has not been seen yet. */
-  private lostEnds = 0;
   private totalRetried = 0;
   private migrationTotalPs = NaN;
   private migrationDowntimePs = NaN;
@@ -112,20 +110,14 @@ export class TimelineRecorder {
   /** An op was dropped (the path's usual drop points: full rings, queues). */
   opDropped(atPs: TimePs): void {
     this.advance(atPs);
-    if (this.lostEnds > 0) this.lostEnds--; // the end of an op counted by opLost
-    else this.dropped++;
+    this.dropped++;
   }
 
-  /**
-   * An op failed for good because of a timeline event (an I/O error, a packet lost in an
-   * outage). endsAsDrop: the caller then ends the op in its ledger as not completed, and
-   * that end (the next opDropped) is this loss, not counted again as a drop.
-   */
-  opLost(atPs: TimePs, endsAsDrop = false): void {
+  /** An op failed for good because of a timeline event (an I/O error, a stream's frame lost in an outage). */
+  opLost(atPs: TimePs): void {
     this.advance(atPs);
     this.lost++;
     this.totalLost++;
-    if (endsAsDrop) this.lostEnds++;
   }
 
   /** An op was resubmitted or retransmitted because of a timeline event. */

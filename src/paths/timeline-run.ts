@@ -9,8 +9,8 @@ import type { HostRun } from './host-run.js';
 
 /** A ledger the harness can watch: told of every counted op end. */
 export interface WatchedLedger {
-  /** isLost: the op failed because of a timeline fault (a block I/O error); such ends count as ops_lost, not dropped. */
-  observer: ((atPs: number, latencyPs: number, isCompleted: boolean, finished: number, isLost?: boolean) => void) | null;
+  /** isLost: the op failed because of a timeline fault (a block I/O error, a stream frame lost); such ends count as ops_lost, not dropped. */
+  observer: ((atPs: number, latencyPs: number, isCompleted: boolean, finished: number, isLost: boolean) => void) | null;
 }
 
 /** How long a run with a timeline may go without an op ending before it is called stuck [s]: outages last minutes (NVMe's 30 s abort then 30 s reset, iSCSI's retries). */
@@ -30,7 +30,7 @@ export function wireTimeline(host: HostRun, ledger: WatchedLedger, pathName: str
   const hooks = host.opEndHooks;
   ledger.observer = (atPs, latencyPs, isCompleted, finished, isLost) => {
     if (isCompleted) recorder.opCompleted(atPs, latencyPs);
-    else if (isLost === true) recorder.opLost(atPs);
+    else if (isLost) recorder.opLost(atPs);
     else recorder.opDropped(atPs);
     for (let i = 0; i < hooks.length; i++) hooks[i]!(isCompleted);
     if (finished >= nextOp) {

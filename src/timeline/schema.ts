@@ -71,9 +71,6 @@ export const faultProcessSchema = z
 export const timelineSchema = z.array(timelineEntrySchema).max(10_000, 'at most 10,000 actions');
 export const faultsSchema = z.array(faultProcessSchema).max(100, 'at most 100 fault processes');
 
-export type TimelineEntryInput = z.infer<typeof timelineEntrySchema>;
-export type FaultProcessInput = z.infer<typeof faultProcessSchema>;
-
 /** What a run gets: its timeline in simulator units. */
 export interface TimelineInput {
   entries: TimelineEntry[];

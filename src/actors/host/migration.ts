@@ -349,12 +349,6 @@ export class Migration {
     if (this.isLogging && pages > 0) this.ioWrites += pages;
   }
 
-  /** The application's dirty rate changed [pages/s] (before throttling). */
-  setDirtyRate(pagesPerS: number): void {
-    this.accrueDirty();
-    this.appRatePagesPerS = pagesPerS;
-  }
-
   /** Postcopy: the guest touched `pages` missing pages; done when they have arrived (the fault resolves). */
   postcopyFault(pages: number, done: () => void): void {
     const take = this.phase === 'postcopy' ? Math.min(Math.max(0, Math.round(pages)), this.remaining) : 0;

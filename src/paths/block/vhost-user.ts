@@ -40,7 +40,7 @@ export const vhostUserBlockPath: BlockPathDef = {
       maxPerPoll: num(p, 'spdk.max_per_poll'),
       coalesceDelayPs: psOf(p, 'spdk.coalesce_delay_us'),
       coalesceIops: num(p, 'spdk.coalesce_iops'),
-      statsPeriodPs: Math.round(num(p, 'spdk.coalesce_period_ms') * 1e9),
+      statsPeriodPs: psOf(p, 'spdk.coalesce_period_ms'),
     };
     const reactors: SpdkReactor[] = [];
     const disk = ctx.disk;

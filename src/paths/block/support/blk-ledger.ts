@@ -42,7 +42,7 @@ export class BlkLedger {
   isTimeUp = false;
   onWindowStart: () => void = () => {};
   /** Told of every counted end (warm-up included): a run with a timeline records it over time (isLost: it failed because of a fault). */
-  observer: ((atPs: number, latencyPs: number, isOk: boolean, finished: number, isLost?: boolean) => void) | null = null;
+  observer: ((atPs: number, latencyPs: number, isOk: boolean, finished: number, isLost: boolean) => void) | null = null;
   /** 1 per op id that has ended. */
   private opState = new Uint8Array(1024);
   private readonly free: BlkRequest[] = [];

@@ -395,7 +395,7 @@ export function blockPath(def: BlockPathDef): Pick<PathModel, 'check' | 'setUp' 
 }
 
 /** Guest pages a block I/O writes (a migration's dirty pages): a read's data pages and the used-ring element. */
-export function blockIoPagesPerOp(spec: BlkWorkloadSpec): number {
+function blockIoPagesPerOp(spec: BlkWorkloadSpec): number {
   return spec.readFraction * Math.ceil(spec.blockBytes / 4096) + 1;
 }
 

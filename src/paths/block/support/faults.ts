@@ -13,7 +13,7 @@
  * Ops a fault fails end with STATUS_FAULT: the recorder counts them in ops_lost (instead
  * of dropped). Resubmissions and retries count in ops_retried when they are made.
  */
-import { bool, num } from '../../../calibration/param.js';
+import { bool, num, psOf } from '../../../calibration/param.js';
 import { PS_PER_MS } from '../../../core/time.js';
 import { failByFault, type BlkRequest } from '../../../actors/block/request.js';
 import type { SpdkReactor } from '../../../actors/block/spdk-vhost-blk.js';
@@ -59,8 +59,8 @@ export function registerBackendRestart(ctx: BlockContext, reactors: readonly Spd
   if (timeline === null || recorder === null) return;
   const p = ctx.params;
   const isTracked = bool(p, 'vhost_user.inflight_tracking');
-  const reconnectPs = Math.round(num(p, 'vhost_user.reconnect_ms') * PS_PER_MS);
-  const setupPs = Math.round(num(p, 'vhost_user.setup_ms') * PS_PER_MS);
+  const reconnectPs = psOf(p, 'vhost_user.reconnect_ms');
+  const setupPs = psOf(p, 'vhost_user.setup_ms');
   for (const r of reactors) r.inflight = new Set<BlkRequest>();
   let isDown = false;
   let heldCount = 0;
@@ -124,8 +124,8 @@ export function registerDeviceError(ctx: BlockContext, ssd: Ssd): void {
   const { timeline, recorder, sim } = ctx.host;
   if (timeline === null || recorder === null) return;
   const p = ctx.params;
-  const timeoutPs = Math.round(num(p, 'nvme.io_timeout_s') * 1e12);
-  const resetPs = Math.round(num(p, 'nvme.reset_ms') * PS_PER_MS);
+  const timeoutPs = psOf(p, 'nvme.io_timeout_s');
+  const resetPs = psOf(p, 'nvme.reset_ms');
   const maxRetries = num(p, 'nvme.max_retries');
   /** Requeues per command of the current fault. */
   const retries = new Map<BlkRequest, number>();
@@ -234,12 +234,12 @@ export function registerIscsiDisconnect(ctx: BlockContext, iscsi: { initiators: 
   const { timeline, recorder, sim } = ctx.host;
   if (timeline === null || recorder === null) return;
   const p = ctx.params;
-  const nopPs = Math.round(num(p, 'iscsi.nop_interval_ms') * PS_PER_MS);
+  const nopPs = psOf(p, 'iscsi.nop_interval_ms');
   const maxNopFailures = num(p, 'iscsi.max_nop_failures');
-  const stepPs = Math.round(num(p, 'iscsi.reconnect_backoff_step_ms') * PS_PER_MS);
+  const stepPs = psOf(p, 'iscsi.reconnect_backoff_step_ms');
   const backoffRng = ctx.host.streams.stream('fault/iscsi-backoff');
-  const loginPs = Math.round(num(p, 'iscsi.login_ms') * PS_PER_MS);
-  const rtoMinPs = Math.round(num(p, 'iscsi.tcp_rto_min_ms') * PS_PER_MS);
+  const loginPs = psOf(p, 'iscsi.login_ms');
+  const rtoMinPs = psOf(p, 'iscsi.tcp_rto_min_ms');
   const RTO_MAX_PS = 120 * 1e12; // include/net/tcp.h TCP_RTO_MAX
   const tcp = iscsi.tcp;
   for (const i of iscsi.initiators) i.sent = new Set<BlkRequest>();

@@ -33,7 +33,7 @@
  * registerBackendRestart). recorder.faultCleared when the part is back (link-up, reset
  * done, back end reconnected).
  */
-import { bool, num } from '../../../calibration/param.js';
+import { bool, num, psOf } from '../../../calibration/param.js';
 import type { Rng } from '../../../core/random.js';
 import { PS_PER_MS } from '../../../core/time.js';
 import type { DpdkPoller } from '../../../actors/net/dpdk-poller.js';
@@ -103,9 +103,9 @@ export class NetFaults {
     this.srttPs = new Float64Array(vms * spec.flows).fill(NaN);
     this.rttvarPs = new Float64Array(vms * spec.flows).fill(NaN);
     const p = ctx.params;
-    this.rtoMinPs = num(p, 'tcp.rto_min_ms') * PS_PER_MS;
-    this.rtoMaxPs = num(p, 'tcp.rto_max_ms') * PS_PER_MS;
-    this.rtoInitPs = num(p, 'tcp.rto_init_ms') * PS_PER_MS;
+    this.rtoMinPs = psOf(p, 'tcp.rto_min_ms');
+    this.rtoMaxPs = psOf(p, 'tcp.rto_max_ms');
+    this.rtoInitPs = psOf(p, 'tcp.rto_init_ms');
     this.isTlp = bool(p, 'tcp.tlp');
     const isOneOut = spec.arrival.kind === 'closed' && spec.arrival.outstanding === 1;
     this.tlpExtraPs = isOneOut ? this.rtoMinPs : TLP_MANY_OUT_PS;
@@ -164,8 +164,7 @@ export class NetFaults {
     const now = this.sim.nowPs;
     if (!this.isRr) {
       this.opsLost++;
-      this.recorder.opLost(now, true);
-      this.ctx.hooks.drop(pkt, now);
+      this.ctx.loseOp(pkt, now);
       return;
     }
     const key = 2 * pkt.id + (pkt.isResponse ? 1 : 0);
@@ -322,7 +321,7 @@ export function wireNetFaults(ctx: NetContext): void {
  */
 export function registerFunctionReset(ctx: NetContext, fnOfVm: readonly NicFunction[]): void {
   const faults = netFaultsOf(ctx);
-  const resetPs = Math.round(num(ctx.params, 'sriov.vf_reset_ms') * PS_PER_MS);
+  const resetPs = psOf(ctx.params, 'sriov.vf_reset_ms');
   ctx.timeline!.on('vf-reset', () => {
     const startPs = ctx.sim.nowPs;
     for (const vm of ctx.vms) {
@@ -354,7 +353,7 @@ export function registerFunctionReset(ctx: NetContext, fnOfVm: readonly NicFunct
  */
 export function registerBackendRestart(ctx: NetContext, pmds: readonly DpdkPoller[], nicQueues: readonly NicQueue[]): void {
   const faults = netFaultsOf(ctx);
-  const tickPs = Math.round(num(ctx.params, 'dpdk.reconnect_interval_ms') * PS_PER_MS);
+  const tickPs = psOf(ctx.params, 'dpdk.reconnect_interval_ms');
   let isDead = false;
   ctx.timeline!.on('backend-restart', (ev) => {
     if (isDead) return; // (a crash while down changes nothing: the process is already restarting)

@@ -93,6 +93,8 @@ export interface NetContext {
   addHostThread(options: Omit<ThreadOptions, 'core'>): HostThread;
   /** A dropped packet of VM vm (closed-loop clients reopen the transaction). */
   drop(pkt: Packet, atPs: TimePs): void;
+  /** An op lost to a timeline fault (a stream's frame in an outage): dropped, and counted as lost. */
+  loseOp(pkt: Packet, atPs: TimePs): void;
   /** Run-end statistics the path adds to details.extra. */
   onFinish: ((extra: Record<string, number>, violations: string[]) => void)[];
   /** The peer is a process on this host (peer.location host), not across the wire. */
@@ -242,6 +244,11 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
         }
       : (pkt, atPs) => ledger.finish(pkt, atPs, false),
   };
+  /** An op lost to a timeline fault: it ends as dropped, counted as lost (ops_lost) by the timeline. */
+  const loseOp = (pkt: Packet, atPs: number): void => {
+    if (isTcp) ack(pkt);
+    ledger.finish(pkt, atPs, false, true);
+  };
 
   // ---- host NIC, wire and peer
   let peer: Peer | null = null;
@@ -266,6 +273,7 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
       if (app) app.lost(pkt, atPs);
       else hooks.drop(pkt, atPs);
     },
+    loseOp,
     onFinish,
     starters,
     afterStart,
@@ -317,25 +325,27 @@ export function setUpNetRun(def: NetPathDef, input: PathRunInput): () => NetRunR
   const STALL_PS = (host.timeline !== null ? TIMELINE_STALL_S : 60) * PS_PER_S;
   cpu.isAlive = () => sim.nowPs - ledger.lastFinishPs < STALL_PS;
 
-  if (def.isVirtual && host.timeline?.actions().has('migrate') === true && !isLocalPeer) {
-    // from the stop to the resume the VM is on neither host for the network: frames to
-    // and from it are lost (its TCP retransmits them after the switch)
-    const faults = netFaultsOf(ctx);
-    faults.wireGate();
+  if (def.isVirtual && host.timeline?.actions().has('migrate') === true) {
     const parts = ctx.migration;
-    const { onStop, onResume } = parts;
-    parts.onStop = () => {
-      faults.stopVm(0);
-      onStop?.();
-    };
-    parts.onResume = () => {
-      faults.resumeVm(0);
-      onResume?.();
-    };
-  }
-  if (def.isVirtual && str(p, 'migration.link') === 'host-nic' && host.timeline?.actions().has('migrate') === true) {
-    if (isLocalPeer) ctx.migration.blocker = 'migration.link host-nic puts the stream on the host NIC, and with peer.location host the guest\'s traffic never reaches it; use migration.link dedicated';
-    else ctx.migration.send = migrationStreamOnNic(ctx);
+    if (!isLocalPeer) {
+      // from the stop to the resume the VM is on neither host for the network: frames to
+      // and from it are lost (its TCP retransmits them after the switch)
+      const faults = netFaultsOf(ctx);
+      faults.wireGate();
+      const { onStop, onResume } = parts;
+      parts.onStop = () => {
+        faults.stopVm(0);
+        onStop?.();
+      };
+      parts.onResume = () => {
+        faults.resumeVm(0);
+        onResume?.();
+      };
+    }
+    if (str(p, 'migration.link') === 'host-nic') {
+      if (isLocalPeer) parts.blocker = 'migration.link host-nic puts the stream on the host NIC, and with peer.location host the guest\'s traffic never reaches it; use migration.link dedicated';
+      else parts.send = migrationStreamOnNic(ctx);
+    }
   }
   if (def.isVirtual) registerMigration(host, p, ctx.migration);
   else host.timeline?.refuse('migrate', 'bare metal has no VM to migrate');

@@ -48,7 +48,7 @@ export class OpLedger {
   /** Called when the window opens (the harness resets its counters). */
   onWindowStart: () => void = () => {};
   /** Told of every counted end (warm-up included): a run with a timeline records it over time. */
-  observer: ((atPs: number, latencyPs: number, isCompleted: boolean, finished: number) => void) | null = null;
+  observer: ((atPs: number, latencyPs: number, isCompleted: boolean, finished: number, isLost: boolean) => void) | null = null;
 
   /** 1 per op id that has ended. */
   private opState = new Uint8Array(1024);
@@ -144,8 +144,11 @@ export class OpLedger {
     this.isTcpOnWire = isOnWire;
   }
 
-  /** The op of pkt ended at atPs, completed or dropped. Only its first end counts. */
-  finish(pkt: Packet, atPs: number, isCompleted: boolean): void {
+  /**
+   * The op of pkt ended at atPs, completed or dropped (isLost: dropped because of a
+   * timeline fault, which the observer counts as lost). Only its first end counts.
+   */
+  finish(pkt: Packet, atPs: number, isCompleted: boolean, isLost = false): void {
     const id = pkt.id;
     if (id >= this.opState.length) this.growOpState(id);
     const opState = this.opState;
@@ -183,7 +186,7 @@ export class OpLedger {
       }
     }
     this.tracker.end(pkt, measured && isCompleted, atPs - pkt.createdPs);
-    if (this.observer !== null) this.observer(atPs, atPs - pkt.createdPs, isCompleted, this.finished);
+    if (this.observer !== null) this.observer(atPs, atPs - pkt.createdPs, isCompleted, this.finished, isLost);
     this.freePackets[this.freeCount++] = pkt;
     if (!this.isMeasuring && this.finished >= this.warmupOps) this.startMeasuring();
     if (this.isDone) this.sim.stop();
